@@ -1,0 +1,255 @@
+"""Estimators of the between-study variance tau² for many meta-analyses at once.
+
+All functions take a :class:`~srma.stats.batch.Batch` (``y`` and ``v`` shaped
+``(batch, k)`` with a mask) and return a :class:`Tau2Estimate` of arrays
+shaped ``(batch,)``.  The formulas are those of the random-effects model
+``y_i = mu + u_i + e_i``, ``u_i ~ N(0, tau²)``, ``e_i ~ N(0, v_i)``, written for
+the intercept-only model (p = 1), where the projection matrix
+``P = W - W 1 (1'W1)^-1 1'W`` reduces to sums:
+
+* ``y'P y = sum w_i (y_i - mu_w)²``  (generalised Q)
+* ``y'P P y = sum w_i² (y_i - mu_w)²``
+* ``tr P = sum w_i - sum w_i² / sum w_i``
+* ``tr P P = sum w_i² - 2 sum w_i³ / sum w_i + (sum w_i² / sum w_i)²``
+
+with ``w_i = 1 / (v_i + tau²)`` and ``mu_w`` the weighted mean.  The
+estimators and their estimating equations follow Viechtbauer (2005), J Educ
+Behav Stat 30:261-293, and metafor's ``rma.uni`` (Viechtbauer 2010, J Stat
+Softw 36(3)); every estimate is truncated at zero, as there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from srma.stats.batch import Batch, FloatArray, masked_sum
+from srma.stats.roots import solve_decreasing
+
+#: Estimators of tau² that srma offers, with what they are.
+TAU2_METHODS: dict[str, str] = {
+    "DL": "DerSimonian-Laird (1986) method of moments",
+    "HE": "Hedges (1983) unweighted method of moments",
+    "HS": "Hunter-Schmidt (2004)",
+    "SJ": "Sidik-Jonkman (2005)",
+    "ML": "maximum likelihood",
+    "REML": "restricted maximum likelihood",
+    "PM": "Paule-Mandel (1982)",
+    "EB": "empirical Bayes (Morris 1983), whose solution equals Paule-Mandel's",
+    "PMM": "median-unbiased Paule-Mandel (Viechtbauer 2021)",
+}
+
+
+@dataclass(frozen=True)
+class Tau2Estimate:
+    """tau² per row, with how the estimate was reached."""
+
+    tau2: FloatArray
+    converged: NDArray[np.bool_]
+    iterations: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class WeightedSums:
+    """The sums that every estimating equation is built from, at given tau²."""
+
+    sum_w: FloatArray
+    sum_w2: FloatArray
+    sum_w3: FloatArray
+    q: FloatArray  # sum w r²
+    q2: FloatArray  # sum w² r²
+    mean: FloatArray
+
+
+def weighted_sums(batch: Batch, tau2: FloatArray) -> WeightedSums:
+    """Sums of the inverse-variance weights ``w_i = 1/(v_i + tau²)`` and residuals."""
+    w = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
+    sum_w = w.sum(axis=1)
+    mean = (w * batch.y).sum(axis=1) / sum_w
+    wr = w * (batch.y - mean[:, None])
+    w2 = w * w
+    return WeightedSums(
+        sum_w=sum_w,
+        sum_w2=w2.sum(axis=1),
+        sum_w3=(w2 * w).sum(axis=1),
+        q=(wr * (batch.y - mean[:, None])).sum(axis=1),
+        q2=(wr * wr).sum(axis=1),
+        mean=mean,
+    )
+
+
+def _closed_form(tau2: FloatArray) -> Tau2Estimate:
+    n = tau2.shape[0]
+    return Tau2Estimate(
+        tau2=np.maximum(tau2, 0.0),
+        converged=np.ones(n, dtype=bool),
+        iterations=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _unweighted_residual_ss(batch: Batch) -> FloatArray:
+    """``sum (y_i - ybar)²`` with the unweighted mean ``ybar``."""
+    k = batch.k
+    ybar = masked_sum(batch.y, batch.mask) / k
+    return masked_sum((batch.y - ybar[:, None]) ** 2, batch.mask)
+
+
+def dersimonian_laird(batch: Batch) -> Tau2Estimate:
+    """DerSimonian & Laird (1986): ``tau² = max(0, (Q - (k-1)) / tr P)`` with ``w_i = 1/v_i``."""
+    sums = weighted_sums(batch, np.zeros(batch.y.shape[0]))
+    trace_p = sums.sum_w - sums.sum_w2 / sums.sum_w
+    return _closed_form((sums.q - (batch.k - 1)) / trace_p)
+
+
+def hedges(batch: Batch) -> Tau2Estimate:
+    """Hedges (1983): ``tau² = max(0, sum (y_i - ybar)²/(k-1) - mean(v_i))``.
+
+    The unweighted method of moments: ``(RSS - tr(PV)) / (k - 1)`` with the
+    OLS projection, which for the intercept model is the formula above.
+    """
+    k = batch.k
+    mean_v = masked_sum(batch.v, batch.mask) / k
+    return _closed_form(_unweighted_residual_ss(batch) / (k - 1) - mean_v)
+
+
+def hunter_schmidt(batch: Batch) -> Tau2Estimate:
+    """Hunter & Schmidt (2004): ``tau² = max(0, (Q - k) / sum w_i)`` with ``w_i = 1/v_i``."""
+    sums = weighted_sums(batch, np.zeros(batch.y.shape[0]))
+    return _closed_form((sums.q - batch.k) / sums.sum_w)
+
+
+def sidik_jonkman(batch: Batch) -> Tau2Estimate:
+    """Sidik & Jonkman (2005): one step from ``tau0² = sum (y_i - ybar)²/k``.
+
+    ``tau² = tau0² * sum w_i (y_i - mu_w)² / (k - 1)`` with ``w_i = 1/(v_i + tau0²)``.
+    """
+    k = batch.k
+    tau0 = _unweighted_residual_ss(batch) / k
+    sums = weighted_sums(batch, tau0)
+    return _closed_form(tau0 * sums.q / (k - 1))
+
+
+def _reml_score(sums: WeightedSums) -> tuple[FloatArray, FloatArray]:
+    """REML score ``y'PPy - tr P`` and its Fisher information ``tr PP``."""
+    ratio = sums.sum_w2 / sums.sum_w
+    trace_p = sums.sum_w - ratio
+    trace_pp = sums.sum_w2 - 2.0 * sums.sum_w3 / sums.sum_w + ratio * ratio
+    return sums.q2 - trace_p, trace_pp
+
+
+def _ml_score(sums: WeightedSums) -> tuple[FloatArray, FloatArray]:
+    """ML score ``y'PPy - sum w_i`` and its Fisher information ``sum w_i²``."""
+    return sums.q2 - sums.sum_w, sums.sum_w2
+
+
+def generalised_q_equation(
+    target: FloatArray,
+) -> Callable[[WeightedSums, NDArray[np.intp]], tuple[FloatArray, FloatArray]]:
+    """``Q(tau²) - target`` and minus its derivative, ``sum w_i² (y_i - mu_w)²``."""
+
+    def equation(sums: WeightedSums, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        return sums.q - target[rows], sums.q2
+
+    return equation
+
+
+def solve_tau2_equation(
+    batch: Batch,
+    equation: Callable[[WeightedSums, NDArray[np.intp]], tuple[FloatArray, FloatArray]],
+    start: FloatArray,
+) -> Tau2Estimate:
+    """Solve an estimating equation in tau², positive below its root, on every row.
+
+    Rows where the equation is already <= 0 at tau² = 0 get tau² = 0 (the
+    estimate truncated at the boundary).
+    """
+    n = batch.y.shape[0]
+    all_rows = np.arange(n)
+    at_zero, _ = equation(weighted_sums(batch, np.zeros(n)), all_rows)
+    tau2 = np.zeros(n)
+    converged = np.ones(n, dtype=bool)
+    iterations = np.zeros(n, dtype=np.int64)
+    interior = np.flatnonzero(at_zero > 0)
+    if interior.size == 0:
+        return Tau2Estimate(tau2, converged, iterations)
+
+    sub = batch.rows(interior)
+
+    def score(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        return equation(weighted_sums(sub.rows(rows), x), interior[rows])
+
+    k = sub.k
+    spread = _unweighted_residual_ss(sub) / np.maximum(k - 1, 1)
+    max_v = np.where(sub.mask, sub.v, 0.0).max(axis=1)
+    mean_v = masked_sum(sub.v, sub.mask) / k
+    solution = solve_decreasing(
+        score,
+        start=start[interior],
+        upper=2.0 * spread + max_v,
+        absolute_tolerance=1e-14 * mean_v,
+    )
+    tau2[interior] = solution.root
+    converged[interior] = solution.converged
+    iterations[interior] = solution.iterations
+    return Tau2Estimate(tau2, converged, iterations)
+
+
+def restricted_maximum_likelihood(batch: Batch) -> Tau2Estimate:
+    """REML: root of ``y'PPy = tr P`` (Viechtbauer 2005, eq. 12), started at Hedges'."""
+    return solve_tau2_equation(batch, lambda sums, rows: _reml_score(sums), hedges(batch).tau2)
+
+
+def maximum_likelihood(batch: Batch) -> Tau2Estimate:
+    """ML: root of ``y'PPy = sum w_i`` (Viechtbauer 2005, eq. 10), started at Hedges'."""
+    return solve_tau2_equation(batch, lambda sums, rows: _ml_score(sums), hedges(batch).tau2)
+
+
+def paule_mandel(batch: Batch) -> Tau2Estimate:
+    """Paule & Mandel (1982): root of the generalised ``Q(tau²) = k - 1``.
+
+    The empirical Bayes estimator (Morris 1983; Berkey et al. 1995) solves
+    ``k/(k-1) Q(tau²) = k``, the same equation, so ``EB`` shares this code.
+    """
+    target = (batch.k - 1).astype(np.float64)
+    return solve_tau2_equation(
+        batch, generalised_q_equation(target), dersimonian_laird(batch).tau2
+    )
+
+
+def median_unbiased_paule_mandel(batch: Batch) -> Tau2Estimate:
+    """Median-unbiased Paule-Mandel: root of ``Q(tau²) = chi²_{k-1, 0.5}``.
+
+    Viechtbauer (2021), metafor's ``method="PMM"``.
+    """
+    target = chi2.ppf(0.5, batch.k - 1)
+    return solve_tau2_equation(
+        batch, generalised_q_equation(target), dersimonian_laird(batch).tau2
+    )
+
+
+TAU2_ESTIMATORS: dict[str, Callable[[Batch], Tau2Estimate]] = {
+    "DL": dersimonian_laird,
+    "HE": hedges,
+    "HS": hunter_schmidt,
+    "SJ": sidik_jonkman,
+    "ML": maximum_likelihood,
+    "REML": restricted_maximum_likelihood,
+    "PM": paule_mandel,
+    "EB": paule_mandel,
+    "PMM": median_unbiased_paule_mandel,
+}
+
+
+def estimate_tau2(batch: Batch, method: str) -> Tau2Estimate:
+    """tau² by the named method (a key of :data:`TAU2_METHODS`)."""
+    try:
+        estimator = TAU2_ESTIMATORS[method]
+    except KeyError:
+        raise ValueError(
+            f"unknown tau² method {method!r}; expected one of {', '.join(TAU2_ESTIMATORS)}"
+        ) from None
+    return estimator(batch)
