@@ -9,6 +9,7 @@ absent cells are masked out, and every sum in :mod:`srma.stats` goes through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,10 @@ class Batch:
     """Effect sizes and variances of many meta-analyses, padded to a common k.
 
     Absent cells hold ``y = 0`` and ``v = 1`` so that arithmetic on them is
-    finite; they are excluded from every sum by ``mask``.
+    finite; they are excluded from every sum by ``mask``.  The arrays are
+    column-major (each study's column contiguous): row sums over k are then
+    additions of whole columns, about ten times faster than reducing short
+    rows.
     """
 
     y: FloatArray
@@ -36,8 +40,8 @@ class Batch:
         return self.mask.sum(axis=1)
 
     def rows(self, index: NDArray[np.intp]) -> Batch:
-        """The sub-batch made of the given rows."""
-        return Batch(self.y[index], self.v[index], self.mask[index])
+        """The sub-batch made of the given rows (kept in column-major order)."""
+        return Batch(*(np.take(a.T, index, axis=1).T for a in (self.y, self.v, self.mask)))
 
 
 def as_batch(y: ArrayLike, v: ArrayLike, mask: ArrayLike | None = None) -> Batch:
@@ -54,12 +58,24 @@ def as_batch(y: ArrayLike, v: ArrayLike, mask: ArrayLike | None = None) -> Batch
     if mask is not None:
         present &= np.atleast_2d(np.asarray(mask, dtype=bool))
     return Batch(
-        y=np.where(present, y_arr, 0.0),
-        v=np.where(present, v_arr, 1.0),
-        mask=present,
+        y=np.asfortranarray(np.where(present, y_arr, 0.0)),
+        v=np.asfortranarray(np.where(present, v_arr, 1.0)),
+        mask=np.asfortranarray(present),
     )
 
 
 def masked_sum(values: FloatArray, mask: BoolArray) -> FloatArray:
     """Row sums over the present cells only."""
     return np.where(mask, values, 0.0).sum(axis=1)
+
+
+def quantile_per_df(
+    quantile: Callable[[float, FloatArray], FloatArray], probability: float, df: ArrayLike
+) -> FloatArray:
+    """``quantile(probability, df)`` for an array of degrees of freedom.
+
+    A batch has few distinct k, and scipy's quantile functions cost far more
+    than a lookup, so each distinct df is computed once.
+    """
+    distinct, position = np.unique(np.asarray(df, dtype=np.float64), return_inverse=True)
+    return np.asarray(quantile(probability, distinct), dtype=np.float64)[position.ravel()]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2
 
-from srma.stats.batch import Batch, FloatArray
+from srma.stats.batch import Batch, FloatArray, quantile_per_df
 from srma.stats.tau2 import generalised_q_equation, solve_tau2_equation, weighted_sums
 
 
@@ -80,6 +80,8 @@ def q_profile_interval(batch: Batch, level: float) -> Tau2Interval:
     df = (batch.k - 1).astype(np.float64)
     alpha = 1.0 - level
     start = np.zeros(batch.y.shape[0])
-    lower = solve_tau2_equation(batch, generalised_q_equation(chi2.isf(alpha / 2, df)), start)
-    upper = solve_tau2_equation(batch, generalised_q_equation(chi2.ppf(alpha / 2, df)), start)
+    upper_quantile = quantile_per_df(chi2.isf, alpha / 2, df)
+    lower_quantile = quantile_per_df(chi2.ppf, alpha / 2, df)
+    lower = solve_tau2_equation(batch, generalised_q_equation(upper_quantile), start)
+    upper = solve_tau2_equation(batch, generalised_q_equation(lower_quantile), start)
     return Tau2Interval(lower=lower.tau2, upper=upper.tau2)

@@ -5,9 +5,10 @@ Q-profile confidence interval solves an equation ``f(tau2) = 0`` whose left
 side is positive below the root and negative above it.  Plain Fisher scoring,
 as metafor uses, can overshoot and fail to converge on a small share of data
 sets; here each row keeps a bracket ``[lower, upper]`` with ``f(lower) > 0 >=
-f(upper)``, takes the scoring step when it stays inside the bracket and
-bisects otherwise (the classic Newton-bisection hybrid, Press et al.,
-*Numerical Recipes*, 3rd ed., section 9.4).  It always converges.
+f(upper)``, takes the scoring step when it stays inside the bracket and shrinks faster
+than bisection would, and bisects otherwise (the Newton-bisection hybrid
+``rtsafe`` of Press et al., *Numerical Recipes*, 3rd ed., section 9.4).  It
+always converges.
 
 Written by hand because scipy's root finders work on one scalar equation at a
 time, and srma needs a million of them solved together.
@@ -23,10 +24,9 @@ from numpy.typing import NDArray
 
 from srma.stats.batch import FloatArray
 
-#: ``score(x, rows) -> (f, information)``: the function value and a positive
-#: scale for the step ``x + f / information`` (Fisher information for a
-#: likelihood score, minus the derivative for a Q-type equation), evaluated
-#: for the batch rows ``rows`` at the values ``x``.
+#: ``score(x, rows) -> (f, slope)``: the function value and minus its
+#: derivative, so that Newton's step is ``x + f / slope``, evaluated for the
+#: batch rows ``rows`` at the values ``x``.
 ScoreFunction = Callable[[FloatArray, NDArray[np.intp]], tuple[FloatArray, FloatArray]]
 
 RELATIVE_TOLERANCE = 1e-12
@@ -75,18 +75,21 @@ def solve_decreasing(
     root = x.copy()
     converged = np.zeros(n, dtype=bool)
     iterations = np.zeros(n, dtype=np.int64)
+    previous_step = upper - lower
     active = all_rows
     for iteration in range(1, MAX_ITERATIONS + 1):
         xa = x[active]
-        f, information = score(xa, active)
+        f, slope = score(xa, active)
         below = f > 0
         lower[active] = np.where(below, xa, lower[active])
         upper[active] = np.where(below, upper[active], xa)
         lo, hi = lower[active], upper[active]
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = xa + f / information
-        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
+            newton = xa + f / slope
+        shrinking = np.abs(newton - xa) < 0.5 * previous_step[active]
+        inside = np.isfinite(newton) & (newton > lo) & (newton < hi) & shrinking
         x_new = np.where(inside, newton, 0.5 * (lo + hi))
+        previous_step[active] = np.abs(x_new - xa)
         tolerance = RELATIVE_TOLERANCE * x_new + absolute_tolerance[active]
         done = (np.abs(x_new - xa) <= tolerance) | (hi - lo <= tolerance)
         x[active] = x_new
