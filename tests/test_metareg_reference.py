@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import load_fixture
 
+from conftest import load_fixture
 from srma.stats.regression import meta_regression, regression_batch
 
 CASES = load_fixture("metareg.json")["cases"]

@@ -109,13 +109,17 @@ def pool(
     test: str = "z",
     level: float = 0.95,
     pi_type: str = "riley",
+    tau2_interval: bool = True,
 ) -> PooledArrays:
     """Pool every row of ``batch`` by inverse variance.
 
     ``method`` is ``"EE"`` (common effect; ``"FE"`` and ``"CE"`` are aliases)
     or a tau² estimator of :data:`srma.stats.tau2.TAU2_METHODS`.  Rows with
     k = 1 return the study itself with a z-based interval and NaN for every
-    heterogeneity field; rows with k = 0 are NaN throughout.
+    heterogeneity field; rows with k = 0 are NaN throughout.  With
+    ``tau2_interval=False`` the Q-profile interval (two more root searches) is
+    skipped and its fields, with those of I² and H², are NaN: for leave-one-out,
+    GOSH and simulations that do not report it.
     """
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
@@ -184,8 +188,11 @@ def pool(
             typical = heterogeneity.typical_variance
             i2 = i2_from_tau2(tau2, typical)
             h2 = h2_from_tau2(tau2, typical)
-            interval = q_profile_interval(batch, level)
-            tau2_ci_lower, tau2_ci_upper = interval.lower, interval.upper
+            if tau2_interval:
+                interval = q_profile_interval(batch, level)
+                tau2_ci_lower, tau2_ci_upper = interval.lower, interval.upper
+            else:
+                tau2_ci_lower = tau2_ci_upper = np.full(n, np.nan)
             i2_ci_lower = i2_from_tau2(tau2_ci_lower, typical)
             i2_ci_upper = i2_from_tau2(tau2_ci_upper, typical)
             h2_ci_lower = h2_from_tau2(tau2_ci_lower, typical)
