@@ -1,0 +1,17 @@
+"""Shared test helpers: the metafor fixtures written by tests/reference/*.R."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent / "reference" / "fixtures"
+
+
+@cache
+def load_fixture(name: str) -> Any:
+    """A JSON fixture written by one of the R scripts in tests/reference/."""
+    with (FIXTURES / name).open(encoding="utf-8") as handle:
+        return json.load(handle)
