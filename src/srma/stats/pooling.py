@@ -110,6 +110,7 @@ def pool(
     level: float = 0.95,
     pi_type: str = "riley",
     tau2_interval: bool = True,
+    tau2: FloatArray | None = None,
 ) -> PooledArrays:
     """Pool every row of ``batch`` by inverse variance.
 
@@ -119,7 +120,9 @@ def pool(
     heterogeneity field; rows with k = 0 are NaN throughout.  With
     ``tau2_interval=False`` the Q-profile interval (two more root searches) is
     skipped and its fields, with those of I² and H², are NaN: for leave-one-out,
-    GOSH and simulations that do not report it.
+    GOSH and simulations that do not report it.  ``tau2`` fixes tau² per row
+    instead of estimating it (metafor's ``rma(tau2=)``); ``method`` then only
+    names the model.
     """
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
@@ -132,15 +135,15 @@ def pool(
     n = k.shape[0]
     several = k >= 2
 
+    converged = np.ones(n, dtype=bool)
+    iterations = np.zeros(n, dtype=np.int64)
     if common:
         tau2 = np.zeros(n)
-        converged = np.ones(n, dtype=bool)
-        iterations = np.zeros(n, dtype=np.int64)
+    elif tau2 is not None:
+        tau2 = np.broadcast_to(np.asarray(tau2, dtype=np.float64), (n,)).copy()
     else:
-        estimate_rows = np.flatnonzero(several)
         tau2 = np.zeros(n)
-        converged = np.ones(n, dtype=bool)
-        iterations = np.zeros(n, dtype=np.int64)
+        estimate_rows = np.flatnonzero(several)
         if estimate_rows.size:
             fitted = estimate_tau2(batch.rows(estimate_rows), method)
             tau2[estimate_rows] = fitted.tau2
