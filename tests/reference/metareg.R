@@ -42,3 +42,28 @@ write_json(list(meta = list(metafor_version = as.character(packageVersion("metaf
                             script = "tests/reference/metareg.R"), cases = cases),
            file.path(outdir, "metareg.json"), digits = NA, auto_unbox = TRUE, na = "null")
 cat("wrote", length(cases), "cases\n")
+
+# Exact permutation tests (permutest with exact = TRUE) on small data sets.
+perm_models <- list(
+  list(name = "bcg6_ablat", data = bcg[1:6, ], mods = ~ ablat),
+  list(name = "bcg8_alloc", data = bcg[1:8, ], mods = ~ factor(alloc))
+)
+perm_cases <- list()
+for (model in perm_models) {
+  X <- model.matrix(model$mods, data = model$data)
+  for (method in c("DL", "REML")) {
+    for (test in c("z", "knha")) {
+      fit <- rma(yi, vi, mods = model$mods, data = model$data, method = method, test = test,
+                 control = tight)
+      perm <- permutest(fit, exact = TRUE, progbar = FALSE)
+      perm_cases[[length(perm_cases) + 1]] <- list(
+        model = model$name, method = method, test = test, yi = num(model$data$yi),
+        vi = num(model$data$vi), X = unname(X), qm_pvalue = perm$QMp, pvalue = num(perm$pval),
+        iterations = length(perm$QM.perm))
+    }
+  }
+}
+write_json(list(meta = list(metafor_version = as.character(packageVersion("metafor")),
+                            script = "tests/reference/metareg.R"), cases = perm_cases),
+           file.path(outdir, "permutation.json"), digits = NA, auto_unbox = TRUE, na = "null")
+cat("wrote", length(perm_cases), "permutation cases\n")

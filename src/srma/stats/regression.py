@@ -28,7 +28,7 @@ from scipy.stats import f as f_distribution
 from scipy.stats import t as student_t
 
 from srma.stats.batch import BoolArray, FloatArray, quantile_per_df
-from srma.stats.roots import solve_decreasing
+from srma.stats.tau2 import solve_tau2_equation
 
 
 @dataclass(frozen=True)
@@ -116,34 +116,28 @@ def weighted_fit(batch: RegressionBatch, tau2: FloatArray) -> Fit:
     )
 
 
-Equation = Callable[[Fit, NDArray[np.intp]], tuple[FloatArray, FloatArray]]
+def restricted_loglik(batch: RegressionBatch, tau2: FloatArray) -> FloatArray:
+    """``-1/2 [sum log(v_i + tau²) + log det(X'WX) + y'Py]``, the REML log-likelihood + const."""
+    fit = weighted_fit(batch, tau2)
+    xtwx_logdet = -np.linalg.slogdet(fit.inverse)[1]
+    log_variance = np.where(batch.mask, np.log(batch.v + tau2[:, None]), 0.0).sum(axis=1)
+    return -0.5 * (log_variance + xtwx_logdet + fit.ypy)
 
 
-def _solve(batch: RegressionBatch, equation: Equation, start: FloatArray) -> FloatArray:
-    n = batch.y.shape[0]
-    all_rows = np.arange(n)
-    at_zero, _ = equation(weighted_fit(batch, np.zeros(n)), all_rows)
-    tau2 = np.zeros(n)
-    interior = np.flatnonzero(at_zero > 0)
-    if interior.size == 0:
-        return tau2
-    sub = batch.rows(interior)
+def profile_loglik(batch: RegressionBatch, tau2: FloatArray) -> FloatArray:
+    """``-1/2 [sum log(v_i + tau²) + y'Py]``, the ML log-likelihood at beta-hat + const."""
+    fit = weighted_fit(batch, tau2)
+    log_variance = np.where(batch.mask, np.log(batch.v + tau2[:, None]), 0.0).sum(axis=1)
+    return -0.5 * (log_variance + fit.ypy)
 
-    def score(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-        return equation(weighted_fit(sub.rows(rows), x), interior[rows])
 
-    k = sub.k
-    ybar = (sub.y * sub.mask).sum(axis=1) / k
-    spread = (np.where(sub.mask, sub.y - ybar[:, None], 0.0) ** 2).sum(axis=1) / np.maximum(
-        k - 1, 1
-    )
-    max_v = np.where(sub.mask, sub.v, 0.0).max(axis=1)
-    mean_v = (sub.v * sub.mask).sum(axis=1) / k
-    solution = solve_decreasing(
-        score, start=start[interior], upper=2.0 * spread + max_v, absolute_tolerance=1e-14 * mean_v
-    )
-    tau2[interior] = solution.root
-    return tau2
+def _solve(
+    batch: RegressionBatch,
+    equation: Callable[[Fit, NDArray[np.intp]], tuple[FloatArray, FloatArray]],
+    start: FloatArray,
+    loglik: Callable[[RegressionBatch, FloatArray], FloatArray] | None = None,
+) -> FloatArray:
+    return solve_tau2_equation(batch, equation, start, evaluate=weighted_fit, loglik=loglik).tau2
 
 
 def _ols_tau2(batch: RegressionBatch) -> FloatArray:
@@ -181,6 +175,7 @@ def residual_tau2(batch: RegressionBatch, method: str) -> FloatArray:
             batch,
             lambda fit, rows: (fit.yppy - fit.trace_p, 2 * fit.ypppy - fit.trace_pp),
             start,
+            restricted_loglik,
         )
     if method == "ML":
         return _solve(
@@ -190,6 +185,7 @@ def residual_tau2(batch: RegressionBatch, method: str) -> FloatArray:
                 2 * fit.ypppy - (fit.weights**2).sum(axis=1),
             ),
             start,
+            profile_loglik,
         )
     if method in ("PM", "EB"):
         target = (k - p).astype(np.float64)
@@ -319,3 +315,89 @@ def meta_regression(
         fitted=fitted,
         weights=fit.weights,
     )
+
+
+def multiset_permutations(labels: NDArray[np.intp], limit: int) -> NDArray[np.intp] | None:
+    """Every distinct ordering of ``labels`` (rows of equal label are interchangeable).
+
+    Returns None when there are more than ``limit``.  Uses the classic
+    next-lexicographic-permutation step (Knuth, TAOCP 7.2.1.2, Algorithm L),
+    which visits each distinct ordering of a multiset once; written here
+    because itertools.permutations repeats orderings of tied labels.
+    """
+    _, counts = np.unique(labels, return_counts=True)
+    log_count = np.sum(np.log(np.arange(1, labels.size + 1))) - sum(
+        np.sum(np.log(np.arange(1, c + 1))) for c in counts
+    )
+    if log_count > np.log(limit) + 1e-9:
+        return None
+    current = np.sort(labels)
+    out = [current.copy()]
+    while True:
+        j = current.size - 2
+        while j >= 0 and current[j] >= current[j + 1]:
+            j -= 1
+        if j < 0:
+            return np.array(out)
+        m = current.size - 1
+        while current[j] >= current[m]:
+            m -= 1
+        current[j], current[m] = current[m], current[j]
+        current[j + 1 :] = current[j + 1 :][::-1].copy()
+        out.append(current.copy())
+
+
+@dataclass(frozen=True)
+class PermutationArrays:
+    """A permutation test of a meta-regression (Higgins & Thompson 2004)."""
+
+    exact: bool
+    iterations: int
+    qm_pvalue: float
+    pvalue: FloatArray  # per coefficient, two-sided on |z|
+
+
+def permutation_test(
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    *,
+    method: str,
+    test: str,
+    iterations: int = 1000,
+    rng: np.random.Generator,
+    tested: NDArray[np.intp] | None = None,
+) -> PermutationArrays:
+    """Permute the rows of X against (y, v), refit, and compare QM and each z (or t).
+
+    Exact (every distinct permutation of the rows of X) when there are at most
+    ``iterations``, else ``iterations`` random permutations with the observed
+    order counted as the first, as metafor's ``permutest`` does.  p-values are
+    the share of permutations at least as extreme as the observed, with a
+    tolerance of ``sqrt(machine epsilon)`` for ties.
+    """
+    k = y.size
+    _, row_labels = np.unique(X, axis=0, return_inverse=True)
+    row_labels = row_labels.ravel()
+    orderings = multiset_permutations(row_labels, iterations)
+    exact = orderings is not None
+    if exact:
+        # each ordering of labels assigns a representative row of X per label
+        representative = np.array(
+            [np.flatnonzero(row_labels == label)[0] for label in range(row_labels.max() + 1)]
+        )
+        permuted = X[representative[orderings]]
+    else:
+        shuffled = np.argsort(rng.random((iterations - 1, k)), axis=1)
+        indices = np.vstack([np.arange(k)[None, :], shuffled])
+        permuted = X[indices]
+    count = permuted.shape[0]
+    batch = regression_batch(
+        np.broadcast_to(y, (count, k)), np.broadcast_to(v, (count, k)), permuted
+    )
+    observed = meta_regression(regression_batch(y, v, X), method=method, test=test, tested=tested)
+    fits = meta_regression(batch, method=method, test=test, tested=tested)
+    tolerance = np.sqrt(np.finfo(float).eps)
+    qm_pvalue = float(np.mean(fits.qm >= observed.qm[0] - tolerance))
+    pvalue = np.mean(np.abs(fits.statistic) >= np.abs(observed.statistic[0]) - tolerance, axis=0)
+    return PermutationArrays(exact=exact, iterations=count, qm_pvalue=qm_pvalue, pvalue=pvalue)

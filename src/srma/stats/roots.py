@@ -48,16 +48,18 @@ def solve_decreasing(
     start: FloatArray,
     upper: FloatArray,
     absolute_tolerance: FloatArray,
+    lower: FloatArray | None = None,
 ) -> RootResult:
-    """Solve ``score(x) = 0`` for ``x > 0`` in every row, given ``score(0) > 0``.
+    """Solve ``score(x) = 0`` for ``x > lower`` in every row, given ``score(lower) > 0``.
 
     ``upper`` is a first guess of a point where the score is <= 0; it is
     multiplied by 4 until it is one.  ``start`` is the first iterate (moved to
-    the middle of the bracket when outside it).  A row has converged when a
+    the middle of the bracket when outside it); ``lower`` defaults to 0.  A row
+    has converged when a
     step changes ``x`` by at most ``1e-12 * x + absolute_tolerance``.
     """
     n = start.shape[0]
-    lower = np.zeros(n)
+    lower = np.zeros(n) if lower is None else np.array(lower, dtype=np.float64, copy=True)
     upper = np.array(upper, dtype=np.float64, copy=True)
     all_rows = np.arange(n)
 

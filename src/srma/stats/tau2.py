@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -164,55 +165,119 @@ def generalised_q_equation(
     return equation
 
 
+#: Grid of multiples of the bracket's upper end on which a likelihood that is
+#: decreasing at tau² = 0 is searched for an interior maximum.
+BOUNDARY_GRID = 4.0 ** -np.arange(12, -1, -1)
+
+
 def solve_tau2_equation(
-    batch: Batch,
-    equation: Callable[[WeightedSums, NDArray[np.intp]], tuple[FloatArray, FloatArray]],
+    batch: Any,
+    equation: Callable[[Any, NDArray[np.intp]], tuple[FloatArray, FloatArray]],
     start: FloatArray,
+    *,
+    evaluate: Callable[[Any, FloatArray], Any] | None = None,
+    loglik: Callable[[Any, FloatArray], FloatArray] | None = None,
 ) -> Tau2Estimate:
     """Solve an estimating equation in tau², positive below its root, on every row.
 
-    Rows where the equation is already <= 0 at tau² = 0 get tau² = 0 (the
-    estimate truncated at the boundary).
+    ``evaluate(batch, tau2)`` computes what ``equation`` needs (default:
+    :func:`weighted_sums`); ``batch`` is a :class:`Batch` or any object with
+    ``y``, ``v``, ``mask``, ``k`` and ``rows()``.  Rows where the equation is
+    already <= 0 at tau² = 0 get tau² = 0 (the estimate truncated at the
+    boundary) unless ``loglik`` is given: a likelihood can fall at 0 and still
+    peak higher further on, so those rows are scanned on a grid, and an
+    interior root replaces 0 when its ``loglik`` is larger.
     """
+    evaluate = evaluate or weighted_sums
     n = batch.y.shape[0]
     all_rows = np.arange(n)
-    at_zero, _ = equation(weighted_sums(batch, np.zeros(n)), all_rows)
+    at_zero, _ = equation(evaluate(batch, np.zeros(n)), all_rows)
     tau2 = np.zeros(n)
     converged = np.ones(n, dtype=bool)
     iterations = np.zeros(n, dtype=np.int64)
+    upper, tolerance = _bracket_scale(batch)
+
+    def solve(rows: NDArray[np.intp], lower: FloatArray, first: FloatArray) -> None:
+        sub = batch.rows(rows)
+
+        def score(x: FloatArray, index: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+            return equation(evaluate(sub.rows(index), x), rows[index])
+
+        solution = solve_decreasing(
+            score,
+            start=first,
+            upper=np.maximum(upper[rows], 2.0 * lower),
+            lower=lower,
+            absolute_tolerance=tolerance[rows],
+        )
+        tau2[rows] = solution.root
+        converged[rows] = solution.converged
+        iterations[rows] = solution.iterations
+
     interior = np.flatnonzero(at_zero > 0)
-    if interior.size == 0:
+    if interior.size:
+        solve(interior, np.zeros(interior.size), start[interior])
+    boundary = np.flatnonzero(at_zero <= 0)
+    if loglik is None or boundary.size == 0:
         return Tau2Estimate(tau2, converged, iterations)
 
-    sub = batch.rows(interior)
-
-    def score(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-        return equation(weighted_sums(sub.rows(rows), x), interior[rows])
-
-    k = sub.k
-    spread = _unweighted_residual_ss(sub) / np.maximum(k - 1, 1)
-    max_v = np.where(sub.mask, sub.v, 0.0).max(axis=1)
-    mean_v = masked_sum(sub.v, sub.mask) / k
-    solution = solve_decreasing(
-        score,
-        start=start[interior],
-        upper=2.0 * spread + max_v,
-        absolute_tolerance=1e-14 * mean_v,
+    sub = batch.rows(boundary)
+    grid = upper[boundary, None] * BOUNDARY_GRID[None, :]
+    rising = np.column_stack(
+        [equation(evaluate(sub, grid[:, j]), boundary)[0] > 0 for j in range(grid.shape[1])]
     )
-    tau2[interior] = solution.root
-    converged[interior] = solution.converged
-    iterations[interior] = solution.iterations
+    candidates = np.flatnonzero(rising.any(axis=1))
+    if candidates.size == 0:
+        return Tau2Estimate(tau2, converged, iterations)
+    rows = boundary[candidates]
+    lower = grid[candidates, rising[candidates].argmax(axis=1)]
+    solve(rows, lower, lower)
+    peak = batch.rows(rows)
+    better = loglik(peak, tau2[rows]) > loglik(peak, np.zeros(rows.size))
+    tau2[rows[~better]] = 0.0
+    converged[rows[~better]] = True
     return Tau2Estimate(tau2, converged, iterations)
+
+
+def _bracket_scale(batch: Any) -> tuple[FloatArray, FloatArray]:
+    """A first upper end for the bracket and an absolute tolerance, per row."""
+    k = batch.k
+    ybar = masked_sum(batch.y, batch.mask) / k
+    spread = masked_sum((batch.y - ybar[:, None]) ** 2, batch.mask) / np.maximum(k - 1, 1)
+    max_v = np.where(batch.mask, batch.v, 0.0).max(axis=1)
+    mean_v = masked_sum(batch.v, batch.mask) / k
+    return 2.0 * spread + max_v, 1e-14 * mean_v
+
+
+def restricted_loglik(batch: Batch, tau2: FloatArray) -> FloatArray:
+    """Restricted log-likelihood of the intercept model, up to a constant.
+
+    ``-1/2 [sum log(v_i + tau²) + log sum w_i + sum w_i (y_i - mu_w)²]``.
+    """
+    sums = weighted_sums(batch, tau2)
+    log_variance = masked_sum(np.log(batch.v + tau2[:, None]), batch.mask)
+    return -0.5 * (log_variance + np.log(sums.sum_w) + sums.q)
+
+
+def profile_loglik(batch: Batch, tau2: FloatArray) -> FloatArray:
+    """Log-likelihood of the intercept model at its ML mean, up to a constant."""
+    sums = weighted_sums(batch, tau2)
+    log_variance = masked_sum(np.log(batch.v + tau2[:, None]), batch.mask)
+    return -0.5 * (log_variance + sums.q)
 
 
 def restricted_maximum_likelihood(batch: Batch) -> Tau2Estimate:
     """REML: root of ``y'PPy = tr P`` (Viechtbauer 2005, eq. 12), started at Hedges'."""
-    return solve_tau2_equation(batch, lambda sums, rows: _reml_score(sums), hedges(batch).tau2)
+    return solve_tau2_equation(
+        batch, lambda sums, rows: _reml_score(sums), hedges(batch).tau2, loglik=restricted_loglik
+    )
 
 
 def maximum_likelihood(batch: Batch) -> Tau2Estimate:
     """ML: root of ``y'PPy = sum w_i`` (Viechtbauer 2005, eq. 10), started at Hedges'."""
-    return solve_tau2_equation(batch, lambda sums, rows: _ml_score(sums), hedges(batch).tau2)
+    return solve_tau2_equation(
+        batch, lambda sums, rows: _ml_score(sums), hedges(batch).tau2, loglik=profile_loglik
+    )
 
 
 def paule_mandel(batch: Batch) -> Tau2Estimate:
@@ -222,9 +287,7 @@ def paule_mandel(batch: Batch) -> Tau2Estimate:
     ``k/(k-1) Q(tau²) = k``, the same equation, so ``EB`` shares this code.
     """
     target = (batch.k - 1).astype(np.float64)
-    return solve_tau2_equation(
-        batch, generalised_q_equation(target), dersimonian_laird(batch).tau2
-    )
+    return solve_tau2_equation(batch, generalised_q_equation(target), dersimonian_laird(batch).tau2)
 
 
 def median_unbiased_paule_mandel(batch: Batch) -> Tau2Estimate:
@@ -233,9 +296,7 @@ def median_unbiased_paule_mandel(batch: Batch) -> Tau2Estimate:
     Viechtbauer (2021), metafor's ``method="PMM"``.
     """
     target = quantile_per_df(chi2.ppf, 0.5, batch.k - 1)
-    return solve_tau2_equation(
-        batch, generalised_q_equation(target), dersimonian_laird(batch).tau2
-    )
+    return solve_tau2_equation(batch, generalised_q_equation(target), dersimonian_laird(batch).tau2)
 
 
 TAU2_ESTIMATORS: dict[str, Callable[[Batch], Tau2Estimate]] = {
