@@ -1,7 +1,17 @@
 """srma: systematic reviews and meta-analyses, from search export to report."""
 
+from srma.analysis.meta import MetaBatchResult, meta, meta_batch
+from srma.analysis.results import MetaResult
 from srma.errors import InputError, SrmaWarning
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "SrmaWarning", "__version__"]
+__all__ = [
+    "InputError",
+    "MetaBatchResult",
+    "MetaResult",
+    "SrmaWarning",
+    "__version__",
+    "meta",
+    "meta_batch",
+]

@@ -1,1 +1,1 @@
-"""srma.analysis."""
+"""srma.analysis: user-facing analyses with validated input and immutable results."""

@@ -1,0 +1,352 @@
+"""``meta()`` and ``meta_batch()``: the user-facing entry points to pooling.
+
+``meta`` runs one meta-analysis from a DataFrame (raw per-arm data with a
+measure, or ``yi`` and ``vi``/``sei`` columns) or from arrays; it validates the
+input, omits incomplete rows with a warning naming them, and runs the batch
+engine of :mod:`srma.stats` on a batch of one.  ``meta_batch`` runs the same
+engine on many meta-analyses at once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from srma.analysis.results import METHOD_NAMES, MetaResult, optional_float
+from srma.errors import InputError, SrmaWarning
+from srma.stats.batch import as_batch
+from srma.stats.pooling import (
+    COMMON_EFFECT_METHODS,
+    PI_TYPES,
+    TESTS,
+    PooledArrays,
+    pool,
+    pool_in_blocks,
+)
+
+BINARY_MEASURES = frozenset({"RR", "OR", "RD", "PETO"})
+METHOD_ALIASES = {"FE": "EE", "CE": "EE"}
+
+
+def _check_settings(method: str, test: str, pi_type: str, level: float) -> str:
+    method = METHOD_ALIASES.get(method.upper(), method.upper())
+    if method not in METHOD_NAMES:
+        raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHOD_NAMES)}")
+    if test not in TESTS:
+        raise InputError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
+    if pi_type not in PI_TYPES:
+        raise InputError(f"unknown pi_type {pi_type!r}; expected one of {', '.join(PI_TYPES)}")
+    if not 0.0 < level < 1.0:
+        raise InputError(f"level must lie strictly between 0 and 1, got {level}")
+    return method
+
+
+def _labels(frame: pd.DataFrame, label: str | None) -> list[str]:
+    if label is None:
+        for candidate in ("study", "label", "author"):
+            if candidate in frame.columns:
+                label = candidate
+                break
+    if label is None:
+        return [f"Study {position + 1}" for position in range(len(frame))]
+    if label not in frame.columns:
+        raise InputError(f"label column {label!r} not found", column=label)
+    return [str(value) for value in frame[label]]
+
+
+def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> np.ndarray:
+    """A column as floats; blank cells become NaN, text is an error naming row and column."""
+    if column not in frame.columns:
+        raise InputError(f"column {column!r} not found", file=source, column=column)
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    text = np.flatnonzero(
+        np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+    )
+    if text.size:
+        row = int(text[0])
+        raise InputError(
+            f"expected a number, got {raw.iloc[row]!r}", file=source, row=row + 1, column=column
+        )
+    return values
+
+
+def _variances_from_frame(
+    frame: pd.DataFrame, columns: dict[str, str], source: str | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    yi_column = columns.get("yi", "yi")
+    yi = numeric_column(frame, yi_column, source=source)
+    if "vi" in columns or ("sei" not in columns and "vi" in frame.columns):
+        vi_column = columns.get("vi", "vi")
+        vi = numeric_column(frame, vi_column, source=source)
+    else:
+        vi_column = columns.get("sei", "sei")
+        vi = numeric_column(frame, vi_column, source=source) ** 2
+    bad = np.flatnonzero(np.isfinite(vi) & (vi <= 0))
+    if bad.size:
+        raise InputError(
+            f"sampling variance must be > 0, got {vi[bad[0]]:g}",
+            file=source,
+            row=int(bad[0]) + 1,
+            column=vi_column,
+        )
+    return yi, vi
+
+
+def _validate_arrays(
+    yi: ArrayLike, vi: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    try:
+        y = np.asarray(yi, dtype=np.float64).ravel()
+        v = np.asarray(vi, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as error:
+        raise InputError(f"yi and vi must be numbers: {error}") from None
+    if y.shape != v.shape:
+        raise InputError(f"yi has {y.size} values but vi has {v.size}")
+    for name, values in (("yi", y), ("vi", v)):
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            raise InputError("value must be finite", row=int(infinite[0]) + 1, column=name)
+    bad = np.flatnonzero(np.isfinite(v) & (v <= 0))
+    if bad.size:
+        raise InputError(
+            f"sampling variance must be > 0, got {v[bad[0]]:g}", row=int(bad[0]) + 1, column="vi"
+        )
+    return y, v
+
+
+def meta(
+    data_or_yi: pd.DataFrame | ArrayLike,
+    vi: ArrayLike | None = None,
+    *,
+    measure: str | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    pi_type: str = "riley",
+    label: str | None = None,
+    labels: Sequence[str] | None = None,
+    source: str | None = None,
+    add: float = 0.5,
+    to: str = "only0",
+    drop00: bool | None = None,
+    **columns: str,
+) -> MetaResult:
+    """Pool one meta-analysis.
+
+    Parameters
+    ----------
+    data_or_yi
+        A DataFrame holding either raw per-arm data (with ``measure``; see
+        :func:`srma.effect_sizes`) or ``yi`` with ``vi`` or ``sei`` columns, or
+        an array of effect sizes (then ``vi`` is required).
+    method
+        ``"EE"`` (common effect, inverse variance; ``"FE"``, ``"CE"`` are
+        aliases), a tau² estimator (``DL, HE, HS, SJ, ML, REML, PM, EB, PMM``)
+        for random effects, or ``"MH"`` (Mantel-Haenszel, for OR, RR, RD) or
+        ``"PETO"`` (Peto's odds ratio), which need per-arm counts.
+    test
+        ``"z"``, ``"t"``, ``"knha"`` (Hartung-Knapp-Sidik-Jonkman) or
+        ``"adhoc"`` (HKSJ with its variance truncated at 1).
+    pi_type
+        ``"riley"`` (t with k-2 df, the default), ``"default"`` or ``"t"``,
+        as metafor's ``predict()``.
+    label, labels
+        The column with study labels, or the labels themselves.
+    **columns
+        Column names for the canonical roles (``yi="logrr"``, ``mean1="m1i"``...).
+
+    Rows whose effect size or variance is missing are omitted with a warning
+    that names them; the result records them in ``omitted``.
+    """
+    method = _check_settings(method, test, pi_type, level)
+    if measure is not None:
+        measure = measure.upper()
+    frame: pd.DataFrame | None = None
+    if isinstance(data_or_yi, pd.DataFrame):
+        frame = data_or_yi.reset_index(drop=True)
+        study_labels = list(labels) if labels is not None else _labels(frame, label)
+        has_effects = columns.get("yi", "yi") in frame.columns
+        if method in ("MH", "PETO") or (measure is not None and not has_effects):
+            if measure is None:
+                raise InputError(f"method {method} needs a measure and per-arm counts")
+            from srma.analysis.effect_sizes import effect_sizes
+
+            frame = effect_sizes(
+                frame, measure, add=add, to=to, drop00=drop00, source=source, **columns
+            )
+            y, v = frame["yi"].to_numpy(dtype=float), frame["vi"].to_numpy(dtype=float)
+        else:
+            y, v = _variances_from_frame(frame, columns, source)
+    else:
+        if vi is None:
+            raise InputError("vi is required when effect sizes are given as an array")
+        y, v = _validate_arrays(data_or_yi, vi)
+        study_labels = (
+            list(labels) if labels is not None else [f"Study {i + 1}" for i in range(y.size)]
+        )
+    if len(study_labels) != y.size:
+        raise InputError(f"{len(study_labels)} labels given for {y.size} studies")
+
+    notes: list[str] = []
+    present = np.isfinite(y) & np.isfinite(v)
+    omitted = tuple(study_labels[i] for i in np.flatnonzero(~present))
+    if omitted:
+        notes.append(f"omitted {len(omitted)} studies with missing yi or vi: {', '.join(omitted)}")
+    if not present.any():
+        raise InputError("no study has both an effect size and a variance", file=source)
+    kept_labels = tuple(study_labels[i] for i in np.flatnonzero(present))
+    if present.sum() == 1:
+        notes.append("k = 1: the pooled result is the single study; heterogeneity is undefined")
+
+    if method in ("MH", "PETO"):
+        pooled = _pool_counts(frame, method, measure, level, present, add, to, drop00, columns)
+        extra = pooled.pop("extra")
+    else:
+        arrays = pool(
+            as_batch(y[present], v[present]),
+            method=method,
+            test=test,
+            level=level,
+            pi_type=pi_type,
+        )
+        pooled = _first_row(arrays)
+        extra = {}
+        if not bool(arrays.converged[0]):
+            notes.append(f"the {method} estimate of tau² did not converge")
+    if test == "knha" and pooled["k"] > 1 and pooled["se"] == 0.0:
+        notes.append(
+            "the Knapp-Hartung scale factor is 0 (the studies agree exactly), so the "
+            "interval has zero width; test='adhoc' truncates the factor at 1"
+        )
+    if method in COMMON_EFFECT_METHODS | {"MH", "PETO"} and test in ("knha", "adhoc"):
+        notes.append(f"the {test} test is not meant for a common-effect model")
+
+    for note in notes:
+        warnings.warn(note, SrmaWarning, stacklevel=2)
+    return MetaResult(
+        measure=measure,
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        source=source,
+        labels=kept_labels,
+        yi=tuple(float(value) for value in y[present]),
+        vi=tuple(float(value) for value in v[present]),
+        omitted=omitted,
+        warnings=tuple(notes),
+        extra=extra,
+        **pooled,
+    )
+
+
+def _first_row(arrays: PooledArrays) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in fields(arrays):
+        value = getattr(arrays, item.name)[0]
+        if item.name == "weights":
+            out["weights"] = tuple(float(w) for w in value)
+        elif item.name in ("k", "iterations"):
+            out[item.name] = int(value)
+        elif item.name == "converged":
+            out[item.name] = bool(value)
+        else:
+            out[item.name] = optional_float(value)
+    out["tau"] = optional_float(np.sqrt(arrays.tau2[0]))
+    return out
+
+
+def _pool_counts(
+    frame: pd.DataFrame | None,
+    method: str,
+    measure: str | None,
+    level: float,
+    present: NDArray[np.bool_],
+    add: float,
+    to: str,
+    drop00: bool | None,
+    columns: dict[str, str],
+) -> dict[str, Any]:
+    """Mantel-Haenszel or Peto pooling of 2x2 tables (common effect only)."""
+    raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class MetaBatchResult:
+    """Many meta-analyses pooled at once: each field is an array over the batch.
+
+    Same fields as :class:`~srma.analysis.results.MetaResult` (NaN where
+    undefined), ``weights`` shaped ``(batch, k)`` in percent.
+    """
+
+    method: str
+    test: str
+    level: float
+    pi_type: str
+    arrays: PooledArrays
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "tau":
+            return self.arrays.tau
+        return getattr(self.arrays, name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per meta-analysis, one column per scalar field."""
+        data = {
+            item.name: getattr(self.arrays, item.name)
+            for item in fields(self.arrays)
+            if item.name != "weights"
+        }
+        data["tau"] = self.arrays.tau
+        return pd.DataFrame(data)
+
+
+def meta_batch(
+    Y: ArrayLike,
+    V: ArrayLike,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    pi_type: str = "riley",
+    workers: int | None = None,
+) -> MetaBatchResult:
+    """Pool many meta-analyses at once.
+
+    ``Y`` and ``V`` are shaped ``(batch, k)``; NaN marks an absent study, so
+    rows may have different numbers of studies.  Uses the same engine as
+    :func:`meta`, so a batch gives the same numbers as its rows one by one.
+    Mantel-Haenszel and Peto need counts and are not offered here.  Large
+    batches are pooled in blocks on ``workers`` threads (default: all cores).
+    """
+    method = _check_settings(method, test, pi_type, level)
+    if method in ("MH", "PETO"):
+        raise InputError("meta_batch pools yi and vi; MH and PETO need counts (use meta)")
+    y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+    v = np.atleast_2d(np.asarray(V, dtype=np.float64))
+    if y.shape != v.shape or y.ndim != 2:
+        raise InputError(f"Y and V must be 2-d arrays of one shape, got {y.shape} and {v.shape}")
+    bad = np.argwhere(np.isfinite(v) & (v <= 0))
+    if bad.size:
+        row, column = bad[0]
+        raise InputError(
+            f"sampling variance must be > 0, got {v[row, column]:g} "
+            f"(meta-analysis {row + 1}, study {column + 1})"
+        )
+    infinite = np.argwhere(np.isinf(y) | np.isinf(v))
+    if infinite.size:
+        row, column = infinite[0]
+        raise InputError(
+            f"values must be finite or NaN (meta-analysis {row + 1}, study {column + 1})"
+        )
+    arrays = pool_in_blocks(
+        as_batch(y, v), method=method, test=test, level=level, pi_type=pi_type, workers=workers
+    )
+    return MetaBatchResult(method=method, test=test, level=level, pi_type=pi_type, arrays=arrays)

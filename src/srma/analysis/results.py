@@ -1,0 +1,223 @@
+"""Result objects of meta-analyses: immutable values that know how to present themselves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+#: Measures analysed on the log scale and reported back-transformed.
+RATIO_MEASURES = frozenset({"RR", "OR", "ROM", "PETO", "HR", "IRR"})
+
+METHOD_NAMES: dict[str, str] = {
+    "EE": "common effect (inverse variance)",
+    "DL": "random effects, DerSimonian-Laird tau²",
+    "HE": "random effects, Hedges tau²",
+    "HS": "random effects, Hunter-Schmidt tau²",
+    "SJ": "random effects, Sidik-Jonkman tau²",
+    "ML": "random effects, maximum-likelihood tau²",
+    "REML": "random effects, restricted maximum-likelihood tau²",
+    "PM": "random effects, Paule-Mandel tau²",
+    "EB": "random effects, empirical Bayes tau²",
+    "PMM": "random effects, median-unbiased Paule-Mandel tau²",
+    "MH": "common effect (Mantel-Haenszel)",
+    "PETO": "common effect (Peto)",
+}
+
+TEST_NAMES: dict[str, str] = {
+    "z": "z test",
+    "t": "t test",
+    "knha": "Hartung-Knapp-Sidik-Jonkman t test",
+    "adhoc": "Hartung-Knapp-Sidik-Jonkman t test with the ad hoc variance correction",
+}
+
+#: Fields of a pooled result, in the order of the public interface.
+POOLED_FIELDS = (
+    "k",
+    "estimate",
+    "se",
+    "statistic",
+    "pvalue",
+    "df",
+    "ci_lower",
+    "ci_upper",
+    "pi_lower",
+    "pi_upper",
+    "tau2",
+    "tau2_ci_lower",
+    "tau2_ci_upper",
+    "tau",
+    "i2",
+    "i2_ci_lower",
+    "i2_ci_upper",
+    "h2",
+    "h2_ci_lower",
+    "h2_ci_upper",
+    "q",
+    "q_df",
+    "q_pvalue",
+)
+
+
+def optional_float(value: Any) -> float | None:
+    """A Python float, or None where the value is undefined (NaN, None)."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _format(value: float | None, digits: int = 4) -> str:
+    return "NA" if value is None else f"{value:.{digits}f}"
+
+
+def _format_p(value: float | None) -> str:
+    if value is None:
+        return "NA"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+@dataclass(frozen=True)
+class MetaResult:
+    """A pooled meta-analysis: the settings that produced it, its data and its results.
+
+    Numbers are on the analysis scale (log scale for ratio measures);
+    :meth:`back_transformed` gives the ratio scale.  Undefined values are None:
+    the heterogeneity fields when k = 1, ``df`` under the z test, tau² and its
+    interval under a common-effect model, the prediction interval outside a
+    random-effects model.  ``weights`` are in percent of the total.
+    """
+
+    measure: str | None
+    method: str
+    test: str
+    level: float
+    pi_type: str
+    source: str | None
+    labels: tuple[str, ...]
+    yi: tuple[float, ...]
+    vi: tuple[float, ...]
+    k: int
+    estimate: float | None
+    se: float | None
+    statistic: float | None
+    pvalue: float | None
+    df: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    pi_lower: float | None
+    pi_upper: float | None
+    tau2: float | None
+    tau2_ci_lower: float | None
+    tau2_ci_upper: float | None
+    tau: float | None
+    i2: float | None
+    i2_ci_lower: float | None
+    i2_ci_upper: float | None
+    h2: float | None
+    h2_ci_lower: float | None
+    h2_ci_upper: float | None
+    q: float | None
+    q_df: float | None
+    q_pvalue: float | None
+    weights: tuple[float, ...]
+    converged: bool
+    iterations: int
+    omitted: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    extra: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def is_ratio(self) -> bool:
+        """True for measures analysed on the log scale (RR, OR, ROM, PETO...)."""
+        return self.measure in RATIO_MEASURES
+
+    def back_transformed(self) -> dict[str, float | None] | None:
+        """``exp`` of the estimate and of the interval bounds, for ratio measures."""
+        if not self.is_ratio:
+            return None
+        names = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
+        values = {name: getattr(self, name) for name in names}
+        return {name: None if value is None else math.exp(value) for name, value in values.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (None where undefined), plus ``exp`` for ratios."""
+        out: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[item.name] = value
+        exp = self.back_transformed()
+        if exp is not None:
+            out["exp"] = exp
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-study table: label, yi, vi, se, the study's own CI at ``level``, weight (%)."""
+        yi = np.asarray(self.yi, dtype=float)
+        se = np.sqrt(np.asarray(self.vi, dtype=float))
+        crit = norm.isf((1.0 - self.level) / 2.0)
+        return pd.DataFrame(
+            {
+                "label": list(self.labels),
+                "yi": yi,
+                "vi": np.asarray(self.vi, dtype=float),
+                "se": se,
+                "ci_lower": yi - crit * se,
+                "ci_upper": yi + crit * se,
+                "weight": np.asarray(self.weights, dtype=float),
+            }
+        )
+
+    def summary(self) -> str:
+        """A plain-text report of the analysis, in the spirit of metafor's print method."""
+        percent = round(100 * self.level)
+        lines = [
+            f"Meta-analysis: {METHOD_NAMES.get(self.method, self.method)}"
+            + (f", measure {self.measure}" if self.measure else ""),
+            f"k = {self.k}; {TEST_NAMES.get(self.test, self.test)}; {percent}% intervals",
+        ]
+        if self.omitted:
+            lines.append(f"omitted (missing data): {', '.join(self.omitted)}")
+        if self.q is not None:
+            lines.append(
+                f"Heterogeneity: Q = {_format(self.q, 2)} (df = {self.q_df:.0f}, "
+                f"p = {_format_p(self.q_pvalue)}), I² = {_format(self.i2, 1)}%, "
+                f"H² = {_format(self.h2, 2)}"
+            )
+        if self.tau2 is not None:
+            lines.append(
+                f"tau² = {_format(self.tau2)} [{_format(self.tau2_ci_lower)}, "
+                f"{_format(self.tau2_ci_upper)}], tau = {_format(self.tau)}"
+            )
+        statistic_name = "z" if self.df is None else f"t({self.df:.0f})"
+        lines.append(
+            f"estimate = {_format(self.estimate)}, se = {_format(self.se)}, "
+            f"{statistic_name} = {_format(self.statistic, 3)}, p = {_format_p(self.pvalue)}"
+        )
+        lines.append(f"{percent}% CI [{_format(self.ci_lower)}, {_format(self.ci_upper)}]")
+        if self.pi_lower is not None:
+            lines.append(
+                f"{percent}% prediction interval [{_format(self.pi_lower)}, "
+                f"{_format(self.pi_upper)}]"
+            )
+        exp = self.back_transformed()
+        if exp is not None:
+            text = (
+                f"{self.measure} = {_format(exp['estimate'])} "
+                f"[{_format(exp['ci_lower'])}, {_format(exp['ci_upper'])}]"
+            )
+            if exp["pi_lower"] is not None:
+                text += f", PI [{_format(exp['pi_lower'])}, {_format(exp['pi_upper'])}]"
+            lines.append(text)
+        for warning in self.warnings:
+            lines.append(f"warning: {warning}")
+        return "\n".join(lines)
