@@ -121,15 +121,35 @@ def _validate_arrays(
     return y, v
 
 
-def meta(
+@dataclass(frozen=True)
+class EffectData:
+    """Validated effect sizes ready to pool: the studies kept, and those omitted.
+
+    ``frame`` holds the kept rows of the input table (with ``yi`` and ``vi``
+    added when they were computed), for analyses that need other columns:
+    per-arm counts, subgroups, moderators.
+    """
+
+    labels: tuple[str, ...]
+    yi: NDArray[np.float64]
+    vi: NDArray[np.float64]
+    omitted: tuple[str, ...]
+    measure: str | None
+    source: str | None
+    frame: pd.DataFrame | None
+    notes: tuple[str, ...]
+
+    @property
+    def k(self) -> int:
+        return int(self.yi.size)
+
+
+def prepare_effects(
     data_or_yi: pd.DataFrame | ArrayLike,
     vi: ArrayLike | None = None,
     *,
     measure: str | None = None,
     method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
-    pi_type: str = "riley",
     label: str | None = None,
     labels: Sequence[str] | None = None,
     source: str | None = None,
@@ -137,35 +157,12 @@ def meta(
     to: str = "only0",
     drop00: bool | None = None,
     **columns: str,
-) -> MetaResult:
-    """Pool one meta-analysis.
+) -> EffectData:
+    """Validate the input of an analysis and compute effect sizes where needed.
 
-    Parameters
-    ----------
-    data_or_yi
-        A DataFrame holding either raw per-arm data (with ``measure``; see
-        :func:`srma.effect_sizes`) or ``yi`` with ``vi`` or ``sei`` columns, or
-        an array of effect sizes (then ``vi`` is required).
-    method
-        ``"EE"`` (common effect, inverse variance; ``"FE"``, ``"CE"`` are
-        aliases), a tau² estimator (``DL, HE, HS, SJ, ML, REML, PM, EB, PMM``)
-        for random effects, or ``"MH"`` (Mantel-Haenszel, for OR, RR, RD) or
-        ``"PETO"`` (Peto's odds ratio), which need per-arm counts.
-    test
-        ``"z"``, ``"t"``, ``"knha"`` (Hartung-Knapp-Sidik-Jonkman) or
-        ``"adhoc"`` (HKSJ with its variance truncated at 1).
-    pi_type
-        ``"riley"`` (t with k-2 df, the default), ``"default"`` or ``"t"``,
-        as metafor's ``predict()``.
-    label, labels
-        The column with study labels, or the labels themselves.
-    **columns
-        Column names for the canonical roles (``yi="logrr"``, ``mean1="m1i"``...).
-
-    Rows whose effect size or variance is missing are omitted with a warning
-    that names them; the result records them in ``omitted``.
+    Accepts what :func:`meta` accepts.  Rows whose effect size or variance is
+    missing are omitted and named in ``notes``; no row at all is an error.
     """
-    method = _check_settings(method, test, pi_type, level)
     if measure is not None:
         measure = measure.upper()
     frame: pd.DataFrame | None = None
@@ -201,79 +198,175 @@ def meta(
         notes.append(f"omitted {len(omitted)} studies with missing yi or vi: {', '.join(omitted)}")
     if not present.any():
         raise InputError("no study has both an effect size and a variance", file=source)
-    kept_labels = tuple(study_labels[i] for i in np.flatnonzero(present))
-    if present.sum() == 1:
-        notes.append("k = 1: the pooled result is the single study; heterogeneity is undefined")
+    return EffectData(
+        labels=tuple(study_labels[i] for i in np.flatnonzero(present)),
+        yi=y[present],
+        vi=v[present],
+        omitted=omitted,
+        measure=measure,
+        source=source,
+        frame=None if frame is None else frame.loc[present].reset_index(drop=True),
+        notes=tuple(notes),
+    )
 
-    if method in ("MH", "PETO"):
-        pooled = _pool_counts(frame, method, measure, level, present, add, to, drop00, columns)
-        extra = pooled.pop("extra")
-    else:
-        arrays = pool(
-            as_batch(y[present], v[present]),
-            method=method,
-            test=test,
-            level=level,
-            pi_type=pi_type,
-        )
-        pooled = _first_row(arrays)
-        extra = {}
-        if not bool(arrays.converged[0]):
-            notes.append(f"the {method} estimate of tau² did not converge")
+
+def result_from_arrays(
+    arrays: PooledArrays,
+    row: int,
+    effects: EffectData,
+    *,
+    method: str,
+    test: str,
+    level: float,
+    pi_type: str,
+    notes: Sequence[str] = (),
+    extra: dict[str, float | None] | None = None,
+) -> MetaResult:
+    """The :class:`MetaResult` of one row of a pooled batch, with the checks users need."""
+    pooled: dict[str, Any] = {}
+    for item in fields(arrays):
+        value = getattr(arrays, item.name)[row]
+        if item.name == "weights":
+            # the row's own studies: in a batch of subsets, absent studies weigh 0
+            pooled["weights"] = tuple(float(w) for w in value[value > 0])
+        elif item.name in ("k", "iterations"):
+            pooled[item.name] = int(value)
+        elif item.name == "converged":
+            pooled[item.name] = bool(value)
+        else:
+            pooled[item.name] = optional_float(value)
+    pooled["tau"] = optional_float(np.sqrt(arrays.tau2[row]))
+    messages = list(effects.notes) + list(notes)
+    if pooled["k"] == 1:
+        messages.append("k = 1: the pooled result is the single study; heterogeneity is undefined")
+    if not pooled["converged"]:
+        messages.append(f"the {method} estimate of tau² did not converge")
     if test == "knha" and pooled["k"] > 1 and pooled["se"] == 0.0:
-        notes.append(
+        messages.append(
             "the Knapp-Hartung scale factor is 0 (the studies agree exactly), so the "
             "interval has zero width; test='adhoc' truncates the factor at 1"
         )
     if method in COMMON_EFFECT_METHODS | {"MH", "PETO"} and test in ("knha", "adhoc"):
-        notes.append(f"the {test} test is not meant for a common-effect model")
-
-    for note in notes:
-        warnings.warn(note, SrmaWarning, stacklevel=2)
+        messages.append(f"the {test} test is not meant for a common-effect model")
     return MetaResult(
-        measure=measure,
+        measure=effects.measure,
         method=method,
         test=test,
         level=level,
         pi_type=pi_type,
-        source=source,
-        labels=kept_labels,
-        yi=tuple(float(value) for value in y[present]),
-        vi=tuple(float(value) for value in v[present]),
-        omitted=omitted,
-        warnings=tuple(notes),
-        extra=extra,
+        source=effects.source,
+        labels=effects.labels,
+        yi=tuple(float(value) for value in effects.yi),
+        vi=tuple(float(value) for value in effects.vi),
+        omitted=effects.omitted,
+        warnings=tuple(messages),
+        extra=extra or {},
         **pooled,
     )
 
 
-def _first_row(arrays: PooledArrays) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in fields(arrays):
-        value = getattr(arrays, item.name)[0]
-        if item.name == "weights":
-            out["weights"] = tuple(float(w) for w in value)
-        elif item.name in ("k", "iterations"):
-            out[item.name] = int(value)
-        elif item.name == "converged":
-            out[item.name] = bool(value)
-        else:
-            out[item.name] = optional_float(value)
-    out["tau"] = optional_float(np.sqrt(arrays.tau2[0]))
-    return out
+def warn_about(result: MetaResult, stacklevel: int = 3) -> MetaResult:
+    """Issue the result's warnings as :class:`SrmaWarning` and return it."""
+    for note in result.warnings:
+        warnings.warn(note, SrmaWarning, stacklevel=stacklevel)
+    return result
+
+
+def meta(
+    data_or_yi: pd.DataFrame | ArrayLike,
+    vi: ArrayLike | None = None,
+    *,
+    measure: str | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    pi_type: str = "riley",
+    tau2: float | None = None,
+    label: str | None = None,
+    labels: Sequence[str] | None = None,
+    source: str | None = None,
+    add: float = 0.5,
+    to: str = "only0",
+    drop00: bool | None = None,
+    **columns: str,
+) -> MetaResult:
+    """Pool one meta-analysis.
+
+    Parameters
+    ----------
+    data_or_yi
+        A DataFrame holding either raw per-arm data (with ``measure``; see
+        :func:`srma.effect_sizes`) or ``yi`` with ``vi`` or ``sei`` columns, or
+        an array of effect sizes (then ``vi`` is required).
+    method
+        ``"EE"`` (common effect, inverse variance; ``"FE"``, ``"CE"`` are
+        aliases), a tau² estimator (``DL, HE, HS, SJ, ML, REML, PM, EB, PMM``)
+        for random effects, or ``"MH"`` (Mantel-Haenszel, for OR, RR, RD) or
+        ``"PETO"`` (Peto's odds ratio), which need per-arm counts.
+    test
+        ``"z"``, ``"t"``, ``"knha"`` (Hartung-Knapp-Sidik-Jonkman) or
+        ``"adhoc"`` (HKSJ with its variance truncated at 1).
+    pi_type
+        ``"riley"`` (t with k-2 df, the default), ``"default"`` or ``"t"``,
+        as metafor's ``predict()``.
+    tau2
+        Fix tau² at this value instead of estimating it (metafor's ``tau2=``).
+    label, labels
+        The column with study labels, or the labels themselves.
+    **columns
+        Column names for the canonical roles (``yi="logrr"``, ``mean1="m1i"``...).
+
+    Rows whose effect size or variance is missing are omitted with a warning
+    that names them; the result records them in ``omitted``.
+    """
+    method = _check_settings(method, test, pi_type, level)
+    effects = prepare_effects(
+        data_or_yi,
+        vi,
+        measure=measure,
+        method=method,
+        label=label,
+        labels=labels,
+        source=source,
+        add=add,
+        to=to,
+        drop00=drop00,
+        **columns,
+    )
+    if method in ("MH", "PETO"):
+        return warn_about(
+            _pool_counts(
+                effects, method, test, level, add=add, to=to, drop00=drop00, columns=columns
+            )
+        )
+    if tau2 is not None and (not np.isfinite(tau2) or tau2 < 0):
+        raise InputError(f"a fixed tau² must be a finite number >= 0, got {tau2}")
+    arrays = pool(
+        as_batch(effects.yi, effects.vi),
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        tau2=None if tau2 is None else np.array([tau2]),
+    )
+    return warn_about(
+        result_from_arrays(
+            arrays, 0, effects, method=method, test=test, level=level, pi_type=pi_type
+        )
+    )
 
 
 def _pool_counts(
-    frame: pd.DataFrame | None,
+    effects: EffectData,
     method: str,
-    measure: str | None,
+    test: str,
     level: float,
-    present: NDArray[np.bool_],
+    *,
     add: float,
     to: str,
     drop00: bool | None,
     columns: dict[str, str],
-) -> dict[str, Any]:
+) -> MetaResult:
     """Mantel-Haenszel or Peto pooling of 2x2 tables (common effect only)."""
     raise NotImplementedError
 
