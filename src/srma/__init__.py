@@ -2,6 +2,7 @@
 
 from srma.analysis.meta import MetaBatchResult, meta, meta_batch
 from srma.analysis.results import MetaResult
+from srma.analysis.subgroups import SubgroupResult, subgroup_analysis
 from srma.errors import InputError, SrmaWarning
 
 __version__ = "0.1.0"
@@ -11,7 +12,9 @@ __all__ = [
     "MetaBatchResult",
     "MetaResult",
     "SrmaWarning",
+    "SubgroupResult",
     "__version__",
     "meta",
     "meta_batch",
+    "subgroup_analysis",
 ]

@@ -1,0 +1,254 @@
+"""Subgroup analysis: per-subgroup pooled results and the test for subgroup differences.
+
+Reported as RevMan 5 and R's meta report it: each subgroup with its own
+estimate, interval and heterogeneity, then "Test for subgroup differences:
+Chi² = Q, df = G - 1, P = p" (or F under Knapp-Hartung with a common tau²).
+The numbers come from :func:`srma.stats.subgroups.subgroup_analysis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from srma.analysis.meta import (
+    EffectData,
+    _check_settings,
+    meta,
+    prepare_effects,
+    result_from_arrays,
+    warn_about,
+)
+from srma.analysis.results import MetaResult
+from srma.errors import InputError
+from srma.stats.batch import as_batch
+from srma.stats.heterogeneity import cochran_q
+from srma.stats.pooling import pool
+from srma.stats.subgroups import subgroup_analysis as subgroup_engine
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Subgroups of one meta-analysis and the test for subgroup differences."""
+
+    variable: str
+    groups: tuple[str, ...]
+    subgroups: tuple[MetaResult, ...]
+    overall: MetaResult
+    common_tau2: bool
+    tau2_common: float | None
+    q_between: float
+    df_between: float
+    df_between_denominator: float | None
+    pvalue_between: float
+    test_between: str  # "chi2" or "F"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "groups": list(self.groups),
+            "common_tau2": self.common_tau2,
+            "tau2_common": self.tau2_common,
+            "test_between": self.test_between,
+            "q_between": self.q_between,
+            "df_between": self.df_between,
+            "df_between_denominator": self.df_between_denominator,
+            "pvalue_between": self.pvalue_between,
+            "subgroups": [
+                {"group": group, **result.to_dict()}
+                for group, result in zip(self.groups, self.subgroups, strict=True)
+            ],
+            "overall": self.overall.to_dict(),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per subgroup: k, estimate, CI, tau², I², Q and its p-value."""
+        names = (
+            "k",
+            "estimate",
+            "se",
+            "ci_lower",
+            "ci_upper",
+            "pvalue",
+            "tau2",
+            "i2",
+            "q",
+            "q_pvalue",
+            "pi_lower",
+            "pi_upper",
+        )
+        return pd.DataFrame(
+            [
+                {"group": g, **{n: getattr(r, n) for n in names}}
+                for g, r in zip(self.groups, self.subgroups, strict=True)
+            ]
+        )
+
+    def summary(self) -> str:
+        lines = [f"Subgroups by {self.variable} ({len(self.groups)} groups)"]
+        for group, result in zip(self.groups, self.subgroups, strict=True):
+            lines.append(f"-- {group}")
+            lines.extend("   " + line for line in result.summary().splitlines())
+        statistic = "Chi²" if self.test_between == "chi2" else "F"
+        df = (
+            f"{self.df_between:.0f}"
+            if self.df_between_denominator is None
+            else f"{self.df_between:.0f}, {self.df_between_denominator:.0f}"
+        )
+        lines.append(
+            f"Test for subgroup differences: {statistic} = {self.q_between:.2f}, df = {df}, "
+            f"P = {self.pvalue_between:.4f}"
+            + (f" (common tau² = {self.tau2_common:.4f})" if self.tau2_common is not None else "")
+        )
+        return "\n".join(lines)
+
+
+def _subset(effects: EffectData, keep: np.ndarray) -> EffectData:
+    index = np.flatnonzero(keep)
+    return EffectData(
+        labels=tuple(effects.labels[i] for i in index),
+        yi=effects.yi[index],
+        vi=effects.vi[index],
+        omitted=(),
+        measure=effects.measure,
+        source=effects.source,
+        frame=None if effects.frame is None else effects.frame.iloc[index].reset_index(drop=True),
+        notes=(),
+    )
+
+
+def subgroup_analysis(
+    data: pd.DataFrame,
+    by: str,
+    *,
+    measure: str | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    pi_type: str = "riley",
+    common_tau2: bool = False,
+    order: Sequence[str] | None = None,
+    label: str | None = None,
+    source: str | None = None,
+    **columns: str,
+) -> SubgroupResult:
+    """Pool each level of the column ``by`` and test whether the subgroups differ.
+
+    ``common_tau2=False`` (default, as RevMan and meta) estimates tau² within
+    each subgroup; ``True`` uses the residual tau² of the meta-regression on
+    the subgroups for all of them.  Studies with a blank ``by`` are omitted
+    with a warning.  ``order`` fixes the order of the subgroups (default:
+    order of first appearance).  Mantel-Haenszel and Peto pool each subgroup
+    with their own method; the test for differences then uses the subgroup
+    estimates and standard errors.
+    """
+    method = _check_settings(method, test, pi_type, level)
+    if by not in data.columns:
+        raise InputError(f"subgroup column {by!r} not found", file=source, column=by)
+    effects = prepare_effects(
+        data, measure=measure, method=method, label=label, source=source, **columns
+    )
+    values = effects.frame[by]
+    blank = values.isna() | (values.astype(str).str.strip() == "")
+    notes: list[str] = []
+    if blank.any():
+        names = ", ".join(effects.labels[i] for i in np.flatnonzero(blank.to_numpy()))
+        notes.append(f"omitted studies with no value in {by!r}: {names}")
+        effects = _subset(effects, ~blank.to_numpy())
+        values = effects.frame[by]
+    text = values.astype(str).str.strip().to_numpy()
+    groups = list(dict.fromkeys(text)) if order is None else [str(g) for g in order]
+    unknown = sorted(set(text) - set(groups))
+    if unknown:
+        raise InputError(f"subgroups {unknown} are not in the given order {groups}", column=by)
+    if len(groups) < 2:
+        raise InputError(f"subgroup analysis needs at least 2 groups in {by!r}", column=by)
+    codes = np.array([groups.index(value) for value in text])
+
+    def pooled(subset: EffectData, extra_notes: Sequence[str] = ()) -> MetaResult:
+        if method in ("MH", "PETO"):
+            return meta(
+                subset.frame,
+                measure=measure,
+                method=method,
+                test=test,
+                level=level,
+                labels=subset.labels,
+                source=source,
+                **columns,
+            )
+        arrays = pool(
+            as_batch(subset.yi, subset.vi), method=method, test=test, level=level, pi_type=pi_type
+        )
+        return warn_about(
+            result_from_arrays(
+                arrays,
+                0,
+                subset,
+                method=method,
+                test=test,
+                level=level,
+                pi_type=pi_type,
+                notes=extra_notes,
+            )
+        )
+
+    overall = pooled(effects, notes)
+    if method in ("MH", "PETO"):
+        subgroups = tuple(pooled(_subset(effects, codes == g)) for g in range(len(groups)))
+        between = cochran_q(as_batch([s.estimate for s in subgroups], [s.se**2 for s in subgroups]))
+        return SubgroupResult(
+            variable=by,
+            groups=tuple(groups),
+            subgroups=subgroups,
+            overall=overall,
+            common_tau2=False,
+            tau2_common=None,
+            q_between=float(between.q[0]),
+            df_between=float(between.df[0]),
+            df_between_denominator=None,
+            pvalue_between=float(between.pvalue[0]),
+            test_between="chi2",
+        )
+
+    arrays = subgroup_engine(
+        effects.yi,
+        effects.vi,
+        codes,
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        common_tau2=common_tau2,
+    )
+    subgroups = tuple(
+        warn_about(
+            result_from_arrays(
+                arrays.subgroups,
+                g,
+                _subset(effects, codes == g),
+                method=method,
+                test=test,
+                level=level,
+                pi_type=pi_type,
+            )
+        )
+        for g in range(len(groups))
+    )
+    return SubgroupResult(
+        variable=by,
+        groups=tuple(groups),
+        subgroups=subgroups,
+        overall=overall,
+        common_tau2=arrays.common_tau2 is not None,
+        tau2_common=arrays.common_tau2,
+        q_between=arrays.q_between,
+        df_between=arrays.df_between,
+        df_between_denominator=arrays.df_between_denominator,
+        pvalue_between=arrays.pvalue_between,
+        test_between=arrays.test_between,
+    )
