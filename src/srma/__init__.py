@@ -1,6 +1,7 @@
 """srma: systematic reviews and meta-analyses, from search export to report."""
 
 from srma.analysis.meta import MetaBatchResult, meta, meta_batch
+from srma.analysis.metareg import MetaRegressionResult, meta_regression
 from srma.analysis.results import MetaResult
 from srma.analysis.subgroups import SubgroupResult, subgroup_analysis
 from srma.errors import InputError, SrmaWarning
@@ -10,11 +11,13 @@ __version__ = "0.1.0"
 __all__ = [
     "InputError",
     "MetaBatchResult",
+    "MetaRegressionResult",
     "MetaResult",
     "SrmaWarning",
     "SubgroupResult",
     "__version__",
     "meta",
     "meta_batch",
+    "meta_regression",
     "subgroup_analysis",
 ]

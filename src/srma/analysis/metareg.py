@@ -1,0 +1,454 @@
+"""Mixed-effects meta-regression with categorical and continuous moderators.
+
+``meta_regression(data, "~ dose + factor(route)")`` fits ``y_i = x_i'beta + u_i +
+e_i`` (metafor's ``rma(yi, vi, mods = ~ ...)``): coefficients with their tests,
+the omnibus test of the moderators (QM), residual heterogeneity (QE, tau²,
+I², H²), the share of heterogeneity explained (R², Raudenbush 2009), an
+optional permutation test (Higgins & Thompson 2004; Viechtbauer et al. 2015),
+and predictions for bubble plots.  Numerics: :mod:`srma.stats.regression`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from scipy.stats import t as student_t
+
+from srma.analysis.meta import EffectData, _check_settings, prepare_effects
+from srma.analysis.results import optional_float
+from srma.errors import InputError, SrmaWarning
+from srma.stats.batch import as_batch
+from srma.stats.pooling import pool
+from srma.stats.regression import meta_regression as regression_engine
+from srma.stats.regression import permutation_test, regression_batch
+
+_FACTOR = re.compile(r"^factor\((?P<name>[^()]+)\)$")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One moderator: a column, numeric or categorical, and the design columns it makes."""
+
+    column: str
+    categorical: bool
+    levels: tuple[str, ...] = ()  # categorical: reference level first
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        if not self.categorical:
+            return (self.column,)
+        return tuple(f"{self.column}[{level}]" for level in self.levels[1:])
+
+
+def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
+    """``"~ a + factor(b)"`` or ``["a", "factor(b)"]`` to ``[("a", False), ("b", True)]``.
+
+    Main effects only: interactions (``a:b``, ``a*b``) are not supported.
+    """
+    if isinstance(moderators, str):
+        text = moderators.split("~", 1)[-1]
+        parts = [part.strip() for part in text.split("+")]
+    else:
+        parts = [str(part).strip() for part in moderators]
+    terms = []
+    for part in parts:
+        if not part or part == "1":
+            continue
+        if any(symbol in part for symbol in ":*^|"):
+            raise InputError(f"moderator {part!r}: only main effects (a + b) are supported")
+        match = _FACTOR.match(part)
+        terms.append((match["name"].strip(), True) if match else (part, False))
+    if not terms:
+        raise InputError("no moderator given")
+    return terms
+
+
+def design_matrix(
+    frame: pd.DataFrame, moderators: str | Sequence[str], *, source: str | None = None
+) -> tuple[np.ndarray, list[Term], np.ndarray]:
+    """The design matrix (intercept first), its terms, and which rows are complete.
+
+    A column is categorical when wrapped in ``factor()`` or when it holds text;
+    its first level in sorted order is the reference (R's convention).
+    """
+    columns: list[np.ndarray] = [np.ones(len(frame))]
+    terms: list[Term] = []
+    complete = np.ones(len(frame), dtype=bool)
+    for name, forced in parse_moderators(moderators):
+        if name not in frame.columns:
+            raise InputError(f"moderator column {name!r} not found", file=source, column=name)
+        raw = frame[name]
+        numeric = pd.to_numeric(raw, errors="coerce")
+        blank = raw.isna() | (raw.astype(str).str.strip() == "")
+        complete &= ~blank.to_numpy()
+        categorical = forced or bool((numeric.isna() & ~blank).any())
+        if categorical:
+            text = raw.astype(str).str.strip()
+            levels = tuple(sorted(set(text[~blank]), key=_natural_key))
+            for level in levels[1:]:
+                columns.append((text == level).to_numpy(dtype=float))
+            terms.append(Term(name, True, levels))
+        else:
+            columns.append(numeric.to_numpy(dtype=float))
+            terms.append(Term(name, False))
+    return np.column_stack(columns), terms, complete
+
+
+def _natural_key(value: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
+
+
+@dataclass(frozen=True)
+class MetaRegressionResult:
+    """A fitted meta-regression: coefficients, tests, heterogeneity and the data used."""
+
+    method: str
+    test: str
+    level: float
+    pi_type: str
+    measure: str | None
+    terms: tuple[Term, ...]
+    names: tuple[str, ...]  # "intercept" then one per design column
+    labels: tuple[str, ...]
+    yi: tuple[float, ...]
+    vi: tuple[float, ...]
+    X: tuple[tuple[float, ...], ...]
+    k: int
+    estimate: tuple[float, ...]
+    se: tuple[float, ...]
+    statistic: tuple[float, ...]
+    pvalue: tuple[float, ...]
+    ci_lower: tuple[float, ...]
+    ci_upper: tuple[float, ...]
+    df: float | None
+    tau2: float | None
+    i2: float | None
+    h2: float | None
+    r2: float | None
+    qe: float
+    qe_df: float
+    qe_pvalue: float
+    qm: float
+    qm_df1: float
+    qm_df2: float | None
+    qm_pvalue: float
+    vcov: tuple[tuple[float, ...], ...] = field(repr=False)
+    permutation: Mapping[str, Any] | None = None
+    omitted: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def coefficients(self) -> pd.DataFrame:
+        """The coefficient table: estimate, se, statistic, p-value and CI per term."""
+        table = pd.DataFrame(
+            {
+                "term": list(self.names),
+                "estimate": self.estimate,
+                "se": self.se,
+                "statistic": self.statistic,
+                "pvalue": self.pvalue,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+            }
+        )
+        if self.permutation is not None:
+            table["permutation_pvalue"] = self.permutation["pvalue"]
+        return table
+
+    def predict(self, values: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
+        """Predicted effects with CI and prediction interval at given moderator values.
+
+        ``values`` maps each moderator column to a value or a list of values.
+        The prediction interval uses ``pi_type`` as :func:`srma.meta` does
+        (``riley``: t with ``k - p - 1`` df).
+        """
+        frame = pd.DataFrame(
+            values
+            if isinstance(values, pd.DataFrame)
+            else {key: np.atleast_1d(val) for key, val in values.items()}
+        )
+        rows = [np.ones(len(frame))]
+        for term in self.terms:
+            if term.column not in frame.columns:
+                raise InputError(
+                    f"a value for moderator {term.column!r} is needed", column=term.column
+                )
+            if term.categorical:
+                text = frame[term.column].astype(str).str.strip()
+                unknown = sorted(set(text) - set(term.levels))
+                if unknown:
+                    raise InputError(
+                        f"unknown level(s) {unknown} of {term.column!r}", column=term.column
+                    )
+                rows.extend((text == level).to_numpy(dtype=float) for level in term.levels[1:])
+            else:
+                rows.append(pd.to_numeric(frame[term.column]).to_numpy(dtype=float))
+        x = np.column_stack(rows)
+        beta = np.asarray(self.estimate)
+        vcov = np.asarray(self.vcov)
+        prediction = x @ beta
+        se = np.sqrt(np.einsum("ni,ij,nj->n", x, vcov, x))
+        upper_tail = (1.0 - self.level) / 2.0
+        crit = norm.isf(upper_tail) if self.df is None else student_t.isf(upper_tail, self.df)
+        p = len(self.names)
+        tau2 = self.tau2 or 0.0
+        if self.pi_type == "default" and self.df is None:
+            pi_crit = norm.isf(upper_tail)
+        else:
+            pi_df = self.k - p - (1 if self.pi_type == "riley" and self.method != "EE" else 0)
+            pi_crit = student_t.isf(upper_tail, max(pi_df, 1))
+        half = pi_crit * np.sqrt(se**2 + tau2)
+        out = frame.copy()
+        out["prediction"] = prediction
+        out["se"] = se
+        out["ci_lower"] = prediction - crit * se
+        out["ci_upper"] = prediction + crit * se
+        out["pi_lower"] = prediction - half
+        out["pi_upper"] = prediction + half
+        return out
+
+    def bubble_data(self, moderator: str, points: int = 101) -> dict[str, pd.DataFrame]:
+        """What a bubble plot needs: the studies, and the fitted line over a continuous moderator.
+
+        Other continuous moderators are held at their weighted mean and
+        categorical ones at their reference level.
+        """
+        term = next((t for t in self.terms if t.column == moderator), None)
+        if term is None or term.categorical:
+            raise InputError(f"{moderator!r} is not a continuous moderator of this model")
+        X = np.asarray(self.X)
+        position = self.names.index(moderator)
+        weights = 1.0 / (np.asarray(self.vi) + (self.tau2 or 0.0))
+        studies = pd.DataFrame(
+            {
+                "label": self.labels,
+                moderator: X[:, position],
+                "yi": self.yi,
+                "weight": 100.0 * weights / weights.sum(),
+            }
+        )
+        grid = np.linspace(X[:, position].min(), X[:, position].max(), points)
+        values: dict[str, Any] = {moderator: grid}
+        for other in self.terms:
+            if other.column == moderator:
+                continue
+            if other.categorical:
+                values[other.column] = [other.levels[0]] * points
+            else:
+                column = X[:, self.names.index(other.column)]
+                values[other.column] = np.full(points, np.average(column, weights=weights))
+        return {"studies": studies, "line": self.predict(values)}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "method": self.method,
+            "test": self.test,
+            "level": self.level,
+            "measure": self.measure,
+            "k": self.k,
+            "coefficients": self.coefficients()
+            .astype(object)
+            .where(lambda frame: frame.notna(), None)
+            .to_dict(orient="records"),
+        }
+        for name in (
+            "df",
+            "tau2",
+            "i2",
+            "h2",
+            "r2",
+            "qe",
+            "qe_df",
+            "qe_pvalue",
+            "qm",
+            "qm_df1",
+            "qm_df2",
+            "qm_pvalue",
+        ):
+            out[name] = optional_float(getattr(self, name))
+        out["permutation"] = (
+            None
+            if self.permutation is None
+            else {
+                key: (list(value) if isinstance(value, tuple) else value)
+                for key, value in self.permutation.items()
+            }
+        )
+        out["omitted"] = list(self.omitted)
+        out["warnings"] = list(self.warnings)
+        return out
+
+    def summary(self) -> str:
+        lines = [f"Meta-regression ({self.method}, {self.test}); k = {self.k}"]
+        if self.tau2 is not None:
+            lines.append(
+                f"residual tau² = {self.tau2:.4f}, I² = {self.i2:.1f}%, R² = {self.r2:.1f}%"
+                if self.r2 is not None
+                else f"residual tau² = {self.tau2:.4f}, I² = {self.i2:.1f}%"
+            )
+        lines.append(f"QE({self.qe_df:.0f}) = {self.qe:.3f}, p = {self.qe_pvalue:.4f}")
+        if self.qm_df2 is None:
+            lines.append(f"QM({self.qm_df1:.0f}) = {self.qm:.3f}, p = {self.qm_pvalue:.4f}")
+        else:
+            lines.append(
+                f"F({self.qm_df1:.0f}, {self.qm_df2:.0f}) = {self.qm:.3f}, p = {self.qm_pvalue:.4f}"
+            )
+        lines.append(self.coefficients().to_string(index=False, float_format="{:.4f}".format))
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+def _r_squared(
+    effects: EffectData, X: np.ndarray, method: str, test: str, tau2: float, qe: float
+) -> float | None:
+    """R² as metafor computes it: ``max(0, 100 (tau²_0 - tau²) / tau²_0)``.
+
+    ``tau²_0`` is from the intercept-only model with the same estimator; for
+    a common-effect model, the adjusted R² of the weighted least-squares fit.
+    """
+    k, p = X.shape
+    if method == "EE":
+        total = pool(as_batch(effects.yi, effects.vi), method="EE").q[0]
+        if total == 0:
+            return 0.0
+        adjusted = 1.0 - (qe / total) * (k - 1) / (k - p)
+        return max(0.0, 100.0 * adjusted)
+    tau2_null = float(
+        pool(as_batch(effects.yi, effects.vi), method=method, test=test, tau2_interval=False).tau2[
+            0
+        ]
+    )
+    if tau2_null == 0:
+        return 0.0
+    return max(0.0, 100.0 * (tau2_null - tau2) / tau2_null)
+
+
+def meta_regression(
+    data: pd.DataFrame,
+    moderators: str | Sequence[str],
+    *,
+    measure: str | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    pi_type: str = "riley",
+    permutations: int | None = None,
+    seed: int | None = None,
+    label: str | None = None,
+    source: str | None = None,
+    **columns: str,
+) -> MetaRegressionResult:
+    """Fit a mixed-effects meta-regression (``method="EE"`` for a fixed-effects one).
+
+    ``moderators`` is a formula (``"~ dose + factor(route)"``) or a list of
+    columns.  ``permutations`` asks for a permutation test with that many
+    permutations (exact when there are no more distinct ones; Monte Carlo
+    with ``seed`` otherwise).  Rows with a missing moderator are omitted with
+    a warning naming them.
+    """
+    method = _check_settings(method, test, pi_type, level)
+    if method in ("MH", "PETO"):
+        raise InputError("meta-regression pools by inverse variance; use EE or a tau² method")
+    effects = prepare_effects(
+        data, measure=measure, method=method, label=label, source=source, **columns
+    )
+    X, terms, complete = design_matrix(effects.frame, moderators, source=source)
+    notes = list(effects.notes)
+    omitted = list(effects.omitted)
+    if not complete.all():
+        missing = [effects.labels[i] for i in np.flatnonzero(~complete)]
+        notes.append(f"omitted studies with a missing moderator: {', '.join(missing)}")
+        omitted.extend(missing)
+        keep = np.flatnonzero(complete)
+        effects = EffectData(
+            labels=tuple(effects.labels[i] for i in keep),
+            yi=effects.yi[keep],
+            vi=effects.vi[keep],
+            omitted=(),
+            measure=effects.measure,
+            source=effects.source,
+            frame=effects.frame.iloc[keep].reset_index(drop=True),
+            notes=(),
+        )
+        X = X[keep]
+    k, p = X.shape
+    if np.linalg.matrix_rank(X) < p:
+        raise InputError("the moderators are collinear (or a category has no studies left)")
+    if k <= p:
+        raise InputError(f"{k} studies cannot estimate {p} coefficients")
+    fit = regression_engine(
+        regression_batch(effects.yi, effects.vi, X), method=method, test=test, level=level
+    )
+    tau2 = float(fit.tau2[0])
+    qe = float(fit.qe[0])
+    permutation = None
+    if permutations is not None:
+        result = permutation_test(
+            effects.yi,
+            effects.vi,
+            X,
+            method=method,
+            test=test,
+            iterations=permutations,
+            rng=np.random.default_rng(seed),
+        )
+        permutation = {
+            "exact": result.exact,
+            "iterations": result.iterations,
+            "qm_pvalue": result.qm_pvalue,
+            "pvalue": tuple(map(float, result.pvalue)),
+            "seed": seed,
+        }
+    if k < 10:
+        notes.append(
+            f"only {k} studies: meta-regression has little power and may mislead "
+            "(Cochrane Handbook 10.11.5.1 advises about 10 studies per moderator)"
+        )
+    for note in notes:
+        warnings.warn(note, SrmaWarning, stacklevel=2)
+    names = ("intercept", *(name for term in terms for name in term.names))
+    return MetaRegressionResult(
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        measure=effects.measure,
+        terms=tuple(terms),
+        names=names,
+        labels=effects.labels,
+        yi=tuple(map(float, effects.yi)),
+        vi=tuple(map(float, effects.vi)),
+        X=tuple(tuple(map(float, row)) for row in X),
+        k=k,
+        estimate=tuple(map(float, fit.beta[0])),
+        se=tuple(map(float, fit.se[0])),
+        statistic=tuple(map(float, fit.statistic[0])),
+        pvalue=tuple(map(float, fit.pvalue[0])),
+        ci_lower=tuple(map(float, fit.ci_lower[0])),
+        ci_upper=tuple(map(float, fit.ci_upper[0])),
+        df=optional_float(fit.df[0]),
+        tau2=None if method == "EE" else tau2,
+        i2=float(fit.i2[0]),
+        h2=float(fit.h2[0]),
+        r2=_r_squared(effects, X, method, test, tau2, qe),
+        qe=qe,
+        qe_df=float(fit.qe_df[0]),
+        qe_pvalue=float(fit.qe_pvalue[0]),
+        qm=float(fit.qm[0]),
+        qm_df1=float(fit.qm_df1[0]),
+        qm_df2=optional_float(fit.qm_df2[0]),
+        qm_pvalue=float(fit.qm_pvalue[0]),
+        vcov=tuple(tuple(map(float, row)) for row in fit.vcov[0]),
+        permutation=permutation,
+        omitted=tuple(omitted),
+        warnings=tuple(notes),
+    )
