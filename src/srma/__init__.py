@@ -1,5 +1,6 @@
 """srma: systematic reviews and meta-analyses, from search export to report."""
 
+from srma.analysis.effect_sizes import effect_sizes
 from srma.analysis.meta import MetaBatchResult, meta, meta_batch
 from srma.analysis.metareg import MetaRegressionResult, meta_regression
 from srma.analysis.results import MetaResult
@@ -16,6 +17,7 @@ __all__ = [
     "SrmaWarning",
     "SubgroupResult",
     "__version__",
+    "effect_sizes",
     "meta",
     "meta_batch",
     "meta_regression",

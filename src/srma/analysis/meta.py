@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from srma.analysis.results import METHOD_NAMES, MetaResult, optional_float
+from srma.analysis.validation import numeric_column
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
 from srma.stats.pooling import (
@@ -58,23 +59,6 @@ def _labels(frame: pd.DataFrame, label: str | None) -> list[str]:
     if label not in frame.columns:
         raise InputError(f"label column {label!r} not found", column=label)
     return [str(value) for value in frame[label]]
-
-
-def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> np.ndarray:
-    """A column as floats; blank cells become NaN, text is an error naming row and column."""
-    if column not in frame.columns:
-        raise InputError(f"column {column!r} not found", file=source, column=column)
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    text = np.flatnonzero(
-        np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
-    )
-    if text.size:
-        row = int(text[0])
-        raise InputError(
-            f"expected a number, got {raw.iloc[row]!r}", file=source, row=row + 1, column=column
-        )
-    return values
 
 
 def _variances_from_frame(
