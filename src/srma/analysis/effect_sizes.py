@@ -92,7 +92,7 @@ def _continuous(frame: pd.DataFrame, measure: str, mapping: dict[str, str], sour
     return CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS))
 
 
-def _binary_cells(frame: pd.DataFrame, mapping: dict[str, str], source: str | None):
+def binary_cells(frame: pd.DataFrame, mapping: dict[str, str], source: str | None):
     """Cells a, b, c, d from ``events/total`` (the default) or from ``a, b, c, d``."""
     uses_cells = any(role in mapping for role in "abcd") or (
         not any(r in mapping or r in frame.columns for r in ("events1", "total1"))
@@ -140,7 +140,7 @@ def _binary_cells(frame: pd.DataFrame, mapping: dict[str, str], source: str | No
 
 
 def _binary(frame, measure, mapping, source, *, add, to, drop00, label):
-    a, b, c, d = _binary_cells(frame, mapping, source)
+    a, b, c, d = binary_cells(frame, mapping, source)
     if drop00 is None:
         drop00 = measure in ("RR", "OR")
     dropped = np.zeros(a.shape, dtype=bool)

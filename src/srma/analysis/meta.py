@@ -22,6 +22,7 @@ from srma.analysis.results import METHOD_NAMES, MetaResult, optional_float
 from srma.analysis.validation import numeric_column
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
+from srma.stats.mantel_haenszel import mantel_haenszel, peto
 from srma.stats.pooling import (
     COMMON_EFFECT_METHODS,
     PI_TYPES,
@@ -150,13 +151,35 @@ def prepare_effects(
     if measure is not None:
         measure = measure.upper()
     frame: pd.DataFrame | None = None
+    counts = None
     if isinstance(data_or_yi, pd.DataFrame):
         frame = data_or_yi.reset_index(drop=True)
         study_labels = list(labels) if labels is not None else _labels(frame, label)
         has_effects = columns.get("yi", "yi") in frame.columns
-        if method in ("MH", "PETO") or (measure is not None and not has_effects):
-            if measure is None:
-                raise InputError(f"method {method} needs a measure and per-arm counts")
+        if method in ("MH", "PETO"):
+            if measure is None or measure not in ("OR", "RR", "RD", "PETO"):
+                raise InputError(f"method {method} needs measure OR, RR or RD and per-arm counts")
+            if method == "PETO":
+                measure = "PETO"
+            elif measure == "PETO":
+                raise InputError("measure PETO is pooled with method PETO, not MH")
+            from srma.analysis.effect_sizes import binary_cells, effect_sizes
+
+            # as metafor's rma.mh and rma.peto: per-study effects (for Q and the
+            # forest plot) leave out double-zero tables unless told otherwise
+            frame = effect_sizes(
+                frame,
+                measure,
+                add=add,
+                to=to,
+                drop00=True if drop00 is None else drop00,
+                source=source,
+                **columns,
+            )
+            cells = binary_cells(frame, columns, source)
+            counts = np.all([np.isfinite(cell) for cell in cells], axis=0)
+            y, v = frame["yi"].to_numpy(dtype=float), frame["vi"].to_numpy(dtype=float)
+        elif measure is not None and not has_effects:
             from srma.analysis.effect_sizes import effect_sizes
 
             frame = effect_sizes(
@@ -176,10 +199,15 @@ def prepare_effects(
         raise InputError(f"{len(study_labels)} labels given for {y.size} studies")
 
     notes: list[str] = []
-    present = np.isfinite(y) & np.isfinite(v)
+    if isinstance(data_or_yi, pd.DataFrame) and counts is not None:
+        present = counts
+        what = "missing counts"
+    else:
+        present = np.isfinite(y) & np.isfinite(v)
+        what = "missing yi or vi"
     omitted = tuple(study_labels[i] for i in np.flatnonzero(~present))
     if omitted:
-        notes.append(f"omitted {len(omitted)} studies with missing yi or vi: {', '.join(omitted)}")
+        notes.append(f"omitted {len(omitted)} studies with {what}: {', '.join(omitted)}")
     if not present.any():
         raise InputError("no study has both an effect size and a variance", file=source)
     return EffectData(
@@ -318,11 +346,7 @@ def meta(
         **columns,
     )
     if method in ("MH", "PETO"):
-        return warn_about(
-            _pool_counts(
-                effects, method, test, level, add=add, to=to, drop00=drop00, columns=columns
-            )
-        )
+        return warn_about(_pool_counts(effects, method, test, level, columns))
     if tau2 is not None and (not np.isfinite(tau2) or tau2 < 0):
         raise InputError(f"a fixed tau² must be a finite number >= 0, got {tau2}")
     arrays = pool(
@@ -341,18 +365,92 @@ def meta(
 
 
 def _pool_counts(
-    effects: EffectData,
-    method: str,
-    test: str,
-    level: float,
-    *,
-    add: float,
-    to: str,
-    drop00: bool | None,
-    columns: dict[str, str],
+    effects: EffectData, method: str, test: str, level: float, columns: dict[str, str]
 ) -> MetaResult:
-    """Mantel-Haenszel or Peto pooling of 2x2 tables (common effect only)."""
-    raise NotImplementedError
+    """Mantel-Haenszel or Peto pooling of the 2x2 tables (common-effect models)."""
+    from srma.analysis.effect_sizes import binary_cells
+
+    cells = [cell[None, :] for cell in binary_cells(effects.frame, columns, effects.source)]
+    mask = np.ones_like(cells[0], dtype=bool)
+    yi, vi = effects.yi[None, :], effects.vi[None, :]
+    if method == "PETO":
+        arrays = peto(*cells, mask, yi, vi, level=level)
+    else:
+        arrays = mantel_haenszel(*cells, mask, yi, vi, effects.measure, level=level)
+    value = {
+        name: optional_float(getattr(arrays, name)[0])
+        for name in (
+            "estimate",
+            "se",
+            "statistic",
+            "pvalue",
+            "ci_lower",
+            "ci_upper",
+            "q",
+            "q_df",
+            "q_pvalue",
+            "i2",
+            "h2",
+        )
+    }
+    extra = {}
+    if method == "MH" and effects.measure == "OR":
+        extra = {
+            name: optional_float(getattr(arrays, name)[0])
+            for name in (
+                "cochran_statistic",
+                "cmh_statistic",
+                "cmh_pvalue",
+                "breslow_day_statistic",
+                "tarone_statistic",
+                "homogeneity_df",
+                "breslow_day_pvalue",
+                "tarone_pvalue",
+            )
+        }
+    notes = list(effects.notes)
+    not_estimable = [
+        label for label, y in zip(effects.labels, effects.yi, strict=True) if not np.isfinite(y)
+    ]
+    if not_estimable:
+        notes.append(
+            "not estimable (no events or only events in both arms), pooled but left "
+            f"out of Q: {', '.join(not_estimable)}"
+        )
+    if value["estimate"] is None:
+        notes.append(f"the {method} estimate is undefined: no events in one of the groups")
+    if test != "z":
+        notes.append(f"{method} pooling uses the z test; test={test!r} was ignored")
+    return MetaResult(
+        measure=effects.measure,
+        method=method,
+        test="z",
+        level=level,
+        pi_type="riley",
+        source=effects.source,
+        labels=effects.labels,
+        yi=tuple(float(x) for x in effects.yi),
+        vi=tuple(float(x) for x in effects.vi),
+        k=int(arrays.k[0]),
+        df=None,
+        pi_lower=None,
+        pi_upper=None,
+        tau2=None,
+        tau2_ci_lower=None,
+        tau2_ci_upper=None,
+        tau=None,
+        i2_ci_lower=None,
+        i2_ci_upper=None,
+        h2_ci_lower=None,
+        h2_ci_upper=None,
+        weights=tuple(float(w) for w in arrays.weights[0]),
+        converged=True,
+        iterations=0,
+        omitted=effects.omitted,
+        warnings=tuple(notes),
+        extra=extra,
+        **value,
+    )
 
 
 @dataclass(frozen=True)
