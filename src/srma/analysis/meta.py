@@ -152,6 +152,8 @@ def prepare_effects(
         measure = measure.upper()
     frame: pd.DataFrame | None = None
     counts = None
+    if isinstance(data_or_yi, pd.DataFrame) and isinstance(vi, str):
+        columns = {**columns, "vi": vi}  # meta(df, vi="var") names the variance column
     if isinstance(data_or_yi, pd.DataFrame):
         frame = data_or_yi.reset_index(drop=True)
         study_labels = list(labels) if labels is not None else _labels(frame, label)

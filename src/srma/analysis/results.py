@@ -76,10 +76,11 @@ def _format(value: float | None, digits: int = 4) -> str:
     return "NA" if value is None else f"{value:.{digits}f}"
 
 
-def _format_p(value: float | None) -> str:
+def format_p(value: float | None) -> str:
+    """``p = 0.0123``, ``p < 0.0001`` or ``p = NA``."""
     if value is None:
-        return "NA"
-    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
+        return "p = NA"
+    return "p < 0.0001" if value < 1e-4 else f"p = {value:.4f}"
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class MetaResult:
         if self.q is not None:
             lines.append(
                 f"Heterogeneity: Q = {_format(self.q, 2)} (df = {self.q_df:.0f}, "
-                f"p = {_format_p(self.q_pvalue)}), I² = {_format(self.i2, 1)}%, "
+                f"{format_p(self.q_pvalue)}), I² = {_format(self.i2, 1)}%, "
                 f"H² = {_format(self.h2, 2)}"
             )
         if self.tau2 is not None:
@@ -201,7 +202,7 @@ class MetaResult:
         statistic_name = "z" if self.df is None else f"t({self.df:.0f})"
         lines.append(
             f"estimate = {_format(self.estimate)}, se = {_format(self.se)}, "
-            f"{statistic_name} = {_format(self.statistic, 3)}, p = {_format_p(self.pvalue)}"
+            f"{statistic_name} = {_format(self.statistic, 3)}, {format_p(self.pvalue)}"
         )
         lines.append(f"{percent}% CI [{_format(self.ci_lower)}, {_format(self.ci_upper)}]")
         if self.pi_lower is not None:

@@ -1,0 +1,215 @@
+"""The ``srma`` command: a thin shell over the Python API (parse, call, print).
+
+No statistics here.  Bad input ends with exit status 1 and one line on
+standard error (``error: file, row, column: what was wrong``); warnings go to
+standard error as ``warning: ...`` lines and never into ``--json`` output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from srma.errors import InputError, SrmaWarning
+from srma.report.jsonable import to_jsonable
+
+app = typer.Typer(
+    name="srma",
+    help="Systematic reviews and meta-analyses: effect sizes, pooling, figures and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stdout = Console()
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+METHODS = "EE, DL, REML, ML, PM, HE, SJ, HS, EB, PMM, MH or PETO"
+TESTS = "z, t, knha or adhoc"
+
+
+class CommandError(Exception):
+    """A problem to report in one line and exit with status 1."""
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or TSV file as a DataFrame, with a one-line error for unreadable files."""
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    try:
+        return pd.read_csv(path, sep=separator, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: cannot read it as a table ({error})") from None
+
+
+def column_options(pairs: list[str] | None) -> dict[str, str]:
+    """``["mean1=m1i", "sd1=sd1i"]`` to ``{"mean1": "m1i", "sd1": "sd1i"}``."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        role, separator, column = pair.partition("=")
+        if not separator or not role.strip() or not column.strip():
+            raise CommandError(f"--col expects ROLE=COLUMN, got {pair!r}")
+        mapping[role.strip()] = column.strip()
+    return mapping
+
+
+@contextmanager
+def reported_warnings() -> Iterator[None]:
+    """Collect srma's warnings during a command and print each on standard error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SrmaWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+    for item in caught:
+        if issubclass(item.category, SrmaWarning):
+            stderr.print(f"warning: {item.message}", markup=False)
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run a command body; turn expected failures into one line and exit status 1."""
+    try:
+        with reported_warnings():
+            return action()
+    except (InputError, CommandError) as error:
+        stderr.print(f"error: {error}", markup=False)
+        raise typer.Exit(code=1) from None
+
+
+def print_json(value: Any) -> None:
+    """Strict JSON on standard output (undefined numbers as null)."""
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, allow_nan=False) + "\n")
+
+
+ColumnOption = Annotated[
+    list[str] | None,
+    typer.Option("--col", help="Map a role to a column, ROLE=COLUMN (repeatable), e.g. mean1=m1i."),
+]
+
+
+@app.command()
+def effects(
+    data: Annotated[Path, typer.Argument(help="CSV (or TSV) with one row per study.")],
+    measure: Annotated[str, typer.Option(help="MD, SMD, ROM, RR, OR, RD, PETO, COR, ZCOR, GEN.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    col: ColumnOption = None,
+    add: Annotated[float, typer.Option(help="Continuity correction added to cells.")] = 0.5,
+    to: Annotated[str, typer.Option(help="only0, all, if0all or none.")] = "only0",
+    drop00: Annotated[
+        bool | None, typer.Option("--drop00/--keep00", help="Drop double-zero studies.")
+    ] = None,
+) -> None:
+    """Compute effect sizes (yi) and sampling variances (vi) for every study."""
+    from srma.analysis.effect_sizes import effect_sizes
+
+    def action() -> None:
+        table = read_table(data)
+        if to not in ("only0", "all", "if0all", "none"):
+            raise CommandError(f"--to must be only0, all, if0all or none, got {to!r}")
+        out = effect_sizes(
+            table, measure, add=add, to=to, drop00=drop00, source=str(data), **column_options(col)
+        )
+        if output is not None:
+            out.to_csv(output, index=False)
+        if as_json:
+            records = out.astype(object).where(out.notna(), None).to_dict(orient="records")
+            print_json(records)
+        elif output is None:
+            stdout.print(out.to_string(index=False))
+        else:
+            stderr.print(f"wrote {output}")
+
+    run(action)
+
+
+@app.command("meta")
+def meta_command(
+    data: Annotated[Path, typer.Argument(help="CSV (or TSV) with one row per study.")],
+    measure: Annotated[str | None, typer.Option(help="Effect measure for raw data.")] = None,
+    yi: Annotated[str | None, typer.Option("--yi", help="Column of effect sizes.")] = None,
+    vi: Annotated[str | None, typer.Option("--vi", help="Column of sampling variances.")] = None,
+    sei: Annotated[str | None, typer.Option("--sei", help="Column of standard errors.")] = None,
+    method: Annotated[str, typer.Option(help=METHODS)] = "REML",
+    test: Annotated[str, typer.Option(help=TESTS)] = "z",
+    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    pi_type: Annotated[str, typer.Option("--pi-type", help="riley, default or t.")] = "riley",
+    label: Annotated[str | None, typer.Option(help="Column of study labels.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    col: ColumnOption = None,
+) -> None:
+    """Pool a meta-analysis (common or random effects, Mantel-Haenszel or Peto)."""
+    from srma.analysis.meta import meta
+
+    def action() -> None:
+        table = read_table(data)
+        columns = column_options(col)
+        if measure is None and yi is None:
+            raise CommandError("give --measure (raw data) or --yi with --vi or --sei")
+        if yi is not None:
+            if vi is None and sei is None:
+                raise CommandError("--yi needs --vi or --sei")
+            columns["yi"] = yi
+            columns["vi" if vi is not None else "sei"] = vi if vi is not None else sei
+        result = meta(
+            table,
+            measure=measure,
+            method=method,
+            test=test,
+            level=level,
+            pi_type=pi_type,
+            label=label,
+            source=str(data),
+            **columns,
+        )
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            stdout.print(result.summary(), markup=False, highlight=False)
+
+    run(action)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the output.")] = Path("demo-output"),
+) -> None:
+    """Pool the nine stroke-unit trials of Normand (1999) and write a summary and forest plot."""
+    from srma.analysis.meta import meta
+    from srma.datasets import load
+    from srma.report.summary import write_summary
+
+    def action() -> None:
+        data = load("normand1999")
+        result = meta(data, measure="MD", method="REML", test="knha", source=data.attrs["source"])
+        paths = write_summary(
+            result,
+            out,
+            name="normand1999_length_of_stay",
+            title="Specialist stroke-unit care vs routine care: length of stay (days)",
+            dataset_citation=data.attrs["citation"],
+            favours=("stroke unit", "routine care"),
+        )
+        stdout.print(result.summary(), markup=False, highlight=False)
+        stdout.print(f"\nOutput written to {out.resolve()}:", markup=False)
+        for path in paths.values():
+            stdout.print(f"  {path}", markup=False)
+
+    run(action)
+
+
+def main() -> None:
+    """Entry point of the ``srma`` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""srma.report: written outputs assembled from result objects."""

@@ -1,0 +1,118 @@
+"""A short written summary of one meta-analysis: JSON, Markdown and a forest plot.
+
+Every number printed here is read from the :class:`MetaResult`; nothing is
+computed or typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from srma.analysis.results import METHOD_NAMES, TEST_NAMES, MetaResult, format_p
+from srma.figures.forest import forest_plot, save_figure
+from srma.report.jsonable import to_jsonable
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "not defined" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_summary(result: MetaResult, *, title: str, dataset_citation: str | None) -> str:
+    """The analysis in a few sentences and a table, as Markdown."""
+    percent = round(100 * result.level)
+    scale = result.back_transformed()
+    shown = (
+        scale
+        if scale is not None
+        else {
+            name: getattr(result, name)
+            for name in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
+        }
+    )
+    measure = result.measure or "effect"
+    lines = [f"# {title}", ""]
+    if dataset_citation:
+        lines += [f"Data: {dataset_citation}", ""]
+    lines += [
+        f"- Model: {METHOD_NAMES.get(result.method, result.method)}; "
+        f"{TEST_NAMES.get(result.test, result.test)}; {percent}% intervals.",
+        f"- Studies: k = {result.k}"
+        + (f" (omitted for missing data: {', '.join(result.omitted)})" if result.omitted else "")
+        + ".",
+        f"- Pooled {measure}: {_number(shown['estimate'])} "
+        f"({percent}% CI {_number(shown['ci_lower'])} to {_number(shown['ci_upper'])}), "
+        f"{format_p(result.pvalue)}.",
+    ]
+    if shown["pi_lower"] is not None:
+        lines.append(
+            f"- {percent}% prediction interval: {_number(shown['pi_lower'])} to "
+            f"{_number(shown['pi_upper'])}."
+        )
+    if result.q is not None:
+        tau2 = (
+            ""
+            if result.tau2 is None
+            else (
+                f"; tau² = {_number(result.tau2, 4)} ({percent}% CI "
+                f"{_number(result.tau2_ci_lower, 4)} to {_number(result.tau2_ci_upper, 4)})"
+            )
+        )
+        lines.append(
+            f"- Heterogeneity: Q = {_number(result.q)} on {result.q_df:.0f} df "
+            f"({format_p(result.q_pvalue)}); I² = {_number(result.i2, 1)}%{tau2}."
+        )
+    if scale is not None:
+        lines.append(f"- {measure} values are back-transformed from the log scale.")
+    lines += [
+        "",
+        "| Study | Estimate | CI lower | CI upper | Weight (%) |",
+        "|---|---|---|---|---|",
+    ]
+    table = result.to_frame()
+    transform = math.exp if scale is not None else float
+    for row in table.itertuples():
+        lines.append(
+            f"| {row.label} | {transform(row.yi):.2f} | {transform(row.ci_lower):.2f} | "
+            f"{transform(row.ci_upper):.2f} | {row.weight:.1f} |"
+        )
+    for warning in result.warnings:
+        lines.append(f"\nWarning: {warning}")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(
+    result: MetaResult,
+    directory: str | Path,
+    *,
+    name: str,
+    title: str,
+    dataset_citation: str | None = None,
+    favours: tuple[str, str] | None = None,
+) -> dict[str, Path]:
+    """Write ``name.json``, ``name.md``, ``name_forest.svg`` and ``name_forest.png``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out / f"{name}.json",
+        "markdown": out / f"{name}.md",
+        "forest_svg": out / f"{name}_forest.svg",
+        "forest_png": out / f"{name}_forest.png",
+    }
+    document: dict[str, Any] = {
+        "title": title,
+        "dataset": dataset_citation,
+        "result": result.to_dict(),
+    }
+    paths["json"].write_text(
+        json.dumps(to_jsonable(document), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    paths["markdown"].write_text(
+        markdown_summary(result, title=title, dataset_citation=dataset_citation), encoding="utf-8"
+    )
+    figure = forest_plot(result, favours=favours, title=title)
+    save_figure(figure, paths["forest_svg"])
+    save_figure(figure, paths["forest_png"])
+    return paths
