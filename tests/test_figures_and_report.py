@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def test_long_labels_and_many_studies_fit_without_clipping_or_overlap() -> None:
         assert box.y0 <= extent.y0 and extent.y1 <= box.y1, text.get_text()
     labels_drawn = [e for t, e in zip(texts, extents, strict=True) if t.get_text() in labels]
     assert len(labels_drawn) == 40
-    for upper, lower in zip(labels_drawn, labels_drawn[1:], strict=False):
+    for upper, lower in itertools.pairwise(labels_drawn):
         assert lower.y1 <= upper.y0 + 0.5  # rows do not overlap
 
 

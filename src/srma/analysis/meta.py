@@ -493,6 +493,7 @@ def meta_batch(
     test: str = "z",
     level: float = 0.95,
     pi_type: str = "riley",
+    tau2_interval: bool = True,
     workers: int | None = None,
 ) -> MetaBatchResult:
     """Pool many meta-analyses at once.
@@ -502,6 +503,9 @@ def meta_batch(
     :func:`meta`, so a batch gives the same numbers as its rows one by one.
     Mantel-Haenszel and Peto need counts and are not offered here.  Large
     batches are pooled in blocks on ``workers`` threads (default: all cores).
+    ``tau2_interval=False`` skips the Q-profile interval of tau² (and so of I²
+    and H²), which costs about as much as the rest of the fit, for
+    simulations that do not report it.
     """
     method = _check_settings(method, test, pi_type, level)
     if method in ("MH", "PETO"):
@@ -524,6 +528,12 @@ def meta_batch(
             f"values must be finite or NaN (meta-analysis {row + 1}, study {column + 1})"
         )
     arrays = pool_in_blocks(
-        as_batch(y, v), method=method, test=test, level=level, pi_type=pi_type, workers=workers
+        as_batch(y, v),
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        tau2_interval=tau2_interval,
+        workers=workers,
     )
     return MetaBatchResult(method=method, test=test, level=level, pi_type=pi_type, arrays=arrays)

@@ -13,7 +13,13 @@ import numpy as np
 from scipy.stats import chi2
 
 from srma.stats.batch import Batch, FloatArray, quantile_per_df
-from srma.stats.tau2 import generalised_q_equation, solve_tau2_equation, weighted_sums
+from srma.stats.tau2 import (
+    generalised_q_equation,
+    q_equation_upper,
+    q_sums,
+    solve_tau2_equation,
+    weighted_sums,
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,19 @@ def q_profile_interval(batch: Batch, level: float) -> Tau2Interval:
     start = np.zeros(batch.y.shape[0])
     upper_quantile = quantile_per_df(chi2.isf, alpha / 2, df)
     lower_quantile = quantile_per_df(chi2.ppf, alpha / 2, df)
-    lower = solve_tau2_equation(batch, generalised_q_equation(upper_quantile), start)
-    upper = solve_tau2_equation(batch, generalised_q_equation(lower_quantile), start)
+    lower = solve_tau2_equation(
+        batch,
+        generalised_q_equation(upper_quantile),
+        start,
+        evaluate=q_sums,
+        upper=q_equation_upper(batch, upper_quantile),
+    )
+    # Q decreases in tau², so the upper bound lies beyond the lower one: start there.
+    upper = solve_tau2_equation(
+        batch,
+        generalised_q_equation(lower_quantile),
+        lower.tau2,
+        evaluate=q_sums,
+        upper=q_equation_upper(batch, lower_quantile),
+    )
     return Tau2Interval(lower=lower.tau2, upper=upper.tau2)

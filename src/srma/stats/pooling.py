@@ -266,6 +266,7 @@ def pool_in_blocks(
     test: str = "z",
     level: float = 0.95,
     pi_type: str = "riley",
+    tau2_interval: bool = True,
     workers: int | None = None,
 ) -> PooledArrays:
     """:func:`pool` on blocks of rows, spread over threads, results joined.
@@ -276,12 +277,26 @@ def pool_in_blocks(
     """
     n = batch.y.shape[0]
     if n <= BLOCK_ROWS:
-        return pool(batch, method=method, test=test, level=level, pi_type=pi_type)
+        return pool(
+            batch,
+            method=method,
+            test=test,
+            level=level,
+            pi_type=pi_type,
+            tau2_interval=tau2_interval,
+        )
     starts = range(0, n, BLOCK_ROWS)
 
     def run(start: int) -> PooledArrays:
         rows = np.arange(start, min(start + BLOCK_ROWS, n))
-        return pool(batch.rows(rows), method=method, test=test, level=level, pi_type=pi_type)
+        return pool(
+            batch.rows(rows),
+            method=method,
+            test=test,
+            level=level,
+            pi_type=pi_type,
+            tau2_interval=tau2_interval,
+        )
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as executor:
         parts = list(executor.map(run, starts))

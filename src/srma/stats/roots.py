@@ -49,11 +49,13 @@ def solve_decreasing(
     upper: FloatArray,
     absolute_tolerance: FloatArray,
     lower: FloatArray | None = None,
+    expand: bool = True,
 ) -> RootResult:
     """Solve ``score(x) = 0`` for ``x > lower`` in every row, given ``score(lower) > 0``.
 
     ``upper`` is a first guess of a point where the score is <= 0; it is
-    multiplied by 4 until it is one.  ``start`` is the first iterate (moved to
+    multiplied by 4 until it is one (with ``expand=False`` it is known to be
+    one and is not checked).  ``start`` is the first iterate (moved to
     the middle of the bracket when outside it); ``lower`` defaults to 0.  A row
     has converged when a
     step changes ``x`` by at most ``1e-12 * x + absolute_tolerance``.
@@ -64,7 +66,7 @@ def solve_decreasing(
     all_rows = np.arange(n)
 
     rows = all_rows
-    for _ in range(MAX_EXPANSIONS):
+    for _ in range(MAX_EXPANSIONS if expand else 0):
         f_upper, _ = score(upper[rows], rows)
         too_low = f_upper > 0
         if not too_low.any():
@@ -73,11 +75,13 @@ def solve_decreasing(
         lower[rows] = upper[rows]
         upper[rows] = np.where(upper[rows] > 0, upper[rows] * 4.0, 1.0)
 
-    x = np.where((start > lower) & (start < upper), start, 0.5 * (lower + upper))
+    x = np.where((start >= lower) & (start < upper), start, 0.5 * (lower + upper))
     root = x.copy()
     converged = np.zeros(n, dtype=bool)
     iterations = np.zeros(n, dtype=np.int64)
-    previous_step = upper - lower
+    # rtsafe compares each Newton step with the step before the last one
+    last_step = upper - lower
+    step_before_last = last_step.copy()
     active = all_rows
     for iteration in range(1, MAX_ITERATIONS + 1):
         xa = x[active]
@@ -88,12 +92,16 @@ def solve_decreasing(
         lo, hi = lower[active], upper[active]
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = xa + f / slope
-        shrinking = np.abs(newton - xa) < 0.5 * previous_step[active]
+        step = np.abs(newton - xa)
+        tolerance = RELATIVE_TOLERANCE * np.abs(xa) + absolute_tolerance[active]
+        # a Newton step below the tolerance means xa is the root (f may be exactly 0)
+        at_root = np.isfinite(newton) & (step <= tolerance)
+        shrinking = step < 0.5 * step_before_last[active]
         inside = np.isfinite(newton) & (newton > lo) & (newton < hi) & shrinking
-        x_new = np.where(inside, newton, 0.5 * (lo + hi))
-        previous_step[active] = np.abs(x_new - xa)
-        tolerance = RELATIVE_TOLERANCE * x_new + absolute_tolerance[active]
-        done = (np.abs(x_new - xa) <= tolerance) | (hi - lo <= tolerance)
+        x_new = np.where(inside | at_root, newton, 0.5 * (lo + hi))
+        step_before_last[active] = last_step[active]
+        last_step[active] = np.abs(x_new - xa)
+        done = at_root | (np.abs(x_new - xa) <= tolerance) | (hi - lo <= tolerance)
         x[active] = x_new
         finished = active[done]
         root[finished] = x_new[done]

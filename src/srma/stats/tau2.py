@@ -86,6 +86,39 @@ def weighted_sums(batch: Batch, tau2: FloatArray) -> WeightedSums:
     )
 
 
+@dataclass(frozen=True)
+class QSums:
+    """What the generalised Q equations need: ``sum w``, ``Q(tau²) = sum w r²``, ``sum w² r²``."""
+
+    sum_w: FloatArray
+    q: FloatArray
+    q2: FloatArray
+    mean: FloatArray
+
+
+def q_sums(batch: Batch, tau2: FloatArray) -> QSums:
+    """The generalised Q statistic at tau² and minus its derivative (cheaper than all sums)."""
+    w = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
+    sum_w = w.sum(axis=1)
+    mean = (w * batch.y).sum(axis=1) / sum_w
+    r = batch.y - mean[:, None]
+    wr = w * r
+    return QSums(sum_w=sum_w, q=(wr * r).sum(axis=1), q2=(wr * wr).sum(axis=1), mean=mean)
+
+
+def q_equation_upper(batch: Batch, target: FloatArray) -> FloatArray:
+    """A tau² at which ``Q(tau²) <= target`` for sure: ``S / target - min v``.
+
+    ``Q(tau²) = sum w (y - mu_w)² <= sum w (y - ybar)² <= S / (min v + tau²)``
+    with ``S = sum (y - ybar)²``, since the weighted mean minimises the
+    weighted sum of squares.
+    """
+    min_v = np.where(batch.mask, batch.v, np.inf).min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = _unweighted_residual_ss(batch) / target - min_v
+    return np.where(np.isfinite(bound), np.maximum(bound, 0.0), 0.0) * (1 + 1e-12) + 1e-300
+
+
 def _closed_form(tau2: FloatArray) -> Tau2Estimate:
     n = tau2.shape[0]
     return Tau2Estimate(
@@ -159,7 +192,7 @@ def generalised_q_equation(
 ) -> Callable[[WeightedSums, NDArray[np.intp]], tuple[FloatArray, FloatArray]]:
     """``Q(tau²) - target`` and minus its derivative, ``sum w_i² (y_i - mu_w)²``."""
 
-    def equation(sums: WeightedSums, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+    def equation(sums: Any, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
         return sums.q - target[rows], sums.q2
 
     return equation
@@ -177,6 +210,7 @@ def solve_tau2_equation(
     *,
     evaluate: Callable[[Any, FloatArray], Any] | None = None,
     loglik: Callable[[Any, FloatArray], FloatArray] | None = None,
+    upper: FloatArray | None = None,
 ) -> Tau2Estimate:
     """Solve an estimating equation in tau², positive below its root, on every row.
 
@@ -186,7 +220,8 @@ def solve_tau2_equation(
     already <= 0 at tau² = 0 get tau² = 0 (the estimate truncated at the
     boundary) unless ``loglik`` is given: a likelihood can fall at 0 and still
     peak higher further on, so those rows are scanned on a grid, and an
-    interior root replaces 0 when its ``loglik`` is larger.
+    interior root replaces 0 when its ``loglik`` is larger.  ``upper``, when
+    given, is a tau² known to make the equation <= 0 (no search for one).
     """
     evaluate = evaluate or weighted_sums
     n = batch.y.shape[0]
@@ -201,7 +236,8 @@ def solve_tau2_equation(
         sub = batch.rows(rows)
 
         def score(x: FloatArray, index: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-            return equation(evaluate(sub.rows(index), x), rows[index])
+            part = sub if index.size == rows.size else sub.rows(index)  # no copy while all run
+            return equation(evaluate(part, x), rows[index])
 
         solution = solve_decreasing(
             score,
@@ -221,7 +257,7 @@ def solve_tau2_equation(
     if loglik is None or boundary.size == 0:
         return Tau2Estimate(tau2, converged, iterations)
 
-    sub = batch.rows(boundary)
+    sub = batch if boundary.size == n else batch.rows(boundary)
     grid = upper[boundary, None] * BOUNDARY_GRID[None, :]
     rising = np.column_stack(
         [equation(evaluate(sub, grid[:, j]), boundary)[0] > 0 for j in range(grid.shape[1])]
