@@ -6,6 +6,7 @@ from srma.analysis.metareg import MetaRegressionResult, meta_regression
 from srma.analysis.results import MetaResult
 from srma.analysis.subgroups import SubgroupResult, subgroup_analysis
 from srma.errors import InputError, SrmaWarning
+from srma.stats import conversions
 
 __version__ = "0.1.0"
 
@@ -17,6 +18,7 @@ __all__ = [
     "SrmaWarning",
     "SubgroupResult",
     "__version__",
+    "conversions",
     "effect_sizes",
     "meta",
     "meta_batch",
