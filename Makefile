@@ -33,7 +33,7 @@ lint: $(STAMP_DEV)
 # Regenerates the metafor fixtures; needs R with metafor, metadat and jsonlite
 # (Debian: apt-get install r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite).
 reference:
-	Rscript tests/reference/make_fixtures.R tests/reference/fixtures
+	for script in tests/reference/*.R; do Rscript $$script tests/reference/fixtures || exit 1; done
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

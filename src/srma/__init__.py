@@ -1,5 +1,6 @@
 """srma: systematic reviews and meta-analyses, from search export to report."""
 
+from srma.analysis.bias import SmallStudyResult, small_study_tests, trim_and_fill
 from srma.analysis.effect_sizes import effect_sizes
 from srma.analysis.meta import MetaBatchResult, meta, meta_batch
 from srma.analysis.metareg import MetaRegressionResult, meta_regression
@@ -15,6 +16,7 @@ __all__ = [
     "MetaBatchResult",
     "MetaRegressionResult",
     "MetaResult",
+    "SmallStudyResult",
     "SrmaWarning",
     "SubgroupResult",
     "__version__",
@@ -23,5 +25,7 @@ __all__ = [
     "meta",
     "meta_batch",
     "meta_regression",
+    "small_study_tests",
     "subgroup_analysis",
+    "trim_and_fill",
 ]

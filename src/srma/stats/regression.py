@@ -260,8 +260,12 @@ def meta_regression(
     if m:
         sub_beta = fit.beta[:, tested]
         sub_vcov = vcov[:, tested[:, None], tested[None, :]]
-        solved = np.linalg.solve(sub_vcov, sub_beta[:, :, None])[..., 0]
-        qm = np.einsum("bi,bi->b", sub_beta, solved)
+        # a zero Knapp-Hartung factor makes the covariance singular: QM is then
+        # undefined (metafor reports NA)
+        singular = ~(np.diagonal(sub_vcov, axis1=1, axis2=2) > 0).all(axis=1)
+        safe = np.where(singular[:, None, None], np.eye(m)[None], sub_vcov)
+        solved = np.linalg.solve(safe, sub_beta[:, :, None])[..., 0]
+        qm = np.where(singular, np.nan, np.einsum("bi,bi->b", sub_beta, solved))
     else:
         qm = np.full(n, np.nan)
     upper_tail = (1.0 - level) / 2.0
