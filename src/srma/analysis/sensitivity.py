@@ -151,7 +151,10 @@ class InfluenceResult:
     influential: tuple[bool, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({name: list(getattr(self, name)) for name in self.__dataclass_fields__})
+        """One row per study: ``study`` and every diagnostic."""
+        columns = {name: list(getattr(self, name)) for name in self.__dataclass_fields__}
+        columns["study"] = columns.pop("labels")
+        return pd.DataFrame(columns)[["study", *(c for c in columns if c != "study")]]
 
     def to_records(self) -> list[dict[str, Any]]:
         frame = self.to_frame().astype(object)
