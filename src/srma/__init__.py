@@ -4,6 +4,7 @@ from srma.analysis.bias import SmallStudyResult, small_study_tests, trim_and_fil
 from srma.analysis.effect_sizes import effect_sizes
 from srma.analysis.meta import MetaBatchResult, meta, meta_batch
 from srma.analysis.metareg import MetaRegressionResult, meta_regression
+from srma.analysis.policies import POLICIES, PolicyResult, apply_policy
 from srma.analysis.results import MetaResult
 from srma.analysis.subgroups import SubgroupResult, subgroup_analysis
 from srma.errors import InputError, SrmaWarning
@@ -12,14 +13,17 @@ from srma.stats import conversions
 __version__ = "0.1.0"
 
 __all__ = [
+    "POLICIES",
     "InputError",
     "MetaBatchResult",
     "MetaRegressionResult",
     "MetaResult",
+    "PolicyResult",
     "SmallStudyResult",
     "SrmaWarning",
     "SubgroupResult",
     "__version__",
+    "apply_policy",
     "conversions",
     "effect_sizes",
     "meta",
