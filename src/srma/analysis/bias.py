@@ -132,11 +132,16 @@ class SmallStudyResult:
         def plain(value: Any) -> Any:
             return None if value is None else asdict(value)
 
+        egger = plain(self.egger)
+        if egger is not None:
+            # Egger's bias coefficient is the intercept of his original regression of
+            # y/se on 1/se (Stata's metabias reports it as the intercept)
+            egger["intercept"] = egger["coefficient"]
         return {
             "k": self.k,
             "low_power": self.low_power,
             "low_power_note": LOW_POWER_NOTE if self.low_power else None,
-            "egger": plain(self.egger),
+            "egger": egger,
             "egger_mixed": plain(self.egger_mixed),
             "begg": plain(self.begg),
             "trimfill": None if self.trimfill is None else self.trimfill.to_dict(),

@@ -135,19 +135,55 @@ def effects(
     run(action)
 
 
+DataArgument = Annotated[Path, typer.Argument(help="CSV (or TSV) with one row per study.")]
+MeasureOption = Annotated[str | None, typer.Option(help="Effect measure for raw data.")]
+YiOption = Annotated[str | None, typer.Option("--yi", help="Column of effect sizes.")]
+ViOption = Annotated[str | None, typer.Option("--vi", help="Column of sampling variances.")]
+SeiOption = Annotated[str | None, typer.Option("--sei", help="Column of standard errors.")]
+MethodOption = Annotated[str, typer.Option(help=METHODS)]
+TestOption = Annotated[str, typer.Option(help=TESTS)]
+LevelOption = Annotated[float, typer.Option(help="Confidence level.")]
+PiTypeOption = Annotated[str, typer.Option("--pi-type", help="riley, default or t.")]
+LabelOption = Annotated[str | None, typer.Option(help="Column of study labels.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def effect_columns(
+    col: list[str] | None, measure: str | None, yi: str | None, vi: str | None, sei: str | None
+) -> dict[str, str]:
+    """Column roles from ``--col`` and ``--yi/--vi/--sei``; raw data need ``--measure``."""
+    columns = column_options(col)
+    if measure is None and yi is None:
+        raise CommandError("give --measure (raw data) or --yi with --vi or --sei")
+    if yi is not None:
+        if vi is None and sei is None:
+            raise CommandError("--yi needs --vi or --sei")
+        columns["yi"] = yi
+        columns["vi" if vi is not None else "sei"] = vi if vi is not None else sei
+    return columns
+
+
+def show(as_json: bool, value: Any) -> None:
+    """Print ``value.to_dict()`` as JSON, or its summary for people."""
+    if as_json:
+        print_json(value.to_dict())
+    else:
+        stdout.print(value.summary(), markup=False, highlight=False)
+
+
 @app.command("meta")
 def meta_command(
-    data: Annotated[Path, typer.Argument(help="CSV (or TSV) with one row per study.")],
-    measure: Annotated[str | None, typer.Option(help="Effect measure for raw data.")] = None,
-    yi: Annotated[str | None, typer.Option("--yi", help="Column of effect sizes.")] = None,
-    vi: Annotated[str | None, typer.Option("--vi", help="Column of sampling variances.")] = None,
-    sei: Annotated[str | None, typer.Option("--sei", help="Column of standard errors.")] = None,
-    method: Annotated[str, typer.Option(help=METHODS)] = "REML",
-    test: Annotated[str, typer.Option(help=TESTS)] = "z",
-    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    pi_type: Annotated[str, typer.Option("--pi-type", help="riley, default or t.")] = "riley",
-    label: Annotated[str | None, typer.Option(help="Column of study labels.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    data: DataArgument,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    pi_type: PiTypeOption = "riley",
+    label: LabelOption = None,
+    as_json: JsonOption = False,
     col: ColumnOption = None,
 ) -> None:
     """Pool a meta-analysis (common or random effects, Mantel-Haenszel or Peto)."""
@@ -155,29 +191,240 @@ def meta_command(
 
     def action() -> None:
         table = read_table(data)
-        columns = column_options(col)
-        if measure is None and yi is None:
-            raise CommandError("give --measure (raw data) or --yi with --vi or --sei")
-        if yi is not None:
-            if vi is None and sei is None:
-                raise CommandError("--yi needs --vi or --sei")
-            columns["yi"] = yi
-            columns["vi" if vi is not None else "sei"] = vi if vi is not None else sei
+        columns = effect_columns(col, measure, yi, vi, sei)
+        show(
+            as_json,
+            meta(
+                table,
+                measure=measure,
+                method=method,
+                test=test,
+                level=level,
+                pi_type=pi_type,
+                label=label,
+                source=str(data),
+                **columns,
+            ),
+        )
+
+    run(action)
+
+
+@app.command()
+def subgroup(
+    data: DataArgument,
+    by: Annotated[str, typer.Option(help="Column defining the subgroups.")],
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    common_tau2: Annotated[
+        bool, typer.Option("--common-tau2", help="One tau² for all subgroups.")
+    ] = False,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Pool each subgroup and test for subgroup differences."""
+    from srma.analysis.subgroups import subgroup_analysis
+
+    def action() -> None:
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
+        show(
+            as_json,
+            subgroup_analysis(
+                table,
+                by,
+                measure=measure,
+                method=method,
+                test=test,
+                level=level,
+                common_tau2=common_tau2,
+                label=label,
+                source=str(data),
+                **columns,
+            ),
+        )
+
+    run(action)
+
+
+@app.command()
+def metareg(
+    data: DataArgument,
+    mods: Annotated[str, typer.Option(help='Moderators, e.g. "~ dose + factor(route)".')],
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    permutations: Annotated[
+        int | None, typer.Option(help="Permutation test with this many permutations.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for Monte Carlo permutations.")] = None,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Mixed-effects meta-regression on one or more moderators."""
+    from srma.analysis.metareg import meta_regression
+
+    def action() -> None:
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
+        show(
+            as_json,
+            meta_regression(
+                table,
+                mods,
+                measure=measure,
+                method=method,
+                test=test,
+                level=level,
+                permutations=permutations,
+                seed=seed,
+                label=label,
+                source=str(data),
+                **columns,
+            ),
+        )
+
+    run(action)
+
+
+@app.command()
+def sensitivity(
+    data: DataArgument,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    order: Annotated[
+        str | None, typer.Option(help="Column to order a cumulative meta-analysis by.")
+    ] = None,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Leave-one-out, influence diagnostics, Baujat and (with --order) cumulative analysis."""
+    from srma.analysis.meta import meta
+    from srma.analysis.sensitivity import (
+        baujat,
+        cumulative,
+        influence_diagnostics,
+        leave_one_out,
+    )
+    from srma.analysis.validation import numeric_column
+
+    def action() -> None:
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
         result = meta(
             table,
             measure=measure,
             method=method,
             test=test,
             level=level,
-            pi_type=pi_type,
             label=label,
             source=str(data),
             **columns,
         )
+        out: dict[str, Any] = {
+            "result": result.to_dict(),
+            "leave_one_out": leave_one_out(result).to_records(),
+        }
+        if result.k >= 3:
+            out["influence"] = influence_diagnostics(result).to_records()
+        out["baujat"] = baujat(result).to_frame().to_dict(orient="records")
+        if order is not None:
+            if result.omitted:
+                raise CommandError("--order needs every study to have yi and vi")
+            keys = numeric_column(table, order, source=str(data))
+            out["cumulative"] = cumulative(result, order=keys).to_records()
         if as_json:
-            print_json(result.to_dict())
-        else:
-            stdout.print(result.summary(), markup=False, highlight=False)
+            print_json(out)
+            return
+        stdout.print(result.summary(), markup=False, highlight=False)
+        for name in ("leave_one_out", "influence", "cumulative"):
+            if name in out:
+                sys.stdout.write(f"\n{name.replace('_', ' ')}:\n")
+                sys.stdout.write(pd.DataFrame(out[name]).to_string(index=False) + "\n")
+
+    run(action)
+
+
+@app.command()
+def bias(
+    data: DataArgument,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    estimator: Annotated[str, typer.Option(help="Trim-and-fill estimator: L0 or R0.")] = "L0",
+    side: Annotated[
+        str | None, typer.Option(help="Side of the missing studies: left or right.")
+    ] = None,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Egger, Begg, trim-and-fill and fail-safe N (Peters and Harbord with counts)."""
+    from srma.analysis.bias import small_study_tests
+    from srma.analysis.meta import meta
+
+    def action() -> None:
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
+        result = meta(
+            table,
+            measure=measure,
+            method=method,
+            test=test,
+            label=label,
+            source=str(data),
+            **columns,
+        )
+        binary = measure is not None and measure.upper() in ("RR", "OR", "RD", "PETO")
+        cells = {
+            k: v
+            for k, v in columns.items()
+            if k in ("events1", "total1", "events2", "total2", "a", "b", "c", "d")
+        }
+        tests = small_study_tests(
+            result, counts=table if binary else None, estimator=estimator, side=side, **cells
+        )
+        show(as_json, tests)
+
+    run(action)
+
+
+@app.command()
+def policy(
+    data: DataArgument,
+    name: Annotated[str, typer.Option("--policy", help="huang2024, hassanein2024 or modern.")],
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Run the analyses an analysis policy prescribes, with the reasons for each choice."""
+    from srma.analysis.policies import apply_policy
+
+    def action() -> None:
+        table = read_table(data)
+        show(
+            as_json, apply_policy(name, table, label=label, source=str(data), **column_options(col))
+        )
 
     run(action)
 
