@@ -117,3 +117,24 @@ def test_gosh_enumerates_every_subset_and_samples_beyond() -> None:
     assert sampled.included.any(axis=1).all()
     again = gosh(y, v, method="DL", max_subsets=20, seed=1)
     np.testing.assert_array_equal(sampled.estimate, again.estimate)
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_gosh_closed_forms_match_metafor_and_the_engine(index: int) -> None:
+    """gosh() for EE and DL uses closed forms; same numbers as metafor and as pool()."""
+    reference = FIXTURE["gosh"][index]
+    y, v = np.array(reference["yi"]), np.array(reference["vi"])
+    fits = gosh(y, v, method=reference["method"])
+    included = np.array(reference["included"], dtype=bool)
+    codes = (included * (1 << np.arange(y.size))).sum(axis=1)
+    np.testing.assert_array_equal(fits.included[codes - 1], included)  # subset code c: row c-1
+    _close(fits.estimate[codes - 1], reference["estimate"], "estimate")
+    engine = pool(
+        subsets_batch(y, v, np.arange(1, 2**y.size)),
+        method=reference["method"],
+        tau2_interval=False,
+    )
+    for field in ("estimate", "tau2", "q", "i2", "h2"):
+        np.testing.assert_allclose(
+            getattr(fits, field), getattr(engine, field), rtol=1e-9, atol=1e-12, err_msg=field
+        )

@@ -210,6 +210,52 @@ def gosh_masks(k: int, max_subsets: int, rng: np.random.Generator) -> tuple[Bool
     return masks, False
 
 
+def _moment_subsets(
+    y: FloatArray, v: FloatArray, masks: BoolArray, method: str
+) -> dict[str, FloatArray]:
+    """Common-effect or DerSimonian-Laird fits of many subsets from a few matrix products.
+
+    GOSH fits a million subsets of the same k studies, so the sums ``sum w``,
+    ``sum w y``, ``sum w y²`` and ``sum w²`` (``w = 1/v``) of every subset are
+    one product of the 0/1 subset matrix with four k-vectors, and Q, tau²,
+    I², H² follow in closed form; effects are centred first so that ``Q =
+    sum w y² - (sum w y)² / sum w`` keeps its precision.  Same formulas as
+    :func:`srma.stats.pooling.pool`, which the tests compare it with.
+    """
+    included = masks.astype(np.float64)
+    w = 1.0 / v
+    shift = np.sum(w * y) / np.sum(w)
+    centred = y - shift
+    sums = included @ np.column_stack([w, w * centred, w * centred**2, w * w, np.ones_like(w)])
+    sum_w, sum_wy, sum_wy2, sum_w2, k = sums.T
+    several = k >= 2
+    df = np.where(several, k - 1.0, np.nan)
+    q = np.maximum(sum_wy2 - sum_wy**2 / sum_w, 0.0)
+    if method == "EE":
+        tau2 = np.zeros_like(q)
+        estimate = sum_wy / sum_w + shift
+        with np.errstate(divide="ignore", invalid="ignore"):
+            i2 = np.where(q > df, 100.0 * (q - df) / q, 0.0)
+            h2 = q / df
+    else:
+        scale = sum_w - sum_w2 / sum_w
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau2 = np.where(several, np.maximum((q - df) / scale, 0.0), 0.0)
+            typical = df / scale
+            i2 = 100.0 * tau2 / (typical + tau2)
+            h2 = tau2 / typical + 1.0
+        weights = included / (v[None, :] + tau2[:, None])
+        estimate = (weights @ centred) / weights.sum(axis=1) + shift
+    return {
+        "k": k.astype(np.int64),
+        "estimate": estimate,
+        "tau2": np.where(several, tau2, np.nan),
+        "q": np.where(several, q, np.nan),
+        "i2": np.where(several, i2, np.nan),
+        "h2": np.where(several, h2, np.nan),
+    }
+
+
 def gosh(
     y: FloatArray,
     v: FloatArray,
@@ -221,29 +267,34 @@ def gosh(
 ) -> GoshArrays:
     """Pool every subset of the studies (or ``max_subsets`` random ones).
 
-    Olkin, Dahabreh & Trikalinos (2012), Res Synth Methods 3:214-223.  The
-    subsets are pooled in blocks of :data:`~srma.stats.pooling.BLOCK_ROWS` on
+    Olkin, Dahabreh & Trikalinos (2012), Res Synth Methods 3:214-223.  EE and
+    DL use the closed forms of :func:`_moment_subsets`; other methods the full
+    engine.  The subsets are pooled in blocks of :data:`~srma.stats.pooling.BLOCK_ROWS` on
     ``workers`` threads; heterogeneity fields of one-study subsets are NaN.
     """
     masks, exact = gosh_masks(y.size, max_subsets, np.random.default_rng(seed))
     n = masks.shape[0]
+    fields = ("k", "estimate", "tau2", "q", "i2", "h2")
 
-    def run(start: int) -> PooledArrays:
+    def run(start: int) -> dict[str, FloatArray]:
         block = masks[start : start + BLOCK_ROWS]
+        if method in ("EE", "DL"):
+            return _moment_subsets(y, v, block, method)
         rows = block.shape[0]
-        return pool(
+        fitted = pool(
             _with_mask(
                 np.broadcast_to(y, (rows, y.size)), np.broadcast_to(v, (rows, y.size)), block
             ),
             method=method,
             tau2_interval=False,
         )
+        return {name: getattr(fitted, name) for name in fields}
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as executor:
         parts = list(executor.map(run, range(0, n, BLOCK_ROWS)))
 
     def joined(name: str) -> FloatArray:
-        return np.concatenate([getattr(part, name) for part in parts])
+        return np.concatenate([part[name] for part in parts])
 
     return GoshArrays(
         included=masks,
