@@ -22,7 +22,7 @@ from srma.analysis.results import METHOD_NAMES, MetaResult, optional_float
 from srma.analysis.validation import numeric_column
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
-from srma.stats.mantel_haenszel import mantel_haenszel, peto
+from srma.stats.mantel_haenszel import ODDS_RATIO_TESTS, mantel_haenszel, peto
 from srma.stats.pooling import (
     COMMON_EFFECT_METHODS,
     PI_TYPES,
@@ -397,19 +397,7 @@ def _pool_counts(
     }
     extra = {}
     if method == "MH" and effects.measure == "OR":
-        extra = {
-            name: optional_float(getattr(arrays, name)[0])
-            for name in (
-                "cochran_statistic",
-                "cmh_statistic",
-                "cmh_pvalue",
-                "breslow_day_statistic",
-                "tarone_statistic",
-                "homogeneity_df",
-                "breslow_day_pvalue",
-                "tarone_pvalue",
-            )
-        }
+        extra = {name: optional_float(getattr(arrays, name)[0]) for name in ODDS_RATIO_TESTS}
     notes = list(effects.notes)
     not_estimable = [
         label for label, y in zip(effects.labels, effects.yi, strict=True) if not np.isfinite(y)

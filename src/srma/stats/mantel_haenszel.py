@@ -25,6 +25,18 @@ from scipy.stats import chi2, norm
 
 from srma.stats.batch import BoolArray, FloatArray
 
+#: The tests reported for Mantel-Haenszel odds ratios (NaN for other measures).
+ODDS_RATIO_TESTS = (
+    "cochran_statistic",
+    "cmh_statistic",
+    "cmh_pvalue",
+    "breslow_day_statistic",
+    "tarone_statistic",
+    "homogeneity_df",
+    "breslow_day_pvalue",
+    "tarone_pvalue",
+)
+
 
 @dataclass(frozen=True)
 class CountPooledArrays:
@@ -120,19 +132,7 @@ def mantel_haenszel(
     n1, n2 = a + b, c + d
     total = np.where(m, n1 + n2, 1.0)
     nan = np.full(a.shape[0], np.nan)
-    extra = {
-        name: nan
-        for name in (
-            "cochran_statistic",
-            "cmh_statistic",
-            "cmh_pvalue",
-            "breslow_day_statistic",
-            "tarone_statistic",
-            "homogeneity_df",
-            "breslow_day_pvalue",
-            "tarone_pvalue",
-        )
-    }
+    extra = dict.fromkeys(ODDS_RATIO_TESTS, nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "OR":
             r_i, s_i = a * d / total, b * c / total
@@ -284,12 +284,5 @@ def peto(
         i2=np.where(several, np.where(q > df, 100.0 * (q - df) / q, 0.0), np.nan),
         h2=np.where(several, q / df, np.nan),
         weights=weights,
-        cochran_statistic=nan,
-        cmh_statistic=nan,
-        cmh_pvalue=nan,
-        breslow_day_statistic=nan,
-        tarone_statistic=nan,
-        homogeneity_df=nan,
-        breslow_day_pvalue=nan,
-        tarone_pvalue=nan,
+        **dict.fromkeys(ODDS_RATIO_TESTS, nan),
     )
