@@ -58,8 +58,8 @@ def h2_from_tau2(tau2: FloatArray, typical_variance: FloatArray) -> FloatArray:
 
 def i2_from_q(q: FloatArray, df: FloatArray) -> FloatArray:
     """``I² = max(0, 100 (Q - df) / Q)``, the form used with a common-effect model."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(q > df, 100.0 * (q - df) / q, 0.0)
+    above = q > df
+    return np.where(above, 100.0 * (q - df) / np.where(above, q, 1.0), 0.0)
 
 
 def h2_from_q(q: FloatArray, df: FloatArray) -> FloatArray:

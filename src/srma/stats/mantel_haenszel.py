@@ -24,6 +24,7 @@ import numpy as np
 from scipy.stats import chi2, norm
 
 from srma.stats.batch import BoolArray, FloatArray
+from srma.stats.heterogeneity import i2_from_q
 
 #: The tests reported for Mantel-Haenszel odds ratios (NaN for other measures).
 ODDS_RATIO_TESTS = (
@@ -90,7 +91,7 @@ def _heterogeneity(estimate: FloatArray, yi: FloatArray, vi: FloatArray) -> dict
     q = np.maximum((weights * residual**2).sum(axis=1), 0.0)
     df = usable.sum(axis=1) - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        i2 = np.where(q > df, 100.0 * (q - df) / q, 0.0)
+        i2 = np.where(q > df, 100.0 * (q - df) / np.where(q > df, q, 1.0), 0.0)
         h2 = q / df
     several = df >= 1
     return {
@@ -281,7 +282,7 @@ def peto(
         q=np.where(several, q, np.nan),
         q_df=np.where(several, df, np.nan),
         q_pvalue=np.where(several, chi2.sf(q, np.maximum(df, 1.0)), np.nan),
-        i2=np.where(several, np.where(q > df, 100.0 * (q - df) / q, 0.0), np.nan),
+        i2=np.where(several, i2_from_q(q, df), np.nan),
         h2=np.where(several, q / df, np.nan),
         weights=weights,
         **dict.fromkeys(ODDS_RATIO_TESTS, nan),

@@ -28,6 +28,7 @@ from scipy.stats import f as f_distribution
 from scipy.stats import t as student_t
 
 from srma.stats.batch import BoolArray, FloatArray, quantile_per_df
+from srma.stats.heterogeneity import i2_from_q
 from srma.stats.tau2 import solve_tau2_equation
 
 
@@ -255,7 +256,8 @@ def meta_regression(
             scale = np.maximum(scale, 1.0)
         vcov = vcov * scale[:, None, None]
     se = np.sqrt(np.diagonal(vcov, axis1=1, axis2=2))
-    statistic = fit.beta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0: an exact fit
+        statistic = fit.beta / se
     m = len(tested)
     if m:
         sub_beta = fit.beta[:, tested]
@@ -289,7 +291,7 @@ def meta_regression(
     qe = np.maximum(fixed.ypy, 0.0)
     typical = df_residual / fixed.trace_p
     if method == "EE":
-        i2 = np.where(qe > df_residual, 100.0 * (qe - df_residual) / np.where(qe > 0, qe, 1.0), 0.0)
+        i2 = i2_from_q(qe, df_residual)
         h2 = qe / df_residual
     else:
         i2 = 100.0 * tau2 / (typical + tau2)
