@@ -18,8 +18,12 @@ from srma import meta, meta_batch
 METHODS = ["EE", "DL", "HE", "HS", "SJ", "ML", "REML", "PM", "EB", "PMM"]
 TESTS = ["z", "t", "knha", "adhoc"]
 
-effects = st.floats(min_value=-50, max_value=50, allow_nan=False, allow_infinity=False)
-variances = st.floats(min_value=1e-4, max_value=100, allow_nan=False, allow_infinity=False)
+# Eight orders of magnitude of variance and of effect size, far beyond real data.  Wider
+# ranges still run (see docs/statistics.md), but variances 1e12 apart make
+# sum w - sum w²/sum w lose digits to cancellation (in metafor too), so batch and
+# single fits could differ beyond the tolerances checked here.
+effects = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
+variances = st.floats(min_value=1e-4, max_value=1e4, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
@@ -40,7 +44,8 @@ def test_pooled_result_is_coherent(
     assert result.k == yi.size
     assert result.converged
     assert result.ci_lower <= result.estimate <= result.ci_upper
-    assert min(yi) - 1e-9 <= result.estimate <= max(yi) + 1e-9
+    slack = 1e-9 * (1.0 + np.max(np.abs(yi)))
+    assert min(yi) - slack <= result.estimate <= max(yi) + slack
     # Knapp-Hartung scales the variance by sum w r²/(k-1), which is 0 when the
     # studies agree exactly (metafor does the same); srma warns about it.
     assert result.se > 0 or (test == "knha" and result.k > 1)
@@ -94,10 +99,17 @@ def test_batch_equals_members_one_by_one(
     batch = meta_batch(Y, V, method=method, test=test)
     for row, (yi, vi) in enumerate(members):
         single = meta(yi, vi, method=method, test=test)
+        # Sums run in another order in a padded batch; rounding noise scales with the data:
+        # |y| for effects, y² for tau², y²/v for Q, and I² or p-values inherit Q's noise.
+        y_scale = 1.0 + float(np.max(np.abs(yi)))
+        noise = {"tau2": y_scale**2, "q": y_scale**2 / float(np.min(vi))}
         for field in ("estimate", "se", "pvalue", "ci_lower", "ci_upper", "tau2", "i2", "q"):
             expected = getattr(single, field)
             got = getattr(batch, field)[row]
             if expected is None:
                 assert np.isnan(got)
+            elif field in ("i2", "pvalue"):
+                assert got == pytest.approx(expected, rel=1e-6, abs=1e-6)
             else:
-                assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+                tolerance = 1e-12 * noise.get(field, y_scale)
+                assert got == pytest.approx(expected, rel=1e-9, abs=tolerance)
