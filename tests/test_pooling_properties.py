@@ -113,3 +113,12 @@ def test_batch_equals_members_one_by_one(
             else:
                 tolerance = 1e-12 * noise.get(field, y_scale)
                 assert got == pytest.approx(expected, rel=1e-9, abs=tolerance)
+
+
+def test_batch_result_exports() -> None:
+    batch = meta_batch([[0.1, 0.3, np.nan], [0.2, 0.5, 0.4]], [[0.1, 0.2, np.nan], [0.1, 0.1, 0.2]])
+    frame = batch.to_frame()
+    assert list(frame["k"]) == [2, 3] and "tau" in frame
+    payload = batch.to_dict()
+    assert payload["method"] == "REML" and len(payload["weights"]) == 2
+    assert np.allclose(payload["tau"], np.sqrt(payload["tau2"]))

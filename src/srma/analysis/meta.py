@@ -462,6 +462,19 @@ class MetaBatchResult:
             return self.arrays.tau
         return getattr(self.arrays, name)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Settings and every field as lists (NaN where undefined)."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "test": self.test,
+            "level": self.level,
+            "pi_type": self.pi_type,
+        }
+        for item in fields(self.arrays):
+            out[item.name] = getattr(self.arrays, item.name).tolist()
+        out["tau"] = self.arrays.tau.tolist()
+        return out
+
     def to_frame(self) -> pd.DataFrame:
         """One row per meta-analysis, one column per scalar field."""
         data = {
