@@ -429,6 +429,115 @@ def policy(
     run(action)
 
 
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="SVG, PNG or PDF file.")]
+
+
+@app.command()
+def forest(
+    data: DataArgument,
+    output: OutputOption,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    label: LabelOption = None,
+    favours: Annotated[
+        str | None, typer.Option(help='Labels under the axis, "left,right".')
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title above the plot.")] = None,
+    col: ColumnOption = None,
+) -> None:
+    """Draw a forest plot of a meta-analysis."""
+    from srma.analysis.meta import meta
+    from srma.figures.forest import forest_plot, save_figure
+
+    def action() -> None:
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
+        result = meta(
+            table,
+            measure=measure,
+            method=method,
+            test=test,
+            level=level,
+            label=label,
+            source=str(data),
+            **columns,
+        )
+        sides = None
+        if favours is not None:
+            parts = [part.strip() for part in favours.split(",")]
+            if len(parts) != 2:
+                raise CommandError('--favours expects two labels: "left,right"')
+            sides = (parts[0], parts[1])
+        figure_path(output)
+        save_figure(forest_plot(result, favours=sides, title=title), output)
+        stderr.print(f"wrote {output}", markup=False)
+
+    run(action)
+
+
+@app.command()
+def funnel(
+    data: DataArgument,
+    output: OutputOption,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    contours: Annotated[bool, typer.Option(help="Shade p < 0.10, 0.05, 0.01.")] = False,
+    trimfill: Annotated[bool, typer.Option(help="Show trim-and-fill's imputed studies.")] = False,
+    egger: Annotated[bool, typer.Option(help="Draw Egger's regression line.")] = False,
+    title: Annotated[str | None, typer.Option(help="Title above the plot.")] = None,
+    label: LabelOption = None,
+    col: ColumnOption = None,
+) -> None:
+    """Draw a funnel plot, optionally contour-enhanced, with trim-and-fill and Egger's line."""
+    from srma.analysis.bias import funnel_contours, small_study_tests
+    from srma.analysis.meta import meta
+    from srma.figures.forest import save_figure
+    from srma.figures.funnel import funnel_plot
+
+    def action() -> None:
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
+        result = meta(
+            table,
+            measure=measure,
+            method=method,
+            test=test,
+            label=label,
+            source=str(data),
+            **columns,
+        )
+        tests = small_study_tests(result) if (trimfill or egger) else None
+        figure_path(output)
+        figure = funnel_plot(
+            result,
+            contours=funnel_contours(result) if contours else None,
+            trimfill=tests.trimfill if tests is not None and trimfill else None,
+            egger=tests.egger if tests is not None and egger else None,
+            title=title,
+        )
+        save_figure(figure, output)
+        stderr.print(f"wrote {output}", markup=False)
+
+    run(action)
+
+
+def figure_path(path: Path) -> None:
+    """Check a figure's file name before drawing it."""
+    if path.suffix.lower() not in (".svg", ".png", ".pdf"):
+        raise CommandError(f"{path}: a figure must end in .svg, .png or .pdf")
+    if not path.parent.exists():
+        raise CommandError(f"{path.parent}: no such folder")
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the output.")] = Path("demo-output"),

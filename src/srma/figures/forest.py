@@ -19,14 +19,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from srma.analysis.results import MetaResult, format_p
+from srma.figures.axes import ratio_axis
 
 ROW_INCHES = 0.28
 CHAR_INCHES = 0.075
 FONT_SIZE = 9
-RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 SHORT_MODEL = {"EE": "common effect", "MH": "common effect, M-H", "PETO": "common effect, Peto"}
 
 
@@ -111,10 +110,7 @@ def forest_plot(
     ax.axvline(null, color="grey", linewidth=0.8)
     ax.axvline(pooled[0], color="grey", linewidth=0.6, linestyle=":")
     if result.is_ratio:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(FixedLocator(RATIO_TICKS))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        ax.xaxis.set_minor_locator(NullLocator())
+        ratio_axis(ax)
     values = np.concatenate([lower[finite], upper[finite], pooled, [null]])
     if result.pi_lower is not None:
         values = np.concatenate([values, pi])
