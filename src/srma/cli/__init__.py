@@ -530,6 +530,42 @@ def funnel(
     run(action)
 
 
+@app.command()
+def rob(
+    judgements: Annotated[Path, typer.Argument(help="CSV: study, one column per domain.")],
+    tool: Annotated[str, typer.Option(help="rob1, rob2, robins-i, syrcle or quadas2.")],
+    output: OutputOption,
+    plot: Annotated[str, typer.Option(help="traffic-light or summary.")] = "traffic-light",
+    weighted: Annotated[bool, typer.Option(help="Summary weighted by a Weight column.")] = False,
+    palette: Annotated[str, typer.Option(help="cochrane or colourblind.")] = "cochrane",
+    label_columns: Annotated[
+        str | None, typer.Option(help='Columns forming the study label, e.g. "study,year".')
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title above the plot.")] = None,
+) -> None:
+    """Draw a risk-of-bias traffic-light plot or summary plot."""
+    from srma.figures.forest import save_figure
+    from srma.figures.rob import summary_plot, traffic_light
+    from srma.review.risk_of_bias import read_rob
+
+    def action() -> None:
+        if plot not in ("traffic-light", "summary"):
+            raise CommandError(f"--plot must be traffic-light or summary, got {plot!r}")
+        figure_path(output)
+        if not judgements.exists():
+            raise CommandError(f"{judgements}: no such file")
+        labels = None if label_columns is None else [c.strip() for c in label_columns.split(",")]
+        assessment = read_rob(judgements, tool, label_columns=labels)
+        if plot == "summary":
+            figure = summary_plot(assessment, weighted=weighted, palette=palette, title=title)
+        else:
+            figure = traffic_light(assessment, palette=palette, title=title)
+        save_figure(figure, output)
+        stderr.print(f"wrote {output}", markup=False)
+
+    run(action)
+
+
 def figure_path(path: Path) -> None:
     """Check a figure's file name before drawing it."""
     if path.suffix.lower() not in (".svg", ".png", ".pdf"):

@@ -1,0 +1,1 @@
+"""srma.review: the review process (risk of bias so far; import, screening and PRISMA to come)."""
