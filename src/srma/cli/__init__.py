@@ -566,6 +566,30 @@ def rob(
     run(action)
 
 
+@app.command()
+def prisma(
+    counts: Annotated[Path, typer.Argument(help="CSV with 'data' and 'n' (PRISMA2020 fields).")],
+    output: OutputOption,
+    title: Annotated[str | None, typer.Option(help="Title above the diagram.")] = None,
+) -> None:
+    """Draw the PRISMA 2020 flow diagram; warn where the counts do not add up."""
+    from srma.figures.forest import save_figure
+    from srma.figures.prisma import prisma_flow
+    from srma.review.prisma import read_prisma
+
+    def action() -> None:
+        figure_path(output)
+        if not counts.exists():
+            raise CommandError(f"{counts}: no such file")
+        numbers = read_prisma(counts)
+        for problem in numbers.inconsistencies():
+            stderr.print(f"warning: {counts}: {problem}", markup=False)
+        save_figure(prisma_flow(numbers, title=title), output)
+        stderr.print(f"wrote {output}", markup=False)
+
+    run(action)
+
+
 def figure_path(path: Path) -> None:
     """Check a figure's file name before drawing it."""
     if path.suffix.lower() not in (".svg", ".png", ".pdf"):
