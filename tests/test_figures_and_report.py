@@ -86,3 +86,53 @@ def test_summary_files_and_markdown_numbers(tmp_path: Path) -> None:
     assert "back-transformed" in text
     assert text.count("| ") >= result.k
     assert np.isfinite(result.tau2)
+
+
+def _figure_texts(figure) -> list[str]:
+    return [t.get_text() for t in figure.texts]
+
+
+def test_revman_layout_with_arm_data_and_risk_of_bias() -> None:
+    import pandas as pd
+
+    from srma.figures.forest import forest_plot
+    from srma.review.risk_of_bias import read_rob
+
+    trials = load("normand1999")
+    result = meta(trials, measure="MD", method="REML")
+    texts = _figure_texts(forest_plot(result, arms=trials, arm_names=("Unit", "Routine")))
+    assert {"Mean", "SD", "Total", "Unit", "Routine", "Weight"} <= set(texts)
+    assert "155" in texts and "47" in texts  # Edinburgh's n1 and sd1
+    assert any(t.startswith("Heterogeneity: Tau²") for t in texts)
+    assert any(t.startswith("Test for overall effect: Z") for t in texts)
+    judgements = pd.DataFrame(
+        {
+            "Study": list(result.labels),
+            **{f"D{i}": ["Low"] * 9 for i in range(1, 6)},
+            "Overall": ["Some concerns"] * 9,
+        }
+    )
+    figure = forest_plot(result, rob=read_rob(judgements, "rob2"))
+    assert len(figure.patches) == 9 * 6  # one dot per domain and overall
+    assert "D1: Bias arising from the randomization process" in _figure_texts(figure)
+
+
+def test_subgroup_and_refit_forests() -> None:
+    from srma import subgroup_analysis
+    from srma.analysis.sensitivity import cumulative, leave_one_out
+    from srma.figures.forest import refit_forest, subgroup_forest
+
+    bcg = load("bcg")
+    groups = subgroup_analysis(bcg, "alloc", measure="RR", method="DL")
+    texts = _figure_texts(subgroup_forest(groups, arms=bcg))
+    assert sum(t.startswith("Subtotal") for t in texts) == len(groups.groups)
+    assert any(t.startswith("Test for subgroup differences: Chi² = 1.54") for t in texts)
+    assert {f"alloc: {g}" for g in groups.groups} <= set(texts)
+    overall = dict(zip(groups.overall.labels, groups.overall.weights, strict=True))
+    first_share = sum(overall[name] for name in groups.subgroups[0].labels)
+    assert f"{first_share:.1f}%" in texts  # subtotal weight, share of the overall analysis
+    result = meta(bcg, measure="RR")
+    texts = _figure_texts(refit_forest(leave_one_out(result), result))
+    assert sum(t.startswith("Omitting") for t in texts) == 13 and "I²" in texts
+    texts = _figure_texts(refit_forest(cumulative(result, order=bcg["year"]), result))
+    assert sum(t.startswith("Adding") for t in texts) == 13

@@ -448,11 +448,13 @@ def forest(
         str | None, typer.Option(help='Labels under the axis, "left,right".')
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title above the plot.")] = None,
+    by: Annotated[str | None, typer.Option(help="Column defining subgroups.")] = None,
     col: ColumnOption = None,
 ) -> None:
-    """Draw a forest plot of a meta-analysis."""
+    """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
     from srma.analysis.meta import meta
-    from srma.figures.forest import forest_plot, save_figure
+    from srma.analysis.subgroups import subgroup_analysis
+    from srma.figures.forest import forest_plot, save_figure, subgroup_forest
 
     def action() -> None:
         table = read_table(data)
@@ -474,7 +476,38 @@ def forest(
                 raise CommandError('--favours expects two labels: "left,right"')
             sides = (parts[0], parts[1])
         figure_path(output)
-        save_figure(forest_plot(result, favours=sides, title=title), output)
+        study = label or next((c for c in ("study", "label", "author") if c in table.columns), None)
+        arms = table if measure is not None and study is not None else None
+        if by is not None:
+            groups = subgroup_analysis(
+                table,
+                by,
+                measure=measure,
+                method=method,
+                test=test,
+                level=level,
+                label=label,
+                source=str(data),
+                **columns,
+            )
+            figure = subgroup_forest(
+                groups,
+                favours=sides,
+                title=title,
+                arms=arms,
+                label=study or "study",
+                columns=columns,
+            )
+        else:
+            figure = forest_plot(
+                result,
+                favours=sides,
+                title=title,
+                arms=arms,
+                label=study or "study",
+                columns=columns,
+            )
+        save_figure(figure, output)
         stderr.print(f"wrote {output}", markup=False)
 
     run(action)

@@ -1,14 +1,24 @@
-"""A forest plot drawn from a :class:`~srma.analysis.results.MetaResult`.
+"""Forest plots in RevMan 5's layout, drawn from result objects.
 
-Nothing is recomputed here: per-study intervals and weights come from
-``result.to_frame()``, the diamond, prediction interval and heterogeneity line
-from the result's fields.  Ratio measures are drawn on a log axis in their
-natural (exponentiated) units.  The figure grows with the number of studies
-and the length of the labels, so nothing is clipped.
+Columns, left to right: study; per-arm data (mean, SD and total, or events and
+total) when the data are given; weight; effect and CI as text; the plot
+(squares sized by weight, diamonds for pooled results, a bar for the
+prediction interval); risk-of-bias dots when an assessment is given.  Under
+each total: the heterogeneity line (tau², Chi², df, P, I²) and the test for
+the overall effect; subgroup forests add each subgroup's block and the test
+for subgroup differences.  Leave-one-out and cumulative analyses have their
+own forest (:func:`refit_forest`).
+
+Nothing is recomputed: per-study intervals and weights come from
+``MetaResult.to_frame()``, pooled numbers from the result fields.  Ratio
+measures are drawn on a log axis in natural units.  The figure grows with the
+rows and the longest label, so nothing is clipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -17,40 +27,360 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import Polygon
+from matplotlib.patches import Ellipse, Polygon
 
 from srma.analysis.results import MetaResult, format_p
+from srma.analysis.sensitivity import RefitTable
+from srma.analysis.subgroups import SubgroupResult
 from srma.figures.axes import ratio_axis
+from srma.figures.rob import PALETTES, SYMBOLS
+from srma.review.risk_of_bias import RobAssessment
 
-ROW_INCHES = 0.28
-CHAR_INCHES = 0.075
+ROW_INCHES = 0.26
+CHAR_INCHES = 0.072
 FONT_SIZE = 9
+DATA_COLUMN = 0.62
+WEIGHT_COLUMN = 0.7
+ESTIMATE_COLUMN = 1.85
+PLOT_WIDTH = 3.0
+ROB_COLUMN = 0.26
+SQUARE = "#1f4e79"
+PI_COLOUR = "#b22222"
 SHORT_MODEL = {"EE": "common effect", "MH": "common effect, M-H", "PETO": "common effect, Peto"}
+MEASURE_NAMES = {
+    "MD": "Mean difference",
+    "SMD": "Std. mean difference",
+    "RR": "Risk ratio",
+    "OR": "Odds ratio",
+    "RD": "Risk difference",
+    "PETO": "Peto odds ratio",
+    "ROM": "Ratio of means",
+    "COR": "Correlation",
+    "ZCOR": "Fisher's z",
+}
 
 
-def _transform(result: MetaResult):
-    return np.exp if result.is_ratio else (lambda values: values)
+@dataclass
+class Row:
+    """One line of a forest plot."""
+
+    label: str = ""
+    kind: str = "study"  # study, total, header, note, blank
+    cells: tuple[str, ...] = ()
+    weight: str = ""
+    text: str = ""
+    point: tuple[float, float, float] | None = None  # estimate, lower, upper (display scale)
+    size: float = 0.0  # weight in percent, for the square
+    diamond: bool = False
+    rob: tuple[str, ...] | None = None
+    colour: str | None = None
+    extras: dict[str, object] = field(default_factory=dict)
 
 
-def _label_for_measure(result: MetaResult) -> str:
-    names = {
-        "MD": "Mean difference",
-        "SMD": "Std. mean difference",
-        "RR": "Risk ratio",
-        "OR": "Odds ratio",
-        "RD": "Risk difference",
-        "PETO": "Peto odds ratio",
-        "ROM": "Ratio of means",
-        "COR": "Correlation",
-        "ZCOR": "Fisher's z",
-    }
-    name = names.get(result.measure or "", "Effect")
-    return f"{name} ({round(100 * result.level)}% CI)"
+def _display(result: MetaResult):
+    return np.exp if result.is_ratio else (lambda values: np.asarray(values, dtype=float))
 
 
 def _interval_text(estimate: float, lower: float, upper: float) -> str:
     return f"{estimate:.2f} [{lower:.2f}, {upper:.2f}]"
+
+
+def _model(result: MetaResult) -> str:
+    return SHORT_MODEL.get(result.method, f"random effects, {result.method}")
+
+
+def _arm_cells(
+    arms: pd.DataFrame | None, label: str, columns: Mapping[str, str]
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], str | None]:
+    """Per-arm header and cells by study label, for continuous or binary data."""
+    if arms is None:
+        return (), {}, None
+    names = {
+        role: columns.get(role, role)
+        for role in (
+            "mean1",
+            "sd1",
+            "n1",
+            "mean2",
+            "sd2",
+            "n2",
+            "events1",
+            "total1",
+            "events2",
+            "total2",
+        )
+    }
+    if all(names[r] in arms.columns for r in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")):
+        roles, header, kind = (
+            ("mean1", "sd1", "n1", "mean2", "sd2", "n2"),
+            ("Mean", "SD", "Total", "Mean", "SD", "Total"),
+            "continuous",
+        )
+    elif all(names[r] in arms.columns for r in ("events1", "total1", "events2", "total2")):
+        roles, header, kind = (
+            ("events1", "total1", "events2", "total2"),
+            ("Events", "Total", "Events", "Total"),
+            "binary",
+        )
+    else:
+        return (), {}, None
+    if label not in arms.columns:
+        return (), {}, None
+    cells = {}
+    for _, record in arms.iterrows():
+        cells[str(record[label])] = tuple(
+            f"{record[names[r]]:g}"
+            if isinstance(record[names[r]], int | float)
+            else str(record[names[r]])
+            for r in roles
+        )
+    return header, cells, kind
+
+
+def _study_rows(
+    result: MetaResult,
+    *,
+    weights: Mapping[str, float] | None = None,
+    cells: Mapping[str, tuple[str, ...]] | None = None,
+    rob: RobAssessment | None = None,
+) -> list[Row]:
+    show = _display(result)
+    table = result.to_frame()
+    judgements = {}
+    if rob is not None:
+        for study, row, overall in zip(
+            rob.studies, rob.judgements, rob.overall or [None] * len(rob.studies), strict=True
+        ):
+            judgements[study] = tuple(row) + ((overall,) if overall is not None else ())
+    rows = []
+    for record in table.itertuples():
+        weight = weights.get(record.label, record.weight) if weights else record.weight
+        estimate = show(np.array([record.yi, record.ci_lower, record.ci_upper]))
+        finite = bool(np.all(np.isfinite(estimate)))
+        rows.append(
+            Row(
+                label=str(record.label),
+                cells=(cells or {}).get(str(record.label), ()),
+                weight=f"{weight:.1f}%" if finite else "",
+                text=_interval_text(*estimate) if finite else "Not estimable",
+                point=tuple(estimate) if finite else None,
+                size=float(weight) if finite else 0.0,
+                rob=judgements.get(str(record.label)),
+            )
+        )
+    return rows
+
+
+def _total_rows(result: MetaResult, label: str, *, weight: str = "100.0%") -> list[Row]:
+    show = _display(result)
+    pooled = show(np.array([result.estimate, result.ci_lower, result.ci_upper]))
+    rows = [
+        Row(
+            label=f"{label} ({_model(result)})",
+            kind="total",
+            weight=weight,
+            text=_interval_text(*pooled),
+            point=tuple(pooled),
+            diamond=True,
+        )
+    ]
+    if result.pi_lower is not None:
+        pi = show(np.array([result.pi_lower, result.pi_upper]))
+        rows.append(
+            Row(
+                label="Prediction interval",
+                kind="total",
+                colour=PI_COLOUR,
+                text=f"[{pi[0]:.2f}, {pi[1]:.2f}]",
+                point=(float("nan"), float(pi[0]), float(pi[1])),
+            )
+        )
+    parts = []
+    if result.tau2 is not None:
+        parts.append(f"Tau² = {result.tau2:.4f}")
+    if result.q is not None:
+        parts.append(
+            f"Chi² = {result.q:.2f}, df = {result.q_df:.0f} ({format_p(result.q_pvalue)})"
+            f"; I² = {result.i2:.0f}%"
+        )
+    if parts:
+        rows.append(Row(label="Heterogeneity: " + "; ".join(parts), kind="note"))
+    statistic = "Z" if result.df is None else f"t({result.df:.0f})"
+    rows.append(
+        Row(
+            label=f"Test for overall effect: {statistic} = {abs(result.statistic):.2f} "
+            f"({format_p(result.pvalue)})",
+            kind="note",
+        )
+    )
+    return rows
+
+
+def _draw(
+    rows: Sequence[Row],
+    result: MetaResult,
+    *,
+    data_header: tuple[str, ...] = (),
+    arm_names: tuple[str, str] = ("Group 1", "Group 2"),
+    rob: RobAssessment | None = None,
+    favours: tuple[str, str] | None = None,
+    title: str | None = None,
+    estimate_header: str | None = None,
+    weight_header: str = "Weight",
+) -> Figure:
+    n = len(rows)
+    table_labels = [r.label for r in rows if r.kind in ("study", "total", "header")]
+    label_width = max(2.4, CHAR_INCHES * max(len("Study"), *(len(t) for t in table_labels)))
+    data_width = DATA_COLUMN * len(data_header)
+    rob_count = (
+        len(rob.domains) + (1 if rob is not None and rob.overall is not None else 0)
+        if rob is not None
+        else 0
+    )
+    x_data = 0.15 + label_width + 0.1
+    x_weight = x_data + data_width
+    x_text = x_weight + WEIGHT_COLUMN
+    x_plot = x_text + ESTIMATE_COLUMN + 0.1
+    x_rob = x_plot + PLOT_WIDTH + 0.25
+    width = x_rob + ROB_COLUMN * rob_count + 0.3
+    note_width = max(
+        (CHAR_INCHES * 0.9 * len(r.label) for r in rows if r.kind == "note"), default=0.0
+    )
+    width = max(width, 0.3 + note_width)
+    bottom = 0.75 + (0.25 if favours else 0.0)
+    header = 0.75 if data_header else 0.5
+    height = bottom + n * ROW_INCHES + header + (0.35 if title else 0.0)
+    fig = plt.figure(figsize=(width, height))
+
+    def y_of(index: float) -> float:
+        return (bottom + (n - index - 0.5) * ROW_INCHES) / height
+
+    def put(x: float, index: float, text: str, **kwargs) -> None:
+        fig.text(
+            x / width,
+            y_of(index),
+            text,
+            fontsize=kwargs.pop("size", FONT_SIZE),
+            va="center",
+            **kwargs,
+        )
+
+    ax = fig.add_axes(
+        (x_plot / width, bottom / height, PLOT_WIDTH / width, n * ROW_INCHES / height)
+    )
+    ax.set_ylim(n, 0)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    # the axis spans studies and diamonds; a wider prediction interval is cut at the
+    # edge (its limits are printed in the estimate column)
+    values = [
+        v
+        for r in rows
+        if r.point is not None and np.isfinite(r.point[0])
+        for v in r.point
+        if np.isfinite(v)
+    ]
+    null = 1.0 if result.is_ratio else 0.0
+    values.append(null)
+    low, high = min(values), max(values)
+    if result.is_ratio:
+        ratio_axis(ax)
+        pad = (high / low) ** 0.05
+        ax.set_xlim(low / pad, high * pad)
+    else:
+        pad = 0.05 * ((high - low) or 1.0)
+        ax.set_xlim(low - pad, high + pad)
+    ax.axvline(null, color="grey", linewidth=0.8)
+    max_size = max((r.size for r in rows if r.kind == "study"), default=1.0) or 1.0
+    for index, row in enumerate(rows):
+        y = index + 0.5
+        weight = "bold" if row.kind in ("total", "header") else "normal"
+        colour = row.colour or "black"
+        if row.kind == "note":
+            put(0.15, index, row.label, size=FONT_SIZE - 1)
+            continue
+        put(0.15, index, row.label, fontweight=weight, color=colour)
+        for column, cell in enumerate(row.cells):
+            put(x_data + DATA_COLUMN * (column + 1) - 0.08, index, cell, ha="right")
+        put(x_weight + WEIGHT_COLUMN - 0.1, index, row.weight, ha="right", fontweight=weight)
+        put(x_text, index, row.text, fontweight=weight, color=colour)
+        if row.point is not None:
+            estimate, lower, upper = row.point
+            if row.diamond:
+                ax.add_patch(
+                    Polygon(
+                        [(lower, y), (estimate, y - 0.38), (upper, y), (estimate, y + 0.38)],
+                        closed=True,
+                        facecolor="black",
+                    )
+                )
+            elif np.isnan(estimate):  # a prediction interval
+                ax.hlines(y, lower, upper, color=colour, linewidth=2.0)
+            else:
+                ax.hlines(y, lower, upper, color="black", linewidth=1.0)
+                size = 12.0 + 110.0 * np.sqrt(row.size / max_size)
+                ax.scatter([estimate], [y], s=size, marker="s", color=SQUARE, zorder=3)
+        if row.rob is not None:
+            palette = PALETTES["cochrane"]
+            for column, judgement in enumerate(row.rob):
+                x = x_rob + ROB_COLUMN * (column + 0.5)
+                fig.patches.append(
+                    Ellipse(
+                        (x / width, y_of(index)),
+                        0.2 / width,
+                        0.2 / height,
+                        transform=fig.transFigure,
+                        facecolor=palette[judgement],
+                        edgecolor="#555555",
+                        linewidth=0.4,
+                    )
+                )
+                put(x, index, SYMBOLS[judgement], ha="center", size=FONT_SIZE - 2)
+    top = -0.9
+    put(0.15, top, "Study", fontweight="bold")
+    for column, name in enumerate(data_header):
+        put(x_data + DATA_COLUMN * (column + 1) - 0.08, top, name, ha="right", fontweight="bold")
+    if data_header:
+        half = len(data_header) // 2
+        for arm, name in enumerate(arm_names):
+            centre = x_data + DATA_COLUMN * half * (arm + 0.5)
+            put(centre, top - 0.9, name, ha="center", fontweight="bold")
+    put(x_weight + WEIGHT_COLUMN - 0.1, top, weight_header, ha="right", fontweight="bold")
+    measure = MEASURE_NAMES.get(result.measure or "", "Effect")
+    put(
+        x_text,
+        top,
+        estimate_header or f"{measure} [{round(100 * result.level)}% CI]",
+        fontweight="bold",
+    )
+    if rob is not None:
+        names = [f"D{i + 1}" for i in range(len(rob.domains))]
+        names += ["All"] if rob.overall is not None else []
+        for column, name in enumerate(names):
+            put(
+                x_rob + ROB_COLUMN * (column + 0.5),
+                top,
+                name,
+                ha="center",
+                fontweight="bold",
+                size=FONT_SIZE - 1,
+            )
+    ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
+    if favours:
+        fig.text(x_plot / width, 0.2 / height, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1)
+        fig.text(
+            (x_plot + PLOT_WIDTH) / width,
+            0.2 / height,
+            f"Favours {favours[1]}",
+            fontsize=FONT_SIZE - 1,
+            ha="right",
+        )
+    if title:
+        fig.text(0.15 / width, 1.0 - 0.22 / height, title, fontsize=FONT_SIZE + 2, va="center")
+    return fig
 
 
 def forest_plot(
@@ -58,136 +388,95 @@ def forest_plot(
     *,
     favours: tuple[str, str] | None = None,
     title: str | None = None,
+    arms: pd.DataFrame | None = None,
+    label: str = "study",
+    arm_names: tuple[str, str] = ("Experimental", "Control"),
+    rob: RobAssessment | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Draw the forest plot of ``result``; returns the matplotlib figure."""
-    table = result.to_frame()
-    transform = _transform(result)
-    k = len(table)
-    rows = k + 4  # studies, gap, pooled, heterogeneity line, test line
-    label_width = max(len("Study"), *(len(label) for label in table["label"])) * CHAR_INCHES
-    label_width = max(label_width, 2.2)  # room for the "Total" and interval rows
-    width = label_width + 7.2
-    bottom_inches = 1.45 if favours else 1.2
-    height = rows * ROW_INCHES + bottom_inches + 0.45 + (0.3 if title else 0.0)
-    fig = plt.figure(figsize=(width, height))
-    left = (label_width + 0.3) / width
-    plot_width = 3.4 / width
-    bottom = bottom_inches / height
-    top = 1.0 - (0.45 + (0.3 if title else 0.0)) / height
-    ax = fig.add_axes((left, bottom, plot_width, top - bottom))
-    y_study = np.arange(k, 0, -1) + 3.0
-    y_pooled = 2.0
+    """Draw the forest plot of one meta-analysis.
 
-    estimate = transform(table["yi"].to_numpy())
-    lower = transform(table["ci_lower"].to_numpy())
-    upper = transform(table["ci_upper"].to_numpy())
-    weights = table["weight"].to_numpy()
-    finite = np.isfinite(estimate)
-    sizes = 20.0 + 180.0 * np.sqrt(np.where(np.isfinite(weights), weights, 0.0) / 100.0)
-    ax.hlines(y_study[finite], lower[finite], upper[finite], color="black", linewidth=1.0)
-    ax.scatter(
-        estimate[finite], y_study[finite], s=sizes[finite], marker="s", color="#1f4e79", zorder=3
-    )
-
-    pooled = transform(np.array([result.estimate, result.ci_lower, result.ci_upper]))
-    diamond = Polygon(
-        [
-            (pooled[1], y_pooled),
-            (pooled[0], y_pooled + 0.35),
-            (pooled[2], y_pooled),
-            (pooled[0], y_pooled - 0.35),
-        ],
-        closed=True,
-        facecolor="black",
-        edgecolor="black",
-    )
-    ax.add_patch(diamond)
-    if result.pi_lower is not None:
-        pi = transform(np.array([result.pi_lower, result.pi_upper]))
-        ax.hlines(y_pooled - 0.6, pi[0], pi[1], color="#b22222", linewidth=2.0)
-
-    null = 1.0 if result.is_ratio else 0.0
-    ax.axvline(null, color="grey", linewidth=0.8)
-    ax.axvline(pooled[0], color="grey", linewidth=0.6, linestyle=":")
-    if result.is_ratio:
-        ratio_axis(ax)
-    values = np.concatenate([lower[finite], upper[finite], pooled, [null]])
-    if result.pi_lower is not None:
-        values = np.concatenate([values, pi])
-    low, high = np.nanmin(values), np.nanmax(values)
-    if result.is_ratio:
-        pad = (high / low) ** 0.05
-        ax.set_xlim(low / pad, high * pad)
-    else:
-        pad = 0.05 * (high - low or 1.0)
-        ax.set_xlim(low - pad, high + pad)
-    ax.set_ylim(0.3, rows + 0.2)
-    ax.set_yticks([])
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
-    ax.set_xlabel(_label_for_measure(result), fontsize=FONT_SIZE)
-
-    def text(x_inches: float, y: float, content: str, **kwargs) -> None:
-        fig_x = x_inches / width
-        fig_y = ax.transData.transform((ax.get_xlim()[0], y))[1] / fig.dpi / height
-        fig.text(fig_x, fig_y, content, fontsize=FONT_SIZE, va="center", **kwargs)
-
-    fig.canvas.draw()
-    header = rows + 0.2 - 0.6
-    text(0.15, header, "Study", weight="bold")
-    right = label_width + 0.3 + 3.4 + 0.25
-    text(right, header, "Estimate [CI]", weight="bold")
-    text(right + 2.2, header, "Weight", weight="bold")
-    for row in range(k):
-        text(0.15, y_study[row], str(table["label"].iloc[row]))
-        if finite[row]:
-            text(right, y_study[row], _interval_text(estimate[row], lower[row], upper[row]))
-            text(right + 2.2, y_study[row], f"{weights[row]:.1f}%")
-        else:
-            text(right, y_study[row], "not estimable")
-    model = SHORT_MODEL.get(result.method, f"random effects, {result.method}")
-    text(0.15, y_pooled, f"Total ({model})", weight="bold")
-    text(right, y_pooled, _interval_text(*pooled), weight="bold")
-    text(right + 2.2, y_pooled, "100.0%", weight="bold")
-    if result.pi_lower is not None:
-        text(0.15, y_pooled - 0.6, "Prediction interval", color="#b22222")
-        text(right, y_pooled - 0.6, f"[{pi[0]:.2f}, {pi[1]:.2f}]", color="#b22222")
-    heterogeneity = []
-    if result.tau2 is not None:
-        heterogeneity.append(f"Tau² = {result.tau2:.4f}")
-    if result.q is not None:
-        heterogeneity.append(
-            f"Chi² = {result.q:.2f}, df = {result.q_df:.0f} ({format_p(result.q_pvalue)}); "
-            f"I² = {result.i2:.0f}%"
+    ``arms`` (the per-arm table, matched to studies by its ``label`` column)
+    adds RevMan's data columns; ``rob`` (matched by study label) adds one
+    coloured dot per risk-of-bias domain.
+    """
+    header, cells, _ = _arm_cells(arms, label, columns or {})
+    rows = _study_rows(result, cells=cells, rob=rob)
+    rows.append(Row(kind="blank"))
+    rows.extend(_total_rows(result, "Total"))
+    if rob is not None:
+        rows.append(Row(kind="blank"))
+        rows.extend(
+            Row(label=f"D{i + 1}: {name}", kind="note") for i, name in enumerate(rob.domains)
         )
-    statistic = "Z" if result.df is None else f"t({result.df:.0f})"
-    overall = (
-        f"Test for overall effect: {statistic} = {abs(result.statistic):.2f} "
-        f"({format_p(result.pvalue)})"
+    return _draw(
+        rows, result, data_header=header, arm_names=arm_names, rob=rob, favours=favours, title=title
     )
-    fig.text(
-        0.15 / width,
-        0.42 / height,
-        ("Heterogeneity: " + "; ".join(heterogeneity)) if heterogeneity else "",
-        fontsize=FONT_SIZE - 1,
+
+
+def subgroup_forest(
+    result: SubgroupResult,
+    *,
+    favours: tuple[str, str] | None = None,
+    title: str | None = None,
+    arms: pd.DataFrame | None = None,
+    label: str = "study",
+    arm_names: tuple[str, str] = ("Experimental", "Control"),
+    columns: Mapping[str, str] | None = None,
+) -> Figure:
+    """A forest plot with one block per subgroup, its subtotal, and the overall result."""
+    header, cells, _ = _arm_cells(arms, label, columns or {})
+    overall = dict(zip(result.overall.labels, result.overall.weights, strict=True))
+    rows: list[Row] = []
+    for group, subgroup in zip(result.groups, result.subgroups, strict=True):
+        rows.append(Row(label=f"{result.variable}: {group}", kind="header"))
+        rows.extend(_study_rows(subgroup, weights=overall, cells=cells))
+        share = sum(overall.get(name, 0.0) for name in subgroup.labels)
+        rows.extend(_total_rows(subgroup, "Subtotal", weight=f"{share:.1f}%"))
+        rows.append(Row(kind="blank"))
+    rows.extend(_total_rows(result.overall, "Total"))
+    statistic = "Chi²" if result.test_between == "chi2" else "F"
+    df = (
+        f"{result.df_between:.0f}"
+        if result.df_between_denominator is None
+        else f"{result.df_between:.0f}, {result.df_between_denominator:.0f}"
     )
-    fig.text(0.15 / width, 0.2 / height, overall, fontsize=FONT_SIZE - 1)
-    if favours:
-        favours_y = (bottom_inches - 0.72) / height
-        fig.text(left, favours_y, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1, ha="left")
-        fig.text(
-            left + plot_width,
-            favours_y,
-            f"Favours {favours[1]}",
-            fontsize=FONT_SIZE - 1,
-            ha="right",
+    rows.append(
+        Row(
+            label=f"Test for subgroup differences: {statistic} = {result.q_between:.2f}, "
+            f"df = {df} ({format_p(result.pvalue_between)})",
+            kind="note",
         )
-    if title:
-        fig.suptitle(
-            title, x=0.15 / width, ha="left", fontsize=FONT_SIZE + 2, y=1.0 - 0.15 / height
+    )
+    return _draw(
+        rows, result.overall, data_header=header, arm_names=arm_names, favours=favours, title=title
+    )
+
+
+def refit_forest(table: RefitTable, result: MetaResult, *, title: str | None = None) -> Figure:
+    """Leave-one-out or cumulative results, one row each, above the full analysis."""
+    show = _display(result)
+    verb = "Omitting" if table.key == "omitted" else "Adding"
+    rows = []
+    for record in table.to_records():
+        values = [record[name] for name in ("estimate", "ci_lower", "ci_upper")]
+        if any(value is None for value in values):
+            rows.append(Row(label=f"{verb} {record[table.key]}", text="Not estimable"))
+            continue
+        estimate = show(np.array(values, dtype=float))
+        i2 = record["i2"]
+        rows.append(
+            Row(
+                label=f"{verb} {record[table.key]}",
+                text=_interval_text(*estimate),
+                weight="" if i2 is None else f"{i2:.0f}%",
+                point=tuple(estimate),
+                size=1.0,
+            )
         )
-    return fig
+    rows.append(Row(kind="blank"))
+    rows.extend(_total_rows(result, "All studies", weight=""))
+    return _draw(rows, result, title=title, weight_header="I²")
 
 
 def save_figure(fig: Figure, path: str | Path) -> Path:
