@@ -623,6 +623,85 @@ def prisma(
     run(action)
 
 
+@app.command()
+def report(
+    data: DataArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML report to write.")],
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    label: LabelOption = None,
+    title: Annotated[str, typer.Option(help="Title of the report.")] = "Meta-analysis report",
+    outcome: Annotated[str, typer.Option(help="Name of the outcome.")] = "Outcome",
+    docx: Annotated[Path | None, typer.Option(help="Also write a DOCX version.")] = None,
+    rob_file: Annotated[
+        Path | None, typer.Option("--rob", help="Risk-of-bias judgements (robvis layout).")
+    ] = None,
+    tool: Annotated[str, typer.Option(help="Risk-of-bias tool of --rob.")] = "rob2",
+    prisma_file: Annotated[
+        Path | None, typer.Option("--prisma", help="PRISMA counts (data, n).")
+    ] = None,
+    bias_tests: Annotated[
+        bool, typer.Option("--bias/--no-bias", help="Small-study tests and funnel plot.")
+    ] = True,
+    col: ColumnOption = None,
+) -> None:
+    """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis."""
+    from srma.analysis.bias import small_study_tests
+    from srma.analysis.meta import meta
+    from srma.report.document import Outcome, build_report, write_docx, write_html
+    from srma.review.prisma import read_prisma
+    from srma.review.risk_of_bias import read_rob
+
+    def action() -> None:
+        if output.suffix.lower() not in (".html", ".htm"):
+            raise CommandError(f"{output}: the report must end in .html")
+        if docx is not None and docx.suffix.lower() != ".docx":
+            raise CommandError(f"{docx}: --docx must end in .docx")
+        table = read_table(data)
+        columns = effect_columns(col, measure, yi, vi, sei)
+        result = meta(
+            table,
+            measure=measure,
+            method=method,
+            test=test,
+            label=label,
+            source=str(data),
+            **columns,
+        )
+        study = label or next(
+            (c for c in ("study", "label", "author") if c in table.columns), "study"
+        )
+        tests = small_study_tests(result) if bias_tests and result.k >= 3 else None
+        for path in (rob_file, prisma_file):
+            if path is not None and not path.exists():
+                raise CommandError(f"{path}: no such file")
+        content = build_report(
+            title,
+            [
+                Outcome(
+                    outcome,
+                    result,
+                    arms=table if measure is not None else None,
+                    label=study,
+                    small_study=tests,
+                )
+            ],
+            rob=read_rob(rob_file, tool) if rob_file is not None else None,
+            prisma=read_prisma(prisma_file) if prisma_file is not None else None,
+        )
+        write_html(content, output)
+        stderr.print(f"wrote {output}", markup=False)
+        if docx is not None:
+            write_docx(content, docx)
+            stderr.print(f"wrote {docx}", markup=False)
+
+    run(action)
+
+
 def figure_path(path: Path) -> None:
     """Check a figure's file name before drawing it."""
     if path.suffix.lower() not in (".svg", ".png", ".pdf"):

@@ -1,0 +1,148 @@
+"""The HTML and DOCX reports: content from result objects, rendering in headless Chromium.
+
+Chromium (Debian's chromium package) is installed by `make test`; the browser
+test needs it and fails, rather than skips, without it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srma import meta, small_study_tests
+from srma.cli import app
+from srma.datasets import load
+from srma.report.document import Outcome, build_report, write_docx, write_html
+from srma.report.methods import methods_paragraph
+from srma.review.prisma import read_prisma
+from srma.review.risk_of_bias import read_rob
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+
+
+@pytest.fixture(scope="module")
+def report_files(tmp_path_factory) -> tuple[Path, Path, object]:
+    folder = tmp_path_factory.mktemp("report")
+    trials = load("normand1999")
+    result = meta(trials, measure="MD", method="REML", test="knha")
+    bcg = load("bcg")
+    rr = meta(bcg, measure="RR", method="DL")
+    content = build_report(
+        "Review report",
+        [
+            Outcome("Length of stay", result, arms=trials),
+            Outcome("Tuberculosis", rr, arms=bcg, small_study=small_study_tests(rr)),
+        ],
+        rob=read_rob(
+            SHARED / "reference" / "huang2024_rob.csv", "rob1", label_columns=["study", "year"]
+        ),
+        prisma=read_prisma(SHARED / "reference" / "huang2024_prisma.csv"),
+    )
+    html = write_html(content, folder / "report.html")
+    docx = write_docx(content, folder / "report.docx")
+    return html, docx, (result, rr)
+
+
+def _chromium(*args: str, user_data: Path) -> subprocess.CompletedProcess:
+    browser = shutil.which("chromium")
+    assert browser is not None, "chromium is needed (make test installs Debian's chromium)"
+    return subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={user_data}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_html_holds_the_numbers_of_the_results(report_files) -> None:
+    html, _, (result, rr) = report_files
+    text = html.read_text()
+    assert f"{result.estimate:.2f} (95% CI {result.ci_lower:.2f} to {result.ci_upper:.2f}" in text
+    exp = rr.back_transformed()
+    assert f"Pooled RR {exp['estimate']:.2f}" in text
+    assert "Hartung-Knapp-Sidik-Jonkman" in text  # methods follow the settings used
+    assert "DerSimonian R, Laird N (1986)" in text
+    assert text.count("<svg") >= 6  # PRISMA, two RoB, two forests, a funnel: inlined
+    assert "<img" not in text and "<link" not in text  # self-contained
+
+
+def test_methods_paragraph_follows_the_settings() -> None:
+    trials = load("normand1999")
+    text, references = methods_paragraph(meta(trials, measure="SMD", method="EE"))
+    assert "common-effect" in text and "prediction interval" not in text
+    text, references = methods_paragraph(meta(trials, measure="SMD", method="PM", test="adhoc"))
+    assert "Paule-Mandel" in text and "ad hoc" in text
+    assert any("Paule RC" in ref for ref in references)
+
+
+def test_report_renders_in_headless_chromium_without_console_errors(report_files, tmp_path):
+    html, _, _ = report_files
+    control = tmp_path / "control.html"
+    control.write_text('<html><body><script>console.error("srma-control")</script></body></html>')
+    seen = _chromium("--dump-dom", control.as_uri(), user_data=tmp_path / "a")
+    assert "srma-control" in seen.stderr  # the console check can see an error
+    rendered = _chromium("--dump-dom", html.as_uri(), user_data=tmp_path / "b")
+    assert rendered.returncode == 0
+    assert "Review report" in rendered.stdout and "<svg" in rendered.stdout
+    console = [line for line in rendered.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    shot = tmp_path / "shot.png"
+    _chromium(
+        f"--screenshot={shot}", "--window-size=1200,1600", html.as_uri(), user_data=tmp_path / "c"
+    )
+    assert shot.stat().st_size > 20_000
+
+
+def test_docx_has_headings_tables_and_figures(report_files) -> None:
+    from docx import Document
+
+    _, docx, (result, _) = report_files
+    document = Document(str(docx))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert {"Study selection", "Risk of bias", "Length of stay", "References"} <= set(headings)
+    assert len(document.tables) == 2
+    assert document.tables[0].rows[-1].cells[0].text == "Total"
+    assert document.tables[0].rows[-1].cells[1].text == f"{result.estimate:.2f}"
+    assert len(document.inline_shapes) >= 6
+
+
+def test_cli_report(tmp_path: Path) -> None:
+    data = tmp_path / "bcg.csv"
+    load("bcg").to_csv(data, index=False)
+    out, docx = tmp_path / "r.html", tmp_path / "r.docx"
+    run = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(data),
+            "--measure",
+            "RR",
+            "-o",
+            str(out),
+            "--docx",
+            str(docx),
+            "--prisma",
+            str(SHARED / "reference" / "huang2024_prisma.csv"),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    assert "Study selection" in out.read_text() and docx.stat().st_size > 10_000
+    run = CliRunner().invoke(app, ["report", str(data), "--measure", "RR", "-o", "r.txt"])
+    assert run.exit_code == 1 and "must end in .html" in run.stderr
