@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 #: Tick marks of a log axis for ratios, labelled in natural units as RevMan does.
@@ -15,3 +17,20 @@ def ratio_axis(ax: Axes) -> None:
     ax.xaxis.set_major_locator(FixedLocator(RATIO_TICKS))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure with its own Agg canvas, outside pyplot's registry.
+
+    Figures made through pyplot stay alive until closed; srma's figures are
+    values a caller keeps or drops, so they are freed like any other object.
+    """
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def new_axes(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure with one set of axes filling the usual subplot area."""
+    figure = new_figure(width, height)
+    return figure, figure.add_subplot()

@@ -9,11 +9,6 @@ Med 107:224-233; Galbraith (1988) Stat Med 7:889-894.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -21,6 +16,7 @@ from matplotlib.figure import Figure
 from srma.analysis.metareg import MetaRegressionResult
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import BaujatResult, GoshResult
+from srma.figures.axes import new_axes
 
 POINT = "#1f4e79"
 ACCENT = "#b22222"
@@ -28,7 +24,7 @@ ACCENT = "#b22222"
 
 def baujat_plot(result: BaujatResult, *, title: str | None = None) -> Figure:
     """Each study's contribution to heterogeneity (x) against its influence on the result (y)."""
-    fig, ax = plt.subplots(figsize=(6.5, 5.0))
+    fig, ax = new_axes(6.5, 5.0)
     x, y = np.asarray(result.heterogeneity_contribution), np.asarray(result.influence_on_result)
     ax.scatter(x, y, color=POINT, s=20)
     for label, xi, yi in zip(result.labels, x, y, strict=True):
@@ -43,7 +39,7 @@ def baujat_plot(result: BaujatResult, *, title: str | None = None) -> Figure:
 
 def gosh_plot(result: GoshResult, *, title: str | None = None) -> Figure:
     """Pooled estimate against I² of every fitted subset (hexagonal bins for many subsets)."""
-    fig, ax = plt.subplots(figsize=(6.5, 5.0))
+    fig, ax = new_axes(6.5, 5.0)
     usable = np.isfinite(result.estimate) & np.isfinite(result.i2)
     if usable.sum() > 5000:
         image = ax.hexbin(
@@ -75,7 +71,7 @@ def bubble_plot(
     """Effects against a continuous moderator, bubbles sized by weight, with the fitted line."""
     data = result.bubble_data(moderator)
     studies, line = data["studies"], data["line"]
-    fig, ax = plt.subplots(figsize=(6.5, 5.0))
+    fig, ax = new_axes(6.5, 5.0)
     ax.fill_between(
         line[moderator],
         line["ci_lower"],
@@ -119,7 +115,7 @@ def labbe_plot(
     p1 = counts["events1"] / counts["total1"]
     p2 = counts["events2"] / counts["total2"]
     size = counts["total1"] + counts["total2"]
-    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    fig, ax = new_axes(5.5, 5.5)
     ax.scatter(p2, p1, s=20 + 200 * size / size.max(), facecolors="none", edgecolors=POINT)
     grid = np.linspace(0.0, 1.0, 101)
     ax.plot(grid, grid, color="grey", linewidth=0.8, label="No effect")
@@ -148,7 +144,7 @@ def radial_plot(result: MetaResult, *, title: str | None = None) -> Figure:
     frame = result.to_frame()
     precision = 1.0 / frame["se"]
     z = frame["yi"] / frame["se"]
-    fig, ax = plt.subplots(figsize=(6.0, 5.0))
+    fig, ax = new_axes(6.0, 5.0)
     ax.scatter(precision, z, color=POINT, s=20)
     grid = np.linspace(0.0, float(precision.max()) * 1.05, 50)
     ax.plot(grid, result.estimate * grid, color=ACCENT, label="Pooled estimate")

@@ -22,10 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -34,7 +30,7 @@ from matplotlib.patches import Ellipse, Polygon
 from srma.analysis.results import MetaResult, format_p
 from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
-from srma.figures.axes import ratio_axis
+from srma.figures.axes import new_figure, ratio_axis
 from srma.figures.rob import PALETTES, SYMBOLS
 from srma.review.risk_of_bias import RobAssessment
 
@@ -252,7 +248,7 @@ def _draw(
     bottom = 0.75 + (0.25 if favours else 0.0)
     header = 0.75 if data_header else 0.5
     height = bottom + n * ROW_INCHES + header + (0.35 if title else 0.0)
-    fig = plt.figure(figsize=(width, height))
+    fig = new_figure(width, height)
 
     def y_of(index: float) -> float:
         return (bottom + (n - index - 0.5) * ROW_INCHES) / height

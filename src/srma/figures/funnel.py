@@ -13,11 +13,6 @@ from __future__ import annotations
 
 import itertools
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -25,7 +20,7 @@ from scipy.stats import norm
 
 from srma.analysis.bias import FunnelContours, TrimFillResult
 from srma.analysis.results import MetaResult, format_p
-from srma.figures.axes import ratio_axis
+from srma.figures.axes import new_axes, ratio_axis
 from srma.stats.bias import RegressionTest
 
 #: Shades from the widest region inwards (metafor's contour-enhanced funnel uses greys).
@@ -46,7 +41,7 @@ def funnel_plot(
     show = np.exp if ratio else (lambda values: np.asarray(values, dtype=float))
     se = frame["se"].to_numpy()
     top = float(np.nanmax(se)) * 1.05
-    fig, ax = plt.subplots(figsize=(8.0, 5.0))
+    fig, ax = new_axes(8.0, 5.0)
     handles: list[Patch] = []
     if contours is not None:
         grid = np.asarray(contours.se)

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import itertools
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from srma.figures.axes import new_figure
 from srma.review.prisma import PrismaCounts
 
 STAGE_COLOUR = "#9DC3E6"
@@ -86,7 +82,7 @@ def prisma_flow(counts: PrismaCounts, *, title: str | None = None) -> Figure:
     gap = 0.45
     total = sum(heights) + gap * (len(rows) - 1) + 1.2 + (0.35 if title else 0.0)
     width = 10.0
-    fig = plt.figure(figsize=(width, total))
+    fig = new_figure(width, total)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, total)

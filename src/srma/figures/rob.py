@@ -8,16 +8,12 @@ the figures read in black and white.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from srma.errors import InputError
+from srma.figures.axes import new_figure
 from srma.review.risk_of_bias import RobAssessment
 
 PALETTES: dict[str, dict[str, str]] = {
@@ -76,7 +72,7 @@ def traffic_light(
     domain_lines = len(assessment.domains) + 2
     width = max(label_width + 0.55 * n_cols + 0.6, 6.5)
     height = 0.42 * n_rows + 0.9 + 0.2 * domain_lines + (0.3 if title else 0)
-    fig = plt.figure(figsize=(width, height))
+    fig = new_figure(width, height)
     legend_height = (0.2 * domain_lines + 0.2) / height
     ax = fig.add_axes(
         (
@@ -153,7 +149,7 @@ def summary_plot(
     label_width = max(len(s) for s in labels) * 0.075 + 0.4
     width = label_width + 6.0
     height = 0.4 * len(labels) + 1.5 + (0.3 if title else 0)
-    fig = plt.figure(figsize=(width, height))
+    fig = new_figure(width, height)
     ax = fig.add_axes(
         (
             label_width / width,
