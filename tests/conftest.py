@@ -15,3 +15,9 @@ def load_fixture(name: str) -> Any:
     """A JSON fixture written by one of the R scripts in tests/reference/."""
     with (FIXTURES / name).open(encoding="utf-8") as handle:
         return json.load(handle)
+
+
+#: The project's shared folder (DESIGN.md, seeds, reference facts, fixtures from other
+#: tools), which sits beside the repository on every machine and in CI.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+assert SHARED.is_dir(), f"the shared folder is missing: expected it at {SHARED}"

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import SHARED
 from srma import InputError
 from srma.cli import app
 from srma.figures.forest import save_figure
 from srma.figures.prisma import prisma_flow
 from srma.review.prisma import read_prisma
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 HUANG = SHARED / "reference" / "huang2024_prisma.csv"
 TEMPLATE = SHARED / "fixtures" / "prisma2020" / "PRISMA.csv"
 

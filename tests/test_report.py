@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import SHARED
 from srma import meta, small_study_tests
 from srma.cli import app
 from srma.datasets import load
@@ -21,7 +22,6 @@ from srma.report.methods import methods_paragraph
 from srma.review.prisma import read_prisma
 from srma.review.risk_of_bias import read_rob
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -9,13 +9,13 @@ import pytest
 from matplotlib.colors import to_hex
 from typer.testing import CliRunner
 
+from conftest import SHARED
 from srma import InputError
 from srma.cli import app
 from srma.figures.forest import save_figure
 from srma.figures.rob import PALETTES, summary_plot, traffic_light
 from srma.review.risk_of_bias import read_rob
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 ROBVIS = SHARED / "fixtures" / "robvis"
 HUANG = SHARED / "reference" / "huang2024_rob.csv"
 
