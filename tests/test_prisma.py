@@ -87,3 +87,56 @@ def test_bad_counts_and_cli(tmp_path: Path) -> None:
     ).to_csv(bad, index=False)
     result = CliRunner().invoke(app, ["prisma", str(bad), "-o", str(out)])
     assert result.exit_code == 0 and "warning:" in result.stderr
+
+
+def test_other_methods_column(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "data": [
+                "database_results",
+                "duplicates",
+                "records_screened",
+                "records_excluded",
+                "dbr_sought_reports",
+                "dbr_notretrieved_reports",
+                "dbr_assessed",
+                "dbr_excluded",
+                "new_studies",
+                "website_results",
+                "citations_results",
+                "other_sought_reports",
+                "other_notretrieved_reports",
+                "other_assessed",
+                "other_excluded",
+            ],
+            "n": [
+                "120",
+                "20",
+                "100",
+                "80",
+                "20",
+                "2",
+                "18",
+                "Wrong design, 8; No outcome, 4",
+                "8",
+                "5",
+                "7",
+                "12",
+                "1",
+                "11",
+                "Wrong population, 9",
+            ],
+        }
+    )
+    counts = read_prisma(frame)
+    assert counts.get("other_excluded") == 9 and counts.inconsistencies() == []
+    figure = prisma_flow(counts)
+    text = _texts(figure)
+    assert "Identification of new studies via other methods" in text
+    assert "Citation searching (n = 7)" in text and "Wrong population (n = 9)" in text
+    wrong = read_prisma(frame.assign(n=frame["n"].where(frame["data"] != "new_studies", "7")))
+    assert wrong.inconsistencies() == [
+        "reports assessed minus excluded is 8, not new_studies (7) (fine if some studies have "
+        "several reports)"
+    ]
+    assert save_figure(figure, tmp_path / "p.png").stat().st_size > 10_000

@@ -85,3 +85,17 @@ def test_weighted_summary_and_errors(tmp_path: Path) -> None:
     assert "<svg" in out.read_text()
     result = CliRunner().invoke(app, ["rob", str(path), "--tool", "rob2", "-o", str(out)])
     assert result.exit_code == 1 and "not a rob2 judgement" in result.stderr
+
+
+def test_summary_weighted_by_meta_analysis_weights(tmp_path: Path) -> None:
+    from srma import meta
+
+    frame = pd.DataFrame({"Study": ["A", "B", "C"], "D1": ["Low", "High", "Low"]})
+    result = meta([0.1, 0.3, 0.2], [0.01, 0.04, 0.02], labels=["A", "B", "C"], method="EE")
+    weighted = read_rob(frame, "rob1").weighted_by(result.labels, result.weights)
+    share_low = result.weights[0] + result.weights[2]
+    assert weighted.proportions(weighted=True).loc["D1", "Low"] == pytest.approx(share_low)
+    figure = summary_plot(weighted, weighted=True)
+    assert save_figure(figure, tmp_path / "w.png").stat().st_size > 5000
+    with pytest.raises(InputError, match="no study"):
+        read_rob(frame, "rob1").weighted_by(["X"], [100.0])

@@ -38,8 +38,17 @@ FIELDS = (
     "total_reports",
     "total_studies_ma",
     "total_reports_ma",
+    "website_results",
+    "organisation_results",
+    "citations_results",
+    "other_sought_reports",
+    "other_notretrieved_reports",
+    "other_assessed",
+    "other_excluded",
 )
-LISTS = ("database_specific_results", "register_specific_results", "dbr_excluded")
+#: Fields of the "identification via other methods" column.
+OTHER_FIELDS = FIELDS[-7:]
+LISTS = ("database_specific_results", "register_specific_results", "dbr_excluded", "other_excluded")
 _ITEM = re.compile(r"^\s*(?P<name>.+?)\s*,\s*(?P<n>\d+|xxx|NA)?\s*$")
 
 
@@ -51,6 +60,7 @@ class PrismaCounts:
     database_specific: tuple[tuple[str, int | None], ...] = ()
     register_specific: tuple[tuple[str, int | None], ...] = ()
     exclusion_reasons: tuple[tuple[str, int | None], ...] = ()
+    other_exclusion_reasons: tuple[tuple[str, int | None], ...] = ()
     notes: dict[str, str] = field(default_factory=dict)
     source: str | None = None
 
@@ -81,13 +91,27 @@ class PrismaCounts:
         pairs = [
             ("records_screened", "records_excluded", "dbr_sought_reports"),
             ("dbr_sought_reports", "dbr_notretrieved_reports", "dbr_assessed"),
-            ("dbr_assessed", "dbr_excluded", "new_studies"),
+            ("other_sought_reports", "other_notretrieved_reports", "other_assessed"),
         ]
         for whole, out, rest in pairs:
             if known(whole, out, rest) and c[whole] - c[out] != c[rest]:
                 problems.append(
                     f"{whole} ({c[whole]}) minus {out} ({c[out]}) is "
                     f"{c[whole] - c[out]}, not {rest} ({c[rest]})"
+                )
+        if known("dbr_assessed", "dbr_excluded") and (
+            c.get("new_reports") is not None or c.get("new_studies") is not None
+        ):
+            kept = c["dbr_assessed"] - c["dbr_excluded"]
+            if known("other_assessed", "other_excluded"):
+                kept += c["other_assessed"] - c["other_excluded"]
+            name = "new_reports" if c.get("new_reports") is not None else "new_studies"
+            if kept != c[name]:
+                caveat = (
+                    "" if name == "new_reports" else " (fine if some studies have several reports)"
+                )
+                problems.append(
+                    f"reports assessed minus excluded is {kept}, not {name} ({c[name]}){caveat}"
                 )
         if self.database_specific and c.get("database_results") is not None:
             total = sum(n or 0 for _, n in self.database_specific)
@@ -163,14 +187,16 @@ def read_prisma(data: pd.DataFrame | str | Path, *, source: str | None = None) -
                 column="n",
             )
         counts[name] = int(value)
-    reasons = lists.get("dbr_excluded", ())
-    if reasons and counts["dbr_excluded"] is None and all(n is not None for _, n in reasons):
-        counts["dbr_excluded"] = sum(n for _, n in reasons)
+    for name in ("dbr_excluded", "other_excluded"):
+        reasons = lists.get(name, ())
+        if reasons and counts[name] is None and all(n is not None for _, n in reasons):
+            counts[name] = sum(n for _, n in reasons)
     return PrismaCounts(
         counts=counts,
         database_specific=lists.get("database_specific_results", ()),
         register_specific=lists.get("register_specific_results", ()),
-        exclusion_reasons=reasons,
+        exclusion_reasons=lists.get("dbr_excluded", ()),
+        other_exclusion_reasons=lists.get("other_excluded", ()),
         notes=notes,
         source=source,
     )

@@ -9,7 +9,7 @@ to case, and the symbols ``+``, ``-``, ``?`` are read as low, high and unclear.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -144,6 +144,18 @@ class RobAssessment:
         if self.overall is not None:
             frame["Overall"] = list(self.overall)
         return frame
+
+    def weighted_by(self, labels: Sequence[str], weights: Sequence[float]) -> RobAssessment:
+        """The same judgements weighted by, for example, a meta-analysis's study weights.
+
+        Studies are matched by label (``MetaResult.labels`` and ``weights``); a
+        study without a weight counts 0, as robvis does for unweighted rows.
+        """
+        table = dict(zip(labels, weights, strict=True))
+        unknown = [study for study in self.studies if study not in table]
+        if len(unknown) == len(self.studies):
+            raise InputError("no study of the risk-of-bias table is in the analysis")
+        return replace(self, weights=tuple(float(table.get(study, 0.0)) for study in self.studies))
 
     def proportions(self, weighted: bool = False) -> pd.DataFrame:
         """Share of each judgement per domain (rows: domains, columns: judgements), in percent.
