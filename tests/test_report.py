@@ -144,5 +144,14 @@ def test_cli_report(tmp_path: Path) -> None:
     )
     assert run.exit_code == 0, run.output
     assert "Study selection" in out.read_text() and docx.stat().st_size > 10_000
+    table = tmp_path / "characteristics.csv"
+    table.write_text("study,country,dose\nTrial A,Korea,1e6 cells/kg\n")
+    run = CliRunner().invoke(
+        app,
+        ["report", str(data), "--measure", "RR", "-o", str(out), "--characteristics", str(table)],
+    )
+    assert run.exit_code == 0, run.output
+    assert "Characteristics of included studies" in out.read_text()
+    assert "1e6 cells/kg" in out.read_text()
     run = CliRunner().invoke(app, ["report", str(data), "--measure", "RR", "-o", "r.txt"])
     assert run.exit_code == 1 and "must end in .html" in run.stderr

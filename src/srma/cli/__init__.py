@@ -647,6 +647,10 @@ def report(
     bias_tests: Annotated[
         bool, typer.Option("--bias/--no-bias", help="Small-study tests and funnel plot.")
     ] = True,
+    characteristics: Annotated[
+        Path | None,
+        typer.Option(help="CSV of study characteristics, shown as a table."),
+    ] = None,
     col: ColumnOption = None,
 ) -> None:
     """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis."""
@@ -676,7 +680,7 @@ def report(
             (c for c in ("study", "label", "author") if c in table.columns), "study"
         )
         tests = small_study_tests(result) if bias_tests and result.k >= 3 else None
-        for path in (rob_file, prisma_file):
+        for path in (rob_file, prisma_file, characteristics):
             if path is not None and not path.exists():
                 raise CommandError(f"{path}: no such file")
         content = build_report(
@@ -692,6 +696,7 @@ def report(
             ],
             rob=read_rob(rob_file, tool) if rob_file is not None else None,
             prisma=read_prisma(prisma_file) if prisma_file is not None else None,
+            characteristics=read_table(characteristics) if characteristics is not None else None,
         )
         write_html(content, output)
         stderr.print(f"wrote {output}", markup=False)
