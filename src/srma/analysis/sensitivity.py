@@ -161,16 +161,24 @@ class InfluenceResult:
         return frame.where(frame.notna(), None).to_dict(orient="records")
 
 
-def influence_diagnostics(result: MetaResult) -> InfluenceResult:
-    """Externally standardised residuals, DFFITS, Cook's distance, covariance ratio, etc."""
-    if result.k < 3:
-        raise InputError("influence diagnostics need at least 3 studies")
+def _full_and_deleted(
+    result: MetaResult,
+) -> tuple[np.ndarray, np.ndarray, str, PooledArrays, PooledArrays]:
+    """The data, the refit method, the full fit and the k leave-one-out fits."""
     y, v = _arrays(result)
     method = _inverse_variance_method(result)
     full = pool(as_batch(y, v), method=method, test=result.test, tau2_interval=False)
     deleted = pool(
         engine.leave_one_out_batch(y, v), method=method, test=result.test, tau2_interval=False
     )
+    return y, v, method, full, deleted
+
+
+def influence_diagnostics(result: MetaResult) -> InfluenceResult:
+    """Externally standardised residuals, DFFITS, Cook's distance, covariance ratio, etc."""
+    if result.k < 3:
+        raise InputError("influence diagnostics need at least 3 studies")
+    y, v, method, full, deleted = _full_and_deleted(result)
     arrays = engine.influence(y, v, method=method, test=result.test, full=full, deleted=deleted)
     as_tuple = {
         name: tuple(optional_float(value) for value in getattr(arrays, name))
@@ -213,12 +221,7 @@ def baujat(result: MetaResult) -> BaujatResult:
     """Baujat plot coordinates, as metafor's ``baujat`` computes them."""
     if result.k < 2:
         raise InputError("a Baujat plot needs at least 2 studies")
-    y, v = _arrays(result)
-    method = _inverse_variance_method(result)
-    full = pool(as_batch(y, v), method=method, test=result.test, tau2_interval=False)
-    deleted = pool(
-        engine.leave_one_out_batch(y, v), method=method, test=result.test, tau2_interval=False
-    )
+    y, v, method, full, deleted = _full_and_deleted(result)
     arrays = engine.baujat(y, v, full, deleted, method)
     return BaujatResult(
         labels=result.labels,
