@@ -136,3 +136,24 @@ def test_subgroup_and_refit_forests() -> None:
     assert sum(t.startswith("Omitting") for t in texts) == 13 and "I²" in texts
     texts = _figure_texts(refit_forest(cumulative(result, order=bcg["year"]), result))
     assert sum(t.startswith("Adding") for t in texts) == 13
+
+
+def test_common_and_random_diamonds_together(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    trials = load("normand1999")
+    random = meta(trials, measure="MD", method="REML")
+    common = meta(trials, measure="MD", method="EE")
+    texts = [t.get_text() for t in forest_plot(random, also=common).texts]
+    assert "Total (random effects, REML)" in texts and "Total (common effect)" in texts
+    assert f"{common.estimate:.2f} [{common.ci_lower:.2f}, {common.ci_upper:.2f}]" in texts
+    data = tmp_path / "normand.csv"
+    trials.to_csv(data, index=False)
+    out = tmp_path / "both.svg"
+    run = CliRunner().invoke(
+        app, ["forest", str(data), "--measure", "MD", "--also-common", "-o", str(out)]
+    )
+    assert run.exit_code == 0, run.output
+    assert "Total (common effect)" in out.read_text()

@@ -449,6 +449,9 @@ def forest(
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title above the plot.")] = None,
     by: Annotated[str | None, typer.Option(help="Column defining subgroups.")] = None,
+    also_common: Annotated[
+        bool, typer.Option("--also-common", help="Add the common-effect diamond.")
+    ] = False,
     col: ColumnOption = None,
 ) -> None:
     """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
@@ -499,8 +502,20 @@ def forest(
                 columns=columns,
             )
         else:
+            common = None
+            if also_common and result.method not in ("EE", "MH", "PETO"):
+                common = meta(
+                    table,
+                    measure=measure,
+                    method="EE",
+                    level=level,
+                    label=label,
+                    source=str(data),
+                    **columns,
+                )
             figure = forest_plot(
                 result,
+                also=common,
                 favours=sides,
                 title=title,
                 arms=arms,

@@ -389,17 +389,23 @@ def forest_plot(
     arm_names: tuple[str, str] = ("Experimental", "Control"),
     rob: RobAssessment | None = None,
     columns: Mapping[str, str] | None = None,
+    also: MetaResult | None = None,
 ) -> Figure:
     """Draw the forest plot of one meta-analysis.
 
     ``arms`` (the per-arm table, matched to studies by its ``label`` column)
     adds RevMan's data columns; ``rob`` (matched by study label) adds one
-    coloured dot per risk-of-bias domain.
+    coloured dot per risk-of-bias domain; ``also`` (the same studies under
+    another model, say common effect beside random effects) adds its diamond
+    under the first, as R's meta draws both.
     """
     header, cells, _ = _arm_cells(arms, label, columns or {})
     rows = _study_rows(result, cells=cells, rob=rob)
     rows.append(Row(kind="blank"))
     rows.extend(_total_rows(result, "Total"))
+    if also is not None:
+        rows.append(Row(kind="blank"))
+        rows.extend(_total_rows(also, "Total", weight=""))
     if rob is not None:
         rows.append(Row(kind="blank"))
         rows.extend(
