@@ -4,24 +4,24 @@ The measures and their formulas are those of metafor's ``escalc`` (see
 :mod:`srma.stats.effects`); the names of the input columns follow one
 convention (``mean1, sd1, n1, mean2, sd2, n2``; ``events1, total1, events2,
 total2`` or ``a, b, c, d``; ``r, n``; ``yi`` with ``vi``, ``sei``,
-``ci_lower``/``ci_upper`` or ``pvalue``), and any other name maps by keyword:
-``effect_sizes(df, "SMD", mean1="m1i", sd1="sd1i", ...)``.
+``ci_lower`` and ``ci_upper``, or ``pvalue``), and any other name maps by
+keyword: ``effect_sizes(df, "SMD", mean1="m1i", sd1="sd1i", ...)``.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from srma.analysis.validation import numeric_columns, reject
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
+from srma.stats.batch import BoolArray, FloatArray
 
-CONTINUOUS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")
 MEASURES: dict[str, str] = {
     "MD": "mean difference",
     "SMD": "standardised mean difference (Hedges' g)",
@@ -32,28 +32,68 @@ MEASURES: dict[str, str] = {
     "PETO": "Peto's log odds ratio",
     "COR": "correlation coefficient",
     "ZCOR": "Fisher's z-transformed correlation",
-    "GEN": "generic estimate with its standard error, CI or p-value",
+    "GEN": "generic estimate with its variance, standard error, CI or p-value",
 }
-BINARY_FORMULAS: dict[str, Callable[..., formulas.EffectArrays]] = {
-    "RR": formulas.log_risk_ratio,
-    "OR": formulas.log_odds_ratio,
-    "RD": formulas.risk_difference,
-    "PETO": formulas.peto_log_odds_ratio,
+
+CONTINUOUS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")
+EVENTS = ("events1", "total1", "events2", "total2")
+CELLS = ("a", "b", "c", "d")
+CORRELATION = ("r", "n")
+GENERIC = ("yi", "vi", "sei", "ci_lower", "ci_upper", "pvalue")
+#: The column roles each measure reads.
+ROLES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("MD", "SMD", "ROM"), CONTINUOUS),
+    **dict.fromkeys(("RR", "OR", "RD", "PETO"), EVENTS + CELLS),
+    **dict.fromkeys(("COR", "ZCOR"), CORRELATION),
+    "GEN": GENERIC,
 }
-CONTINUOUS_FORMULAS: dict[str, Callable[..., formulas.EffectArrays]] = {
+CONTINUOUS_FORMULAS = {
     "MD": formulas.mean_difference,
     "SMD": formulas.standardized_mean_difference,
     "ROM": formulas.log_ratio_of_means,
 }
-
-Columns = dict[str, NDArray[np.float64]]
-
-
-def _role_names(frame: pd.DataFrame, roles: tuple[str, ...], mapping: dict[str, str]) -> dict:
-    return {role: mapping.get(role, role) for role in roles}
+#: Measures whose double-zero tables srma drops unless told otherwise (their ratio is undefined).
+DROP00_BY_DEFAULT = ("RR", "OR")
 
 
-def _row_names(frame: pd.DataFrame, rows: NDArray[np.intp], label: str | None) -> str:
+@dataclass(frozen=True)
+class _Computed:
+    """Effects of one table, the rows expected to have one, and what to tell the user."""
+
+    yi: FloatArray
+    vi: FloatArray
+    expected: BoolArray
+    undefined_because: str
+    notes: tuple[str, ...] = ()
+
+
+def _names(roles: tuple[str, ...], columns: dict[str, str]) -> dict[str, str]:
+    return {role: columns.get(role, role) for role in roles}
+
+
+def _checker(
+    data: dict[str, FloatArray], names: dict[str, str], source: str | None
+) -> Callable[[str, BoolArray, str], None]:
+    """``check(role, bad, requirement)``: raise at the first row where ``bad`` holds.
+
+    The message reads "<requirement>, got <that row's value of role>" and the
+    error names the column the role maps to.
+    """
+
+    def check(role: str, bad: BoolArray, requirement: str) -> None:
+        reject(
+            bad,
+            data[role],
+            column=names[role],
+            source=source,
+            message=lambda value: f"{requirement}, got {value:g}",
+        )
+
+    return check
+
+
+def _row_names(frame: pd.DataFrame, rows: np.ndarray, label: str | None) -> str:
+    """Rows by label (given, or a study/label column) and number: ``"Smith 2001 (row 3)"``."""
     if label is None:
         label = next((c for c in ("study", "label", "author") if c in frame.columns), None)
     if label is None:
@@ -61,201 +101,170 @@ def _row_names(frame: pd.DataFrame, rows: NDArray[np.intp], label: str | None) -
     return ", ".join(f"{frame[label].iloc[row]} (row {row + 1})" for row in rows)
 
 
-def _continuous(frame: pd.DataFrame, measure: str, mapping: dict[str, str], source: str | None):
-    names = _role_names(frame, CONTINUOUS, mapping)
+def _continuous(
+    frame: pd.DataFrame, measure: str, columns: dict[str, str], source: str | None
+) -> _Computed:
+    names = _names(CONTINUOUS, columns)
     data = numeric_columns(frame, names, source=source)
+    check = _checker(data, names, source)
     for arm in ("1", "2"):
-        sd, n = f"sd{arm}", f"n{arm}"
-        reject(
-            data[sd] <= 0,
-            data[sd],
-            column=names[sd],
-            source=source,
-            message=lambda value: f"standard deviation must be > 0, got {value:g}",
-        )
-        reject(
-            data[n] < 2,
-            data[n],
-            column=names[n],
-            source=source,
-            message=lambda value: f"group size must be at least 2, got {value:g}",
-        )
+        sd, n, mean = data[f"sd{arm}"], data[f"n{arm}"], data[f"mean{arm}"]
+        check(f"sd{arm}", sd <= 0, "standard deviation must be > 0")
+        check(f"n{arm}", n < 2, "group size must be at least 2")
         if measure == "ROM":
-            mean = f"mean{arm}"
-            reject(
-                data[mean] <= 0,
-                data[mean],
-                column=names[mean],
-                source=source,
-                message=lambda value: f"ROM needs positive means (log scale), got {value:g}",
-            )
-    return CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS))
+            check(f"mean{arm}", mean <= 0, "mean must be > 0 for ROM (a ratio of means)")
+    yi, vi = CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS))
+    expected = np.all([np.isfinite(data[role]) for role in CONTINUOUS], axis=0)
+    return _Computed(yi, vi, expected, "the formula is undefined")
 
 
-def binary_cells(frame: pd.DataFrame, mapping: dict[str, str], source: str | None):
-    """Cells a, b, c, d from ``events/total`` (the default) or from ``a, b, c, d``."""
-    uses_cells = any(role in mapping for role in "abcd") or (
-        not any(r in mapping or r in frame.columns for r in ("events1", "total1"))
-        and all(cell in frame.columns for cell in "abcd")
+def _uses_cells(frame: pd.DataFrame, columns: dict[str, str]) -> bool:
+    if any(role in columns for role in CELLS):
+        return True
+    if any(role in columns for role in EVENTS):
+        return False
+    return not all(role in frame.columns for role in EVENTS) and all(
+        cell in frame.columns for cell in CELLS
     )
-    if uses_cells:
-        names = _role_names(frame, ("a", "b", "c", "d"), mapping)
+
+
+def binary_cells(
+    frame: pd.DataFrame, columns: dict[str, str], source: str | None
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Cells a, b, c, d, validated, from ``events1, total1, events2, total2`` or ``a, b, c, d``.
+
+    ``a`` and ``b`` are the events and non-events of group 1, ``c`` and ``d``
+    those of group 2.  The cells are read when a cell role is mapped, or when
+    the table has columns a, b, c, d and not the events/total columns.
+    """
+    if _uses_cells(frame, columns):
+        names = _names(CELLS, columns)
         data = numeric_columns(frame, names, source=source)
-        for role, column in names.items():
-            reject(
-                data[role] < 0,
-                data[role],
-                column=column,
-                source=source,
-                message=lambda value: f"a cell count cannot be negative, got {value:g}",
-            )
+        check = _checker(data, names, source)
+        for cell in CELLS:
+            check(cell, data[cell] < 0, "count must be >= 0")
+        for events, non_events in (("a", "b"), ("c", "d")):
+            empty = data[events] + data[non_events] == 0
+            requirement = f"group must have participants ({events} + {non_events} > 0)"
+            check(non_events, empty, requirement)
         return data["a"], data["b"], data["c"], data["d"]
-    names = _role_names(frame, ("events1", "total1", "events2", "total2"), mapping)
+    names = _names(EVENTS, columns)
     data = numeric_columns(frame, names, source=source)
+    check = _checker(data, names, source)
     for arm in ("1", "2"):
-        events, total = data[f"events{arm}"], data[f"total{arm}"]
-        reject(
-            events < 0,
+        events, total = f"events{arm}", f"total{arm}"
+        check(events, data[events] < 0, "events must be >= 0")
+        check(total, data[total] < 1, "group size must be at least 1")
+        check(
             events,
-            column=names[f"events{arm}"],
-            source=source,
-            message=lambda value: f"events cannot be negative, got {value:g}",
-        )
-        reject(
-            total < 1,
-            total,
-            column=names[f"total{arm}"],
-            source=source,
-            message=lambda value: f"group size must be at least 1, got {value:g}",
-        )
-        reject(
-            events > total,
-            events,
-            column=names[f"events{arm}"],
-            source=source,
-            message=lambda value: f"events ({value:g}) exceed the group size",
+            data[events] > data[total],
+            f"events must not exceed the group size in '{names[total]}'",
         )
     a, c = data["events1"], data["events2"]
     return a, data["total1"] - a, c, data["total2"] - c
 
 
-def _binary(frame, measure, mapping, source, *, add, to, drop00, label):
-    a, b, c, d = binary_cells(frame, mapping, source)
-    if drop00 is None:
-        drop00 = measure in ("RR", "OR")
-    dropped = np.zeros(a.shape, dtype=bool)
-    if drop00:
-        dropped = formulas.double_zero(a, b, c, d)
-        if dropped.any():
-            warnings.warn(
-                f"{measure}: dropped studies with no events (or only events) in both arms: "
-                f"{_row_names(frame, np.flatnonzero(dropped), label)}",
-                SrmaWarning,
-                stacklevel=4,
-            )
-    corrected = formulas.continuity_corrected(
-        *(np.where(dropped, np.nan, cell) for cell in (a, b, c, d)), add=add, to=to
-    )
-    yi, vi = BINARY_FORMULAS[measure](*corrected)
-    undefined = np.flatnonzero(~dropped & ~np.isfinite(yi) & np.isfinite(a + b + c + d))
-    if undefined.size:
-        warnings.warn(
-            f"{measure} is undefined without a continuity correction for "
-            f"{_row_names(frame, undefined, label)}; those studies are left out",
-            SrmaWarning,
-            stacklevel=4,
+def _binary(
+    frame: pd.DataFrame,
+    measure: str,
+    columns: dict[str, str],
+    source: str | None,
+    *,
+    add: float,
+    to: str,
+    drop00: bool | None,
+    label: str | None,
+) -> _Computed:
+    a, b, c, d = binary_cells(frame, columns, source)
+    drop = measure in DROP00_BY_DEFAULT if drop00 is None else drop00
+    yi, vi = formulas.binary_effect(measure, a, b, c, d, add=add, to=to, drop00=drop)
+    dropped = formulas.double_zero(a, b, c, d) if drop else np.zeros(a.shape, dtype=bool)
+    notes: tuple[str, ...] = ()
+    if dropped.any():
+        notes = (
+            f"{measure}: left out {int(dropped.sum())} double-zero studies (no events, or only "
+            f"events, in both groups): {_row_names(frame, np.flatnonzero(dropped), label)}; "
+            "pass drop00=False to keep them with a continuity correction",
         )
-    return np.where(np.isfinite(yi) & np.isfinite(vi), yi, np.nan), np.where(
-        np.isfinite(yi) & np.isfinite(vi), vi, np.nan
-    )
+    expected = np.isfinite(a + b + c + d) & ~dropped
+    return _Computed(yi, vi, expected, "a zero cell or proportion without a correction", notes)
 
 
-def _correlation(frame, measure, mapping, source):
-    names = _role_names(frame, ("r", "n"), mapping)
+def _correlation(
+    frame: pd.DataFrame, measure: str, columns: dict[str, str], source: str | None
+) -> _Computed:
+    names = _names(CORRELATION, columns)
     data = numeric_columns(frame, names, source=source)
-    reject(
-        np.abs(data["r"]) > 1,
-        data["r"],
-        column=names["r"],
-        source=source,
-        message=lambda value: f"a correlation must lie in [-1, 1], got {value:g}",
-    )
-    minimum = 4 if measure == "ZCOR" else 2
-    reject(
-        data["n"] < minimum,
-        data["n"],
-        column=names["n"],
-        source=source,
-        message=lambda value: f"sample size must be at least {minimum}, got {value:g}",
-    )
-    if measure == "ZCOR":
-        reject(
-            np.abs(data["r"]) == 1,
-            data["r"],
-            column=names["r"],
-            source=source,
-            message=lambda value: f"Fisher's z is infinite for r = {value:g}",
-        )
-        return formulas.fisher_z(data["r"], data["n"])
-    return formulas.correlation(data["r"], data["n"])
+    check = _checker(data, names, source)
+    r, n = data["r"], data["n"]
+    check("r", np.abs(r) > 1, "correlation must lie in [-1, 1]")
+    check("r", np.abs(r) == 1, "|r| must be < 1 (r = ±1 has no sampling variance)")
+    minimum = 4 if measure == "ZCOR" else 3
+    check("n", n < minimum, f"sample size must be at least {minimum}")
+    compute = formulas.fisher_z if measure == "ZCOR" else formulas.correlation
+    yi, vi = compute(r, n)
+    return _Computed(yi, vi, np.isfinite(r + n), "the formula is undefined")
 
 
-def _generic(frame, mapping, source, *, log, level):
-    estimate = mapping.get("yi", "yi")
+def _generic_kind(frame: pd.DataFrame, columns: dict[str, str], source: str | None) -> str:
+    """Which of vi, sei, ci_lower (with ci_upper) or pvalue accompanies yi, in that order."""
     for role in ("vi", "sei", "ci_lower", "pvalue"):
-        if role in mapping or mapping.get(role, role) in frame.columns:
-            break
-    else:
-        raise InputError(
-            "GEN needs yi with one of: vi, sei, ci_lower and ci_upper, pvalue", file=source
-        )
-    if role == "ci_lower":
-        names = _role_names(frame, ("yi", "ci_lower", "ci_upper"), {**mapping, "yi": estimate})
-        data = numeric_columns(frame, names, source=source)
-        reject(
-            data["ci_lower"] >= data["ci_upper"],
-            data["ci_lower"],
-            column=names["ci_lower"],
-            source=source,
-            message=lambda value: f"the CI's lower limit {value:g} is not below its upper limit",
-        )
-        if log:
-            for part in ("yi", "ci_lower", "ci_upper"):
-                reject(
-                    data[part] <= 0,
-                    data[part],
-                    column=names[part],
-                    source=source,
-                    message=lambda value: f"a ratio must be > 0 to take logs, got {value:g}",
-                )
-        return formulas.from_confidence_interval(
-            data["yi"], data["ci_lower"], data["ci_upper"], level=level, log=log
-        )
-    names = _role_names(frame, ("yi", role), {**mapping, "yi": estimate})
-    data = numeric_columns(frame, names, source=source)
-    if role == "pvalue":
-        p = data["pvalue"]
-        reject(
-            (p <= 0) | (p > 1),
-            p,
-            column=names["pvalue"],
-            source=source,
-            message=lambda value: f"a p-value must lie in (0, 1], got {value:g}",
-        )
-        return formulas.from_p_value(data["yi"], p)
-    spread = data[role]
-    reject(
-        spread <= 0,
-        spread,
-        column=names[role],
-        source=source,
-        message=lambda value: (
-            f"{'variance' if role == 'vi' else 'standard error'} must be > 0, got {value:g}"
-        ),
+        if role in columns or role in frame.columns:
+            return role
+    raise InputError(
+        "measure GEN needs yi with one of: vi, sei, ci_lower and ci_upper, pvalue", file=source
     )
-    if role == "vi":
-        return data["yi"], spread
-    return formulas.from_standard_error(data["yi"], spread)
+
+
+def _generic(
+    frame: pd.DataFrame, columns: dict[str, str], source: str | None, *, log: bool, level: float
+) -> _Computed:
+    kind = _generic_kind(frame, columns, source)
+    roles = ("yi", "ci_lower", "ci_upper") if kind == "ci_lower" else ("yi", kind)
+    names = _names(roles, columns)
+    data = numeric_columns(frame, names, source=source)
+    check = _checker(data, names, source)
+    expected = np.all([np.isfinite(data[role]) for role in roles], axis=0)
+    y = data["yi"]
+    if kind in ("vi", "sei"):
+        what = "variance" if kind == "vi" else "standard error"
+        check(kind, data[kind] <= 0, f"{what} must be > 0")
+        vi = data["vi"] if kind == "vi" else formulas.from_standard_error(y, data["sei"])[1]
+        return _Computed(y, vi, expected, "the formula is undefined")
+    if kind == "pvalue":
+        p = data["pvalue"]
+        check("pvalue", (p <= 0) | (p > 1), "p-value must lie in (0, 1]")
+        yi, vi = formulas.from_p_value(y, p)
+        return _Computed(yi, vi, expected, "an estimate of 0 or p = 1 gives no standard error")
+    lower, upper = data["ci_lower"], data["ci_upper"]
+    below = f"lower limit must be below the upper limit in '{names['ci_upper']}'"
+    check("ci_lower", lower >= upper, below)
+    outside = (y < lower) | (y > upper)
+    check("yi", outside, "estimate must lie inside its confidence interval")
+    if log:
+        for role in roles:
+            check(role, data[role] <= 0, "ratio must be > 0 to take logs (log=True)")
+    yi, vi = formulas.from_confidence_interval(y, lower, upper, level=level, log=log)
+    return _Computed(yi, vi, expected, "the formula is undefined")
+
+
+def _check_options(
+    measure: str, columns: dict[str, str], add: float, to: str, level: float
+) -> None:
+    if measure not in MEASURES:
+        raise InputError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
+    unknown = sorted(set(columns) - set(ROLES[measure]))
+    if unknown:
+        raise InputError(
+            f"measure {measure} has no column role(s) {', '.join(unknown)}; "
+            f"its roles are {', '.join(ROLES[measure])}"
+        )
+    if not np.isfinite(add) or add < 0:
+        raise InputError(f"add must be a finite number >= 0, got {add!r}")
+    if to not in formulas.CONTINUITY_TARGETS:
+        raise InputError(f"to must be one of {', '.join(formulas.CONTINUITY_TARGETS)}, got {to!r}")
+    if not 0 < level < 1:
+        raise InputError(f"level must lie between 0 and 1, got {level!r}")
 
 
 def effect_sizes(
@@ -273,72 +282,87 @@ def effect_sizes(
 ) -> pd.DataFrame:
     """A copy of ``df`` with the effect size ``yi`` and its sampling variance ``vi``.
 
+    The values are those of metafor's ``escalc`` (3.8-1) with its default
+    variance types; the formulas and references are in :mod:`srma.stats.effects`.
+
     Parameters
     ----------
+    df
+        One row per study.
     measure
-        One of :data:`MEASURES`.  Ratio measures (RR, OR, PETO, ROM) are on
-        the log scale.
+        One of :data:`MEASURES`: MD, SMD (Hedges' g), ROM from ``mean1, sd1,
+        n1, mean2, sd2, n2``; RR, OR, RD, PETO from ``events1, total1,
+        events2, total2`` or the cells ``a, b, c, d``; COR, ZCOR from ``r, n``;
+        GEN from ``yi`` with ``vi``, ``sei``, ``ci_lower`` and ``ci_upper``, or
+        ``pvalue`` (looked for in that order).  RR, OR, PETO and ROM are on the
+        log scale.
     add, to
-        Continuity correction for 2x2 tables, as metafor: ``add`` (0.5) is added
-        to every cell of studies with a zero cell (``to="only0"``), of all
-        studies (``"all"``), of all if any has one (``"if0all"``), or of none.
+        Continuity correction for 2x2 tables, as escalc: ``add`` (0.5) is
+        added to every cell of the tables with a zero cell (``to="only0"``), of
+        all tables (``"all"``), of all tables if any has a zero cell
+        (``"if0all"``), or of none (``"none"``).  It applies to all four binary
+        measures, RD and PETO included.
     drop00
-        Drop studies with no events in either arm (or only events).  Default:
-        True for RR and OR (their ratio is then undefined), False otherwise.
-        Dropped studies get a missing ``yi`` and a warning names them.
+        Leave out tables with no events (or only events) in both groups.
+        ``None`` (the default) means True for RR and OR, whose ratio such a
+        table cannot inform, and False otherwise.  A warning names the studies.
     log, level
-        For ``GEN`` with a confidence interval: take logs of a ratio and its
-        limits; the level of the interval.
+        For GEN with a confidence interval: take logs of a ratio and its
+        limits; the interval's confidence level.
+    label
+        Column naming the studies in warnings (default: a column ``study``,
+        ``label`` or ``author`` if there is one, else row numbers).
     source
-        The file name, for error messages.
+        The file the table came from, named in errors.
     **columns
-        Column names for the canonical roles, e.g. ``mean1="m1i"``.
+        Column names for the roles above, e.g. ``mean1="m1i"``.
 
-    Bad values (text in a numeric cell, a standard deviation <= 0, a group of
-    fewer than 2, more events than participants...) raise
-    :class:`~srma.errors.InputError` naming the row and column.
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` (same index and columns) with ``yi`` and ``vi`` set.  A row
+        with a missing input gets missing ``yi`` and ``vi``; so does a row whose
+        effect is undefined (a dropped double-zero table, a zero cell with
+        ``to="none"``, an estimate of 0 with a p-value), with a
+        :class:`~srma.errors.SrmaWarning` naming it.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row and column: a missing column, text in a numeric
+        cell, a standard deviation, variance or standard error <= 0, a group
+        smaller than 2 (MD, SMD, ROM), a negative count, more events than
+        participants, a correlation outside (-1, 1), n < 3 (COR) or n < 4
+        (ZCOR), a CI whose lower limit is not below its upper one or that
+        excludes its estimate, a p-value outside (0, 1]; also an unknown
+        measure, column role or option.
     """
     measure = measure.upper()
-    if measure not in MEASURES:
-        raise InputError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
-    unknown = sorted(
-        set(columns)
-        - set(CONTINUOUS)
-        - {
-            "events1",
-            "total1",
-            "events2",
-            "total2",
-            "a",
-            "b",
-            "c",
-            "d",
-            "r",
-            "n",
-            "yi",
-            "vi",
-            "sei",
-            "ci_lower",
-            "ci_upper",
-            "pvalue",
-        }
-    )
-    if unknown:
-        raise InputError(f"unknown column role(s): {', '.join(unknown)}")
+    _check_options(measure, columns, add, to, level)
     frame = df.reset_index(drop=True)
     if len(frame) == 0:
         raise InputError("the table has no rows", file=source)
     if measure in CONTINUOUS_FORMULAS:
-        yi, vi = _continuous(frame, measure, columns, source)
-    elif measure in BINARY_FORMULAS:
-        yi, vi = _binary(
+        computed = _continuous(frame, measure, columns, source)
+    elif measure in formulas.BINARY_MEASURES:
+        computed = _binary(
             frame, measure, columns, source, add=add, to=to, drop00=drop00, label=label
         )
     elif measure in ("COR", "ZCOR"):
-        yi, vi = _correlation(frame, measure, columns, source)
+        computed = _correlation(frame, measure, columns, source)
     else:
-        yi, vi = _generic(frame, columns, source, log=log, level=level)
+        computed = _generic(frame, columns, source, log=log, level=level)
+    defined = np.isfinite(computed.yi) & np.isfinite(computed.vi) & (computed.vi > 0)
+    undefined = np.flatnonzero(computed.expected & ~defined)
+    messages = list(computed.notes)
+    if undefined.size:
+        messages.append(
+            f"{measure} is undefined ({computed.undefined_because}) for "
+            f"{_row_names(frame, undefined, label)}; left out"
+        )
+    for message in messages:
+        warnings.warn(message, SrmaWarning, stacklevel=2)
     out = df.copy()
-    out["yi"] = yi
-    out["vi"] = vi
+    out["yi"] = np.where(defined, computed.yi, np.nan)
+    out["vi"] = np.where(defined, computed.vi, np.nan)
     return out

@@ -8,7 +8,7 @@ NaN, and the analysis omits the study with a warning.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,14 +17,22 @@ from numpy.typing import NDArray
 from srma.errors import InputError
 
 
-def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> NDArray[np.float64]:
-    """A column as floats; blank cells become NaN, text is an error naming its row."""
-    if column not in frame.columns:
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, source: str | None) -> None:
+    """Raise naming the first of ``columns`` that the table lacks, and listing what it has."""
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        what = "column" if len(missing) == 1 else "columns"
         raise InputError(
-            f"column {column!r} not found (columns: {', '.join(map(str, frame.columns))})",
+            f"{what} {', '.join(map(repr, missing))} not found; the table has "
+            f"{', '.join(map(str, frame.columns)) or 'no columns'}",
             file=source,
-            column=column,
+            column=missing[0],
         )
+
+
+def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> NDArray[np.float64]:
+    """A column as floats; blank cells become NaN, text or infinity is an error naming its row."""
+    require_columns(frame, [column], source=source)
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
@@ -37,22 +45,20 @@ def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> N
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
         row = int(infinite[0])
-        raise InputError("expected a finite number", file=source, row=row + 1, column=column)
+        raise InputError(
+            f"expected a finite number, got {raw.iloc[row]!r}",
+            file=source,
+            row=row + 1,
+            column=column,
+        )
     return values
 
 
 def numeric_columns(
     frame: pd.DataFrame, roles: Mapping[str, str], *, source: str | None
 ) -> dict[str, NDArray[np.float64]]:
-    """The columns playing the given roles (role -> column name), as floats."""
-    missing = [column for column in roles.values() if column not in frame.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(map(repr, missing))}; the table has "
-            f"{', '.join(map(str, frame.columns))}",
-            file=source,
-            column=missing[0],
-        )
+    """The columns playing the given roles (role -> column name), as floats, keyed by role."""
+    require_columns(frame, roles.values(), source=source)
     return {role: numeric_column(frame, column, source=source) for role, column in roles.items()}
 
 
@@ -64,7 +70,10 @@ def reject(
     source: str | None,
     message: Callable[[float], str],
 ) -> None:
-    """Raise for the first row where ``bad`` holds (NaN rows are never bad)."""
+    """Raise for the first row where ``bad`` holds; ``message`` gets that row's value.
+
+    Rows where ``values`` is missing are never bad: a missing cell is not an error.
+    """
     rows = np.flatnonzero(bad & ~np.isnan(values))
     if rows.size:
         row = int(rows[0])

@@ -1,8 +1,15 @@
 """Effect sizes and their sampling variances, vectorised over any array shape.
 
-Every function returns ``(yi, vi)``; the formulas are those of metafor's
-``escalc`` (Viechtbauer 2010) with its default variance types, and of
-Borenstein et al. (2009), *Introduction to Meta-Analysis*, chapters 4-6.
+Every function returns ``(yi, vi)`` as float arrays broadcast from its inputs.
+The formulas, variance types and edge cases are those of metafor's
+``escalc`` (version 3.8-1; Viechtbauer 2010, J Stat Softw 36(3)) with its
+defaults; see also Borenstein, Hedges, Higgins & Rothstein (2009),
+*Introduction to Meta-Analysis*, chapters 4 to 7.
+
+Nothing here validates: an impossible input (a negative SD, a zero cell
+without a continuity correction) gives whatever the formula gives, NaN or
+infinite, and :mod:`srma.analysis.effect_sizes` turns that into a clear
+error or a warning.
 """
 
 from __future__ import annotations
@@ -12,16 +19,21 @@ from numpy.typing import ArrayLike
 from scipy.special import gammaln
 from scipy.stats import norm
 
-from srma.stats.batch import FloatArray
+from srma.stats.batch import BoolArray, FloatArray
 
 EffectArrays = tuple[FloatArray, FloatArray]
+Cells = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 #: Where a continuity correction goes (metafor's ``to=``).
 CONTINUITY_TARGETS = ("only0", "all", "if0all", "none")
 
 
 def _float(*arrays: ArrayLike) -> list[FloatArray]:
-    return [np.asarray(a, dtype=np.float64) for a in arrays]
+    """The inputs as float arrays of one broadcast shape (fresh copies, never views)."""
+    return [np.array(a, dtype=np.float64) for a in np.broadcast_arrays(*map(np.asarray, arrays))]
+
+
+# --- continuous outcomes: two groups with mean, SD and size ----------------
 
 
 def mean_difference(
@@ -32,20 +44,28 @@ def mean_difference(
     sd2: ArrayLike,
     n2: ArrayLike,
 ) -> EffectArrays:
-    """MD: ``yi = m1 - m2``, ``vi = sd1²/n1 + sd2²/n2`` (no equal-variance assumption)."""
-    m1, s1, n1_, m2, s2, n2_ = _float(mean1, sd1, n1, mean2, sd2, n2)
-    return m1 - m2, s1**2 / n1_ + s2**2 / n2_
+    """MD, the raw mean difference, without assuming equal variances.
+
+    ``yi = m1 - m2`` and ``vi = sd1²/n1 + sd2²/n2`` (escalc's default
+    ``vtype="LS"``; Borenstein et al. 2009, eq. 4.5).
+    """
+    m1, s1, size1, m2, s2, size2 = _float(mean1, sd1, n1, mean2, sd2, n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return m1 - m2, s1**2 / size1 + s2**2 / size2
 
 
 def small_sample_correction(df: ArrayLike) -> FloatArray:
-    """Hedges' exact correction ``c(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2))``.
+    """Hedges' exact bias correction ``c(m) = Γ(m/2) / (sqrt(m/2) Γ((m-1)/2))``.
 
-    Hedges (1981), J Educ Stat 6:107-128; computed on the log scale; NaN for m <= 1.
+    Hedges (1981), J Educ Stat 6:107-128, eq. 6e; computed on the log scale
+    as ``exp(lgamma(m/2) - log(sqrt(m/2)) - lgamma((m-1)/2))``, and NaN for
+    ``m <= 1`` (escalc's ``.cmicalc``).  Close to ``1 - 3/(4m - 1)``.
     """
     m = np.asarray(df, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.exp(gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - gammaln((m - 1.0) / 2.0))
-    return np.where(m > 1, value, np.nan)
+    valid = m > 1
+    safe = np.where(valid, m, 2.0)
+    value = np.exp(gammaln(safe / 2.0) - 0.5 * np.log(safe / 2.0) - gammaln((safe - 1.0) / 2.0))
+    return np.where(valid, value, np.nan)
 
 
 def standardized_mean_difference(
@@ -56,16 +76,20 @@ def standardized_mean_difference(
     sd2: ArrayLike,
     n2: ArrayLike,
 ) -> EffectArrays:
-    """SMD as Hedges' g: ``g = c(m) (m1 - m2) / s_pooled``, ``m = n1 + n2 - 2``.
+    """SMD as Hedges' g, bias-corrected with the exact ``c(m)``.
 
-    ``s_pooled = sqrt(((n1-1) sd1² + (n2-1) sd2²) / m)``; variance (metafor's
-    default, large-sample): ``vi = 1/n1 + 1/n2 + g² / (2 (n1 + n2))``.
+    ``g = c(m) (m1 - m2) / s_p`` with ``m = n1 + n2 - 2`` and the pooled SD
+    ``s_p = sqrt(((n1 - 1) sd1² + (n2 - 1) sd2²) / m)``.  The variance is
+    escalc's default (``vtype="LS"``, the large-sample variance of Hedges
+    1982 with g in place of d; Borenstein et al. 2009, eq. 4.20):
+    ``vi = 1/n1 + 1/n2 + g² / (2 (n1 + n2))``.
     """
-    m1, s1, a, m2, s2, b = _float(mean1, sd1, n1, mean2, sd2, n2)
-    df = a + b - 2.0
-    pooled_sd = np.sqrt(((a - 1.0) * s1**2 + (b - 1.0) * s2**2) / df)
-    g = small_sample_correction(df) * (m1 - m2) / pooled_sd
-    return g, 1.0 / a + 1.0 / b + g**2 / (2.0 * (a + b))
+    m1, s1, size1, m2, s2, size2 = _float(mean1, sd1, n1, mean2, sd2, n2)
+    df = size1 + size2 - 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled_sd = np.sqrt(((size1 - 1.0) * s1**2 + (size2 - 1.0) * s2**2) / df)
+        g = small_sample_correction(df) * (m1 - m2) / pooled_sd
+        return g, 1.0 / size1 + 1.0 / size2 + g**2 / (2.0 * (size1 + size2))
 
 
 def log_ratio_of_means(
@@ -76,18 +100,23 @@ def log_ratio_of_means(
     sd2: ArrayLike,
     n2: ArrayLike,
 ) -> EffectArrays:
-    """ROM: ``yi = log(m1/m2)``, ``vi = sd1²/(n1 m1²) + sd2²/(n2 m2²)``.
+    """ROM, the log ratio of means ("response ratio"), for positive means.
 
-    Hedges, Gurevitch & Curtis (1999), Ecology 80:1150-1156.
+    ``yi = log(m1 / m2)`` and ``vi = sd1²/(n1 m1²) + sd2²/(n2 m2²)``
+    (Hedges, Gurevitch & Curtis 1999, Ecology 80:1150-1156, eq. 9).
     """
-    m1, s1, a, m2, s2, b = _float(mean1, sd1, n1, mean2, sd2, n2)
+    m1, s1, size1, m2, s2, size2 = _float(mean1, sd1, n1, mean2, sd2, n2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(m1 / m2), s1**2 / (a * m1**2) + s2**2 / (b * m2**2)
+        return np.log(m1 / m2), s1**2 / (size1 * m1**2) + s2**2 / (size2 * m2**2)
 
 
-def double_zero(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray) -> FloatArray:
-    """Studies with no events in either arm, or only events in both (metafor's ``drop00``)."""
-    return ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+# --- 2x2 tables: a, b = events, non-events in group 1; c, d in group 2 ------
+
+
+def double_zero(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> BoolArray:
+    """Tables with no events in either group, or only events (escalc's ``drop00``)."""
+    a_, b_, c_, d_ = _float(a, b, c, d)
+    return ((a_ == 0) & (c_ == 0)) | ((b_ == 0) & (d_ == 0))
 
 
 def continuity_corrected(
@@ -98,73 +127,149 @@ def continuity_corrected(
     *,
     add: float = 0.5,
     to: str = "only0",
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Cells with ``add`` added: to studies with a zero cell (``only0``), to every
-    study (``all``), to every study if any has a zero cell (``if0all``), or to none."""
+) -> Cells:
+    """The four cells with ``add`` added to every cell of some tables (escalc's ``add, to``).
+
+    ``to="only0"`` corrects the tables that have a zero cell, ``"all"`` every
+    table, ``"if0all"`` every table along the last axis (one meta-analysis)
+    if any of them has a zero cell, and ``"none"`` none.  Missing (NaN) cells
+    never count as zero.
+    """
     if to not in CONTINUITY_TARGETS:
         raise ValueError(f"to must be one of {', '.join(CONTINUITY_TARGETS)}, got {to!r}")
     cells = _float(a, b, c, d)
-    if to == "none" or add == 0:
-        return tuple(cells)  # type: ignore[return-value]
     zero = (cells[0] == 0) | (cells[1] == 0) | (cells[2] == 0) | (cells[3] == 0)
-    if to == "all":
+    if to == "none":
+        target = np.zeros_like(zero)
+    elif to == "all":
         target = np.ones_like(zero)
     elif to == "if0all":
-        target = np.broadcast_to(bool(np.any(zero)), zero.shape)
+        any_zero = np.any(zero, axis=-1, keepdims=True) if zero.ndim else zero
+        target = np.broadcast_to(any_zero, zero.shape)
     else:
         target = zero
-    return tuple(np.where(target, cell + add, cell) for cell in cells)  # type: ignore[return-value]
+    a_, b_, c_, d_ = (np.where(target, cell + add, cell) for cell in cells)
+    return a_, b_, c_, d_
 
 
-def log_risk_ratio(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray) -> EffectArrays:
-    """RR: ``yi = log((a/n1)/(c/n2))``, ``vi = 1/a - 1/n1 + 1/c - 1/n2`` (counts corrected)."""
-    n1, n2 = a + b, c + d
+def log_risk_ratio(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> EffectArrays:
+    """RR on the log scale: ``yi = log((a/n1) / (c/n2))``, ``vi = 1/a - 1/n1 + 1/c - 1/n2``.
+
+    ``n1 = a + b``, ``n2 = c + d`` (Borenstein et al. 2009, eqs. 5.1-5.3).
+    Pass cells already corrected with :func:`continuity_corrected`.
+    """
+    a_, b_, c_, d_ = _float(a, b, c, d)
+    n1, n2 = a_ + b_, c_ + d_
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(a / n1) - np.log(c / n2), 1 / a - 1 / n1 + 1 / c - 1 / n2
+        return np.log(a_ / n1) - np.log(c_ / n2), 1 / a_ - 1 / n1 + 1 / c_ - 1 / n2
 
 
-def log_odds_ratio(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray) -> EffectArrays:
-    """OR: ``yi = log(ad/bc)``, ``vi = 1/a + 1/b + 1/c + 1/d`` (Woolf 1955)."""
+def log_odds_ratio(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> EffectArrays:
+    """OR on the log scale: ``yi = log(ad / bc)``, ``vi = 1/a + 1/b + 1/c + 1/d``.
+
+    Woolf (1955), Ann Hum Genet 19:251-253; Borenstein et al. 2009, eqs. 5.8-5.10.
+    Pass cells already corrected with :func:`continuity_corrected`.
+    """
+    a_, b_, c_, d_ = _float(a, b, c, d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
+        return np.log(a_ / b_) - np.log(c_ / d_), 1 / a_ + 1 / b_ + 1 / c_ + 1 / d_
 
 
-def risk_difference(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray) -> EffectArrays:
-    """RD: ``yi = p1 - p2``, ``vi = p1(1-p1)/n1 + p2(1-p2)/n2``."""
-    n1, n2 = a + b, c + d
-    p1, p2 = a / n1, c / n2
-    return p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+def risk_difference(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> EffectArrays:
+    """RD: ``yi = p1 - p2``, ``vi = p1 (1 - p1)/n1 + p2 (1 - p2)/n2``.
+
+    ``p1 = a/n1``, ``p2 = c/n2`` (escalc's default ``vtype="LS"``; Borenstein
+    et al. 2009, eqs. 5.11-5.12).  escalc computes both from the corrected
+    cells, so a continuity correction moves the estimate too.
+    """
+    a_, b_, c_, d_ = _float(a, b, c, d)
+    n1, n2 = a_ + b_, c_ + d_
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = a_ / n1, c_ / n2
+        return p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
 
 
-def peto_log_odds_ratio(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray) -> EffectArrays:
+def peto_log_odds_ratio(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> EffectArrays:
     """Peto's one-step log odds ratio: ``yi = (a - E) / V``, ``vi = 1 / V``.
 
-    ``E = n1 (a + c) / N`` and ``V = (a + c)(b + d) n1 n2 / (N² (N - 1))``
-    (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335-371).
+    ``E = (a + c) n1 / N`` is the expected count in cell a and
+    ``V = (a + c)(b + d) n1 n2 / (N² (N - 1))`` its hypergeometric variance
+    (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335-371).  Like escalc, this
+    is computed from the cells as given, so the default continuity
+    correction applies to PETO too (unlike the pooled Peto method).
     """
-    n1, n2 = a + b, c + d
+    a_, b_, c_, d_ = _float(a, b, c, d)
+    n1, n2 = a_ + b_, c_ + d_
     total = n1 + n2
-    expected = (a + c) * n1 / total
-    variance = (a + c) * (b + d) * (n1 / total) * (n2 / total) / (total - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (a - expected) / variance, 1 / variance
+        expected = (a_ + c_) * n1 / total
+        variance = (a_ + c_) * (b_ + d_) * (n1 / total) * (n2 / total) / (total - 1)
+        return (a_ - expected) / variance, 1 / variance
+
+
+BINARY_MEASURES = {
+    "RR": log_risk_ratio,
+    "OR": log_odds_ratio,
+    "RD": risk_difference,
+    "PETO": peto_log_odds_ratio,
+}
+
+
+def binary_effect(
+    measure: str,
+    a: ArrayLike,
+    b: ArrayLike,
+    c: ArrayLike,
+    d: ArrayLike,
+    *,
+    add: float = 0.5,
+    to: str = "only0",
+    drop00: bool = False,
+) -> EffectArrays:
+    """RR, OR, RD or PETO from the cells of 2x2 tables, as ``escalc`` computes them.
+
+    First tables with no events (or only events) in both groups become NaN
+    when ``drop00``; then ``add`` is added as :func:`continuity_corrected`
+    says, for every measure (escalc applies its correction to RD and PETO
+    as well); then the measure is computed from the corrected cells.
+    """
+    if measure not in BINARY_MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(BINARY_MEASURES)}, got {measure!r}")
+    cells = _float(a, b, c, d)
+    if drop00:
+        dropped = double_zero(*cells)
+        cells = [np.where(dropped, np.nan, cell) for cell in cells]
+    return BINARY_MEASURES[measure](*continuity_corrected(*cells, add=add, to=to))
+
+
+# --- correlations ----------------------------------------------------------
 
 
 def correlation(r: ArrayLike, n: ArrayLike) -> EffectArrays:
-    """COR: raw correlation, ``vi = (1 - r²)² / (n - 1)``."""
+    """COR, the raw correlation: ``yi = r``, ``vi = (1 - r²)² / (n - 1)``.
+
+    escalc's default ``vtype="LS"`` (Borenstein et al. 2009, eq. 6.1).
+    """
     r_, n_ = _float(r, n)
-    return r_, (1 - r_**2) ** 2 / (n_ - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return r_, (1 - r_**2) ** 2 / (n_ - 1)
 
 
 def fisher_z(r: ArrayLike, n: ArrayLike) -> EffectArrays:
-    """ZCOR: Fisher's z, ``yi = atanh(r)``, ``vi = 1 / (n - 3)`` (Fisher 1921)."""
+    """ZCOR, Fisher's r-to-z: ``yi = atanh(r) = ½ log((1 + r)/(1 - r))``, ``vi = 1/(n - 3)``.
+
+    Fisher (1921), Metron 1:3-32; Borenstein et al. 2009, eqs. 6.2-6.3.
+    """
     r_, n_ = _float(r, n)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         return np.arctanh(r_), 1 / (n_ - 3)
 
 
+# --- generic estimates reported with a standard error, CI or p-value --------
+
+
 def from_standard_error(estimate: ArrayLike, se: ArrayLike) -> EffectArrays:
-    """A reported estimate with its standard error: ``vi = se²``."""
+    """An estimate with its standard error: ``vi = se²`` (escalc with ``yi, sei``)."""
     y, s = _float(estimate, se)
     return y, s**2
 
@@ -177,10 +282,12 @@ def from_confidence_interval(
     level: float = 0.95,
     log: bool = False,
 ) -> EffectArrays:
-    """A reported estimate with its CI: ``se = (upper - lower) / (2 z_{1-alpha/2})``.
+    """An estimate with its confidence interval: ``se = (upper - lower) / (2 z)``.
 
-    With ``log=True`` the estimate and limits are ratios and are analysed on
-    the log scale (Cochrane Handbook 6.3.2 and 6.5.2.2).
+    ``z = Φ⁻¹(1 - (1 - level)/2)``, 1.959964 for a 95% interval (Cochrane
+    Handbook 6.3.1).  With ``log=True`` the estimate and the limits are
+    ratios (RR, OR, HR) and are analysed on the log scale (Handbook 6.3.2);
+    ``yi`` is then the log of the estimate.
     """
     y, lower, upper = _float(estimate, ci_lower, ci_upper)
     if log:
@@ -191,9 +298,10 @@ def from_confidence_interval(
 
 
 def from_p_value(estimate: ArrayLike, pvalue: ArrayLike) -> EffectArrays:
-    """A reported estimate with its two-sided p-value: ``se = |y| / z_{1-p/2}``.
+    """An estimate with its two-sided p-value: ``se = |yi| / z``, ``z = Φ⁻¹(1 - p/2)``.
 
-    Cochrane Handbook 6.3.2; undefined for p = 1 or a zero estimate.
+    Cochrane Handbook 6.3.2 (for a ratio pass the log of the estimate).
+    Undefined, infinite or zero, for ``p = 1`` or an estimate of 0.
     """
     y, p = _float(estimate, pvalue)
     with np.errstate(divide="ignore", invalid="ignore"):
