@@ -194,7 +194,7 @@ def _total_rows(result: MetaResult, label: str, *, weight: str = "100.0%") -> li
             )
         )
     parts = []
-    if result.tau2 is not None:
+    if result.tau2 is not None and result.method not in SHORT_MODEL:  # random effects only
         parts.append(f"Tau² = {result.tau2:.4f}")
     if result.q is not None:
         parts.append(
