@@ -8,12 +8,13 @@ standard error as ``warning: ...`` lines and never into ``--json`` output.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import pandas as pd
 import typer
@@ -46,6 +47,8 @@ def read_table(path: Path) -> pd.DataFrame:
     """A CSV or TSV file as a DataFrame, with a one-line error for unreadable files."""
     if not path.exists():
         raise CommandError(f"{path}: no such file")
+    if not path.is_file():
+        raise CommandError(f"{path}: not a file")
     separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     try:
         return pd.read_csv(path, sep=separator, skipinitialspace=True)
@@ -83,9 +86,28 @@ def run(action: Callable[[], T]) -> T:
     try:
         with reported_warnings():
             return action()
+    except (typer.Exit, typer.Abort):
+        raise
     except (InputError, CommandError) as error:
-        stderr.print(f"error: {error}", markup=False)
-        raise typer.Exit(code=1) from None
+        fail(str(error))
+    except OSError as error:  # unreadable input, unwritable output
+        where = f"{error.filename}: " if error.filename is not None else ""
+        fail(f"{where}{error.strerror or error}")
+    except ValueError as error:  # a bad option value caught below the CLI
+        fail(str(error))
+    except Exception as error:
+        if os.environ.get("SRMA_TRACEBACK"):
+            raise
+        fail(
+            f"unexpected {type(error).__name__}: {error} (a bug in srma; set SRMA_TRACEBACK=1 "
+            "for the traceback and please report it)"
+        )
+
+
+def fail(message: str) -> NoReturn:
+    """Print one ``error:`` line on standard error and exit with status 1."""
+    stderr.print(f"error: {' '.join(message.split())}", markup=False)
+    raise typer.Exit(code=1)
 
 
 def print_json(value: Any) -> None:

@@ -19,8 +19,8 @@ class DatasetInfo:
 
 
 _LICENCE = (
-    "Published summary data from the cited paper, as distributed in the R package "
-    "metadat (GPL >= 2); cite the original paper."
+    "Published trial summary data from the cited paper, as distributed in the R package "
+    "metadat (licence GPL-2 | GPL-3, i.e. GPL >= 2); cite the original paper."
 )
 
 DATASETS: dict[str, DatasetInfo] = {

@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Polygon
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from srma.analysis.results import MetaResult, format_p
 from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
-from srma.figures.axes import new_figure, ratio_axis
+from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
 from srma.figures.rob import PALETTES, SYMBOLS
 from srma.review.risk_of_bias import RobAssessment
 
@@ -245,7 +246,7 @@ def _draw(
         (CHAR_INCHES * 0.9 * len(r.label) for r in rows if r.kind == "note"), default=0.0
     )
     width = max(width, 0.3 + note_width)
-    bottom = 0.75 + (0.25 if favours else 0.0)
+    bottom = 0.6 + (0.3 if favours else 0.0)
     header = 0.75 if data_header else 0.5
     height = bottom + n * ROW_INCHES + header + (0.35 if title else 0.0)
     fig = new_figure(width, height)
@@ -270,25 +271,40 @@ def _draw(
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    # the axis spans studies and diamonds; a wider prediction interval is cut at the
-    # edge (its limits are printed in the estimate column)
+    # the axis spans studies, diamonds and the null line; a prediction interval widens it
+    # by at most a quarter of that span on each side, beyond which it ends in an arrow (its
+    # limits are printed in the estimate column)
+    null = 1.0 if result.is_ratio else 0.0
+    to_axis = np.log if result.is_ratio else (lambda value: value)
+    from_axis = np.exp if result.is_ratio else (lambda value: value)
     values = [
-        v
+        float(to_axis(v))
         for r in rows
         if r.point is not None and np.isfinite(r.point[0])
         for v in r.point
         if np.isfinite(v)
     ]
-    null = 1.0 if result.is_ratio else 0.0
-    values.append(null)
+    values.append(float(to_axis(null)))
     low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    intervals = [
+        (float(to_axis(r.point[1])), float(to_axis(r.point[2])))
+        for r in rows
+        if r.point is not None and np.isnan(r.point[0]) and np.all(np.isfinite(r.point[1:]))
+    ]
+    low = min([low] + [max(lower, low - 0.25 * span) for lower, _ in intervals])
+    high = max([high] + [min(upper, high + 0.25 * span) for _, upper in intervals])
+    pad = 0.05 * (high - low)
+    x_min, x_max = float(from_axis(low - pad)), float(from_axis(high + pad))
     if result.is_ratio:
         ratio_axis(ax)
-        pad = (high / low) ** 0.05
-        ax.set_xlim(low / pad, high * pad)
+        ticks = [t for t in RATIO_TICKS if x_min <= t <= x_max]
+        if len(ticks) > 7:  # a wide axis: powers of ten only, so the labels do not collide
+            ticks = [t for t in ticks if np.isclose(np.log10(t), round(np.log10(t)))]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
     else:
-        pad = 0.05 * ((high - low) or 1.0)
-        ax.set_xlim(low - pad, high + pad)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.set_xlim(x_min, x_max)
     ax.axvline(null, color="grey", linewidth=0.8)
     max_size = max((r.size for r in rows if r.kind == "study"), default=1.0) or 1.0
     for index, row in enumerate(rows):
@@ -313,11 +329,15 @@ def _draw(
                         facecolor="black",
                     )
                 )
-            elif np.isnan(estimate):  # a prediction interval
-                ax.hlines(y, lower, upper, color=colour, linewidth=2.0)
+            elif np.isnan(estimate):  # a prediction interval, with arrows where it is cut
+                ax.hlines(y, max(lower, x_min), min(upper, x_max), color=colour, linewidth=2.0)
+                cut = [(x_min, "<")] if lower < x_min else []
+                cut += [(x_max, ">")] if upper > x_max else []
+                for edge, marker in cut:
+                    ax.plot([edge], [y], marker=marker, color=colour, markersize=5, clip_on=False)
             else:
                 ax.hlines(y, lower, upper, color="black", linewidth=1.0)
-                size = 12.0 + 110.0 * np.sqrt(row.size / max_size)
+                size = 8.0 + 150.0 * row.size / max_size  # area grows with weight
                 ax.scatter([estimate], [y], s=size, marker="s", color=SQUARE, zorder=3)
         if row.rob is not None:
             palette = PALETTES["cochrane"]
@@ -366,10 +386,10 @@ def _draw(
             )
     ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
     if favours:
-        fig.text(x_plot / width, 0.2 / height, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1)
+        fig.text(x_plot / width, 0.3 / height, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1)
         fig.text(
             (x_plot + PLOT_WIDTH) / width,
-            0.2 / height,
+            0.3 / height,
             f"Favours {favours[1]}",
             fontsize=FONT_SIZE - 1,
             ha="right",

@@ -8,20 +8,45 @@ from __future__ import annotations
 
 import json
 import math
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from srma.analysis.results import METHOD_NAMES, TEST_NAMES, MetaResult, format_p
-from srma.figures.forest import forest_plot, save_figure
+from srma.figures.forest import MEASURE_NAMES, forest_plot, save_figure
 from srma.report.jsonable import to_jsonable
+
+
+def _version() -> str | None:
+    try:
+        return metadata.version("srma")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return None
+
+
+def _measure(result: MetaResult) -> str:
+    """``"mean difference (MD)"``, or the bare code where srma has no name for it."""
+    if result.measure is None:
+        return "effect"
+    name = MEASURE_NAMES.get(result.measure)
+    return f"{name.lower()} ({result.measure})" if name else result.measure
+
+
+def default_title(result: MetaResult) -> str:
+    """A title naming what was pooled, for summaries written without one."""
+    measure = _measure(result)
+    return f"Meta-analysis of {result.k} studies: {measure}"
 
 
 def _number(value: float | None, digits: int = 2) -> str:
     return "not defined" if value is None else f"{value:.{digits}f}"
 
 
-def markdown_summary(result: MetaResult, *, title: str, dataset_citation: str | None) -> str:
+def markdown_summary(
+    result: MetaResult, *, title: str | None = None, dataset_citation: str | None = None
+) -> str:
     """The analysis in a few sentences and a table, as Markdown."""
+    title = title or default_title(result)
     percent = round(100 * result.level)
     scale = result.back_transformed()
     shown = (
@@ -32,10 +57,12 @@ def markdown_summary(result: MetaResult, *, title: str, dataset_citation: str | 
             for name in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
         }
     )
-    measure = result.measure or "effect"
+    measure = _measure(result)
     lines = [f"# {title}", ""]
     if dataset_citation:
         lines += [f"Data: {dataset_citation}", ""]
+    if result.source:
+        lines += [f"Source: `{result.source}`", ""]
     lines += [
         f"- Model: {METHOD_NAMES.get(result.method, result.method)}; "
         f"{TEST_NAMES.get(result.test, result.test)}; {percent}% intervals.",
@@ -65,7 +92,10 @@ def markdown_summary(result: MetaResult, *, title: str, dataset_citation: str | 
             f"({format_p(result.q_pvalue)}); I² = {_number(result.i2, 1)}%{tau2}."
         )
     if scale is not None:
-        lines.append(f"- {measure} values are back-transformed from the log scale.")
+        lines.append(
+            f"- {result.measure} values are back-transformed from the log scale "
+            "(the JSON file holds the log-scale values and an `exp` block)."
+        )
     lines += [
         "",
         "| Study | Estimate | CI lower | CI upper | Weight (%) |",
@@ -88,11 +118,18 @@ def write_summary(
     directory: str | Path,
     *,
     name: str,
-    title: str,
     dataset_citation: str | None = None,
+    title: str | None = None,
     favours: tuple[str, str] | None = None,
 ) -> dict[str, Path]:
-    """Write ``name.json``, ``name.md``, ``name_forest.svg`` and ``name_forest.png``."""
+    """Write ``name.json``, ``name.md``, ``name_forest.svg`` and ``name_forest.png``.
+
+    The JSON file holds ``result.to_dict()`` under ``"result"`` and where it came
+    from under ``"provenance"`` (data source, data set citation, srma version,
+    the other files written).  Returns the paths by kind: ``json``,
+    ``markdown``, ``forest_svg``, ``forest_png``.
+    """
+    title = title or default_title(result)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -104,6 +141,13 @@ def write_summary(
     document: dict[str, Any] = {
         "title": title,
         "dataset": dataset_citation,
+        "provenance": {
+            "software": "srma",
+            "version": _version(),
+            "data_source": result.source,
+            "dataset_citation": dataset_citation,
+            "files": {kind: path.name for kind, path in paths.items()},
+        },
         "result": result.to_dict(),
     }
     paths["json"].write_text(

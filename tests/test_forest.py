@@ -1,0 +1,120 @@
+"""The simple forest plot: what it shows comes from the result, and it fits its rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.patches import Polygon
+
+from srma import meta
+from srma.datasets import load
+from srma.figures.forest import forest_plot, save_figure
+
+NORMAND = meta(load("normand1999"), measure="MD", method="REML", test="knha")
+BCG = meta(load("bcg"), measure="RR", method="REML")
+
+
+def _squares(figure) -> list[PathCollection]:
+    return [c for c in figure.axes[0].collections if isinstance(c, PathCollection)]
+
+
+def _texts(figure) -> list[str]:
+    return [t.get_text() for t in figure.texts]
+
+
+def test_svg_holds_the_labels_and_the_formatted_pooled_estimate(tmp_path: Path) -> None:
+    svg = save_figure(forest_plot(NORMAND, title="Length of stay"), tmp_path / "f.svg")
+    text = svg.read_text()
+    for label in NORMAND.labels:
+        assert f">{label}<" in text
+    pooled = f"{NORMAND.estimate:.2f} [{NORMAND.ci_lower:.2f}, {NORMAND.ci_upper:.2f}]"
+    assert pooled in text
+    assert f"[{NORMAND.pi_lower:.2f}, {NORMAND.pi_upper:.2f}]" in text
+    assert "Length of stay" in text
+    assert f"Tau² = {NORMAND.tau2:.4f}" in text and f"df = {NORMAND.q_df:.0f}" in text
+    assert f"I² = {NORMAND.i2:.0f}%" in text
+
+
+def test_one_row_one_square_per_study_with_weights_and_a_diamond() -> None:
+    figure = forest_plot(NORMAND)
+    texts = _texts(figure)
+    assert [t for t in texts if t in NORMAND.labels] == list(NORMAND.labels)
+    squares = _squares(figure)
+    assert len(squares) == NORMAND.k
+    frame = NORMAND.to_frame()
+    assert [f"{w:.1f}%" for w in frame["weight"]] == [t for t in texts if t.endswith("%")][
+        : NORMAND.k
+    ]
+    # the square's area follows the weight
+    sizes = [float(s.get_sizes()[0]) for s in squares]
+    assert np.argsort(sizes).tolist() == np.argsort(frame["weight"].to_numpy()).tolist()
+    diamonds = [p for p in figure.axes[0].patches if isinstance(p, Polygon)]
+    assert len(diamonds) == 1
+    xs = diamonds[0].get_xy()[:, 0]
+    assert min(xs) == pytest.approx(NORMAND.ci_lower) and max(xs) == pytest.approx(NORMAND.ci_upper)
+
+
+def test_figure_height_grows_with_the_rows_and_width_with_the_labels() -> None:
+    few = meta([0.1, 0.2, 0.3], [0.1, 0.1, 0.1], labels=["a", "b", "c"], method="EE")
+    many = meta(np.linspace(-1, 1, 30), np.full(30, 0.1), method="EE")
+    long = meta([0.1, 0.2, 0.3], [0.1, 0.1, 0.1], labels=["a", "b", "c" * 90], method="EE")
+    heights = [forest_plot(r).get_size_inches()[1] for r in (few, many)]
+    assert heights[1] > heights[0] + 27 * 0.2
+    assert forest_plot(long).get_size_inches()[0] > forest_plot(few).get_size_inches()[0] + 4
+    figure = forest_plot(long)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    label = next(t for t in figure.texts if t.get_text() == "c" * 90)
+    extent = label.get_window_extent(renderer)
+    assert figure.bbox.x0 <= extent.x0 and extent.x1 <= figure.bbox.x1
+    # the label ends before the weight column starts
+    weight = next(t for t in figure.texts if t.get_text() == "Weight")
+    assert extent.x1 < weight.get_window_extent(renderer).x0
+
+
+def test_ratio_measures_are_drawn_in_natural_units_on_a_log_axis(tmp_path: Path) -> None:
+    figure = forest_plot(BCG, favours=("vaccine", "control"))
+    assert figure.axes[0].get_xscale() == "log"
+    exp = BCG.back_transformed()
+    texts = _texts(figure)
+    assert f"{exp['estimate']:.2f} [{exp['ci_lower']:.2f}, {exp['ci_upper']:.2f}]" in texts
+    assert "Favours vaccine" in texts and "Favours control" in texts
+    assert "Risk ratio [95% CI]" in texts
+    low, high = figure.axes[0].get_xlim()
+    assert low < 1 < high
+    png = save_figure(figure, tmp_path / "bcg.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_common_effect_has_no_prediction_interval_and_no_tau2() -> None:
+    texts = _texts(forest_plot(meta(load("normand1999"), measure="MD", method="EE")))
+    assert "Prediction interval" not in texts
+    line = next(t for t in texts if t.startswith("Heterogeneity"))
+    assert "Tau²" not in line and "Chi²" in line
+
+
+def test_a_wide_prediction_interval_widens_the_axis_and_ends_in_arrows() -> None:
+    result = meta([0.1, 0.9, -0.5, 0.4], [0.02, 0.03, 0.05, 0.04], method="REML", test="knha")
+    figure = forest_plot(result)
+    low, high = figure.axes[0].get_xlim()
+    assert low < -1 and high > 1.3  # wider than the studies alone
+    assert low > result.pi_lower and high < result.pi_upper  # but cut, with arrows
+    markers = [line.get_marker() for line in figure.axes[0].lines]
+    assert "<" in markers and ">" in markers
+
+
+def test_png_is_300_dpi_and_svg_pdf_are_deterministic(tmp_path: Path) -> None:
+    figure = forest_plot(NORMAND)
+    png = save_figure(figure, tmp_path / "f.png")
+    width_inches = figure.get_size_inches()[0]
+    width_pixels = int.from_bytes(png.read_bytes()[16:20], "big")
+    assert width_pixels == pytest.approx(300 * width_inches, abs=2)
+    for suffix in ("svg", "pdf"):
+        first = save_figure(forest_plot(NORMAND), tmp_path / f"a.{suffix}").read_bytes()
+        second = save_figure(forest_plot(NORMAND), tmp_path / f"b.{suffix}").read_bytes()
+        assert first == second
+    with pytest.raises(ValueError, match="unsupported"):
+        save_figure(figure, tmp_path / "f.jpg")
