@@ -348,7 +348,9 @@ def meta(
         **columns,
     )
     if method in ("MH", "PETO"):
-        return warn_about(_pool_counts(effects, method, test, level, columns))
+        return warn_about(
+            _pool_counts(effects, method, test, level, columns, add=add, to=to, drop00=drop00)
+        )
     if tau2 is not None and (not np.isfinite(tau2) or tau2 < 0):
         raise InputError(f"a fixed tau² must be a finite number >= 0, got {tau2}")
     arrays = pool(
@@ -367,18 +369,26 @@ def meta(
 
 
 def _pool_counts(
-    effects: EffectData, method: str, test: str, level: float, columns: dict[str, str]
+    effects: EffectData,
+    method: str,
+    test: str,
+    level: float,
+    columns: dict[str, str],
+    *,
+    add: float,
+    to: str,
+    drop00: bool | None,
 ) -> MetaResult:
     """Mantel-Haenszel or Peto pooling of the 2x2 tables (common-effect models)."""
     from srma.analysis.effect_sizes import binary_cells
 
     cells = [cell[None, :] for cell in binary_cells(effects.frame, columns, effects.source)]
     mask = np.ones_like(cells[0], dtype=bool)
-    yi, vi = effects.yi[None, :], effects.vi[None, :]
+    settings = {"level": level, "add": add, "to": to, "drop00": True if drop00 is None else drop00}
     if method == "PETO":
-        arrays = peto(*cells, mask, yi, vi, level=level)
+        arrays = peto(*cells, mask, **settings)
     else:
-        arrays = mantel_haenszel(*cells, mask, yi, vi, effects.measure, level=level)
+        arrays = mantel_haenszel(*cells, mask, effects.measure, **settings)
     value = {
         name: optional_float(getattr(arrays, name)[0])
         for name in (
