@@ -230,7 +230,9 @@ def solve_tau2_equation(
     tau2 = np.zeros(n)
     converged = np.ones(n, dtype=bool)
     iterations = np.zeros(n, dtype=np.int64)
-    upper, tolerance = _bracket_scale(batch)
+    known_upper = upper is not None
+    guess, tolerance = _bracket_scale(batch)
+    upper = upper if known_upper else guess
 
     def solve(rows: NDArray[np.intp], lower: FloatArray, first: FloatArray) -> None:
         sub = batch.rows(rows)
@@ -245,6 +247,7 @@ def solve_tau2_equation(
             upper=np.maximum(upper[rows], 2.0 * lower),
             lower=lower,
             absolute_tolerance=tolerance[rows],
+            expand=not known_upper,
         )
         tau2[rows] = solution.root
         converged[rows] = solution.converged
