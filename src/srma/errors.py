@@ -12,7 +12,8 @@ class InputError(ValueError):
     """Bad input: names the file, row and column, and what was expected.
 
     ``row`` is the 1-based data row as a user sees it in a spreadsheet
-    (the header is not counted) unless the caller says otherwise.
+    (the header is not counted) unless the caller says otherwise; ``line`` is
+    the 1-based line of a text file (a protocol, an export).
     """
 
     def __init__(
@@ -22,9 +23,11 @@ class InputError(ValueError):
         file: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.file = file
         self.row = row
+        self.line = line
         self.column = column
         self.reason = message
         super().__init__(self._format())
@@ -35,6 +38,8 @@ class InputError(ValueError):
             where.append(f"file {self.file}")
         if self.row is not None:
             where.append(f"row {self.row}")
+        if self.line is not None:
+            where.append(f"line {self.line}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
         prefix = ", ".join(where)
@@ -42,7 +47,9 @@ class InputError(ValueError):
 
     def with_file(self, file: str) -> InputError:
         """The same error, with the file it came from."""
-        return InputError(self.reason, file=file, row=self.row, column=self.column)
+        return InputError(
+            self.reason, file=file, row=self.row, column=self.column, line=self.line
+        )
 
 
 class SrmaWarning(UserWarning):

@@ -780,6 +780,10 @@ def demo(
     run(action)
 
 
+# the review-project commands register themselves on ``app``
+from srma.cli import review as _review_commands  # noqa: E402, F401
+
+
 def main() -> None:
     """Entry point of the ``srma`` console script."""
     app()

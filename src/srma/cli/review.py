@@ -1,0 +1,406 @@
+"""``srma`` commands for a review project: init, import, dedup, reviewers, screening, status.
+
+Each command opens the project (validating its protocol), does its work in
+one transaction and prints a human summary or, with ``--json``, strict JSON.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from srma.cli import CommandError, app, print_json, run, stderr, stdout
+from srma.review.merging import PairToReview
+from srma.review.project import Project
+
+ProjectArgument = Annotated[Path, typer.Argument(help="The project folder (holds review.toml).")]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: srma.db in the folder, or $SRMA_DATABASE_URL), "
+        "e.g. postgresql://user@localhost/review.",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+StageOption = Annotated[str, typer.Option(help="title_abstract (ta) or full_text (ft).")]
+ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--at/--until expects a time like 2026-12-01T12:00, got {text!r}"
+        ) from None
+
+
+@app.command("init")
+def init_command(
+    project: ProjectArgument,
+    title: Annotated[str, typer.Option(help="The review's title.")] = "Untitled review",
+    db: DbOption = None,
+) -> None:
+    """Create a project folder with a protocol template (review.toml) and its database."""
+    from srma.review.project import init_project
+
+    def action() -> None:
+        opened = init_project(project, title=title, url=db)
+        opened.close()
+        stdout.print(f"project ready in {project}; edit {project / 'review.toml'}", markup=False)
+
+    run(action)
+
+
+@app.command("import")
+def import_command(
+    project: ProjectArgument,
+    files: Annotated[list[Path], typer.Argument(help="Export files (RIS, MEDLINE, WoS, ...).")],
+    source: Annotated[
+        str | None, typer.Option(help="Source database (default: from the file).")
+    ] = None,
+    search_date: Annotated[str | None, typer.Option(help="Date of the search, YYYY-MM-DD.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who imports (recorded).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import search results in one transaction; report what was read, stored and not stored."""
+    from srma.review.importing import import_files
+    from srma.review.project import open_project
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        progress = Progress(
+            TextColumn("storing records"), BarColumn(), MofNCompleteColumn(),
+            console=stderr, disable=as_json or not stderr.is_terminal,
+        )  # fmt: skip
+        with progress:
+            task = progress.add_task("store", total=None)
+            results = import_files(
+                opened, files, source=source, search_date=search_date, imported_by=by,
+                on_stored=lambda n: progress.advance(task, n),
+            )  # fmt: skip
+        opened.close()
+        if as_json:
+            print_json({"files": [r.to_dict() for r in results]})
+            return
+        for r in results:
+            if r.already_imported_as is not None:
+                line = f"{r.path}: already imported (import {r.already_imported_as}); skipped"
+            else:
+                line = (
+                    f"{r.path} ({r.format}, {r.source}): {r.records_read} read, "
+                    f"{r.records_stored} stored, {len(r.problems)} not stored"
+                )
+            stdout.print(line, markup=False)
+            for problem in r.problems:
+                stdout.print(f"  line {problem.line}: {problem.message}", markup=False)
+
+    run(action)
+
+
+@app.command("reviewer")
+def reviewer_command(
+    project: ProjectArgument,
+    add: Annotated[list[str] | None, typer.Option(help="Register a reviewer (repeatable).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Register reviewers (names are unique, case-insensitively) and list them."""
+    from sqlalchemy import select
+
+    from srma.review.project import add_reviewer, open_project
+    from srma.store import Reviewer
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            for name in add or []:
+                add_reviewer(session, name)
+            names = session.scalars(select(Reviewer.name).order_by(Reviewer.id)).all()
+        opened.close()
+        for name in names:
+            stdout.print(name, markup=False)
+
+    run(action)
+
+
+@app.command("dedup")
+def dedup_command(
+    project: ProjectArgument,
+    review: Annotated[bool, typer.Option("--review", help="Judge uncertain pairs now.")] = False,
+    undo: Annotated[
+        int | None, typer.Option(help="Undo the merge of this record (by record id).")
+    ] = None,
+    reviewer: Annotated[str, typer.Option(help="Who judges pairs or undoes merges.")] = "",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find and merge duplicates (exact DOI/PMID, then fuzzy titles); list pairs to review."""
+    from srma.review.merging import deduplicate, undo_merge
+    from srma.review.project import open_project
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        if (review or undo is not None) and not reviewer.strip():
+            raise CommandError("--review and --undo need --reviewer NAME")
+        if undo is not None:
+            with opened.store.transaction() as session:
+                event = undo_merge(session, reviewer=reviewer, record_id=undo)
+            stdout.print(f"merge of record {undo} undone (event {event})", markup=False)
+            return
+        with opened.store.transaction() as session:
+            outcome = deduplicate(session)
+        if as_json and not review:
+            print_json(outcome.to_dict())
+            return
+        stdout.print(
+            f"{outcome.records} records: {len(outcome.merged_now)} merged now, "
+            f"{outcome.merged_before} merged before, {outcome.unique_records} unique; "
+            f"{len(outcome.to_review)} pairs need review",
+            markup=False,
+        )
+        for duplicate, kept, reason in outcome.merged_now:
+            stdout.print(f"  record {duplicate} -> {kept}: {reason}", markup=False)
+        if review:
+            _review_pairs(opened, outcome.to_review, reviewer)
+        opened.close()
+
+    run(action)
+
+
+def _review_pairs(opened: Project, pairs: tuple[PairToReview, ...], reviewer: str) -> None:
+    from srma.review.merging import judge_pair
+    from srma.store import RecordRow
+
+    for number, pair in enumerate(pairs, start=1):
+        with opened.store.transaction() as session:
+            first = session.get(RecordRow, pair.first)
+            second = session.get(RecordRow, pair.second)
+            table = Table(title=f"pair {number} of {len(pairs)}: {pair.reason}")
+            table.add_column("")
+            table.add_column(f"record {first.id}")
+            table.add_column(f"record {second.id}")
+            for field in ("title", "authors", "year", "journal", "volume", "pages", "doi"):
+                values = [getattr(r, field) for r in (first, second)]
+                shown = ["; ".join(v[:3]) if isinstance(v, list) else str(v or "") for v in values]
+                table.add_row(field, *shown)
+            stdout.print(table)
+            answer = typer.prompt("same reference? [d]uplicate, [n]ot, [s]kip, [q]uit", default="s")
+            choice = answer.strip().lower()[:1]
+            if choice == "q":
+                return
+            if choice in ("d", "n"):
+                judge_pair(
+                    session, reviewer=reviewer, first=pair.first, second=pair.second,
+                    same=choice == "d",
+                )  # fmt: skip
+
+
+@app.command("decide")
+def decide_command(
+    project: ProjectArgument,
+    decision: Annotated[str, typer.Argument(help="include, exclude or maybe.")],
+    record: Annotated[int, typer.Option(help="Record id.")],
+    reviewer: ReviewerOption,
+    stage: StageOption = "title_abstract",
+    reason: Annotated[str | None, typer.Option(help="Exclusion reason (protocol list).")] = None,
+    note: Annotated[str | None, typer.Option(help="A note.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Record one screening decision (for scripts; `srma screen` is the interactive way)."""
+    from srma.review.project import open_project
+    from srma.review.screening import decide
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            event = decide(
+                session, opened, reviewer=reviewer, record_id=record, stage=stage,
+                decision=decision, reason=reason, note=note,
+            )  # fmt: skip
+        opened.close()
+        stdout.print(f"recorded (event {event})", markup=False)
+
+    run(action)
+
+
+@app.command("conflicts")
+def conflicts_command(
+    project: ProjectArgument,
+    stage: StageOption = "title_abstract",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List records on which the reviewers disagree (open conflicts)."""
+    from srma.review.decision_log import load_events
+    from srma.review.project import open_project
+    from srma.review.screening import all_record_ids, conflicts
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            found = conflicts(
+                load_events(session), all_record_ids(session), stage=stage,
+                required=opened.protocol.reviewers_per_record,
+            )  # fmt: skip
+        opened.close()
+        if as_json:
+            print_json([c.__dict__ for c in found])
+            return
+        stdout.print(f"{len(found)} open conflicts", markup=False)
+        for c in found:
+            votes = ", ".join(
+                f"{name}: {decision}" + (f" ({reason})" if reason else "")
+                for name, decision, reason in c.decisions
+            )
+            stdout.print(f"  record {c.record_id}: {votes}", markup=False)
+
+    run(action)
+
+
+@app.command("resolve")
+def resolve_command(
+    project: ProjectArgument,
+    decision: Annotated[str, typer.Argument(help="include or exclude.")],
+    record: Annotated[int, typer.Option(help="Record id.")],
+    reviewer: ReviewerOption,
+    method: Annotated[str, typer.Option(help="'third reviewer' or 'consensus'.")],
+    stage: StageOption = "title_abstract",
+    reason: Annotated[str | None, typer.Option(help="Exclusion reason (protocol list).")] = None,
+    note: Annotated[str | None, typer.Option(help="A note.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Resolve a conflict by a third reviewer or by consensus (recorded as an event)."""
+    from srma.review.project import open_project
+    from srma.review.screening import resolve
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            event = resolve(
+                session, opened, reviewer=reviewer, record_id=record, stage=stage,
+                decision=decision, method=method, reason=reason, note=note,
+            )  # fmt: skip
+        opened.close()
+        stdout.print(f"resolved (event {event})", markup=False)
+
+    run(action)
+
+
+@app.command("agreement")
+def agreement_command(
+    project: ProjectArgument,
+    stage: StageOption = "title_abstract",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Agreement between reviewers at a stage: % agreement, Cohen's kappa (CI), PABAK, Fleiss."""
+    from srma.review.decision_log import load_events
+    from srma.review.progress import stage_agreement
+    from srma.review.project import open_project
+    from srma.review.screening import all_record_ids
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            result = stage_agreement(
+                load_events(session), all_record_ids(session), stage=stage,
+                required=opened.protocol.reviewers_per_record,
+            )  # fmt: skip
+        opened.close()
+        if as_json:
+            print_json(result.to_dict())
+            return
+        for pair in result.pairs:
+            head = f"{pair.reviewer1} vs {pair.reviewer2}"
+            if pair.kappa is None:
+                stdout.print(f"{head}: {pair.problem}", markup=False)
+                continue
+            k = pair.kappa
+            stdout.print(
+                f"{head} ({k.n} records): agreement {100 * k.observed_agreement:.1f}%, "
+                f"kappa {k.kappa:.3f} ({100 * k.level:.0f}% CI {k.ci_lower:.3f} to "
+                f"{k.ci_upper:.3f}), PABAK {k.pabak:.3f}",
+                markup=False,
+            )
+        if result.fleiss is not None:
+            f = result.fleiss
+            stdout.print(
+                f"Fleiss' kappa ({f.items} records, {f.raters} reviewers): {f.kappa:.3f} "
+                f"(z = {f.statistic:.2f}, p = {f.pvalue:.3g})",
+                markup=False,
+            )
+        elif result.fleiss_problem:
+            stdout.print(f"Fleiss' kappa: {result.fleiss_problem}", markup=False)
+
+    run(action)
+
+
+@app.command("status")
+def status_command(
+    project: ProjectArgument,
+    at: Annotated[str | None, typer.Option(help="The state at this past time (ISO).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Counts per stage and who has done what (now, or at a past moment with --at)."""
+    from srma.review.progress import project_status
+    from srma.review.project import open_project
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            status = project_status(session, opened, until=_moment(at))
+        opened.close()
+        if as_json:
+            print_json(status.to_dict())
+            return
+        stdout.print(f"{opened.protocol.title}", markup=False)
+        stdout.print(
+            f"{len(status.imports)} imports, {status.records} records, "
+            f"{status.duplicates_merged} duplicates merged",
+            markup=False,
+        )
+        table = Table("stage", "records", "included", "excluded", "conflicts", "resolved",
+                      "pending", "decisions by reviewer")  # fmt: skip
+        for s in status.stages:
+            who = ", ".join(f"{name} {n}" for name, n in s.decisions_by_reviewer.items())
+            table.add_row(s.stage, *(str(v) for v in (s.records, s.included, s.excluded,
+                          s.conflicts, s.resolved, s.pending)), who or "-")  # fmt: skip
+        stdout.print(table)
+
+    run(action)
+
+
+@app.command("audit")
+def audit_command(
+    project: ProjectArgument,
+    until: Annotated[str | None, typer.Option(help="Only events up to this time (ISO).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the log as CSV.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the append-only decision log (who, when, stage, decision, reason, note)."""
+    from srma.review.decision_log import events_frame, load_events
+    from srma.review.project import open_project
+
+    def action() -> None:
+        opened = open_project(project, url=db)
+        with opened.store.transaction() as session:
+            frame = events_frame(load_events(session, until=_moment(until)))
+        opened.close()
+        if out is not None:
+            frame.to_csv(out, index=False)
+            stderr.print(f"wrote {len(frame)} events to {out}", markup=False)
+        else:
+            sys.stdout.write(frame.to_csv(index=False))
+
+    run(action)

@@ -1,0 +1,205 @@
+"""Reading the append-only decision log and replaying it into the current state.
+
+Nothing in the log is ever changed: the state of the review (which records
+are duplicates, what each reviewer decided, which conflicts are open) is
+recomputed from the events, in the order they were written.  Passing
+``until`` replays only the events made up to that moment, which is how the
+state at any past time is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from srma.errors import InputError
+from srma.store import Event, Reviewer
+
+#: Screening stages, in order; ``ta`` and ``ft`` are accepted as short names.
+STAGES = ("title_abstract", "full_text")
+_STAGE_ALIASES = {"ta": "title_abstract", "ft": "full_text", "title-abstract": "title_abstract",
+                  "full-text": "full_text"}  # fmt: skip
+DECISIONS = ("include", "exclude", "maybe")
+
+
+def stage_name(stage: str) -> str:
+    """The canonical name of a screening stage."""
+    name = _STAGE_ALIASES.get(stage.strip().lower(), stage.strip().lower())
+    if name not in STAGES:
+        raise InputError(f"unknown stage {stage!r}; expected one of: {', '.join(STAGES)}, ta, ft")
+    return name
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One event of the log, with the reviewer's name."""
+
+    id: int
+    created_at: datetime
+    reviewer: str
+    kind: str
+    stage: str | None
+    record_id: int | None
+    decision: str | None
+    reason: str | None
+    note: str | None
+    refers_to: int | None
+    payload: dict[str, object] | None
+
+
+def load_events(session: Session, *, until: datetime | None = None) -> tuple[LoggedEvent, ...]:
+    """Every event (made at or before ``until``, if given), oldest first."""
+    query = (
+        select(Event, Reviewer.name)
+        .join(Reviewer, Reviewer.id == Event.reviewer_id)
+        .order_by(Event.id)
+    )
+    if until is not None:
+        query = query.where(Event.created_at <= as_stored(session, until))
+    return tuple(
+        LoggedEvent(
+            e.id, as_utc(e.created_at), name, e.kind, e.stage, e.record_id, e.decision, e.reason,
+            e.note, e.refers_to, e.payload,
+        )
+        for e, name in session.execute(query).all()
+    )  # fmt: skip
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC time (SQLite keeps no time zone; srma writes UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def as_stored(session: Session, moment: datetime) -> datetime:
+    """``moment`` as the database compares it: UTC, without a zone for SQLite.
+
+    A time without a zone is taken to be UTC.
+    """
+    moment = as_utc(moment)
+    return moment.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else moment
+
+
+def events_frame(events: Sequence[LoggedEvent]) -> pd.DataFrame:
+    """The log as a table (for export and audit), one row per event."""
+    columns = list(LoggedEvent.__dataclass_fields__)
+    return pd.DataFrame([[getattr(e, c) for c in columns] for e in events], columns=columns)
+
+
+def undone(events: Iterable[LoggedEvent]) -> set[int]:
+    """Ids of events taken back by an ``undo`` event."""
+    return {e.refers_to for e in events if e.kind == "undo" and e.refers_to is not None}
+
+
+def duplicate_links(events: Sequence[LoggedEvent]) -> dict[int, tuple[int, int]]:
+    """Active merges: duplicate record id -> (record it duplicates, id of the merge event)."""
+    taken_back = undone(events)
+    links: dict[int, tuple[int, int]] = {}
+    for e in events:
+        if e.kind == "duplicate" and e.id not in taken_back and e.record_id is not None:
+            links[e.record_id] = (int(e.payload["kept"]), e.id)
+    return links
+
+
+def kept_record(links: dict[int, tuple[int, int]], record_id: int) -> int:
+    """The record a duplicate was merged into, following chains of merges."""
+    seen = {record_id}
+    while record_id in links:
+        record_id = links[record_id][0]
+        if record_id in seen:  # a cycle cannot be written by srma; stop rather than loop
+            break
+        seen.add(record_id)
+    return record_id
+
+
+def distinct_pairs(events: Sequence[LoggedEvent]) -> set[frozenset[int]]:
+    """Pairs judged to be different references (never merged automatically again).
+
+    A merge that was undone counts as such a judgement.
+    """
+    taken_back = undone(events)
+    pairs = set()
+    for e in events:
+        if e.record_id is None:
+            continue
+        if e.kind == "distinct" and e.id not in taken_back:
+            pairs.add(frozenset((e.record_id, int(e.payload["other"]))))
+        elif e.kind == "duplicate" and e.id in taken_back:
+            pairs.add(frozenset((e.record_id, int(e.payload["kept"]))))
+    return pairs
+
+
+def latest_decisions(
+    events: Sequence[LoggedEvent], stage: str
+) -> dict[int, dict[str, LoggedEvent]]:
+    """Each reviewer's latest screening decision per record at ``stage``."""
+    latest: dict[int, dict[str, LoggedEvent]] = {}
+    for e in events:
+        if e.kind == "screening" and e.stage == stage and e.record_id is not None:
+            latest.setdefault(e.record_id, {})[e.reviewer] = e
+    return latest
+
+
+def resolutions(events: Sequence[LoggedEvent], stage: str) -> dict[int, LoggedEvent]:
+    """The latest resolution of each record's conflict at ``stage``."""
+    return {
+        e.record_id: e
+        for e in events
+        if e.kind == "resolution" and e.stage == stage and e.record_id is not None
+    }
+
+
+def outcome(
+    decisions: dict[str, LoggedEvent] | None,
+    resolution: LoggedEvent | None,
+    *,
+    stage: str,
+    required: int,
+) -> str:
+    """``include``, ``exclude``, ``conflict`` or ``pending`` for one record at one stage.
+
+    A resolution settles the record.  Otherwise ``required`` reviewers must
+    have decided: if all exclude, it is excluded; at title and abstract,
+    include and maybe both send it on to full text (as in Covidence); at full
+    text every reviewer must include.  Any other mix is a conflict.
+    """
+    if resolution is not None:
+        return str(resolution.decision)
+    if not decisions or len(decisions) < required:
+        return "pending"
+    votes = {e.decision for e in decisions.values()}
+    if votes == {"exclude"}:
+        return "exclude"
+    if stage == "title_abstract" and "exclude" not in votes:
+        return "include"
+    if votes == {"include"}:
+        return "include"
+    return "conflict"
+
+
+def stage_outcomes(
+    events: Sequence[LoggedEvent], record_ids: Iterable[int], *, stage: str, required: int
+) -> dict[int, str]:
+    """The outcome of every record that reached ``stage``."""
+    decided = latest_decisions(events, stage)
+    settled = resolutions(events, stage)
+    return {
+        r: outcome(decided.get(r), settled.get(r), stage=stage, required=required)
+        for r in record_ids
+    }
+
+
+def records_at_stage(
+    events: Sequence[LoggedEvent], record_ids: Sequence[int], *, stage: str, required: int
+) -> list[int]:
+    """Records to screen at ``stage``: non-duplicates, and for full text those included before."""
+    links = duplicate_links(events)
+    unique = [r for r in record_ids if r not in links]
+    if stage == "title_abstract":
+        return unique
+    previous = stage_outcomes(events, unique, stage="title_abstract", required=required)
+    return [r for r in unique if previous[r] == "include"]

@@ -1,0 +1,114 @@
+"""SQLAlchemy 2 models of a review project's database.
+
+The tables hold what was imported (``imports``, ``import_problems``,
+``records``), who works on the review (``reviewers``) and everything that was
+decided (``events``).  Events are append-only: a changed decision is a new
+event, an undone merge is an ``undo`` event that refers to the merge; the
+migration adds database triggers that refuse ``UPDATE`` and ``DELETE`` on
+``events``, so the log cannot be rewritten even by other programs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (events are ordered by id; the time is for people)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of srma's tables."""
+
+
+class Reviewer(Base):
+    """A person (or srma itself) who makes decisions; names are unique."""
+
+    __tablename__ = "reviewers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ImportBatch(Base):
+    """One imported file: where it came from, its hash and its counts (for PRISMA)."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    search_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    records_read: Mapped[int] = mapped_column(Integer)
+    records_stored: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    imported_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ImportProblemRow(Base):
+    """A record of an imported file that could not be stored (or a note about the file)."""
+
+    __tablename__ = "import_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))  # problem or note
+
+
+class RecordRow(Base):
+    """One bibliographic record as read from an export (never changed afterwards)."""
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("import_id", "source_line"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    source_line: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    journal: Mapped[str] = mapped_column(Text)
+    volume: Mapped[str] = mapped_column(String(100))
+    issue: Mapped[str] = mapped_column(String(100))
+    pages: Mapped[str] = mapped_column(String(100))
+    doi: Mapped[str] = mapped_column(String(300), index=True)
+    pmid: Mapped[str] = mapped_column(String(40), index=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    type: Mapped[str] = mapped_column(String(100))
+    fields: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class Event(Base):
+    """One decision, as it was made: who, when, stage, decision, reason, note.
+
+    ``kind`` is ``screening`` (a reviewer's decision on a record at a stage),
+    ``resolution`` (a conflict settled by a third reviewer or by consensus),
+    ``duplicate`` (``record_id`` is a duplicate of ``payload["kept"]``),
+    ``distinct`` (a pair that looked alike judged to be two references) or
+    ``undo`` (``refers_to`` names the event taken back).
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    refers_to: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True)
+    payload: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
