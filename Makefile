@@ -28,9 +28,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# The store's tests run against SQLite and a real PostgreSQL server, which
+# .ci/postgres.sh starts on loopback (installing Debian's postgresql if needed).
 test: $(STAMP_DEV) browser
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	url="$$(SUDO=$(SUDO) bash .ci/postgres.sh)" && \
+		SRMA_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -q
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests benchmarks

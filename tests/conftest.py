@@ -21,3 +21,44 @@ def load_fixture(name: str) -> Any:
 #: tools), which sits beside the repository on every machine and in CI.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 assert SHARED.is_dir(), f"the shared folder is missing: expected it at {SHARED}"
+
+
+# --- review projects on both database back ends ----------------------------------------------
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+#: Exported by `make test` / .ci/run, which start a PostgreSQL server on loopback.
+POSTGRES_URL = os.environ.get("SRMA_TEST_POSTGRES_URL")
+
+
+def _postgres_admin_url() -> str:
+    if not POSTGRES_URL:
+        pytest.fail(
+            "SRMA_TEST_POSTGRES_URL is not set: run the tests with `make test`, which starts "
+            "PostgreSQL on loopback (.ci/postgres.sh), or export the URL of a server"
+        )
+    return POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"srma_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = _postgres_admin_url().rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

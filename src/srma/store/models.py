@@ -42,7 +42,7 @@ class ImportBatch(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     path: Mapped[str] = mapped_column(Text)
-    file_name: Mapped[str] = mapped_column(String(500))
+    file_name: Mapped[str] = mapped_column(Text)
     format: Mapped[str] = mapped_column(String(20))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(200))
@@ -79,13 +79,13 @@ class RecordRow(Base):
     authors: Mapped[list[str]] = mapped_column(JSON)
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     journal: Mapped[str] = mapped_column(Text)
-    volume: Mapped[str] = mapped_column(String(100))
-    issue: Mapped[str] = mapped_column(String(100))
-    pages: Mapped[str] = mapped_column(String(100))
-    doi: Mapped[str] = mapped_column(String(300), index=True)
-    pmid: Mapped[str] = mapped_column(String(40), index=True)
+    volume: Mapped[str] = mapped_column(Text)
+    issue: Mapped[str] = mapped_column(Text)
+    pages: Mapped[str] = mapped_column(Text)
+    doi: Mapped[str] = mapped_column(Text, index=True)
+    pmid: Mapped[str] = mapped_column(Text, index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON)
-    type: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(Text)
     fields: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
