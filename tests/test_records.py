@@ -95,3 +95,16 @@ def test_bad_files(tmp_path: Path) -> None:
 def test_any_text_parses_without_losing_records(text: str) -> None:
     records, problems, read, _ = parse_ris("TY  - JOUR\n" + text + "\nER  - \n", "x.ris")
     assert read == len(records) + len(problems)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_shared_exports_are_detected_as_before(path: Path) -> None:
+    expected = "csv" if path.suffix == ".csv" else "ris"
+    assert read_records(path).format == expected
+
+
+def test_csv_reads_keywords_column_and_keeps_empty_pages() -> None:
+    embase = read_records(EXPORTS / "embase.csv")
+    keywords = embase.records[0].keywords
+    assert keywords[:2] == ("article", "bronchogenic duplication cyst (diagnosis, surgery)")
+    assert keywords[-1] == "symptomatology" and embase.records[0].pages == ""
