@@ -72,3 +72,9 @@ def load(name: str) -> pd.DataFrame:
         licence=info.licence,
     )
     return frame
+
+
+# labelled screening data (title/abstract decisions), for active-learning simulations
+from srma.datasets.screening import load_screening  # noqa: E402
+
+__all__ = ["DATASETS", "DatasetInfo", "available", "load", "load_screening"]
