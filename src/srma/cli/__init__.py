@@ -638,9 +638,17 @@ def rob(
 
 @app.command()
 def prisma(
-    counts: Annotated[Path, typer.Argument(help="CSV with 'data' and 'n' (PRISMA2020 fields).")],
+    counts: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with 'data' and 'n' (PRISMA2020 fields), or a review project folder."
+        ),
+    ],
     output: OutputOption,
     title: Annotated[str | None, typer.Option(help="Title above the diagram.")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL of the project (see srma init).")
+    ] = None,
 ) -> None:
     """Draw the PRISMA 2020 flow diagram; warn where the counts do not add up."""
     from srma.figures.forest import save_figure
@@ -651,7 +659,18 @@ def prisma(
         figure_path(output)
         if not counts.exists():
             raise CommandError(f"{counts}: no such file")
-        numbers = read_prisma(counts)
+        if counts.is_dir():
+            from srma.review.progress import prisma_counts
+            from srma.review.project import open_project
+
+            project = open_project(counts, url=db)
+            with project.store.transaction() as session:
+                numbers = prisma_counts(session, project)
+            project.close()
+            for note in numbers.notes.values():
+                stderr.print(f"warning: {counts}: {note}", markup=False)
+        else:
+            numbers = read_prisma(counts)
         for problem in numbers.inconsistencies():
             stderr.print(f"warning: {counts}: {problem}", markup=False)
         save_figure(prisma_flow(numbers, title=title), output)
@@ -782,6 +801,7 @@ def demo(
 
 # the review-project commands register themselves on ``app``
 from srma.cli import review as _review_commands  # noqa: E402, F401
+from srma.cli import screen as _screen_command  # noqa: E402, F401
 
 
 def main() -> None:

@@ -52,8 +52,17 @@ class LoggedEvent:
     payload: dict[str, object] | None
 
 
-def load_events(session: Session, *, until: datetime | None = None) -> tuple[LoggedEvent, ...]:
-    """Every event (made at or before ``until``, if given), oldest first."""
+def load_events(
+    session: Session,
+    *,
+    until: datetime | None = None,
+    record_ids: Sequence[int] | None = None,
+) -> tuple[LoggedEvent, ...]:
+    """Every event (made at or before ``until``; about ``record_ids``), oldest first.
+
+    The events about a record are all it takes to replay that record's state:
+    its merges, undos, decisions and resolutions carry its id.
+    """
     query = (
         select(Event, Reviewer.name)
         .join(Reviewer, Reviewer.id == Event.reviewer_id)
@@ -61,6 +70,8 @@ def load_events(session: Session, *, until: datetime | None = None) -> tuple[Log
     )
     if until is not None:
         query = query.where(Event.created_at <= as_stored(session, until))
+    if record_ids is not None:
+        query = query.where(Event.record_id.in_(list(record_ids)))
     return tuple(
         LoggedEvent(
             e.id, as_utc(e.created_at), name, e.kind, e.stage, e.record_id, e.decision, e.reason,

@@ -98,7 +98,7 @@ def decide(
     if reviewer.strip().lower() == SYSTEM_REVIEWER:
         raise InputError(f"{SYSTEM_REVIEWER!r} does not screen records")
     reason = _check_reason(project, stage, decision, reason)
-    events = load_events(session)
+    events = load_events(session, record_ids=[record_id])
     _check_record(session, project, events, record_id, stage)
     event = Event(
         reviewer_id=reviewer_id(session, reviewer),
@@ -155,7 +155,7 @@ def resolve(
     if method not in RESOLUTION_METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {RESOLUTION_METHODS}")
     reason = _check_reason(project, stage, decision, reason)
-    events = load_events(session)
+    events = load_events(session, record_ids=[record_id])
     _check_record(session, project, events, record_id, stage)
     open_conflicts = {
         c.record_id: c

@@ -1,0 +1,104 @@
+"""The review-project commands end to end: init, import --json, dedup, reviewer, screen,
+decide, conflicts, resolve, agreement --json, status --json, audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SHARED
+from srma.cli import app
+
+EXPORTS = SHARED / "fixtures" / "exports"
+runner = CliRunner()
+
+
+def srma(*args: object, input: str | None = None, code: int = 0) -> str:
+    result = runner.invoke(app, [str(a) for a in args], input=input)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+@pytest.fixture
+def project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SRMA_DATABASE_URL", database_url)
+    folder = tmp_path / "review"
+    srma("init", folder, "--title", "CLI review")
+    return folder
+
+
+def test_import_json_dedup_and_status(project: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ris"
+    broken.write_text("TY  - JOUR\nTI  - Kept\nER  - \nTY  - JOUR\nPY  - 2001\nER  - \n")
+    files = [EXPORTS / "ovid_psycinfo.ris", EXPORTS / "ovid_zotero.ris", broken]
+    out = json.loads(srma("import", project, *files, "--source", "PsycINFO", "--json"))
+    rows = out["files"]
+    assert [(r["records_read"], r["records_stored"]) for r in rows] == [(6, 6), (6, 6), (2, 1)]
+    assert rows[2]["problems"] == [
+        {"file": str(broken), "line": 4, "message": "record has no title, abstract or DOI"}
+    ]
+    assert {"path", "format", "records_read", "records_stored", "problems"} <= set(rows[0])
+    again = srma("import", project, EXPORTS / "ovid_zotero.ris")
+    assert "already imported" in again
+    dedup = json.loads(srma("dedup", project, "--json"))
+    assert (len(dedup["merged_now"]), dedup["unique_records"]) == (6, 7)
+    status = json.loads(srma("status", project, "--json"))
+    assert status["records"] == 13 and status["duplicates_merged"] == 6
+    assert status["stages"][0]["records"] == 7 and status["stages"][0]["pending"] == 7
+
+
+def test_dual_screening_from_the_command_line(project: Path) -> None:
+    srma("import", project, EXPORTS / "scopus.ris")
+    srma("reviewer", project, "--add", "Ana", "--add", "Ben")
+    out = srma("reviewer", project, "--add", "ana", code=1)
+    assert "already exists" in out
+    # Ana screens everything in the terminal interface: include, exclude with reason 1,
+    # maybe, a note then include, skip one, then quit
+    keys = "i" + "e1\n" + "m" + "nfrom a trial registry\ni" + "s" + "q"
+    screen = srma("screen", project, "--reviewer", "Ana", "--order", "id", input=keys)
+    assert screen.count("saved:") == 4 and "saved: exclude (wrong population)" in screen
+    for record, decision in ((1, "exclude"), (2, "exclude"), (3, "maybe"), (4, "include")):
+        args = ["--reason", "wrong outcome"] if decision == "exclude" else []
+        srma("decide", project, decision, "--record", record, "--reviewer", "Ben", *args)
+    conflicts = srma("conflicts", project, "--json")
+    assert [c["record_id"] for c in json.loads(conflicts)] == [1]
+    srma("resolve", project, "include", "--record", 1, "--reviewer", "Cy",
+         "--method", "third reviewer")  # fmt: skip
+    agreement = json.loads(srma("agreement", project, "--stage", "ta", "--json"))
+    kappa = agreement["pairs"][0]["kappa"]
+    assert kappa["n"] == 4 and kappa["observed_agreement"] == pytest.approx(0.75)
+    status = json.loads(srma("status", project, "--json"))
+    screening = status["stages"][0]
+    assert screening["decisions_by_reviewer"] == {"Ana": 4, "Ben": 4}
+    assert (screening["included"], screening["excluded"], screening["resolved"]) == (3, 1, 1)
+    flow = project.parent / "flow.png"
+    assert "still pending" in srma("prisma", project, "-o", flow)
+    assert flow.stat().st_size > 10_000
+    audit = srma("audit", project)
+    assert audit.splitlines()[0].startswith("id,created_at,reviewer,kind,stage,record_id")
+    assert "from a trial registry" in audit
+
+
+def test_screen_orders_by_relevance_once_both_kinds_are_known(project: Path) -> None:
+    srma("import", project, EXPORTS / "scopus.ris", EXPORTS / "embase.ris")
+    first = srma("screen", project, "--reviewer", "Ana", input="ie\n")
+    assert "order: record id" in first
+    later = srma("screen", project, "--reviewer", "Ana", input="q")
+    assert "logistic relevance ranking" in later
+
+
+def test_bad_input_gives_one_line_errors(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ris"
+    empty.write_text("")
+    assert "the file is empty" in srma("import", project, empty, code=1)
+    assert "no record 42" in srma(
+        "decide", project, "include", "--record", 42, "--reviewer", "Ana", code=1
+    )
+    assert "unknown stage" in srma("agreement", project, "--stage", "abstracts", code=1)
+    (project / "review.toml").write_text('[review]\ntitle = "x"\nbogus = 1\n')
+    out = srma("status", project, code=1)
+    assert "line 3: unknown key 'bogus'" in out
+    assert "no such project folder" in srma("status", tmp_path / "absent", code=1)
