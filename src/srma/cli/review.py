@@ -7,6 +7,8 @@ one transaction and prints a human summary or, with ``--json``, strict JSON.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from srma.cli import CommandError, app, print_json, run, stderr, stdout
 from srma.review.merging import PairToReview
@@ -31,6 +34,19 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 StageOption = Annotated[str, typer.Option(help="title_abstract (ta) or full_text (ft).")]
 ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
+
+
+@contextmanager
+def project_session(folder: Path, url: str | None) -> Iterator[tuple[Project, Session]]:
+    """Open a project and run the block in one transaction; close the project afterwards."""
+    from srma.review.project import open_project
+
+    opened = open_project(folder, url=url)
+    try:
+        with opened.store.transaction() as session:
+            yield opened, session
+    finally:
+        opened.close()
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -117,16 +133,14 @@ def reviewer_command(
     """Register reviewers (names are unique, case-insensitively) and list them."""
     from sqlalchemy import select
 
-    from srma.review.project import add_reviewer, open_project
+    from srma.review.project import add_reviewer
     from srma.store import Reviewer
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (_opened, session):
             for name in add or []:
                 add_reviewer(session, name)
             names = session.scalars(select(Reviewer.name).order_by(Reviewer.id)).all()
-        opened.close()
         for name in names:
             stdout.print(name, markup=False)
 
@@ -217,17 +231,14 @@ def decide_command(
     db: DbOption = None,
 ) -> None:
     """Record one screening decision (for scripts; `srma screen` is the interactive way)."""
-    from srma.review.project import open_project
     from srma.review.screening import decide
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (opened, session):
             event = decide(
                 session, opened, reviewer=reviewer, record_id=record, stage=stage,
                 decision=decision, reason=reason, note=note,
             )  # fmt: skip
-        opened.close()
         stdout.print(f"recorded (event {event})", markup=False)
 
     run(action)
@@ -242,17 +253,14 @@ def conflicts_command(
 ) -> None:
     """List records on which the reviewers disagree (open conflicts)."""
     from srma.review.decision_log import load_events
-    from srma.review.project import open_project
     from srma.review.screening import all_record_ids, conflicts
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (opened, session):
             found = conflicts(
                 load_events(session), all_record_ids(session), stage=stage,
                 required=opened.protocol.reviewers_per_record,
             )  # fmt: skip
-        opened.close()
         if as_json:
             print_json([c.__dict__ for c in found])
             return
@@ -280,17 +288,14 @@ def resolve_command(
     db: DbOption = None,
 ) -> None:
     """Resolve a conflict by a third reviewer or by consensus (recorded as an event)."""
-    from srma.review.project import open_project
     from srma.review.screening import resolve
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (opened, session):
             event = resolve(
                 session, opened, reviewer=reviewer, record_id=record, stage=stage,
                 decision=decision, method=method, reason=reason, note=note,
             )  # fmt: skip
-        opened.close()
         stdout.print(f"resolved (event {event})", markup=False)
 
     run(action)
@@ -306,17 +311,14 @@ def agreement_command(
     """Agreement between reviewers at a stage: % agreement, Cohen's kappa (CI), PABAK, Fleiss."""
     from srma.review.decision_log import load_events
     from srma.review.progress import stage_agreement
-    from srma.review.project import open_project
     from srma.review.screening import all_record_ids
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (opened, session):
             result = stage_agreement(
                 load_events(session), all_record_ids(session), stage=stage,
                 required=opened.protocol.reviewers_per_record,
             )  # fmt: skip
-        opened.close()
         if as_json:
             print_json(result.to_dict())
             return
@@ -354,13 +356,10 @@ def status_command(
 ) -> None:
     """Counts per stage and who has done what (now, or at a past moment with --at)."""
     from srma.review.progress import project_status
-    from srma.review.project import open_project
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (opened, session):
             status = project_status(session, opened, until=_moment(at))
-        opened.close()
         if as_json:
             print_json(status.to_dict())
             return
@@ -390,13 +389,10 @@ def audit_command(
 ) -> None:
     """Export the append-only decision log (who, when, stage, decision, reason, note)."""
     from srma.review.decision_log import events_frame, load_events
-    from srma.review.project import open_project
 
     def action() -> None:
-        opened = open_project(project, url=db)
-        with opened.store.transaction() as session:
+        with project_session(project, db) as (_opened, session):
             frame = events_frame(load_events(session, until=_moment(until)))
-        opened.close()
         if out is not None:
             frame.to_csv(out, index=False)
             stderr.print(f"wrote {len(frame)} events to {out}", markup=False)

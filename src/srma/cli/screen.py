@@ -38,7 +38,8 @@ def record_panel(record: RecordRow, project: Project, header: str) -> Panel:
     body.stylize("bold", 0, len(record.title or "(no title)"))
     authors = "; ".join(record.authors[:6]) + (" et al." if len(record.authors) > 6 else "")
     where = ", ".join(str(x) for x in (record.journal, record.year) if x)
-    body.append(f"\n{authors}\n{where}\n\n", style="dim")
+    details = "".join(f"\n{line}" for line in (authors, where) if line)
+    body.append(f"{details}\n\n", style="dim")
     body.append_text(highlighted(record.abstract or "(no abstract)", project))
     if record.keywords:
         body.append("\n\nKeywords: ", style="dim")
@@ -113,6 +114,8 @@ def screen_command(
                     )
                     break
                 record = session.get(RecordRow, waiting[0])
+            if stdout.is_terminal:
+                stdout.clear()
             stdout.print(
                 f"{canonical} | {name}: {queue.decided_by_reviewer} of {queue.eligible} "
                 f"decided, {len(waiting)} to go | order: {queue.ordering}",

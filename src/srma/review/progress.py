@@ -65,9 +65,10 @@ class ProjectStatus:
         return asdict(self)
 
 
-def _stage_status(
+def stage_status(
     events: Sequence[LoggedEvent], record_ids: Sequence[int], stage: str, required: int
 ) -> StageStatus:
+    """Counts of one stage from the replayed log (every record is in exactly one outcome)."""
     eligible = records_at_stage(events, record_ids, stage=stage, required=required)
     outcomes = stage_outcomes(events, eligible, stage=stage, required=required)
     decided = latest_decisions(events, stage)
@@ -123,7 +124,7 @@ def project_status(
         ),
         records=len(record_ids),
         duplicates_merged=len(duplicate_links(events)),
-        stages=tuple(_stage_status(events, record_ids, s, required) for s in STAGES),
+        stages=tuple(stage_status(events, record_ids, s, required) for s in STAGES),
     )
 
 

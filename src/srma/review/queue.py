@@ -124,5 +124,5 @@ def screening_queue(
     if ranking.model_used:
         ordering = f"{model} relevance ranking"
     else:
-        ordering = f"record id ({ranking.reason})"
+        ordering = "record id, until you have made an include and an exclude decision"
     return Queue(tuple(ranked), len(eligible), len(own), ordering, stop)

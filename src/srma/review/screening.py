@@ -79,6 +79,55 @@ def _check_record(
         raise InputError(f"record {record_id} {where}; it is not screened at {stage}")
 
 
+@dataclass(frozen=True)
+class _Checked:
+    stage: str
+    decision: str
+    reason: str | None
+    events: tuple[LoggedEvent, ...]
+
+
+def _checked(
+    session: Session,
+    project: Project,
+    *,
+    reviewer: str,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str | None,
+    allowed: Sequence[str],
+) -> _Checked:
+    """Validate a decision on a record; the record's events, replayed, come with it."""
+    stage = stage_name(stage)
+    decision = decision.strip().lower()
+    if decision not in allowed:
+        raise InputError(f"unknown decision {decision!r}; expected one of {', '.join(allowed)}")
+    if reviewer.strip().lower() == SYSTEM_REVIEWER:
+        raise InputError(f"{SYSTEM_REVIEWER!r} does not screen records")
+    reason = _check_reason(project, stage, decision, reason)
+    events = load_events(session, record_ids=[record_id])
+    _check_record(session, project, events, record_id, stage)
+    return _Checked(stage, decision, reason, events)
+
+
+def _append(session: Session, reviewer: str, kind: str, record_id: int, checked: _Checked,
+            note: str | None, payload: dict[str, object] | None = None) -> int:  # fmt: skip
+    event = Event(
+        reviewer_id=reviewer_id(session, reviewer),
+        kind=kind,
+        stage=checked.stage,
+        record_id=record_id,
+        decision=checked.decision,
+        reason=checked.reason,
+        note=note or None,
+        payload=payload,
+    )
+    session.add(event)
+    session.flush()
+    return event.id
+
+
 def decide(
     session: Session,
     project: Project,
@@ -91,27 +140,11 @@ def decide(
     note: str | None = None,
 ) -> int:
     """Append one reviewer's decision on one record; return the event id."""
-    stage = stage_name(stage)
-    decision = decision.strip().lower()
-    if decision not in DECISIONS:
-        raise InputError(f"unknown decision {decision!r}; expected one of {', '.join(DECISIONS)}")
-    if reviewer.strip().lower() == SYSTEM_REVIEWER:
-        raise InputError(f"{SYSTEM_REVIEWER!r} does not screen records")
-    reason = _check_reason(project, stage, decision, reason)
-    events = load_events(session, record_ids=[record_id])
-    _check_record(session, project, events, record_id, stage)
-    event = Event(
-        reviewer_id=reviewer_id(session, reviewer),
-        kind="screening",
-        stage=stage,
-        record_id=record_id,
-        decision=decision,
-        reason=reason,
-        note=note or None,
-    )
-    session.add(event)
-    session.flush()
-    return event.id
+    checked = _checked(
+        session, project, reviewer=reviewer, record_id=record_id, stage=stage,
+        decision=decision, reason=reason, allowed=DECISIONS,
+    )  # fmt: skip
+    return _append(session, reviewer, "screening", record_id, checked, note)
 
 
 def conflicts(events: Sequence[LoggedEvent], record_ids: Sequence[int], *, stage: str,
@@ -148,39 +181,22 @@ def resolve(
 
     A third reviewer must not be one of those who disagreed.
     """
-    stage = stage_name(stage)
-    decision = decision.strip().lower()
-    if decision not in ("include", "exclude"):
-        raise InputError("a conflict is resolved by include or exclude")
     if method not in RESOLUTION_METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {RESOLUTION_METHODS}")
-    reason = _check_reason(project, stage, decision, reason)
-    events = load_events(session, record_ids=[record_id])
-    _check_record(session, project, events, record_id, stage)
-    open_conflicts = {
-        c.record_id: c
-        for c in conflicts(
-            events, [record_id], stage=stage, required=project.protocol.reviewers_per_record
-        )
-    }
-    if record_id not in open_conflicts:
-        raise InputError(f"record {record_id} has no open conflict at {stage}")
-    involved = {name for name, _, _ in open_conflicts[record_id].decisions}
+    checked = _checked(
+        session, project, reviewer=reviewer, record_id=record_id, stage=stage,
+        decision=decision, reason=reason, allowed=("include", "exclude"),
+    )  # fmt: skip
+    found = conflicts(
+        checked.events, [record_id], stage=checked.stage,
+        required=project.protocol.reviewers_per_record,
+    )  # fmt: skip
+    if not found:
+        raise InputError(f"record {record_id} has no open conflict at {checked.stage}")
+    involved = {name for name, _, _ in found[0].decisions}
     if method == "third reviewer" and reviewer_name(session, reviewer) in involved:
         raise InputError(f"{reviewer} screened record {record_id}; a third reviewer must not have")
-    event = Event(
-        reviewer_id=reviewer_id(session, reviewer),
-        kind="resolution",
-        stage=stage,
-        record_id=record_id,
-        decision=decision,
-        reason=reason,
-        note=note or None,
-        payload={"method": method},
-    )
-    session.add(event)
-    session.flush()
-    return event.id
+    return _append(session, reviewer, "resolution", record_id, checked, note, {"method": method})
 
 
 @dataclass(frozen=True)
