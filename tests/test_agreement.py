@@ -86,3 +86,17 @@ def test_kappa_properties(pairs) -> None:
     if first == second:
         assert result.kappa == pytest.approx(1.0)
     assert np.isclose(sum(map(sum, result.table)), len(pairs))
+
+
+def test_cohen_kappa_standard_error_of_fleiss_levin_paik() -> None:
+    """The 2x2 example of statpsych's ``ci.kappa`` (Bonett), which follows Fleiss, Levin &
+    Paik (2003), Statistical Methods for Rates and Proportions, 3rd ed., Wiley: cells
+    f00 = 31, f01 = 12, f10 = 4, f11 = 58 give Cohen's kappa 0.6756757, SE 0.07344761,
+    95% CI 0.5317210 to 0.8196303 (values printed in that documentation)."""
+    first = [0] * 31 + [0] * 12 + [1] * 4 + [1] * 58
+    second = [0] * 31 + [1] * 12 + [0] * 4 + [1] * 58
+    result = cohen_kappa(first, second)
+    assert result.kappa == pytest.approx(0.6756757, abs=5e-8)
+    assert result.se == pytest.approx(0.07344761, abs=5e-9)
+    assert result.ci_lower == pytest.approx(0.5317210, abs=5e-8)
+    assert result.ci_upper == pytest.approx(0.8196303, abs=5e-8)

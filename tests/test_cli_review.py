@@ -102,3 +102,31 @@ def test_bad_input_gives_one_line_errors(project: Path, tmp_path: Path) -> None:
     out = srma("status", project, code=1)
     assert "line 3: unknown key 'bogus'" in out
     assert "no such project folder" in srma("status", tmp_path / "absent", code=1)
+
+
+def test_dedup_review_and_undo(project: Path, tmp_path: Path) -> None:
+    """Same title, author and year but different pages: a pair for a person to judge."""
+    export = tmp_path / "two.ris"
+    export.write_text(
+        "TY  - JOUR\nTI  - Neurological involvement in a child with atypical haemolytic uraemic "
+        "syndrome\nAU  - Koehl, B.\nPY  - 2010\nJO  - Pediatric Nephrology\nVL  - 25\n"
+        "SP  - 1875\nEP  - 1875\nER  - \n\n"
+        "TY  - JOUR\nTI  - Neurological involvement in a child with atypical haemolytic uraemic "
+        "syndrome\nAU  - Koehl, B.\nPY  - 2010\nJO  - Pediatric Nephrology\nVL  - 25\n"
+        "SP  - 2539\nEP  - 2542\nER  - \n"
+    )
+    srma("import", project, export)
+    listed = json.loads(srma("dedup", project, "--json"))
+    assert listed["merged_now"] == [] and len(listed["to_review"]) == 1
+    assert "different pages" in listed["to_review"][0]["reason"]
+    assert "--reviewer" in srma("dedup", project, "--review", code=1)
+    judged = srma("dedup", project, "--review", "--reviewer", "Ana", input="d\n")
+    assert "pair 1 of 1" in judged
+    status = json.loads(srma("status", project, "--json"))
+    assert status["duplicates_merged"] == 1 and status["stages"][0]["records"] == 1
+    assert "undone" in srma("dedup", project, "--undo", 2, "--reviewer", "Ana")
+    again = json.loads(srma("dedup", project, "--json"))
+    assert again["merged_now"] == [] and again["to_review"] == []
+    status = json.loads(srma("status", project, "--json"))
+    assert status["duplicates_merged"] == 0 and status["stages"][0]["records"] == 2
+    assert "not merged" in srma("dedup", project, "--undo", 2, "--reviewer", "Ana", code=1)
