@@ -9,8 +9,8 @@ import numpy as np
 from srma import meta, meta_regression
 from srma.analysis.sensitivity import baujat, gosh
 from srma.datasets import load
+from srma.figures.axes import save_figure
 from srma.figures.diagnostics import baujat_plot, bubble_plot, gosh_plot, labbe_plot, radial_plot
-from srma.figures.forest import save_figure
 
 
 def _points(figure) -> np.ndarray:

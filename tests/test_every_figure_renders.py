@@ -12,6 +12,7 @@ from srma.analysis.bias import funnel_contours
 from srma.analysis.sensitivity import baujat, cumulative, gosh, leave_one_out
 from srma.datasets import load
 from srma.figures import diagnostics, forest, funnel, prisma, rob
+from srma.figures.axes import save_figure
 from srma.review.prisma import read_prisma
 from srma.review.risk_of_bias import read_rob
 
@@ -47,6 +48,6 @@ FIGURES = {
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_figure_renders_to_png(name: str, tmp_path: Path) -> None:
-    path = forest.save_figure(FIGURES[name](), tmp_path / f"{name}.png")
+    path = save_figure(FIGURES[name](), tmp_path / f"{name}.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

@@ -11,7 +11,8 @@ import pytest
 
 from srma import meta
 from srma.datasets import available, load
-from srma.figures.forest import forest_plot, save_figure
+from srma.figures.axes import save_figure
+from srma.figures.forest import forest_plot
 from srma.report.summary import markdown_summary, write_summary
 
 

@@ -11,7 +11,8 @@ from matplotlib.patches import Polygon
 
 from srma import meta
 from srma.datasets import load
-from srma.figures.forest import forest_plot, save_figure
+from srma.figures.axes import save_figure
+from srma.figures.forest import forest_plot
 
 NORMAND = meta(load("normand1999"), measure="MD", method="REML", test="knha")
 BCG = meta(load("bcg"), measure="RR", method="REML")

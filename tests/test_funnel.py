@@ -12,7 +12,7 @@ from srma import meta, small_study_tests
 from srma.analysis.bias import funnel_contours
 from srma.cli import app
 from srma.datasets import load
-from srma.figures.forest import save_figure
+from srma.figures.axes import save_figure
 from srma.figures.funnel import funnel_plot
 
 SKEWED = pd.DataFrame(

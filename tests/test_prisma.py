@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from conftest import SHARED
 from srma import InputError
 from srma.cli import app
-from srma.figures.forest import save_figure
+from srma.figures.axes import save_figure
 from srma.figures.prisma import prisma_flow
 from srma.review.prisma import read_prisma
 

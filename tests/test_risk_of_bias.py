@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import SHARED
 from srma import InputError
 from srma.cli import app
-from srma.figures.forest import save_figure
+from srma.figures.axes import save_figure
 from srma.figures.rob import PALETTES, summary_plot, traffic_light
 from srma.review.risk_of_bias import read_rob
 

@@ -479,7 +479,8 @@ def forest(
     """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
     from srma.analysis.meta import meta
     from srma.analysis.subgroups import subgroup_analysis
-    from srma.figures.forest import forest_plot, save_figure, subgroup_forest
+    from srma.figures.axes import save_figure
+    from srma.figures.forest import forest_plot, subgroup_forest
 
     def action() -> None:
         table = read_table(data)
@@ -570,7 +571,7 @@ def funnel(
     """Draw a funnel plot, optionally contour-enhanced, with trim-and-fill and Egger's line."""
     from srma.analysis.bias import funnel_contours, small_study_tests
     from srma.analysis.meta import meta
-    from srma.figures.forest import save_figure
+    from srma.figures.axes import save_figure
     from srma.figures.funnel import funnel_plot
 
     def action() -> None:
@@ -614,7 +615,7 @@ def rob(
     title: Annotated[str | None, typer.Option(help="Title above the plot.")] = None,
 ) -> None:
     """Draw a risk-of-bias traffic-light plot or summary plot."""
-    from srma.figures.forest import save_figure
+    from srma.figures.axes import save_figure
     from srma.figures.rob import summary_plot, traffic_light
     from srma.review.risk_of_bias import read_rob
 
@@ -651,7 +652,7 @@ def prisma(
     ] = None,
 ) -> None:
     """Draw the PRISMA 2020 flow diagram; warn where the counts do not add up."""
-    from srma.figures.forest import save_figure
+    from srma.figures.axes import save_figure
     from srma.figures.prisma import prisma_flow
     from srma.review.prisma import read_prisma
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -34,3 +37,19 @@ def new_axes(width: float, height: float) -> tuple[Figure, Axes]:
     """A figure with one set of axes filling the usual subplot area."""
     figure = new_figure(width, height)
     return figure, figure.add_subplot()
+
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Save as SVG, PNG (300 dpi) or PDF by the file's suffix, reproducibly."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".svg", ".png", ".pdf"):
+        raise ValueError(f"unsupported figure format {suffix!r}; use .svg, .png or .pdf")
+    metadata = {
+        "svg": {"Date": None},
+        "pdf": {"CreationDate": None, "ModDate": None},
+        "png": {"Software": None},
+    }[suffix[1:]]
+    with matplotlib.rc_context({"svg.hashsalt": "srma", "svg.fonttype": "none"}):
+        fig.savefig(path, dpi=300, metadata=metadata)
+    return path

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -499,19 +497,3 @@ def refit_forest(table: RefitTable, result: MetaResult, *, title: str | None = N
     rows.append(Row(kind="blank"))
     rows.extend(_total_rows(result, "All studies", weight=""))
     return _draw(rows, result, title=title, weight_header="I²")
-
-
-def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Save as SVG, PNG (300 dpi) or PDF by the file's suffix, reproducibly."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".svg", ".png", ".pdf"):
-        raise ValueError(f"unsupported figure format {suffix!r}; use .svg, .png or .pdf")
-    metadata = {
-        "svg": {"Date": None},
-        "pdf": {"CreationDate": None, "ModDate": None},
-        "png": {"Software": None},
-    }[suffix[1:]]
-    with matplotlib.rc_context({"svg.hashsalt": "srma", "svg.fonttype": "none"}):
-        fig.savefig(path, dpi=300, metadata=metadata)
-    return path

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from srma.analysis.results import METHOD_NAMES, TEST_NAMES, MetaResult, format_p
-from srma.figures.forest import MEASURE_NAMES, forest_plot, save_figure
+from srma.figures.axes import save_figure
+from srma.figures.forest import MEASURE_NAMES, forest_plot
 from srma.report.jsonable import to_jsonable
 
 
