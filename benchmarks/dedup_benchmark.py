@@ -8,7 +8,16 @@ shared fixtures (six papers in both) are a second, small check.  Each record is 
 :func:`srma.review.dedup.find_duplicates`; the predicted clusters are scored
 against the true duplicate groups.
 
-    .venv/bin/python benchmarks/dedup_benchmark.py [--scale] [--show-errors]
+    .venv/bin/python benchmarks/dedup_benchmark.py [--scale] [--show-errors] [--compare]
+
+``--compare`` also runs bib-dedupe (Wagner 2024,
+https://github.com/CoLRev-Environment/bib-dedupe: prep, block, match, cluster) on the
+same records and prints both tools' rows in one table, scored by the same code.
+bib-dedupe is not a dependency of srma and is imported only then; install it with
+
+    .venv/bin/pip install "bib-dedupe>=0.11"
+
+Its ``maybe`` pairs count as its pairs left for review.
 
 Pairs are scored after transitive closure: every two records in the same
 predicted cluster count as one predicted duplicate pair, and every two records
@@ -22,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
@@ -121,12 +131,24 @@ def _pairs(groups: tuple[tuple[int, ...], ...]) -> set[tuple[int, int]]:
     return {pair for group in groups for pair in combinations(sorted(group), 2)}
 
 
-def score(labelled: LabelledSet, result: DedupResult, seconds: float = 0.0) -> Scores:
+def score_prediction(
+    labelled: LabelledSet,
+    clusters: Iterable[Iterable[int]],
+    links: Iterable[tuple[int, int]],
+    review: Iterable[tuple[int, int]],
+    seconds: float = 0.0,
+) -> Scores:
+    """Score one tool's output, given as record indices, against the true groups.
+
+    ``clusters`` are the groups the tool merges automatically, ``links`` every pair it
+    judged a duplicate or left for review, ``review`` the pairs left for review.  Used
+    for srma and for bib-dedupe alike.
+    """
     truth = _pairs(labelled.groups)
-    predicted = _pairs(result.clusters)
+    predicted = _pairs(tuple(tuple(cluster) for cluster in clusters))
     false = predicted - truth
     wrongly = {index for pair in false for index in pair}
-    review = result.to_review()
+    review_pairs = {(min(i, j), max(i, j)) for i, j in review}
     parent = list(range(len(labelled.records)))
 
     def root(x: int) -> int:
@@ -135,8 +157,8 @@ def score(labelled: LabelledSet, result: DedupResult, seconds: float = 0.0) -> S
             x = parent[x]
         return x
 
-    for pair in result.pairs:
-        parent[root(pair.first)] = root(pair.second)
+    for i, j in [*links, *predicted]:
+        parent[root(i)] = root(j)
     flagged = sum(root(i) == root(j) for i, j in truth)
     return Scores(
         records=len(labelled.records),
@@ -144,10 +166,21 @@ def score(labelled: LabelledSet, result: DedupResult, seconds: float = 0.0) -> S
         found_pairs=len(predicted & truth),
         false_pairs=len(false),
         false_merges=len(wrongly),
-        review_pairs=len(review),
-        review_true=sum((p.first, p.second) in truth for p in review),
+        review_pairs=len(review_pairs),
+        review_true=len(review_pairs & truth),
         flagged_pairs=flagged,
         seconds=seconds,
+    )
+
+
+def score(labelled: LabelledSet, result: DedupResult, seconds: float = 0.0) -> Scores:
+    """Score srma's :class:`DedupResult`."""
+    return score_prediction(
+        labelled,
+        result.clusters,
+        [(p.first, p.second) for p in result.pairs],
+        [(p.first, p.second) for p in result.to_review()],
+        seconds,
     )
 
 
@@ -159,6 +192,77 @@ def run(name: str) -> tuple[LabelledSet, DedupResult, Scores]:
     return labelled, result, score(labelled, result, seconds)
 
 
+def bib_dedupe_frame(labelled: LabelledSet) -> pd.DataFrame:
+    """The records as bib-dedupe reads them: its CSV columns, one row per Record, in order."""
+    return pd.DataFrame(
+        {
+            "ID": [r.fields["ID"] for r in labelled.records],
+            "ENTRYTYPE": [r.type for r in labelled.records],
+            "title": [r.title for r in labelled.records],
+            "author": [" and ".join(r.authors) for r in labelled.records],
+            "year": ["" if r.year is None else str(r.year) for r in labelled.records],
+            "journal": [r.journal for r in labelled.records],
+            "volume": [r.volume for r in labelled.records],
+            "number": [r.issue for r in labelled.records],
+            "pages": [r.pages for r in labelled.records],
+        }
+    )
+
+
+def run_bib_dedupe(name: str, cpu: int = -1) -> Scores:
+    """Run bib-dedupe's prep, block, match and cluster on one labelled set and score it."""
+    from bib_dedupe.bib_dedupe import block, cluster, match, prep  # only with --compare
+
+    labelled = load_labelled_set(name)
+    frame = bib_dedupe_frame(labelled)
+    start = time.perf_counter()
+    matched = match(
+        block(prep(frame, verbosity_level=0, cpu=cpu), verbosity_level=0, cpu=cpu),
+        verbosity_level=0,
+        cpu=cpu,
+    )
+    clusters = cluster(matched, verbosity_level=0)
+    seconds = time.perf_counter() - start
+    index_of = {record_id: i for i, record_id in enumerate(frame["ID"])}
+    pairs = [
+        (index_of[a], index_of[b], label)
+        for a, b, label in zip(
+            matched["ID_1"], matched["ID_2"], matched["duplicate_label"], strict=True
+        )
+    ]
+    return score_prediction(
+        labelled,
+        [[index_of[record_id] for record_id in group] for group in clusters],
+        [(i, j) for i, j, _ in pairs],
+        [(i, j) for i, j, label in pairs if label == "maybe"],
+        seconds,
+    )
+
+
+def _row(name: str, s: Scores, tool: str | None) -> str:
+    return (
+        ("" if tool is None else f"| {tool} ")
+        + f"| {name} | {s.records} | {s.true_pairs} | {s.found_pairs} | {s.sensitivity:.4f} "
+        f"| {s.flagged_sensitivity:.4f} "
+        f"| {s.false_pairs} | {s.specificity:.6f} | {s.false_merges} "
+        f"| {s.review_pairs} ({s.review_true}) | {s.seconds:.2f} |"
+    )
+
+
+def _total_row(total: list[Scores], tool: str | None) -> str:
+    true_pairs = sum(s.true_pairs for s in total)
+    found = sum(s.found_pairs for s in total)
+    return (
+        ("" if tool is None else f"| {tool} ")
+        + f"| all | {sum(s.records for s in total)} | {true_pairs} | {found} "
+        f"| {found / true_pairs:.4f} | {sum(s.flagged_pairs for s in total) / true_pairs:.4f} "
+        f"| {sum(s.false_pairs for s in total)} | - "
+        f"| {sum(s.false_merges for s in total)} "
+        f"| {sum(s.review_pairs for s in total)} ({sum(s.review_true for s in total)}) "
+        f"| {sum(s.seconds for s in total):.2f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="*", default=list(DATASETS))
@@ -166,35 +270,39 @@ def main() -> None:
     parser.add_argument(
         "--scale", action="store_true", help="also time all sets plus a re-cased copy of each"
     )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help='also run bib-dedupe on the same records (pip install "bib-dedupe>=0.11")',
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=-1, help="processes bib-dedupe may use (default: all)"
+    )
     args = parser.parse_args()
+    tools = ["srma", "bib-dedupe"] if args.compare else ["srma"]
+    if args.compare:
+        from importlib.metadata import version  # bib-dedupe only with --compare
+
+        print(f"srma {version('srma')}, bib-dedupe {version('bib-dedupe')}\n")
     header = (
         "| data set | records | true pairs | found | sensitivity | with review | false pairs "
         "| specificity | false merges | review (true dup.) | seconds |"
     )
-    print(header)
-    print("|" + "---|" * 11)
-    total = []
+    print(("| tool " if args.compare else "") + header)
+    print("|" + "---|" * (12 if args.compare else 11))
+    totals: dict[str, list[Scores]] = {tool: [] for tool in tools}
     for name in args.datasets:
         labelled, result, s = run(name)
-        total.append(s)
-        print(
-            f"| {name} | {s.records} | {s.true_pairs} | {s.found_pairs} | {s.sensitivity:.4f} "
-            f"| {s.flagged_sensitivity:.4f} "
-            f"| {s.false_pairs} | {s.specificity:.6f} | {s.false_merges} "
-            f"| {s.review_pairs} ({s.review_true}) | {s.seconds:.2f} |"
-        )
+        totals["srma"].append(s)
+        print(_row(name, s, "srma" if args.compare else None))
         if args.show_errors:
             _show_errors(labelled, result)
-    true_pairs = sum(s.true_pairs for s in total)
-    found = sum(s.found_pairs for s in total)
-    print(
-        f"| all | {sum(s.records for s in total)} | {true_pairs} | {found} "
-        f"| {found / true_pairs:.4f} | {sum(s.flagged_pairs for s in total) / true_pairs:.4f} "
-        f"| {sum(s.false_pairs for s in total)} | - "
-        f"| {sum(s.false_merges for s in total)} "
-        f"| {sum(s.review_pairs for s in total)} ({sum(s.review_true for s in total)}) "
-        f"| {sum(s.seconds for s in total):.2f} |"
-    )
+        if args.compare:
+            s = run_bib_dedupe(name, cpu=args.cpu)
+            totals["bib-dedupe"].append(s)
+            print(_row(name, s, "bib-dedupe"))
+    for tool in tools:
+        print(_total_row(totals[tool], tool if args.compare else None))
     psycinfo = read_records(EXPORTS / "ovid_psycinfo.ris").records
     zotero = read_records(EXPORTS / "ovid_zotero.ris").records
     for label, records in (

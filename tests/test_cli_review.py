@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -130,3 +131,26 @@ def test_dedup_review_and_undo(project: Path, tmp_path: Path) -> None:
     status = json.loads(srma("status", project, "--json"))
     assert status["duplicates_merged"] == 0 and status["stages"][0]["records"] == 2
     assert "not merged" in srma("dedup", project, "--undo", 2, "--reviewer", "Ana", code=1)
+
+
+def test_export_records_with_their_outcomes(project: Path, tmp_path: Path) -> None:
+    srma("import", project, EXPORTS / "ovid_psycinfo.ris", EXPORTS / "ovid_zotero.ris")
+    srma("dedup", project)
+    for reviewer in ("Ana", "Ben"):
+        srma("decide", project, "include", "--record", 1, "--reviewer", reviewer)
+        srma("decide", project, "exclude", "--record", 2, "--reviewer", reviewer)
+    table = tmp_path / "all.csv"
+    srma("export", project, "-o", table)
+    rows = pd.read_csv(table, keep_default_na=False)
+    assert len(rows) == 6  # the six unique papers; their copies are listed as merged
+    first = rows.set_index("record_id").loc[1]
+    assert first["title_abstract_outcome"] == "include"
+    assert first["title_abstract_decisions"] == "Ana: include; Ben: include"
+    assert first["full_text_outcome"] == "pending"
+    assert str(first["merged_duplicates"]).isdigit()
+    included = tmp_path / "included.ris"
+    srma("export", project, "-o", included, "--outcome", "include")
+    text = included.read_text()
+    assert text.count("ER  -") == 1 and "title_abstract: include" in text
+    assert "export to .csv or .ris" in srma("export", project, "-o", tmp_path / "x.txt", code=1)
+    assert "unknown outcome" in srma("export", project, "-o", table, "--outcome", "yes", code=1)

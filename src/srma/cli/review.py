@@ -400,3 +400,31 @@ def audit_command(
             sys.stdout.write(frame.to_csv(index=False))
 
     run(action)
+
+
+@app.command("export")
+def export_command(
+    project: ProjectArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="A .csv or .ris file.")],
+    stage: StageOption = "title_abstract",
+    outcome: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Keep records with this outcome at --stage (repeatable): include, "
+            "exclude, conflict, pending, 'not reached'. Default: all."
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Export unique records with their screening outcomes and decisions (CSV or RIS)."""
+    from srma.review.decision_log import stage_name
+    from srma.review.export import OUTCOMES, screening_table, select_outcome, write_table
+
+    def action() -> None:
+        with project_session(project, db) as (opened, session):
+            table = screening_table(session, opened)
+        chosen = select_outcome(table, stage_name(stage), outcome or OUTCOMES)
+        write_table(chosen, output)
+        stderr.print(f"wrote {len(chosen)} records to {output}", markup=False)
+
+    run(action)
