@@ -342,3 +342,24 @@ def test_models_and_migrations_agree(project: Project) -> None:
     with project.store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_the_migration_goes_down_and_up_again(project: Project) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from srma.store.database import alembic_config
+
+    config = alembic_config()
+    with project.store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert project.store.schema_revision() is None
+    assert set(inspect(project.store.engine).get_table_names()) <= {"alembic_version"}
+    with project.store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    assert project.store.schema_revision() == "0001"
+    assert {"events", "records", "imports", "reviewers"} <= set(
+        inspect(project.store.engine).get_table_names()
+    )

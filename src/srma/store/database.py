@@ -53,7 +53,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def _alembic_config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for srma's migrations (pass a connection in ``attributes``)."""
     config = Config()
     config.set_main_option("script_location", str(files("srma.store") / "migrations"))
     return config
@@ -91,7 +92,7 @@ def open_store(url: str) -> Store:
     engine = create_engine(url, connect_args=connect_args)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
-    config = _alembic_config()
+    config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     try:
         with engine.begin() as connection:
