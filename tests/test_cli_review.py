@@ -53,7 +53,7 @@ def test_import_json_dedup_and_status(project: Path, tmp_path: Path) -> None:
 
 def test_dual_screening_from_the_command_line(project: Path) -> None:
     srma("import", project, EXPORTS / "scopus.ris")
-    srma("reviewer", project, "--add", "Ana", "--add", "Ben")
+    srma("reviewer", project, "--add", "Ana", "--add", "Ben", "--add", "Cy")
     out = srma("reviewer", project, "--add", "ana", code=1)
     assert "already exists" in out
     # Ana screens everything in the terminal interface: include, exclude with reason 1,
@@ -85,6 +85,8 @@ def test_dual_screening_from_the_command_line(project: Path) -> None:
 
 def test_screen_orders_by_relevance_once_both_kinds_are_known(project: Path) -> None:
     srma("import", project, EXPORTS / "scopus.ris", EXPORTS / "embase.ris")
+    assert "unknown reviewer" in srma("screen", project, "--reviewer", "Ana", code=1)
+    srma("reviewer", project, "--add", "Ana")
     first = srma("screen", project, "--reviewer", "Ana", input="ie\n")
     assert "order: record id" in first
     later = srma("screen", project, "--reviewer", "Ana", input="q")
@@ -95,6 +97,7 @@ def test_bad_input_gives_one_line_errors(project: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.ris"
     empty.write_text("")
     assert "the file is empty" in srma("import", project, empty, code=1)
+    srma("reviewer", project, "--add", "Ana")
     assert "no record 42" in srma(
         "decide", project, "include", "--record", 42, "--reviewer", "Ana", code=1
     )
@@ -117,6 +120,7 @@ def test_dedup_review_and_undo(project: Path, tmp_path: Path) -> None:
         "SP  - 2539\nEP  - 2542\nER  - \n"
     )
     srma("import", project, export)
+    srma("reviewer", project, "--add", "Ana")
     listed = json.loads(srma("dedup", project, "--json"))
     assert listed["merged_now"] == [] and len(listed["to_review"]) == 1
     assert "different pages" in listed["to_review"][0]["reason"]
@@ -136,6 +140,7 @@ def test_dedup_review_and_undo(project: Path, tmp_path: Path) -> None:
 def test_export_records_with_their_outcomes(project: Path, tmp_path: Path) -> None:
     srma("import", project, EXPORTS / "ovid_psycinfo.ris", EXPORTS / "ovid_zotero.ris")
     srma("dedup", project)
+    srma("reviewer", project, "--add", "Ana", "--add", "Ben")
     for reviewer in ("Ana", "Ben"):
         srma("decide", project, "include", "--record", 1, "--reviewer", reviewer)
         srma("decide", project, "exclude", "--record", 2, "--reviewer", reviewer)

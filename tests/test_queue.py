@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SHARED
 from srma.review.importing import import_files
-from srma.review.project import Project, init_project
+from srma.review.project import Project, add_reviewer, init_project
 from srma.review.queue import FeatureCache, screening_queue
 from srma.review.screening import all_record_ids, decide
 
@@ -19,6 +19,9 @@ EXPORTS = SHARED / "fixtures" / "exports"
 def project(tmp_path: Path) -> Project:
     opened = init_project(tmp_path / "review", title="Queue", url=None)
     import_files(opened, [EXPORTS / "scopus.ris", EXPORTS / "embase.ris", EXPORTS / "proquest.ris"])
+    with opened.store.transaction() as session:
+        for name in ("ana", "ben"):
+            add_reviewer(session, name)
     yield opened
     opened.close()
 

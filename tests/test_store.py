@@ -34,6 +34,9 @@ EXPORTS = SHARED / "fixtures" / "exports"
 @pytest.fixture
 def project(tmp_path: Path, database_url: str) -> Project:
     opened = init_project(tmp_path / "review", title="Test review", url=database_url)
+    with opened.store.transaction() as session:
+        for name in ("ana", "ben", "cy"):
+            add_reviewer(session, name)
     yield opened
     opened.close()
 
@@ -120,12 +123,17 @@ def test_bad_search_date_and_no_files(project: Project) -> None:
 
 
 def test_reviewer_names_are_unique_without_case(project: Project) -> None:
+    import_files(project, [EXPORTS / "scopus.ris"])
     with project.store.transaction() as session:
-        add_reviewer(session, "Ana")
+        add_reviewer(session, "Dee")
         with pytest.raises(InputError, match="already exists"):
-            add_reviewer(session, " ana ")
+            add_reviewer(session, " dee ")
         with pytest.raises(InputError, match="reserved"):
             add_reviewer(session, "SRMA")
+        with pytest.raises(InputError, match="unknown reviewer 'Anna'"):
+            decide(session, project, reviewer="Anna", record_id=1, stage="ta", decision="include")
+        decide(session, project, reviewer="DEE", record_id=1, stage="ta", decision="include")
+        assert load_events(session)[-1].reviewer == "Dee"
 
 
 def screened_project(project: Project) -> list[int]:

@@ -110,7 +110,7 @@ def deduplicate(session: Session) -> DedupRun:
     result = find_duplicates(records)
     duplicates, review = _open_pairs(events, ids, result.pairs)
     links = {record: kept for record, (kept, _) in duplicate_links(events).items()}
-    system = reviewer_id(session, SYSTEM_REVIEWER)
+    system = reviewer_id(session, SYSTEM_REVIEWER, create=True)
     merged = []
 
     def root(record: int) -> int:

@@ -101,8 +101,8 @@ def open_project(folder: str | Path, *, url: str | None = None) -> Project:
     return Project(folder, protocol, open_store(database_url(folder, url)))
 
 
-def reviewer_id(session: Session, name: str, *, create: bool = True) -> int:
-    """The id of reviewer ``name``, registering a new one unless ``create`` is false.
+def reviewer_id(session: Session, name: str, *, create: bool = False) -> int:
+    """The id of reviewer ``name``; an unknown name is an error unless ``create`` is true.
 
     Names are compared without surrounding spaces and without case, so
     ``Alice`` and ``alice`` are one reviewer.
@@ -114,7 +114,10 @@ def reviewer_id(session: Session, name: str, *, create: bool = True) -> int:
     if found is not None:
         return found
     if not create:
-        raise InputError(f"unknown reviewer {clean!r}")
+        raise InputError(
+            f"unknown reviewer {clean!r}: register reviewers with "
+            f"`srma reviewer PROJECT --add {clean}` (srma.review.project.add_reviewer)"
+        )
     reviewer = Reviewer(name=clean)
     session.add(reviewer)
     session.flush()
@@ -129,9 +132,9 @@ def add_reviewer(session: Session, name: str) -> int:
     taken = session.scalar(select(Reviewer.name).where(func.lower(Reviewer.name) == clean.lower()))
     if taken is not None:
         raise InputError(f"reviewer {clean!r} already exists (as {taken!r})")
-    return reviewer_id(session, clean)
+    return reviewer_id(session, clean, create=True)
 
 
 def reviewer_name(session: Session, name: str) -> str:
-    """The stored spelling of reviewer ``name`` (registered now if new)."""
+    """The stored spelling of a registered reviewer's name."""
     return session.get(Reviewer, reviewer_id(session, name)).name

@@ -105,6 +105,7 @@ def _checked(
         raise InputError(f"unknown decision {decision!r}; expected one of {', '.join(allowed)}")
     if reviewer.strip().lower() == SYSTEM_REVIEWER:
         raise InputError(f"{SYSTEM_REVIEWER!r} does not screen records")
+    reviewer_id(session, reviewer)  # a registered reviewer, or a clear error
     reason = _check_reason(project, stage, decision, reason)
     events = load_events(session, record_ids=[record_id])
     _check_record(session, project, events, record_id, stage)
