@@ -56,11 +56,12 @@ def test_dual_screening_from_the_command_line(project: Path) -> None:
     srma("reviewer", project, "--add", "Ana", "--add", "Ben", "--add", "Cy")
     out = srma("reviewer", project, "--add", "ana", code=1)
     assert "already exists" in out
-    # Ana screens everything in the terminal interface: include, exclude with reason 1,
-    # maybe, a note then include, skip one, then quit
-    keys = "i" + "e1\n" + "m" + "nfrom a trial registry\ni" + "s" + "q"
+    # Ana screens in the terminal interface: include, exclude with reason 1, maybe, back
+    # to change that maybe to include, a note then include, skip one, then quit
+    keys = "i" + "e1\n" + "m" + "bi" + "nfrom a trial registry\ni" + "s" + "q"
     screen = srma("screen", project, "--reviewer", "Ana", "--order", "id", input=keys)
-    assert screen.count("saved:") == 4 and "saved: exclude (wrong population)" in screen
+    assert screen.count("saved:") == 5 and "saved: exclude (wrong population)" in screen
+    assert "back: a new decision replaces yours" in screen
     for record, decision in ((1, "exclude"), (2, "exclude"), (3, "maybe"), (4, "include")):
         args = ["--reason", "wrong outcome"] if decision == "exclude" else []
         srma("decide", project, decision, "--record", record, "--reviewer", "Ben", *args)
@@ -70,7 +71,7 @@ def test_dual_screening_from_the_command_line(project: Path) -> None:
          "--method", "third reviewer")  # fmt: skip
     agreement = json.loads(srma("agreement", project, "--stage", "ta", "--json"))
     kappa = agreement["pairs"][0]["kappa"]
-    assert kappa["n"] == 4 and kappa["observed_agreement"] == pytest.approx(0.75)
+    assert kappa["n"] == 4 and kappa["observed_agreement"] == pytest.approx(0.5)
     status = json.loads(srma("status", project, "--json"))
     screening = status["stages"][0]
     assert screening["decisions_by_reviewer"] == {"Ana": 4, "Ben": 4}
@@ -81,6 +82,8 @@ def test_dual_screening_from_the_command_line(project: Path) -> None:
     audit = srma("audit", project)
     assert audit.splitlines()[0].startswith("id,created_at,reviewer,kind,stage,record_id")
     assert "from a trial registry" in audit
+    changed = [line for line in audit.splitlines() if ",Ana,screening,title_abstract,3," in line]
+    assert [line.split(",")[6] for line in changed] == ["maybe", "include"]
 
 
 def test_screen_orders_by_relevance_once_both_kinds_are_known(project: Path) -> None:

@@ -1,7 +1,8 @@
 """``srma screen``: screen records one at a time in the terminal.
 
 Keys: ``i`` include, ``e`` exclude (then a reason from the protocol), ``m``
-maybe, ``n`` add a note to the next decision, ``s`` skip for now, ``q`` quit.
+maybe, ``n`` add a note to the next decision, ``s`` skip for now, ``b`` back
+to the record decided before (to change that decision: a new event), ``q`` quit.
 Each decision is saved (as an event, in its own transaction) the moment the
 key is pressed, so quitting or a crash loses nothing already decided.
 """
@@ -20,7 +21,7 @@ from srma.cli.review import DbOption, ProjectArgument, ReviewerOption, StageOpti
 from srma.review.project import Project
 from srma.store import RecordRow
 
-KEYS = "[i]nclude  [e]xclude  [m]aybe  [n]ote  [s]kip  [q]uit"
+KEYS = "[i]nclude  [e]xclude  [m]aybe  [n]ote  [s]kip  [b]ack  [q]uit"
 
 
 def highlighted(text: str, project: Project) -> Text:
@@ -97,6 +98,8 @@ def screen_command(
         with opened.store.transaction() as session:
             name = reviewer_name(session, reviewer)
         skipped: set[int] = set()
+        history: list[int] = []  # records decided in this session, for "back"
+        revisit: int | None = None
         features = FeatureCache()
         note: str | None = None
         while True:
@@ -106,14 +109,14 @@ def screen_command(
                     model=model, stop_after=stop_after, features=features,
                 )  # fmt: skip
                 waiting = [r for r in queue.record_ids if r not in skipped]
-                if not waiting:
+                if revisit is None and not waiting:
                     stdout.print(
                         f"nothing left for {name} at {canonical} "
                         f"({queue.decided_by_reviewer} of {queue.eligible} decided)",
                         markup=False,
                     )
                     break
-                record = session.get(RecordRow, waiting[0])
+                record = session.get(RecordRow, waiting[0] if revisit is None else revisit)
             if stdout.is_terminal:
                 stdout.clear()
             stdout.print(
@@ -123,6 +126,8 @@ def screen_command(
                 soft_wrap=True,
             )
             stdout.print(record_panel(record, opened, f"record {record.id}"))
+            if revisit is not None:
+                stdout.print("back: a new decision replaces yours in the log", markup=False)
             if queue.stop is not None and queue.stop.stop:
                 stdout.print(f"stopping aid: {queue.stop.reason}", style="yellow", markup=False)
             key = read_key()
@@ -130,6 +135,13 @@ def screen_command(
                 break
             if key == "s":
                 skipped.add(record.id)
+                revisit = None
+                continue
+            if key == "b":
+                if history:
+                    revisit = history.pop()
+                else:
+                    stdout.print("nothing decided yet in this session", markup=False)
                 continue
             if key == "n":
                 note = typer.prompt("note") or None
@@ -146,7 +158,8 @@ def screen_command(
                     decision=decision, reason=reason, note=note,
                 )  # fmt: skip
             stdout.print(f"saved: {decision}" + (f" ({reason})" if reason else ""), markup=False)
-            note = None
+            history.append(record.id)
+            note, revisit = None, None
         opened.close()
 
     run(action)
