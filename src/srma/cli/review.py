@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from srma.cli import CommandError, app, print_json, run, stderr, stdout
+from srma.cli import CommandError, app, print_json, run, stderr
 from srma.review.merging import PairToReview
 from srma.review.project import Project
+
+#: Lines of these commands are not wrapped at the terminal's width (they are read by scripts).
+stdout = Console(soft_wrap=True)
 
 ProjectArgument = Annotated[Path, typer.Argument(help="The project folder (holds review.toml).")]
 DbOption = Annotated[
@@ -111,13 +115,14 @@ def import_command(
             return
         for r in results:
             if r.already_imported_as is not None:
-                line = f"{r.path}: already imported (import {r.already_imported_as}); skipped"
-            else:
-                line = (
-                    f"{r.path} ({r.format}, {r.source}): {r.records_read} read, "
-                    f"{r.records_stored} stored, {len(r.problems)} not stored"
-                )
-            stdout.print(line, markup=False)
+                skipped = f"{r.path}: already imported (import {r.already_imported_as}); skipped"
+                stdout.print(skipped, markup=False)
+                continue
+            stdout.print(
+                f"{r.path} ({r.format}, {r.source}): {r.records_read} read, "
+                f"{r.records_stored} stored, {len(r.problems)} not stored",
+                markup=False,
+            )
             for problem in r.problems:
                 stdout.print(f"  line {problem.line}: {problem.message}", markup=False)
 
@@ -369,12 +374,15 @@ def status_command(
             f"{status.duplicates_merged} duplicates merged",
             markup=False,
         )
-        table = Table("stage", "records", "included", "excluded", "conflicts", "resolved",
-                      "pending", "decisions by reviewer")  # fmt: skip
-        for s in status.stages:
-            who = ", ".join(f"{name} {n}" for name, n in s.decisions_by_reviewer.items())
-            table.add_row(s.stage, *(str(v) for v in (s.records, s.included, s.excluded,
-                          s.conflicts, s.resolved, s.pending)), who or "-")  # fmt: skip
+        table = Table("", *(s.stage.replace("_", " ") for s in status.stages))
+        for field in ("records", "included", "excluded", "conflicts", "resolved", "pending"):
+            table.add_row(field, *(str(getattr(s, field)) for s in status.stages))
+        reviewers = sorted({name for s in status.stages for name in s.decisions_by_reviewer})
+        for name in reviewers:
+            table.add_row(
+                f"decided by {name}",
+                *(str(s.decisions_by_reviewer.get(name, 0)) for s in status.stages),
+            )
         stdout.print(table)
 
     run(action)
