@@ -11,14 +11,19 @@ from srma import meta, meta_regression, small_study_tests, subgroup_analysis
 from srma.analysis.bias import funnel_contours
 from srma.analysis.sensitivity import baujat, cumulative, gosh, leave_one_out
 from srma.datasets import load
-from srma.figures import diagnostics, forest, funnel, prisma, rob
+from srma.datasets.screening import load_screening, screening_texts
+from srma.figures import diagnostics, forest, funnel, prisma, rob, screening
 from srma.figures.axes import save_figure
+from srma.review.active_learning import simulate
 from srma.review.prisma import read_prisma
 from srma.review.risk_of_bias import read_rob
 
 BCG = load("bcg")
 RESULT = meta(BCG, measure="RR", method="REML")
 TESTS = small_study_tests(RESULT)
+SCREENING = load_screening("nagtegaal2019").head(400)
+SCREENING_TEXTS = screening_texts(SCREENING)
+SCREENING_LABELS = SCREENING["label_included"].tolist()
 ROB = read_rob(SHARED / "fixtures" / "robvis" / "data_rob2.csv", "rob2")
 
 FIGURES = {
@@ -42,6 +47,12 @@ FIGURES = {
     "rob_summary": lambda: rob.summary_plot(ROB, palette="colourblind"),
     "prisma": lambda: prisma.prisma_flow(
         read_prisma(SHARED / "reference" / "huang2024_prisma.csv")
+    ),
+    "screening_recall": lambda: screening.recall_plot(
+        [
+            simulate(SCREENING_TEXTS, SCREENING_LABELS, model=name, batch_size=50)
+            for name in ("logistic", "naive_bayes")
+        ]
     ),
 }
 

@@ -803,6 +803,7 @@ def demo(
 # the review-project commands register themselves on ``app``
 from srma.cli import review as _review_commands  # noqa: E402, F401
 from srma.cli import screen as _screen_command  # noqa: E402, F401
+from srma.cli import simulate as _simulate_command  # noqa: E402, F401
 
 
 def main() -> None:
