@@ -25,7 +25,8 @@ from srma.report.jsonable import to_jsonable
 
 app = typer.Typer(
     name="srma",
-    help="Systematic reviews and meta-analyses: effect sizes, pooling, figures and reports.",
+    help="Systematic reviews and meta-analyses: review projects (import, deduplication, "
+    "screening), effect sizes, pooling, figures and reports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
