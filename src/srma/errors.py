@@ -47,9 +47,7 @@ class InputError(ValueError):
 
     def with_file(self, file: str) -> InputError:
         """The same error, with the file it came from."""
-        return InputError(
-            self.reason, file=file, row=self.row, column=self.column, line=self.line
-        )
+        return InputError(self.reason, file=file, row=self.row, column=self.column, line=self.line)
 
 
 class SrmaWarning(UserWarning):
