@@ -5,35 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from srma.cli import CommandError, app, figure_path, print_json, read_table, run, stderr, stdout
-from srma.errors import InputError
-
-
-def labelled_records(frame: pd.DataFrame, label: str, source: str) -> tuple[list[str], list[int]]:
-    """Texts (title + abstract) and 0/1 labels; a bad label names its row."""
-    columns = {str(c).lower(): c for c in frame.columns}
-    if "title" not in columns and "abstract" not in columns:
-        raise InputError("needs a title or an abstract column", file=source)
-    if label not in frame.columns:
-        raise InputError(f"no label column {label!r}", file=source, column=label)
-    for row, value in enumerate(frame[label], start=1):
-        if pd.isna(value) or str(value).strip() not in ("0", "1", "0.0", "1.0"):
-            raise InputError(f"label must be 0 or 1, got {value!r}", file=source, row=row,
-                             column=label)  # fmt: skip
-    labels = [int(float(v)) for v in frame[label]]
-    if sum(labels) == 0:
-        raise InputError("no record is labelled 1 (relevant)", file=source, column=label)
-
-    def text(name: str) -> pd.Series:
-        column = columns.get(name)
-        return frame[column].fillna("").astype(str) if column is not None else ""
-
-    texts = (text("title") + " " + text("abstract")).str.strip()
-    return list(texts), labels
 
 
 @app.command("simulate")
@@ -55,7 +30,7 @@ def simulate_command(
 ) -> None:
     """Replay title/abstract screening of a labelled set: recall curve, WSS@95, RRF@10."""
     from srma.datasets.screening import load_screening
-    from srma.review.active_learning import simulate
+    from srma.review.active_learning import labelled_records, simulate
 
     def action() -> None:
         if (data is None) == (dataset is None):

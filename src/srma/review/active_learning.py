@@ -52,6 +52,7 @@ from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -541,3 +542,26 @@ def stopping_heuristic(
             f"{n_screened} records screened, {found} relevant found"
         )
     return StopAdvice(stop, run, threshold, n_screened, found, min_screened, reason)
+
+
+def labelled_records(frame: pd.DataFrame, label: str, source: str) -> tuple[list[str], list[int]]:
+    """Texts (title + abstract) and 0/1 labels; a bad label names its row."""
+    columns = {str(c).lower(): c for c in frame.columns}
+    if "title" not in columns and "abstract" not in columns:
+        raise InputError("needs a title or an abstract column", file=source)
+    if label not in frame.columns:
+        raise InputError(f"no label column {label!r}", file=source, column=label)
+    for row, value in enumerate(frame[label], start=1):
+        if pd.isna(value) or str(value).strip() not in ("0", "1", "0.0", "1.0"):
+            raise InputError(f"label must be 0 or 1, got {value!r}", file=source, row=row,
+                             column=label)  # fmt: skip
+    labels = [int(float(v)) for v in frame[label]]
+    if sum(labels) == 0:
+        raise InputError("no record is labelled 1 (relevant)", file=source, column=label)
+
+    def text(name: str) -> pd.Series:
+        column = columns.get(name)
+        return frame[column].fillna("").astype(str) if column is not None else ""
+
+    texts = (text("title") + " " + text("abstract")).str.strip()
+    return list(texts), labels
