@@ -13,7 +13,7 @@ if [ -n "${SRMA_TEST_POSTGRES_URL:-}" ]; then
 fi
 port="${SRMA_TEST_POSTGRES_PORT:-55432}"
 url="postgresql://srma@127.0.0.1:${port}/postgres"
-find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+find_bin() { { ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true; } | sort -V | tail -n 1; }
 bin="$(find_bin)"
 if [ -z "$bin" ]; then
     echo "installing Debian's postgresql package" >&2
@@ -31,6 +31,7 @@ if [ "$(id -u)" = 0 ]; then  # postgres refuses to run as root
     id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
     run_as=(runuser -u postgres --)
 fi
+cd /  # the server's user may not be allowed into the caller's folder
 rm -rf "$data"
 mkdir -p "$data"
 [ "$(id -u)" = 0 ] && chown postgres "$data"
