@@ -1,6 +1,6 @@
 """Benchmark: active-learning screening simulation on the shipped Nagtegaal (2019) set.
 
-Replays screening of the 2,019 labelled records with srma.review.active_learning.simulate
+Replays screening of the 2,019 labelled records with srma.review.screen.simulation.simulate
 for both models and prints WSS@95, WSS@100, RRF@10, records screened to reach 95%
 recall and wall-clock seconds, with random screening (mean of ``--random-orders``
 random orders) as the baseline. Two targets: the final inclusions
@@ -19,7 +19,9 @@ import time
 import numpy as np
 
 from srma.datasets.screening import load_screening, screening_texts
-from srma.review.active_learning import MODELS, n_screened_for_recall, rrf, simulate, wss
+from srma.review.screen.metrics import n_screened_for_recall, rrf, wss
+from srma.review.screen.models import MODELS
+from srma.review.screen.simulation import simulate
 
 TARGETS = ("label_included", "label_abstract_screening")
 

@@ -5,7 +5,7 @@ and stroke searches of Rathbone et al. (2015, Systematic Reviews 4:6; OSF
 https://osf.io/dyvnj/) as prepared and re-checked by bib-dedupe (see
 ``tests/fixtures/dedup/README.md``).  The Ovid PsycINFO and Zotero exports of the
 shared fixtures (six papers in both) are a second, small check.  Each record is compared with
-:func:`srma.review.dedup.find_duplicates`; the predicted clusters are scored
+:func:`srma.review.identify.dedup.find_duplicates`; the predicted clusters are scored
 against the true duplicate groups.
 
     .venv/bin/python benchmarks/dedup_benchmark.py [--scale] [--show-errors] [--compare]
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from srma.review.dedup import DedupResult, find_duplicates
-from srma.review.records import Record, read_records
+from srma.review.identify.dedup import DedupResult, find_duplicates
+from srma.review.identify.records import Record, read_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "dedup"
 DATASETS = ("haematology", "respiratory", "stroke")

@@ -9,17 +9,10 @@ from hypothesis import strategies as st
 
 from srma.datasets.screening import load_screening, screening_texts
 from srma.errors import InputError
-from srma.review.active_learning import (
-    FALLBACK_REASON,
-    consecutive_irrelevant,
-    n_screened_for_recall,
-    rank_records,
-    recall_curve,
-    rrf,
-    simulate,
-    stopping_heuristic,
-    wss,
-)
+from srma.review.screen.metrics import n_screened_for_recall, recall_curve, rrf, wss
+from srma.review.screen.ranking import FALLBACK_REASON, rank_records
+from srma.review.screen.simulation import simulate
+from srma.review.screen.stopping import consecutive_irrelevant, stopping_heuristic
 
 # --------------------------------------------------------------------------- metrics by hand
 

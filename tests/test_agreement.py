@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import load_fixture
 from srma import InputError
-from srma.review.agreement import cohen_kappa, fleiss_kappa
+from srma.review.screen.kappa import cohen_kappa, fleiss_kappa
 
 CASES = load_fixture("agreement.json")["cases"]
 

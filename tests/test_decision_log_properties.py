@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srma.review.decision_log import LoggedEvent, records_at_stage, stage_outcomes
-from srma.review.progress import stage_status
-from srma.review.screening import blinded_view
+from srma.review.flow.status import stage_status
+from srma.review.screen.decisions import blinded_view
 
 RECORDS = list(range(1, 9))
 REVIEWERS = ("ana", "ben", "cy")

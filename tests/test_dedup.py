@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED
-from srma.review.dedup import (
+from srma.review.identify.dedup import (
     _kind,
     find_duplicates,
     journals_match,
@@ -17,7 +17,7 @@ from srma.review.dedup import (
     normalise_pages,
     normalise_title,
 )
-from srma.review.records import Record, read_records
+from srma.review.identify.records import Record, read_records
 
 EXPORTS = SHARED / "fixtures" / "exports"
 

@@ -14,9 +14,9 @@ from srma.datasets import load
 from srma.datasets.screening import load_screening, screening_texts
 from srma.figures import diagnostics, forest, funnel, prisma, rob, screening
 from srma.figures.axes import save_figure
-from srma.review.active_learning import simulate
-from srma.review.prisma import read_prisma
-from srma.review.risk_of_bias import read_rob
+from srma.review.appraise.risk_of_bias import read_rob
+from srma.review.flow.prisma import read_prisma
+from srma.review.screen.simulation import simulate
 
 BCG = load("bcg")
 RESULT = meta(BCG, measure="RR", method="REML")

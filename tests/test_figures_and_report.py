@@ -97,7 +97,7 @@ def test_revman_layout_with_arm_data_and_risk_of_bias() -> None:
     import pandas as pd
 
     from srma.figures.forest import forest_plot
-    from srma.review.risk_of_bias import read_rob
+    from srma.review.appraise.risk_of_bias import read_rob
 
     trials = load("normand1999")
     result = meta(trials, measure="MD", method="REML")

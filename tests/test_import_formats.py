@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from srma import InputError
-from srma.review.records import (
+from srma.review.identify.records import (
     ImportResult,
     detect_format,
     parse_bibtex,

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from conftest import SHARED
-from srma.review.importing import import_files
+from srma.review.identify.importing import import_files
 from srma.review.project import init_project
 from srma.store import ImportBatch, RecordRow
 

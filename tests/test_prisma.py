@@ -13,7 +13,7 @@ from srma import InputError
 from srma.cli import app
 from srma.figures.axes import save_figure
 from srma.figures.prisma import prisma_flow
-from srma.review.prisma import read_prisma
+from srma.review.flow.prisma import read_prisma
 
 HUANG = SHARED / "reference" / "huang2024_prisma.csv"
 TEMPLATE = SHARED / "fixtures" / "prisma2020" / "PRISMA.csv"

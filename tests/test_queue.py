@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from srma.review.importing import import_files
+from srma.review.identify.importing import import_files
 from srma.review.project import Project, add_reviewer, init_project
-from srma.review.queue import FeatureCache, screening_queue
-from srma.review.screening import all_record_ids, decide
+from srma.review.screen.decisions import all_record_ids, decide
+from srma.review.screen.queue import FeatureCache, screening_queue
 
 EXPORTS = SHARED / "fixtures" / "exports"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import SHARED
 from srma import InputError
-from srma.review.records import parse_ris, read_records
+from srma.review.identify.records import parse_ris, read_records
 
 EXPORTS = SHARED / "fixtures" / "exports"
 FILES = sorted(p for p in EXPORTS.iterdir() if p.name != "LICENSE")

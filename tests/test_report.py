@@ -19,8 +19,8 @@ from srma.cli import app
 from srma.datasets import load
 from srma.report.document import Outcome, build_report, write_docx, write_html
 from srma.report.methods import methods_paragraph
-from srma.review.prisma import read_prisma
-from srma.review.risk_of_bias import read_rob
+from srma.review.appraise.risk_of_bias import read_rob
+from srma.review.flow.prisma import read_prisma
 
 CHROMIUM_FLAGS = [
     "--headless",

@@ -14,7 +14,7 @@ from srma import InputError
 from srma.cli import app
 from srma.figures.axes import save_figure
 from srma.figures.rob import PALETTES, summary_plot, traffic_light
-from srma.review.risk_of_bias import read_rob
+from srma.review.appraise.risk_of_bias import read_rob
 
 ROBVIS = SHARED / "fixtures" / "robvis"
 HUANG = SHARED / "reference" / "huang2024_rob.csv"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from srma.cli import app
 from srma.datasets.screening import load_screening, screening_texts
-from srma.review.active_learning import simulate
+from srma.review.screen.simulation import simulate
 
 runner = CliRunner()
 

@@ -12,13 +12,13 @@ from sqlalchemy.exc import DBAPIError
 
 from conftest import SHARED
 from srma.errors import InputError
-from srma.review.agreement import cohen_kappa, fleiss_kappa
 from srma.review.decision_log import load_events
-from srma.review.importing import import_files
-from srma.review.merging import deduplicate, judge_pair, undo_merge
-from srma.review.progress import prisma_counts, project_status, stage_agreement
+from srma.review.flow.status import prisma_counts, project_status
+from srma.review.identify.importing import import_files
+from srma.review.identify.merging import deduplicate, judge_pair, undo_merge
 from srma.review.project import Project, add_reviewer, init_project
-from srma.review.screening import (
+from srma.review.screen.agreement import stage_agreement
+from srma.review.screen.decisions import (
     all_record_ids,
     blinded_view,
     conflicts,
@@ -26,6 +26,7 @@ from srma.review.screening import (
     resolve,
     to_screen,
 )
+from srma.review.screen.kappa import cohen_kappa, fleiss_kappa
 from srma.store import Event, ImportBatch, RecordRow
 
 EXPORTS = SHARED / "fixtures" / "exports"

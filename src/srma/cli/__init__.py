@@ -618,7 +618,7 @@ def rob(
     """Draw a risk-of-bias traffic-light plot or summary plot."""
     from srma.figures.axes import save_figure
     from srma.figures.rob import summary_plot, traffic_light
-    from srma.review.risk_of_bias import read_rob
+    from srma.review.appraise.risk_of_bias import read_rob
 
     def action() -> None:
         if plot not in ("traffic-light", "summary"):
@@ -655,14 +655,14 @@ def prisma(
     """Draw the PRISMA 2020 flow diagram; warn where the counts do not add up."""
     from srma.figures.axes import save_figure
     from srma.figures.prisma import prisma_flow
-    from srma.review.prisma import read_prisma
+    from srma.review.flow.prisma import read_prisma
 
     def action() -> None:
         figure_path(output)
         if not counts.exists():
             raise CommandError(f"{counts}: no such file")
         if counts.is_dir():
-            from srma.review.progress import prisma_counts
+            from srma.review.flow.status import prisma_counts
             from srma.review.project import open_project
 
             project = open_project(counts, url=db)
@@ -715,8 +715,8 @@ def report(
     from srma.analysis.bias import small_study_tests
     from srma.analysis.meta import meta
     from srma.report.document import Outcome, build_report, write_docx, write_html
-    from srma.review.prisma import read_prisma
-    from srma.review.risk_of_bias import read_rob
+    from srma.review.appraise.risk_of_bias import read_rob
+    from srma.review.flow.prisma import read_prisma
 
     def action() -> None:
         if output.suffix.lower() not in (".html", ".htm"):

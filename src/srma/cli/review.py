@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from srma.cli import CommandError, app, print_json, run, stderr
-from srma.review.merging import PairToReview
+from srma.review.identify.merging import PairToReview
 from srma.review.project import Project
 
 #: Lines of these commands are not wrapped at the terminal's width (they are read by scripts).
@@ -94,7 +94,7 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import search results in one transaction; report what was read, stored and not stored."""
-    from srma.review.importing import import_files
+    from srma.review.identify.importing import import_files
     from srma.review.project import open_project
 
     def action() -> None:
@@ -164,7 +164,7 @@ def dedup_command(
     as_json: JsonOption = False,
 ) -> None:
     """Find and merge duplicates (exact DOI/PMID, then fuzzy titles); list pairs to review."""
-    from srma.review.merging import deduplicate, undo_merge
+    from srma.review.identify.merging import deduplicate, undo_merge
     from srma.review.project import open_project
 
     def action() -> None:
@@ -197,7 +197,7 @@ def dedup_command(
 
 
 def _review_pairs(opened: Project, pairs: tuple[PairToReview, ...], reviewer: str) -> None:
-    from srma.review.merging import judge_pair
+    from srma.review.identify.merging import judge_pair
     from srma.store import RecordRow
 
     for number, pair in enumerate(pairs, start=1):
@@ -236,7 +236,7 @@ def decide_command(
     db: DbOption = None,
 ) -> None:
     """Record one screening decision (for scripts; `srma screen` is the interactive way)."""
-    from srma.review.screening import decide
+    from srma.review.screen.decisions import decide
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -258,7 +258,7 @@ def conflicts_command(
 ) -> None:
     """List records on which the reviewers disagree (open conflicts)."""
     from srma.review.decision_log import load_events
-    from srma.review.screening import all_record_ids, conflicts
+    from srma.review.screen.decisions import all_record_ids, conflicts
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -293,7 +293,7 @@ def resolve_command(
     db: DbOption = None,
 ) -> None:
     """Resolve a conflict by a third reviewer or by consensus (recorded as an event)."""
-    from srma.review.screening import resolve
+    from srma.review.screen.decisions import resolve
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -315,8 +315,8 @@ def agreement_command(
 ) -> None:
     """Agreement between reviewers at a stage: % agreement, Cohen's kappa (CI), PABAK, Fleiss."""
     from srma.review.decision_log import load_events
-    from srma.review.progress import stage_agreement
-    from srma.review.screening import all_record_ids
+    from srma.review.screen.agreement import stage_agreement
+    from srma.review.screen.decisions import all_record_ids
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -360,7 +360,7 @@ def status_command(
     as_json: JsonOption = False,
 ) -> None:
     """Counts per stage and who has done what (now, or at a past moment with --at)."""
-    from srma.review.progress import project_status
+    from srma.review.flow.status import project_status
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -426,7 +426,7 @@ def export_command(
 ) -> None:
     """Export unique records with their screening outcomes and decisions (CSV or RIS)."""
     from srma.review.decision_log import stage_name
-    from srma.review.export import OUTCOMES, screening_table, select_outcome, write_table
+    from srma.review.flow.export import OUTCOMES, screening_table, select_outcome, write_table
 
     def action() -> None:
         with project_session(project, db) as (opened, session):

@@ -89,8 +89,8 @@ def screen_command(
     """Screen records one at a time (blinded to other reviewers), most relevant first."""
     from srma.review.decision_log import stage_name
     from srma.review.project import open_project, reviewer_name
-    from srma.review.queue import FeatureCache, screening_queue
-    from srma.review.screening import decide
+    from srma.review.screen.decisions import decide
+    from srma.review.screen.queue import FeatureCache, screening_queue
 
     def action() -> None:
         opened = open_project(project, url=db)

@@ -30,7 +30,7 @@ def simulate_command(
 ) -> None:
     """Replay title/abstract screening of a labelled set: recall curve, WSS@95, RRF@10."""
     from srma.datasets.screening import load_screening
-    from srma.review.active_learning import labelled_records, simulate
+    from srma.review.screen.simulation import labelled_records, simulate
 
     def action() -> None:
         if (data is None) == (dataset is None):

@@ -31,7 +31,7 @@ from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
 from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
 from srma.figures.rob import PALETTES, SYMBOLS
-from srma.review.risk_of_bias import RobAssessment
+from srma.review.appraise.risk_of_bias import RobAssessment
 
 ROW_INCHES = 0.26
 CHAR_INCHES = 0.072

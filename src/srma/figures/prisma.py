@@ -4,7 +4,7 @@ Boxes and wording follow Page et al. (2021), BMJ 372:n71 (Figure 1, the
 template for new reviews): identification via databases and registers, and,
 when any such counts are given, via other methods (websites, organisations,
 citation searching).  Every number comes from a
-:class:`~srma.review.prisma.PrismaCounts`; a count that was not reported is
+:class:`~srma.review.flow.prisma.PrismaCounts`; a count that was not reported is
 printed as "NR".  The "previous studies" column of updated reviews is not
 drawn.
 """
@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from srma.figures.axes import new_figure
-from srma.review.prisma import OTHER_FIELDS, PrismaCounts
+from srma.review.flow.prisma import OTHER_FIELDS, PrismaCounts
 
 STAGE_COLOUR = "#9DC3E6"
 BOX_EDGE = "#333333"

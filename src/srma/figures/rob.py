@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from srma.errors import InputError
 from srma.figures.axes import new_figure
-from srma.review.risk_of_bias import RobAssessment
+from srma.review.appraise.risk_of_bias import RobAssessment
 
 PALETTES: dict[str, dict[str, str]] = {
     "cochrane": {

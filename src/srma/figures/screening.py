@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from srma.figures.axes import new_axes
-from srma.review.active_learning import Simulation
+from srma.review.screen.simulation import Simulation
 
 COLOURS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 

@@ -26,8 +26,8 @@ from srma.figures.funnel import funnel_plot
 from srma.figures.prisma import prisma_flow
 from srma.figures.rob import summary_plot, traffic_light
 from srma.report.methods import methods_paragraph
-from srma.review.prisma import PrismaCounts
-from srma.review.risk_of_bias import RobAssessment
+from srma.review.appraise.risk_of_bias import RobAssessment
+from srma.review.flow.prisma import PrismaCounts
 
 
 @dataclass(frozen=True)

@@ -1,128 +1,14 @@
-"""The order in which a reviewer screens: by predicted relevance (active learning) or by id.
+"""Old import path of ``srma.review.screen.queue``, kept for one release.
 
-The ranking is retrained from the reviewer's own decisions at the stage every
-time the queue is built (that is, after every decision in ``srma screen``):
-include and maybe count as relevant, exclude as irrelevant.  Other reviewers'
-decisions are never used, so the ranking cannot reveal them (blinding).
+Import from the new path; this module will be removed in srma 0.3.
 """
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import scipy.sparse as sp
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from srma.review.active_learning import (
-    StopAdvice,
-    rank_records,
-    stopping_heuristic,
-    tfidf_matrix,
+from srma.review.screen.queue import (
+    ORDERS,
+    FeatureCache,
+    Queue,
+    reviewer_labels_in_order,
+    screening_queue,
 )
-from srma.review.decision_log import (
-    LoggedEvent,
-    latest_decisions,
-    load_events,
-    records_at_stage,
-    stage_name,
-)
-from srma.review.project import Project
-from srma.review.screening import all_record_ids, to_screen
-from srma.store import RecordRow
 
-ORDERS = ("relevance", "id")
-
-
-@dataclass
-class FeatureCache:
-    """The TF-IDF matrix of the records at a stage, kept while they stay the same."""
-
-    record_ids: tuple[int, ...] = ()
-    matrix: sp.csr_matrix | None = None
-
-
-@dataclass(frozen=True)
-class Queue:
-    """Records left for a reviewer, in the order to screen them, and how it was made."""
-
-    record_ids: tuple[int, ...]
-    eligible: int
-    decided_by_reviewer: int
-    ordering: str
-    stop: StopAdvice | None
-
-
-def _relevant(decision: str | None) -> int:
-    return 0 if decision == "exclude" else 1
-
-
-def reviewer_labels_in_order(events: Sequence[LoggedEvent], reviewer: str, stage: str) -> list[int]:
-    """The reviewer's decisions at ``stage`` in the order made (latest per record), as 1/0."""
-    latest = {
-        record: e
-        for record, by in latest_decisions(events, stage).items()
-        if (e := by.get(reviewer)) is not None
-    }
-    return [_relevant(e.decision) for e in sorted(latest.values(), key=lambda e: e.id)]
-
-
-def screening_queue(
-    session: Session,
-    project: Project,
-    *,
-    reviewer: str,
-    stage: str,
-    order: str = "relevance",
-    model: str = "logistic",
-    stop_after: int | None = None,
-    features: FeatureCache | None = None,
-) -> Queue:
-    """The records ``reviewer`` still has to screen at ``stage``, most relevant first.
-
-    ``features`` keeps the TF-IDF matrix between calls while the set of records
-    at the stage does not change (an interactive session).
-    """
-    stage = stage_name(stage)
-    if order not in ORDERS:
-        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-    events = load_events(session)
-    ids = all_record_ids(session)
-    required = project.protocol.reviewers_per_record
-    eligible = records_at_stage(events, ids, stage=stage, required=required)
-    waiting = to_screen(events, ids, reviewer=reviewer, stage=stage, required=required)
-    decided = latest_decisions(events, stage)
-    own = {r: by[reviewer].decision for r, by in decided.items() if reviewer in by}
-    in_order = reviewer_labels_in_order(events, reviewer, stage)
-    stop = stopping_heuristic(in_order, threshold=stop_after) if stop_after else None
-    if order == "id" or not waiting:
-        return Queue(tuple(waiting), len(eligible), len(own), "record id", stop)
-    rows = session.execute(
-        select(RecordRow.id, RecordRow.title, RecordRow.abstract, RecordRow.keywords).where(
-            RecordRow.id.in_(eligible)
-        )
-    ).all()
-    by_id = {r.id: " ".join([r.title, r.abstract, " ".join(r.keywords)]) for r in rows}
-    texts = [by_id[r] for r in eligible]
-    matrix = None
-    if features is not None:
-        key = tuple(eligible)
-        if features.record_ids != key:
-            features.record_ids, features.matrix = key, tfidf_matrix(texts)
-        matrix = features.matrix
-    ranking = rank_records(
-        texts,
-        [_relevant(own[r]) if r in own else None for r in eligible],
-        model=model,
-        features=matrix,
-    )
-    waiting_set = set(waiting)
-    ranked = [eligible[i] for i in ranking.indices if eligible[i] in waiting_set]
-    in_ranking = set(ranked)
-    ranked += [r for r in waiting if r not in in_ranking]
-    if ranking.model_used:
-        ordering = f"{model} relevance ranking"
-    else:
-        ordering = "record id, until you have made an include and an exclude decision"
-    return Queue(tuple(ranked), len(eligible), len(own), ordering, stop)
+__all__ = ["ORDERS", "FeatureCache", "Queue", "reviewer_labels_in_order", "screening_queue"]

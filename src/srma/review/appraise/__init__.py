@@ -1,0 +1,1 @@
+"""Appraisal: risk-of-bias tools, their domains and judgements."""

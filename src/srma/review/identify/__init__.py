@@ -1,0 +1,1 @@
+"""Identification: reading database exports, importing them into a project, deduplication."""
