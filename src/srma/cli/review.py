@@ -11,17 +11,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from srma.cli import CommandError, app, print_json, run, stderr
-from srma.review.identify.merging import PairToReview
-from srma.review.project import Project
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from srma.review.identify.merging import PairToReview
+    from srma.review.project import Project
 
 #: Lines of these commands are not wrapped at the terminal's width (they are read by scripts).
 stdout = Console(soft_wrap=True)

@@ -10,7 +10,7 @@ key is pressed, so quitting or a crash loses nothing already decided.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.panel import Panel
@@ -18,8 +18,10 @@ from rich.text import Text
 
 from srma.cli import app, run, stdout
 from srma.cli.review import DbOption, ProjectArgument, ReviewerOption, StageOption
-from srma.review.project import Project
-from srma.store import RecordRow
+
+if TYPE_CHECKING:
+    from srma.review.project import Project
+    from srma.store import RecordRow
 
 KEYS = "[i]nclude  [e]xclude  [m]aybe  [n]ote  [s]kip  [b]ack  [q]uit"
 
@@ -91,6 +93,7 @@ def screen_command(
     from srma.review.project import open_project, reviewer_name
     from srma.review.screen.decisions import decide
     from srma.review.screen.queue import FeatureCache, screening_queue
+    from srma.store import RecordRow
 
     def action() -> None:
         opened = open_project(project, url=db)

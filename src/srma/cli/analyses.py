@@ -1,0 +1,281 @@
+"""``srma effects``, ``meta``, ``subgroup``, ``metareg``, ``sensitivity``, ``bias``, ``policy``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from srma.cli.app import app
+from srma.cli.shell import (
+    ColumnOption,
+    CommandError,
+    DataArgument,
+    JsonOption,
+    LabelOption,
+    LevelOption,
+    MeasureOption,
+    MethodOption,
+    PiTypeOption,
+    SeiOption,
+    TestOption,
+    ViOption,
+    YiOption,
+    column_options,
+    effect_data,
+    print_json,
+    read_table,
+    run,
+    show,
+    stdout,
+    wrote,
+)
+
+
+@app.command()
+def effects(
+    data: DataArgument,
+    measure: Annotated[str, typer.Option(help="MD, SMD, ROM, RR, OR, RD, PETO, COR, ZCOR, GEN.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    col: ColumnOption = None,
+    add: Annotated[float, typer.Option(help="Continuity correction added to cells.")] = 0.5,
+    to: Annotated[str, typer.Option(help="only0, all, if0all or none.")] = "only0",
+    drop00: Annotated[
+        bool | None, typer.Option("--drop00/--keep00", help="Drop double-zero studies.")
+    ] = None,
+) -> None:
+    """Compute effect sizes (yi) and sampling variances (vi) for every study."""
+
+    def action() -> None:
+        from srma.analysis.effect_sizes import effect_sizes
+
+        table = read_table(data)
+        if to not in ("only0", "all", "if0all", "none"):
+            raise CommandError(f"--to must be only0, all, if0all or none, got {to!r}")
+        out = effect_sizes(
+            table, measure, add=add, to=to, drop00=drop00, source=str(data), **column_options(col)
+        )
+        if output is not None:
+            out.to_csv(output, index=False)
+        if as_json:
+            records = out.astype(object).where(out.notna(), None).to_dict(orient="records")
+            print_json(records)
+        elif output is None:
+            stdout.print(out.to_string(index=False))
+        else:
+            wrote(output)
+
+    run(action)
+
+
+@app.command("meta")
+def meta_command(
+    data: DataArgument,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    pi_type: PiTypeOption = "riley",
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Pool a meta-analysis (common or random effects, Mantel-Haenszel or Peto)."""
+
+    def action() -> None:
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        show(as_json, studies.fit(method=method, test=test, level=level, pi_type=pi_type))
+
+    run(action)
+
+
+@app.command()
+def subgroup(
+    data: DataArgument,
+    by: Annotated[str, typer.Option(help="Column defining the subgroups.")],
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    common_tau2: Annotated[
+        bool, typer.Option("--common-tau2", help="One tau² for all subgroups.")
+    ] = False,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Pool each subgroup and test for subgroup differences."""
+
+    def action() -> None:
+        from srma.analysis.subgroups import subgroup_analysis
+
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        result = subgroup_analysis(
+            studies.table, by, method=method, test=test, level=level,
+            common_tau2=common_tau2, **studies.arguments(),
+        )  # fmt: skip
+        show(as_json, result)
+
+    run(action)
+
+
+@app.command()
+def metareg(
+    data: DataArgument,
+    mods: Annotated[str, typer.Option(help='Moderators, e.g. "~ dose + factor(route)".')],
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    permutations: Annotated[
+        int | None, typer.Option(help="Permutation test with this many permutations.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for Monte Carlo permutations.")] = None,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Mixed-effects meta-regression on one or more moderators."""
+
+    def action() -> None:
+        from srma.analysis.metareg import meta_regression
+
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        result = meta_regression(
+            studies.table, mods, method=method, test=test, level=level,
+            permutations=permutations, seed=seed, **studies.arguments(),
+        )  # fmt: skip
+        show(as_json, result)
+
+    run(action)
+
+
+@app.command()
+def sensitivity(
+    data: DataArgument,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    order: Annotated[
+        str | None, typer.Option(help="Column to order a cumulative meta-analysis by.")
+    ] = None,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Leave-one-out, influence diagnostics, Baujat and (with --order) cumulative analysis."""
+
+    def action() -> None:
+        import pandas as pd
+
+        from srma.analysis.sensitivity import (
+            baujat,
+            cumulative,
+            influence_diagnostics,
+            leave_one_out,
+        )
+        from srma.analysis.validation import numeric_column
+
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        result = studies.fit(method=method, test=test, level=level)
+        out: dict[str, Any] = {
+            "result": result.to_dict(),
+            "leave_one_out": leave_one_out(result).to_records(),
+        }
+        if result.k >= 3:
+            out["influence"] = influence_diagnostics(result).to_records()
+        out["baujat"] = baujat(result).to_frame().to_dict(orient="records")
+        if order is not None:
+            if result.omitted:
+                raise CommandError("--order needs every study to have yi and vi")
+            keys = numeric_column(studies.table, order, source=studies.source)
+            out["cumulative"] = cumulative(result, order=keys).to_records()
+        if as_json:
+            print_json(out)
+            return
+        stdout.print(result.summary(), markup=False, highlight=False)
+        for name in ("leave_one_out", "influence", "cumulative"):
+            if name in out:
+                sys.stdout.write(f"\n{name.replace('_', ' ')}:\n")
+                sys.stdout.write(pd.DataFrame(out[name]).to_string(index=False) + "\n")
+
+    run(action)
+
+
+@app.command()
+def bias(
+    data: DataArgument,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    estimator: Annotated[str, typer.Option(help="Trim-and-fill estimator: L0 or R0.")] = "L0",
+    side: Annotated[
+        str | None, typer.Option(help="Side of the missing studies: left or right.")
+    ] = None,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Egger, Begg, trim-and-fill and fail-safe N (Peters and Harbord with counts)."""
+
+    def action() -> None:
+        from srma.analysis.bias import small_study_tests
+
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        result = studies.fit(method=method, test=test)
+        binary = measure is not None and measure.upper() in ("RR", "OR", "RD", "PETO")
+        cells = {
+            k: v
+            for k, v in studies.columns.items()
+            if k in ("events1", "total1", "events2", "total2", "a", "b", "c", "d")
+        }
+        tests = small_study_tests(
+            result,
+            counts=studies.table if binary else None,
+            estimator=estimator,
+            side=side,
+            **cells,
+        )
+        show(as_json, tests)
+
+    run(action)
+
+
+@app.command()
+def policy(
+    data: DataArgument,
+    name: Annotated[str, typer.Option("--policy", help="huang2024, hassanein2024 or modern.")],
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+    col: ColumnOption = None,
+) -> None:
+    """Run the analyses an analysis policy prescribes, with the reasons for each choice."""
+
+    def action() -> None:
+        from srma.analysis.policies import apply_policy
+
+        table = read_table(data)
+        show(
+            as_json, apply_policy(name, table, label=label, source=str(data), **column_options(col))
+        )
+
+    run(action)

@@ -1,0 +1,206 @@
+"""``srma forest``, ``funnel``, ``rob`` and ``prisma``: figures written to SVG, PNG or PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from srma.cli.app import app
+from srma.cli.shell import (
+    ColumnOption,
+    CommandError,
+    DataArgument,
+    FavoursOption,
+    LabelOption,
+    LevelOption,
+    MeasureOption,
+    MethodOption,
+    OutputOption,
+    SeiOption,
+    TestOption,
+    TitleOption,
+    ViOption,
+    YiOption,
+    effect_data,
+    favours_labels,
+    figure_path,
+    run,
+    stderr,
+    wrote,
+)
+
+
+@app.command()
+def forest(
+    data: DataArgument,
+    output: OutputOption,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    level: LevelOption = 0.95,
+    label: LabelOption = None,
+    favours: FavoursOption = None,
+    title: TitleOption = None,
+    by: Annotated[str | None, typer.Option(help="Column defining subgroups.")] = None,
+    also_common: Annotated[
+        bool, typer.Option("--also-common", help="Add the common-effect diamond.")
+    ] = False,
+    col: ColumnOption = None,
+) -> None:
+    """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
+
+    def action() -> None:
+        from srma.figures.axes import save_figure
+        from srma.figures.forest import forest_plot, subgroup_forest
+
+        figure_path(output)
+        sides = favours_labels(favours)
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        table = studies.table
+        study = label or next((c for c in ("study", "label", "author") if c in table.columns), None)
+        arms = table if measure is not None and study is not None else None
+        drawing = {"favours": sides, "title": title, "arms": arms, "label": study or "study",
+                   "columns": studies.columns}  # fmt: skip
+        settings = {"method": method, "test": test, "level": level}
+        if by is not None:
+            from srma.analysis.subgroups import subgroup_analysis
+
+            groups = subgroup_analysis(table, by, **settings, **studies.arguments())
+            figure = subgroup_forest(groups, **drawing)
+        else:
+            result = studies.fit(**settings)
+            common = None
+            if also_common and result.method not in ("EE", "MH", "PETO"):
+                common = studies.fit(method="EE", level=level)
+            figure = forest_plot(result, also=common, **drawing)
+        save_figure(figure, output)
+        wrote(output)
+
+    run(action)
+
+
+@app.command()
+def funnel(
+    data: DataArgument,
+    output: OutputOption,
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    contours: Annotated[bool, typer.Option(help="Shade p < 0.10, 0.05, 0.01.")] = False,
+    trimfill: Annotated[bool, typer.Option(help="Show trim-and-fill's imputed studies.")] = False,
+    egger: Annotated[bool, typer.Option(help="Draw Egger's regression line.")] = False,
+    title: TitleOption = None,
+    label: LabelOption = None,
+    col: ColumnOption = None,
+) -> None:
+    """Draw a funnel plot, optionally contour-enhanced, with trim-and-fill and Egger's line."""
+
+    def action() -> None:
+        from srma.analysis.bias import funnel_contours, small_study_tests
+        from srma.figures.axes import save_figure
+        from srma.figures.funnel import funnel_plot
+
+        figure_path(output)
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        result = studies.fit(method=method, test=test)
+        tests = small_study_tests(result) if (trimfill or egger) else None
+        figure = funnel_plot(
+            result,
+            contours=funnel_contours(result) if contours else None,
+            trimfill=tests.trimfill if tests is not None and trimfill else None,
+            egger=tests.egger if tests is not None and egger else None,
+            title=title,
+        )
+        save_figure(figure, output)
+        wrote(output)
+
+    run(action)
+
+
+@app.command()
+def rob(
+    judgements: Annotated[Path, typer.Argument(help="CSV: study, one column per domain.")],
+    tool: Annotated[str, typer.Option(help="rob1, rob2, robins-i, syrcle or quadas2.")],
+    output: OutputOption,
+    plot: Annotated[str, typer.Option(help="traffic-light or summary.")] = "traffic-light",
+    weighted: Annotated[bool, typer.Option(help="Summary weighted by a Weight column.")] = False,
+    palette: Annotated[str, typer.Option(help="cochrane or colourblind.")] = "cochrane",
+    label_columns: Annotated[
+        str | None, typer.Option(help='Columns forming the study label, e.g. "study,year".')
+    ] = None,
+    title: TitleOption = None,
+) -> None:
+    """Draw a risk-of-bias traffic-light plot or summary plot."""
+
+    def action() -> None:
+        from srma.figures.axes import save_figure
+        from srma.figures.rob import summary_plot, traffic_light
+        from srma.review.appraise.risk_of_bias import read_rob
+
+        if plot not in ("traffic-light", "summary"):
+            raise CommandError(f"--plot must be traffic-light or summary, got {plot!r}")
+        figure_path(output)
+        if not judgements.exists():
+            raise CommandError(f"{judgements}: no such file")
+        labels = None if label_columns is None else [c.strip() for c in label_columns.split(",")]
+        assessment = read_rob(judgements, tool, label_columns=labels)
+        if plot == "summary":
+            figure = summary_plot(assessment, weighted=weighted, palette=palette, title=title)
+        else:
+            figure = traffic_light(assessment, palette=palette, title=title)
+        save_figure(figure, output)
+        wrote(output)
+
+    run(action)
+
+
+@app.command()
+def prisma(
+    counts: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with 'data' and 'n' (PRISMA2020 fields), or a review project folder."
+        ),
+    ],
+    output: OutputOption,
+    title: Annotated[str | None, typer.Option(help="Title above the diagram.")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL of the project (see srma init).")
+    ] = None,
+) -> None:
+    """Draw the PRISMA 2020 flow diagram; warn where the counts do not add up."""
+
+    def action() -> None:
+        from srma.figures.axes import save_figure
+        from srma.figures.prisma import prisma_flow
+        from srma.review.flow.prisma import read_prisma
+
+        figure_path(output)
+        if not counts.exists():
+            raise CommandError(f"{counts}: no such file")
+        if counts.is_dir():
+            from srma.review.flow.status import prisma_counts
+            from srma.review.project import open_project
+
+            project = open_project(counts, url=db)
+            with project.store.transaction() as session:
+                numbers = prisma_counts(session, project)
+            project.close()
+            for note in numbers.notes.values():
+                stderr.print(f"warning: {counts}: {note}", markup=False)
+        else:
+            numbers = read_prisma(counts)
+        for problem in numbers.inconsistencies():
+            stderr.print(f"warning: {counts}: {problem}", markup=False)
+        save_figure(prisma_flow(numbers, title=title), output)
+        wrote(output)
+
+    run(action)

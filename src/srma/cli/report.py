@@ -1,0 +1,132 @@
+"""``srma report`` (HTML and DOCX) and ``srma demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from srma.cli.app import app
+from srma.cli.shell import (
+    ColumnOption,
+    CommandError,
+    DataArgument,
+    LabelOption,
+    MeasureOption,
+    MethodOption,
+    SeiOption,
+    TestOption,
+    ViOption,
+    YiOption,
+    effect_data,
+    read_table,
+    run,
+    stdout,
+    wrote,
+)
+
+
+@app.command()
+def report(
+    data: DataArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML report to write.")],
+    measure: MeasureOption = None,
+    yi: YiOption = None,
+    vi: ViOption = None,
+    sei: SeiOption = None,
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    label: LabelOption = None,
+    title: Annotated[str, typer.Option(help="Title of the report.")] = "Meta-analysis report",
+    outcome: Annotated[str, typer.Option(help="Name of the outcome.")] = "Outcome",
+    docx: Annotated[Path | None, typer.Option(help="Also write a DOCX version.")] = None,
+    rob_file: Annotated[
+        Path | None, typer.Option("--rob", help="Risk-of-bias judgements (robvis layout).")
+    ] = None,
+    tool: Annotated[str, typer.Option(help="Risk-of-bias tool of --rob.")] = "rob2",
+    prisma_file: Annotated[
+        Path | None, typer.Option("--prisma", help="PRISMA counts (data, n).")
+    ] = None,
+    bias_tests: Annotated[
+        bool, typer.Option("--bias/--no-bias", help="Small-study tests and funnel plot.")
+    ] = True,
+    characteristics: Annotated[
+        Path | None,
+        typer.Option(help="CSV of study characteristics, shown as a table."),
+    ] = None,
+    col: ColumnOption = None,
+) -> None:
+    """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis."""
+
+    def action() -> None:
+        from srma.analysis.bias import small_study_tests
+        from srma.report.document import Outcome, build_report, write_docx, write_html
+        from srma.review.appraise.risk_of_bias import read_rob
+        from srma.review.flow.prisma import read_prisma
+
+        if output.suffix.lower() not in (".html", ".htm"):
+            raise CommandError(f"{output}: the report must end in .html")
+        if docx is not None and docx.suffix.lower() != ".docx":
+            raise CommandError(f"{docx}: --docx must end in .docx")
+        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        table = studies.table
+        result = studies.fit(method=method, test=test)
+        study = label or next(
+            (c for c in ("study", "label", "author") if c in table.columns), "study"
+        )
+        tests = small_study_tests(result) if bias_tests and result.k >= 3 else None
+        for path in (rob_file, prisma_file, characteristics):
+            if path is not None and not path.exists():
+                raise CommandError(f"{path}: no such file")
+        content = build_report(
+            title,
+            [
+                Outcome(
+                    outcome,
+                    result,
+                    arms=table if measure is not None else None,
+                    label=study,
+                    small_study=tests,
+                )
+            ],
+            rob=read_rob(rob_file, tool) if rob_file is not None else None,
+            prisma=read_prisma(prisma_file) if prisma_file is not None else None,
+            characteristics=read_table(characteristics) if characteristics is not None else None,
+        )
+        write_html(content, output)
+        wrote(output)
+        if docx is not None:
+            write_docx(content, docx)
+            wrote(docx)
+
+    run(action)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the output.")] = Path("demo-output"),
+) -> None:
+    """Pool the nine stroke-unit trials of Normand (1999) and write a summary and forest plot."""
+
+    def action() -> None:
+        from srma.analysis.meta import meta
+        from srma.datasets import load
+        from srma.report.summary import write_summary
+
+        data = load("normand1999")
+        result = meta(data, measure="MD", method="REML", test="knha", source=data.attrs["source"])
+        paths = write_summary(
+            result,
+            out,
+            name="normand1999_length_of_stay",
+            title="Specialist stroke-unit care vs routine care: length of stay (days)",
+            dataset_citation=data.attrs["citation"],
+            favours=("stroke unit", "routine care"),
+        )
+        stdout.print(result.summary(), markup=False, highlight=False)
+        stdout.print(f"\nOutput written to {out.resolve()}:", markup=False)
+        for path in paths.values():
+            stdout.print(f"  {path}", markup=False)
+
+    run(action)

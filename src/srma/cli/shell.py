@@ -1,0 +1,235 @@
+"""What every ``srma`` command shares: options declared once, reading a table and fitting it,
+errors mapped to one line, JSON output.
+
+Imports here are light (Typer and rich only): a command imports pandas, numpy,
+the analyses or the database when it runs, so ``srma --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from srma.errors import InputError, SrmaWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from srma.analysis.results import MetaResult
+
+stdout = Console()
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+METHODS = "EE, DL, REML, ML, PM, HE, SJ, HS, EB, PMM, MH or PETO"
+TESTS = "z, t, knha or adhoc"
+
+
+class CommandError(Exception):
+    """A problem to report in one line and exit with status 1."""
+
+
+# ---------------------------------------------------------------------- options, declared once
+
+DataArgument = Annotated[Path, typer.Argument(help="CSV (or TSV) with one row per study.")]
+MeasureOption = Annotated[str | None, typer.Option(help="Effect measure for raw data.")]
+YiOption = Annotated[str | None, typer.Option("--yi", help="Column of effect sizes.")]
+ViOption = Annotated[str | None, typer.Option("--vi", help="Column of sampling variances.")]
+SeiOption = Annotated[str | None, typer.Option("--sei", help="Column of standard errors.")]
+MethodOption = Annotated[str, typer.Option(help=METHODS)]
+TestOption = Annotated[str, typer.Option(help=TESTS)]
+LevelOption = Annotated[float, typer.Option(help="Confidence level.")]
+PiTypeOption = Annotated[str, typer.Option("--pi-type", help="riley, default or t.")]
+LabelOption = Annotated[str | None, typer.Option(help="Column of study labels.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+ColumnOption = Annotated[
+    list[str] | None,
+    typer.Option("--col", help="Map a role to a column, ROLE=COLUMN (repeatable), e.g. mean1=m1i."),
+]
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="SVG, PNG or PDF file.")]
+TitleOption = Annotated[str | None, typer.Option(help="Title above the plot.")]
+
+
+# ---------------------------------------------------------------------- reading and fitting
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or TSV file as a DataFrame, with a one-line error for unreadable files."""
+    import pandas as pd
+
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    if not path.is_file():
+        raise CommandError(f"{path}: not a file")
+    separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    try:
+        return pd.read_csv(path, sep=separator, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: cannot read it as a table ({error})") from None
+
+
+def column_options(pairs: list[str] | None) -> dict[str, str]:
+    """``["mean1=m1i", "sd1=sd1i"]`` to ``{"mean1": "m1i", "sd1": "sd1i"}``."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        role, separator, column = pair.partition("=")
+        if not separator or not role.strip() or not column.strip():
+            raise CommandError(f"--col expects ROLE=COLUMN, got {pair!r}")
+        mapping[role.strip()] = column.strip()
+    return mapping
+
+
+def effect_columns(
+    col: list[str] | None, measure: str | None, yi: str | None, vi: str | None, sei: str | None
+) -> dict[str, str]:
+    """Column roles from ``--col`` and ``--yi/--vi/--sei``; raw data need ``--measure``."""
+    columns = column_options(col)
+    if measure is None and yi is None:
+        raise CommandError("give --measure (raw data) or --yi with --vi or --sei")
+    if yi is not None:
+        if vi is None and sei is None:
+            raise CommandError("--yi needs --vi or --sei")
+        columns["yi"] = yi
+        columns["vi" if vi is not None else "sei"] = vi if vi is not None else sei
+    return columns
+
+
+@dataclass(frozen=True)
+class EffectData:
+    """A study table read from a file with its column roles: what every analysis command fits."""
+
+    table: pd.DataFrame
+    columns: dict[str, str]
+    measure: str | None
+    label: str | None
+    source: str
+
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments naming the data for ``meta()``, ``subgroup_analysis()`` and kin."""
+        return {"measure": self.measure, "label": self.label, "source": self.source,
+                **self.columns}  # fmt: skip
+
+    def fit(self, **settings: Any) -> MetaResult:
+        """``meta()`` of these data with ``settings`` (method, test, level...)."""
+        from srma.analysis.meta import meta
+
+        return meta(self.table, **self.arguments(), **settings)
+
+
+def effect_data(
+    data: Path,
+    *,
+    measure: str | None,
+    yi: str | None,
+    vi: str | None,
+    sei: str | None,
+    col: list[str] | None,
+    label: str | None,
+) -> EffectData:
+    """Read ``data`` and map its columns (``--col``, ``--yi/--vi/--sei``) for an analysis."""
+    table = read_table(data)
+    columns = effect_columns(col, measure, yi, vi, sei)
+    return EffectData(table, columns, measure, label, str(data))
+
+
+def figure_path(path: Path) -> None:
+    """Check a figure's file name before drawing it."""
+    if path.suffix.lower() not in (".svg", ".png", ".pdf"):
+        raise CommandError(f"{path}: a figure must end in .svg, .png or .pdf")
+    if not path.parent.exists():
+        raise CommandError(f"{path.parent}: no such folder")
+
+
+# ---------------------------------------------------------------------- output and errors
+
+
+@contextmanager
+def reported_warnings() -> Iterator[None]:
+    """Collect srma's warnings during a command and print each on standard error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SrmaWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+    for item in caught:
+        if issubclass(item.category, SrmaWarning):
+            stderr.print(f"warning: {item.message}", markup=False)
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run a command body; turn expected failures into one line and exit status 1.
+
+    This is the one place where errors become messages: bad input
+    (:class:`~srma.errors.InputError`), a :class:`CommandError`, an unreadable
+    or unwritable file, a bad option value, and, as a last resort, a bug.
+    """
+    try:
+        with reported_warnings():
+            return action()
+    except (typer.Exit, typer.Abort):
+        raise
+    except (InputError, CommandError) as error:
+        fail(str(error))
+    except OSError as error:  # unreadable input, unwritable output
+        where = f"{error.filename}: " if error.filename is not None else ""
+        fail(f"{where}{error.strerror or error}")
+    except ValueError as error:  # a bad option value caught below the CLI
+        fail(str(error))
+    except Exception as error:
+        if os.environ.get("SRMA_TRACEBACK"):
+            raise
+        fail(
+            f"unexpected {type(error).__name__}: {error} (a bug in srma; set SRMA_TRACEBACK=1 "
+            "for the traceback and please report it)"
+        )
+
+
+def fail(message: str) -> NoReturn:
+    """Print one ``error:`` line on standard error and exit with status 1."""
+    stderr.print(f"error: {' '.join(message.split())}", markup=False)
+    raise typer.Exit(code=1)
+
+
+def print_json(value: Any) -> None:
+    """Strict JSON on standard output (undefined numbers as null)."""
+    from srma.report.jsonable import to_jsonable
+
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, allow_nan=False) + "\n")
+
+
+def show(as_json: bool, value: Any) -> None:
+    """Print ``value.to_dict()`` as JSON, or its summary for people."""
+    if as_json:
+        print_json(value.to_dict())
+    else:
+        stdout.print(value.summary(), markup=False, highlight=False)
+
+
+def wrote(path: Path) -> None:
+    """Tell the user (on standard error) that a file was written."""
+    stderr.print(f"wrote {path}", markup=False)
+
+
+FavoursOption = Annotated[str | None, typer.Option(help='Labels under the axis, "left,right".')]
+
+
+def favours_labels(text: str | None) -> tuple[str, str] | None:
+    """``--favours "stroke unit,routine care"`` as a pair of labels."""
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise CommandError('--favours expects two labels: "left,right"')
+    return parts[0], parts[1]
