@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from srma.review.flow.prisma import PrismaCounts
 
 from srma.review.decision_log import (
     STAGES,
@@ -27,6 +26,7 @@ from srma.review.decision_log import (
     resolutions,
     stage_outcomes,
 )
+from srma.review.flow.prisma import PrismaCounts
 from srma.review.project import Project
 from srma.store import ImportBatch, RecordRow
 
