@@ -184,6 +184,7 @@ def sensitivity(
     def action() -> None:
         import pandas as pd
 
+        from srma.analysis.conventions import supports_follow_up
         from srma.analysis.sensitivity import (
             baujat,
             cumulative,
@@ -198,7 +199,7 @@ def sensitivity(
             "result": result.to_dict(),
             "leave_one_out": leave_one_out(result).to_records(),
         }
-        if result.k >= 3:
+        if supports_follow_up(result):
             out["influence"] = influence_diagnostics(result).to_records()
         out["baujat"] = baujat(result).to_frame().to_dict(orient="records")
         if order is not None:
@@ -239,21 +240,16 @@ def bias(
 
     def action() -> None:
         from srma.analysis.bias import small_study_tests
+        from srma.analysis.conventions import count_columns, has_counts
 
         studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
         result = studies.fit(method=method, test=test)
-        binary = measure is not None and measure.upper() in ("RR", "OR", "RD", "PETO")
-        cells = {
-            k: v
-            for k, v in studies.columns.items()
-            if k in ("events1", "total1", "events2", "total2", "a", "b", "c", "d")
-        }
         tests = small_study_tests(
             result,
-            counts=studies.table if binary else None,
+            counts=studies.table if has_counts(measure) else None,
             estimator=estimator,
             side=side,
-            **cells,
+            **count_columns(studies.columns),
         )
         show(as_json, tests)
 

@@ -55,6 +55,7 @@ def forest(
     """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
 
     def action() -> None:
+        from srma.analysis.conventions import adds_common_effect, study_label_column
         from srma.figures.axes import save_figure
         from srma.figures.forest import forest_plot, subgroup_forest
 
@@ -62,7 +63,7 @@ def forest(
         sides = favours_labels(favours)
         studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
         table = studies.table
-        study = label or next((c for c in ("study", "label", "author") if c in table.columns), None)
+        study = study_label_column(table, label)
         arms = table if measure is not None and study is not None else None
         drawing = {"favours": sides, "title": title, "arms": arms, "label": study or "study",
                    "columns": studies.columns}  # fmt: skip
@@ -75,7 +76,7 @@ def forest(
         else:
             result = studies.fit(**settings)
             common = None
-            if also_common and result.method not in ("EE", "MH", "PETO"):
+            if also_common and adds_common_effect(result):
                 common = studies.fit(method="EE", level=level)
             figure = forest_plot(result, also=common, **drawing)
         save_figure(figure, output)

@@ -61,6 +61,7 @@ def report(
 
     def action() -> None:
         from srma.analysis.bias import small_study_tests
+        from srma.analysis.conventions import study_label_column, supports_follow_up
         from srma.report.document import Outcome, build_report, write_docx, write_html
         from srma.review.appraise.risk_of_bias import read_rob
         from srma.review.flow.prisma import read_prisma
@@ -72,10 +73,8 @@ def report(
         studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
         table = studies.table
         result = studies.fit(method=method, test=test)
-        study = label or next(
-            (c for c in ("study", "label", "author") if c in table.columns), "study"
-        )
-        tests = small_study_tests(result) if bias_tests and result.k >= 3 else None
+        study = study_label_column(table, label) or "study"
+        tests = small_study_tests(result) if bias_tests and supports_follow_up(result) else None
         for path in (rob_file, prisma_file, characteristics):
             if path is not None and not path.exists():
                 raise CommandError(f"{path}: no such file")
