@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from srma import meta, meta_regression, small_study_tests, subgroup_analysis
-from srma.analysis.sensitivity import leave_one_out
+from srma.analysis.sensitivity import cumulative, leave_one_out
 from srma.cli import app
 from srma.datasets import load
 
@@ -67,6 +67,23 @@ def test_sensitivity_json(bcg_csv: Path) -> None:
     assert len(payload["influence"]) == 13 and len(payload["cumulative"]) == 13
     assert payload["cumulative"][0]["added"] == "Aronson, 1948"
 
+
+
+def test_sensitivity_json_always_has_the_cumulative_analysis(bcg_csv: Path) -> None:
+    in_data_order = _json(["sensitivity", str(bcg_csv), "--measure", "RR", "--json"])
+    expected = cumulative(meta(load("bcg"), measure="RR")).to_records()
+    assert [row["added"] for row in in_data_order["cumulative"]] == [
+        row["added"] for row in expected
+    ]
+    assert in_data_order["cumulative"][-1]["estimate"] == pytest.approx(
+        in_data_order["result"]["estimate"], rel=1e-12
+    )
+    by_year = _json(["sensitivity", str(bcg_csv), "--measure", "RR", "--order-by", "year",
+                     "--json"])  # fmt: skip
+    years = load("bcg")["year"].tolist()
+    labels = meta(load("bcg"), measure="RR").labels
+    first_year = min(years)
+    assert by_year["cumulative"][0]["added"] == labels[years.index(first_year)]
 
 def test_subgroup_metareg_policy(bcg_csv: Path) -> None:
     payload = _json(["subgroup", str(bcg_csv), "--measure", "RR", "--by", "alloc", "--json"])

@@ -172,14 +172,19 @@ def sensitivity(
     method: MethodOption = "REML",
     test: TestOption = "z",
     level: LevelOption = 0.95,
-    order: Annotated[
-        str | None, typer.Option(help="Column to order a cumulative meta-analysis by.")
+    order_by: Annotated[
+        str | None,
+        typer.Option(
+            "--order-by",
+            "--order",
+            help="Column to order the cumulative meta-analysis by (default: the data's order).",
+        ),
     ] = None,
     label: LabelOption = None,
     as_json: JsonOption = False,
     col: ColumnOption = None,
 ) -> None:
-    """Leave-one-out, influence diagnostics, Baujat and (with --order) cumulative analysis."""
+    """Leave-one-out, influence diagnostics, Baujat and cumulative meta-analysis."""
 
     def action() -> None:
         import pandas as pd
@@ -202,11 +207,12 @@ def sensitivity(
         if supports_follow_up(result):
             out["influence"] = influence_diagnostics(result).to_records()
         out["baujat"] = baujat(result).to_frame().to_dict(orient="records")
-        if order is not None:
+        keys = None
+        if order_by is not None:
             if result.omitted:
-                raise CommandError("--order needs every study to have yi and vi")
-            keys = numeric_column(studies.table, order, source=studies.source)
-            out["cumulative"] = cumulative(result, order=keys).to_records()
+                raise CommandError("--order-by needs every study to have yi and vi")
+            keys = numeric_column(studies.table, order_by, source=studies.source)
+        out["cumulative"] = cumulative(result, order=keys).to_records()
         if as_json:
             print_json(out)
             return
