@@ -25,3 +25,13 @@ def test_help_has_no_type_placeholders(command: str | None) -> None:
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
     assert PLACEHOLDER.findall(result.output) == []
+
+
+@pytest.mark.parametrize("command", ["meta", "subgroup", "metareg", "sensitivity", "bias",
+                                     "forest", "funnel"])  # fmt: skip
+def test_shared_options_come_from_one_declaration(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "100"})
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert usage.split()[-1] == "DATA"
+    for option in ("--measure", "--yi", "--vi", "--sei", "--label", "--col", "--method", "--test"):
+        assert re.findall(rf"{option}\b", result.output) == [option], option

@@ -16,20 +16,16 @@ from srma.cli.shell import (
     JsonOption,
     LabelOption,
     LevelOption,
-    MeasureOption,
-    MethodOption,
+    ModelOptions,
     PiTypeOption,
-    SeiOption,
-    TestOption,
-    ViOption,
-    YiOption,
+    StudyOptions,
     column_options,
-    effect_data,
     print_json,
     read_table,
     run,
     show,
     stdout,
+    with_options,
     wrote,
 )
 
@@ -72,56 +68,44 @@ def effects(
 
 
 @app.command("meta")
+@with_options(studies=StudyOptions, model=ModelOptions)
 def meta_command(
-    data: DataArgument,
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
+    studies: StudyOptions,
+    model: ModelOptions,
     level: LevelOption = 0.95,
     pi_type: PiTypeOption = "riley",
-    label: LabelOption = None,
     as_json: JsonOption = False,
-    col: ColumnOption = None,
 ) -> None:
     """Pool a meta-analysis (common or random effects, Mantel-Haenszel or Peto)."""
 
     def action() -> None:
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
-        show(as_json, studies.fit(method=method, test=test, level=level, pi_type=pi_type))
+        result = studies.read().fit(**model.settings(), level=level, pi_type=pi_type)
+        show(as_json, result)
 
     run(action)
 
 
 @app.command()
+@with_options(studies=StudyOptions, model=ModelOptions)
 def subgroup(
-    data: DataArgument,
+    studies: StudyOptions,
+    model: ModelOptions,
     by: Annotated[str, typer.Option(help="Column defining the subgroups.")],
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
     level: LevelOption = 0.95,
     common_tau2: Annotated[
         bool, typer.Option("--common-tau2", help="One tau² for all subgroups.")
     ] = False,
-    label: LabelOption = None,
     as_json: JsonOption = False,
-    col: ColumnOption = None,
 ) -> None:
     """Pool each subgroup and test for subgroup differences."""
 
     def action() -> None:
         from srma.analysis.subgroups import subgroup_analysis
 
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        data = studies.read()
         result = subgroup_analysis(
-            studies.table, by, method=method, test=test, level=level,
-            common_tau2=common_tau2, **studies.arguments(),
+            data.table, by, **model.settings(), level=level, common_tau2=common_tau2,
+            **data.arguments(),
         )  # fmt: skip
         show(as_json, result)
 
@@ -129,33 +113,27 @@ def subgroup(
 
 
 @app.command()
+@with_options(studies=StudyOptions, model=ModelOptions)
 def metareg(
-    data: DataArgument,
+    studies: StudyOptions,
+    model: ModelOptions,
     mods: Annotated[str, typer.Option(help='Moderators, e.g. "~ dose + factor(route)".')],
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
     level: LevelOption = 0.95,
     permutations: Annotated[
         int | None, typer.Option(help="Permutation test with this many permutations.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for Monte Carlo permutations.")] = None,
-    label: LabelOption = None,
     as_json: JsonOption = False,
-    col: ColumnOption = None,
 ) -> None:
     """Mixed-effects meta-regression on one or more moderators."""
 
     def action() -> None:
         from srma.analysis.metareg import meta_regression
 
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
+        data = studies.read()
         result = meta_regression(
-            studies.table, mods, method=method, test=test, level=level,
-            permutations=permutations, seed=seed, **studies.arguments(),
+            data.table, mods, **model.settings(), level=level, permutations=permutations,
+            seed=seed, **data.arguments(),
         )  # fmt: skip
         show(as_json, result)
 
@@ -163,14 +141,10 @@ def metareg(
 
 
 @app.command()
+@with_options(studies=StudyOptions, model=ModelOptions)
 def sensitivity(
-    data: DataArgument,
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
+    studies: StudyOptions,
+    model: ModelOptions,
     level: LevelOption = 0.95,
     order_by: Annotated[
         str | None,
@@ -180,9 +154,7 @@ def sensitivity(
             help="Column to order the cumulative meta-analysis by (default: the data's order).",
         ),
     ] = None,
-    label: LabelOption = None,
     as_json: JsonOption = False,
-    col: ColumnOption = None,
 ) -> None:
     """Leave-one-out, influence diagnostics, Baujat and cumulative meta-analysis."""
 
@@ -198,8 +170,8 @@ def sensitivity(
         )
         from srma.analysis.validation import numeric_column
 
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
-        result = studies.fit(method=method, test=test, level=level)
+        data = studies.read()
+        result = data.fit(**model.settings(), level=level)
         out: dict[str, Any] = {
             "result": result.to_dict(),
             "leave_one_out": leave_one_out(result).to_records(),
@@ -211,7 +183,7 @@ def sensitivity(
         if order_by is not None:
             if result.omitted:
                 raise CommandError("--order-by needs every study to have yi and vi")
-            keys = numeric_column(studies.table, order_by, source=studies.source)
+            keys = numeric_column(data.table, order_by, source=data.source)
         out["cumulative"] = cumulative(result, order=keys).to_records()
         if as_json:
             print_json(out)
@@ -226,21 +198,15 @@ def sensitivity(
 
 
 @app.command()
+@with_options(studies=StudyOptions, model=ModelOptions)
 def bias(
-    data: DataArgument,
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
+    studies: StudyOptions,
+    model: ModelOptions,
     estimator: Annotated[str, typer.Option(help="Trim-and-fill estimator: L0 or R0.")] = "L0",
     side: Annotated[
         str | None, typer.Option(help="Side of the missing studies: left or right.")
     ] = None,
-    label: LabelOption = None,
     as_json: JsonOption = False,
-    col: ColumnOption = None,
 ) -> None:
     """Egger, Begg, trim-and-fill and fail-safe N (Peters and Harbord with counts)."""
 
@@ -248,14 +214,14 @@ def bias(
         from srma.analysis.bias import small_study_tests
         from srma.analysis.conventions import count_columns, has_counts
 
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
-        result = studies.fit(method=method, test=test)
+        data = studies.read()
+        result = data.fit(**model.settings())
         tests = small_study_tests(
             result,
-            counts=studies.table if has_counts(measure) else None,
+            counts=data.table if has_counts(data.measure) else None,
             estimator=estimator,
             side=side,
-            **count_columns(studies.columns),
+            **count_columns(data.columns),
         )
         show(as_json, tests)
 

@@ -9,48 +9,35 @@ import typer
 
 from srma.cli.app import app
 from srma.cli.shell import (
-    ColumnOption,
     CommandError,
-    DataArgument,
     FavoursOption,
-    LabelOption,
     LevelOption,
-    MeasureOption,
-    MethodOption,
+    ModelOptions,
     OutputOption,
-    SeiOption,
-    TestOption,
+    StudyOptions,
     TitleOption,
-    ViOption,
-    YiOption,
-    effect_data,
     favours_labels,
     figure_path,
     run,
     stderr,
+    with_options,
     wrote,
 )
 
 
 @app.command()
+@with_options(studies=StudyOptions, model=ModelOptions)
 def forest(
-    data: DataArgument,
+    studies: StudyOptions,
+    model: ModelOptions,
     output: OutputOption,
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
     level: LevelOption = 0.95,
-    label: LabelOption = None,
     favours: FavoursOption = None,
     title: TitleOption = None,
     by: Annotated[str | None, typer.Option(help="Column defining subgroups.")] = None,
     also_common: Annotated[
         bool, typer.Option("--also-common", help="Add the common-effect diamond.")
     ] = False,
-    col: ColumnOption = None,
 ) -> None:
     """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
 
@@ -61,23 +48,23 @@ def forest(
 
         figure_path(output)
         sides = favours_labels(favours)
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
-        table = studies.table
-        study = study_label_column(table, label)
-        arms = table if measure is not None and study is not None else None
+        data = studies.read()
+        study = study_label_column(data.table, data.label)
+        arms = data.table if data.measure is not None and study is not None else None
         drawing = {"favours": sides, "title": title, "arms": arms, "label": study or "study",
-                   "columns": studies.columns}  # fmt: skip
-        settings = {"method": method, "test": test, "level": level}
+                   "columns": data.columns}  # fmt: skip
         if by is not None:
             from srma.analysis.subgroups import subgroup_analysis
 
-            groups = subgroup_analysis(table, by, **settings, **studies.arguments())
+            groups = subgroup_analysis(
+                data.table, by, **model.settings(), level=level, **data.arguments()
+            )
             figure = subgroup_forest(groups, **drawing)
         else:
-            result = studies.fit(**settings)
+            result = data.fit(**model.settings(), level=level)
             common = None
             if also_common and adds_common_effect(result):
-                common = studies.fit(method="EE", level=level)
+                common = data.fit(method="EE", level=level)
             figure = forest_plot(result, also=common, **drawing)
         save_figure(figure, output)
         wrote(output)
@@ -86,21 +73,15 @@ def forest(
 
 
 @app.command()
+@with_options(studies=StudyOptions, model=ModelOptions)
 def funnel(
-    data: DataArgument,
+    studies: StudyOptions,
+    model: ModelOptions,
     output: OutputOption,
-    measure: MeasureOption = None,
-    yi: YiOption = None,
-    vi: ViOption = None,
-    sei: SeiOption = None,
-    method: MethodOption = "REML",
-    test: TestOption = "z",
     contours: Annotated[bool, typer.Option(help="Shade p < 0.10, 0.05, 0.01.")] = False,
     trimfill: Annotated[bool, typer.Option(help="Show trim-and-fill's imputed studies.")] = False,
     egger: Annotated[bool, typer.Option(help="Draw Egger's regression line.")] = False,
     title: TitleOption = None,
-    label: LabelOption = None,
-    col: ColumnOption = None,
 ) -> None:
     """Draw a funnel plot, optionally contour-enhanced, with trim-and-fill and Egger's line."""
 
@@ -110,8 +91,7 @@ def funnel(
         from srma.figures.funnel import funnel_plot
 
         figure_path(output)
-        studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
-        result = studies.fit(method=method, test=test)
+        result = studies.read().fit(**model.settings())
         tests = small_study_tests(result) if (trimfill or egger) else None
         figure = funnel_plot(
             result,

@@ -7,13 +7,15 @@ the analyses or the database when it runs, so ``srma --help`` starts quickly.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -143,6 +145,84 @@ def effect_data(
     table = read_table(data)
     columns = effect_columns(col, measure, yi, vi, sei)
     return EffectData(table, columns, measure, label, str(data))
+
+
+@dataclass(frozen=True)
+class StudyOptions:
+    """The options naming a study table and its columns, shared by every analysis command."""
+
+    data: DataArgument
+    measure: MeasureOption = None
+    yi: YiOption = None
+    vi: ViOption = None
+    sei: SeiOption = None
+    label: LabelOption = None
+    col: ColumnOption = None
+
+    def read(self) -> EffectData:
+        """The table read and its columns mapped (:func:`effect_data`)."""
+        return effect_data(self.data, measure=self.measure, yi=self.yi, vi=self.vi,
+                           sei=self.sei, col=self.col, label=self.label)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The options choosing the model: tau² estimator (or MH, Peto) and the test."""
+
+    method: MethodOption = "REML"
+    test: TestOption = "z"
+
+    def settings(self) -> dict[str, Any]:
+        """``method`` and ``test`` as keyword arguments of an analysis."""
+        return {"method": self.method, "test": self.test}
+
+
+def _parameters(group: type) -> list[inspect.Parameter]:
+    hints = inspect.get_annotations(group, eval_str=True)
+    return [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=inspect.Parameter.empty if field.default is MISSING else field.default,
+            annotation=hints[field.name],
+        )
+        for field in fields(group)
+    ]
+
+
+def with_options(**groups: type) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Give a command the options of each group, declared once, as one value per group.
+
+    ``@with_options(studies=StudyOptions, model=ModelOptions)`` on ``def meta(studies,
+    model, as_json: JsonOption = False)`` makes Typer see ``DATA --measure --yi --vi
+    --sei --label --col --method --test --level --json``, and calls the command with
+    ``studies=StudyOptions(...)`` and ``model=ModelOptions(...)``.  A group's
+    positional argument (``data``) comes first.  Typer has no option groups of its
+    own, so the command's signature is assembled here.
+    """
+
+    def decorate(command: Callable[..., T]) -> Callable[..., T]:
+        own = [p for name, p in inspect.signature(command, eval_str=True).parameters.items()
+               if name not in groups]  # fmt: skip
+        shared = {name: _parameters(group) for name, group in groups.items()}
+        flat = [p for parameters in shared.values() for p in parameters]
+        arguments = [p for p in flat if p.default is inspect.Parameter.empty]
+        options = [p for p in flat if p.default is not inspect.Parameter.empty]
+        required_own = [p for p in own if p.default is inspect.Parameter.empty]
+        optional_own = [p for p in own if p.default is not inspect.Parameter.empty]
+        parameters = [*arguments, *required_own, *options, *optional_own]
+
+        @functools.wraps(command)
+        def wrapper(**values: Any) -> T:
+            for name, group in groups.items():
+                values[name] = group(**{p.name: values.pop(p.name) for p in shared[name]})
+            return command(**values)
+
+        wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper
+
+    return decorate
 
 
 def figure_path(path: Path) -> None:
