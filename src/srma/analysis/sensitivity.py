@@ -76,6 +76,27 @@ def _studies(result: MetaResult) -> int:
     return len(result.labels)
 
 
+def _in_model(result: MetaResult) -> np.ndarray:
+    """Studies in the pooled model: all but tables dropped from the pool by ``drop00``."""
+    if result.method in COUNT_METHODS:
+        return _tables(result).pooled()
+    return np.ones(_studies(result), dtype=bool)
+
+
+def _undefined_rows(
+    values: dict[str, np.ndarray], rows: np.ndarray, labels: Sequence[str]
+) -> tuple[str, ...]:
+    """Blank the rows whose own study is not in the model (metafor: NA), and say so."""
+    if not rows.any():
+        return ()
+    for name, column in values.items():
+        values[name] = np.where(rows, np.nan, column.astype(float))
+    names = ", ".join(label for label, row in zip(labels, rows, strict=True) if row)
+    return (
+        f"not in the pooled model (double-zero tables dropped by drop00), so not refitted: {names}",
+    )
+
+
 def refit(result: MetaResult, masks: ArrayLike) -> dict[str, np.ndarray]:
     """The result's model refitted to many subsets of its studies in one batch.
 
@@ -176,7 +197,9 @@ def leave_one_out(result: MetaResult) -> RefitTable:
     if _studies(result) < 2:
         raise InputError("leave-one-out needs at least 2 studies")
     masks = engine.leave_one_out_masks(_studies(result))
-    return RefitTable.from_arrays("omitted", result.labels, refit(result, masks), result)
+    values = refit(result, masks)
+    notes = _undefined_rows(values, ~_in_model(result), result.labels)
+    return RefitTable.from_arrays("omitted", result.labels, values, result, notes)
 
 
 def _order_keys(result: MetaResult, column: str, data: pd.DataFrame | None) -> np.ndarray:
@@ -252,7 +275,8 @@ def cumulative(
         )
     labels = [result.labels[i] for i in permutation]
     values = refit(result, engine.cumulative_masks(permutation))
-    return RefitTable.from_arrays("added", labels, values, result, order_by=order_by)
+    notes = _undefined_rows(values, ~_in_model(result)[permutation], labels)
+    return RefitTable.from_arrays("added", labels, values, result, notes, order_by=order_by)
 
 
 #: Per-study fields of :class:`InfluenceResult`, in the order of its table.
@@ -320,6 +344,7 @@ def _full_and_deleted(result: MetaResult) -> tuple[np.ndarray, np.ndarray, Any, 
             raise InputError(f"the {result.method} estimate is undefined; nothing to diagnose")
         full = {"estimate": fits.estimate[:1], "se": fits.se[:1], "tau2": np.zeros(1)}
         deleted = {"estimate": fits.estimate[1:], "se": fits.se[1:], "q": fits.q[1:]}
+        _undefined_rows(deleted, ~tables.pooled(), result.labels)
         return y, v, full, deleted
     full = pool(as_batch(y, v), method=result.method, test=result.test, tau2_interval=False)
     deleted = pool(
@@ -468,13 +493,18 @@ def gosh(
     (each study in with probability 1/2), reproducible with ``seed``.  Each
     subset is fitted by the result's own model: a Mantel-Haenszel or Peto
     result by Mantel-Haenszel or Peto on the subset's tables (metafor's
-    ``gosh`` on ``rma.mh``/``rma.peto``; ``tau2`` NaN).
+    ``gosh`` on ``rma.mh``/``rma.peto``; ``tau2`` NaN), over the tables in
+    the pool (a double-zero table dropped by ``drop00`` is left out, as metafor
+    does, and so is its column).
     """
     if _studies(result) < 2:
         raise InputError("GOSH needs at least 2 studies")
+    labels = result.labels
     if result.method in COUNT_METHODS:
+        in_model = _in_model(result)
+        labels = tuple(label for label, keep in zip(labels, in_model, strict=True) if keep)
         arrays = engine.gosh_tables(
-            _tables(result),
+            _tables(result).subset(in_model),
             method=result.method,
             measure=result.measure,
             max_subsets=max_subsets,
@@ -487,7 +517,7 @@ def gosh(
             y, v, method=result.method, max_subsets=max_subsets, seed=seed, workers=workers
         )
     return GoshResult(
-        labels=result.labels,
+        labels=labels,
         method=result.method,
         exact=arrays.exact,
         included=arrays.included,

@@ -227,6 +227,22 @@ class CountTables(Mapping[str, Any]):
     def k(self) -> int:
         return len(self.a)
 
+    def pooled(self) -> BoolArray:
+        """True for the tables in the pool: all but double-zero tables when ``drop00[1]``.
+
+        metafor treats a table dropped from the pool as missing: its
+        leave-one-out and cumulative rows are NA and GOSH leaves it out.
+        """
+        a, b, c, d = self.cells()
+        double_zero = _double_zero(a, b, c, d, np.ones(a.shape, dtype=bool))
+        return ~(double_zero & self.drop00[1])
+
+    def subset(self, keep: ArrayLike) -> CountTables:
+        """The tables where ``keep`` is True, with the same settings."""
+        index = np.flatnonzero(np.asarray(keep, dtype=bool))
+        a, b, c, d = (tuple(float(x[i]) for i in index) for x in self.cells())
+        return CountTables(a, b, c, d, self.add, self.to, self.drop00, self.correct)
+
     def cells(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """The cells as float arrays of length k."""
         return tuple(np.asarray(x, dtype=np.float64) for x in (self.a, self.b, self.c, self.d))  # type: ignore[return-value]
