@@ -24,6 +24,7 @@ import pytest
 from conftest import load_fixture
 from srma import SrmaWarning, meta
 from srma.analysis.sensitivity import baujat, cumulative, gosh, leave_one_out
+from srma.analysis.subgroups import subgroup_analysis
 from srma.stats.influence import cumulative_masks, leave_one_out_masks
 from srma.stats.mantel_haenszel import CountTables, pool_tables
 
@@ -219,3 +220,46 @@ def test_fixture_covers_what_it_should() -> None:
     assert any(c["options"]["drop00"] == [False, False] for c in CASES)
     assert any(c["options"]["to"][1] == "if0all" for c in CASES)
     assert sum("gosh" in c for c in CASES) >= 12
+
+
+def _single_settings(case: dict) -> bool:
+    options = case["options"]
+    return (options["add"][1], options["to"][1], options["drop00"][1]) == (0, "none", False)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if "subgroups" in c and _single_settings(c)], ids=_id
+)
+def test_subgroups_refit_by_the_method_within_each_subgroup(case: dict) -> None:
+    reference = case["subgroups"]
+    frame = pd.DataFrame({key: case[key] for key in "abcd"}).assign(group=reference["group"])
+    options = case["options"]
+    method = case["method"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SrmaWarning)
+        result = subgroup_analysis(
+            frame,
+            "group",
+            measure="OR" if method == "PETO" else case["measure"],
+            method=method,
+            order=reference["groups"],
+            add=options["add"][0],
+            to=options["to"][0],
+            drop00=options["drop00"][0],
+        )
+    assert result.groups == tuple(reference["groups"])
+    for subgroup, fit in zip(result.subgroups, reference["fits"], strict=True):
+        assert subgroup.method == method and subgroup.k == fit["k"]
+        assert subgroup.tables is not None and subgroup.tables.k == len(subgroup.labels)
+        np.testing.assert_allclose(sum(subgroup.weights), 100.0, rtol=1e-12)
+        for field in FIELDS:
+            ours = getattr(subgroup, field)
+            expected = _numbers([fit[field]])[0]
+            if ours is None and field in ONE_TABLE:
+                continue  # one table with an effect size: undefined (metafor: 0 / 1)
+            np.testing.assert_allclose(
+                np.nan if ours is None else ours, expected, rtol=1e-6, atol=1e-12, err_msg=field
+            )
+    np.testing.assert_allclose(result.q_between, reference["q_between"], rtol=1e-6)
+    np.testing.assert_allclose(result.pvalue_between, reference["pvalue_between"], rtol=1e-6)
+    assert result.df_between == reference["df_between"] and result.test_between == "chi2"
