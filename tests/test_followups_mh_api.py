@@ -162,3 +162,18 @@ def test_follow_ups_need_the_tables() -> None:
     for follow_up in (leave_one_out, cumulative, gosh, influence_diagnostics):
         with pytest.raises(InputError, match="carries no 2x2 tables"):
             follow_up(result)
+
+
+def test_trim_and_fill_refuses_count_methods() -> None:
+    from srma import small_study_tests, trim_and_fill
+
+    case = next(c for c in CASES if c["dataset"] == "bcg" and c["measure"] == "OR")
+    for method in ("MH", "PETO"):
+        result = _meta({**case, "method": method})
+        with pytest.raises(InputError, match=r"not defined for a .* result.*method='EE'"):
+            trim_and_fill(result)
+        tests = small_study_tests(result)
+        assert tests.trimfill is None
+        assert any("trim-and-fill is not defined" in note for note in tests.notes)
+    inverse_variance = meta(result.yi, result.vi, method="EE")
+    assert trim_and_fill(inverse_variance).filled.method == "EE"
