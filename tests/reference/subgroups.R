@@ -41,7 +41,7 @@ for (name in names(sets)) {
   d <- sets[[name]]
   groups <- sort(unique(d$group))
   for (method in c("EE", "DL", "REML", "PM")) {
-    for (test in c("z", "t", "knha")) {
+    for (test in c("z", "t", "knha", "adhoc")) {
       separate <- lapply(groups, function(g) {
         keep <- d$group == g
         pooled(suppressWarnings(rma(d$yi[keep], d$vi[keep], method = method, test = test,
