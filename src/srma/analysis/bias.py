@@ -500,8 +500,8 @@ def trim_and_fill(
     if result.method in COUNT_METHODS:
         article = "an" if result.method == "MH" else "a"
         raise InputError(
-            f"trim-and-fill is not defined for {article} {result.method} result: the imputed studies "
-            "are mirrored effect sizes without 2x2 tables, so they cannot be pooled by "
+            f"trim-and-fill is not defined for {article} {result.method} result: the imputed "
+            "studies are mirrored effect sizes without 2x2 tables, so they cannot be pooled by "
             f"{result.method} (metafor's trimfill takes rma.uni fits only); run it on an "
             "inverse-variance fit of the same data, e.g. meta(data, measure=..., method='EE')"
         )
