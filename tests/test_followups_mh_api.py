@@ -177,3 +177,26 @@ def test_trim_and_fill_refuses_count_methods() -> None:
         assert any("trim-and-fill is not defined" in note for note in tests.notes)
     inverse_variance = meta(result.yi, result.vi, method="EE")
     assert trim_and_fill(inverse_variance).filled.method == "EE"
+
+
+@pytest.mark.parametrize("method", ["MH", "REML"])
+def test_cumulative_by_column_of_a_table_with_omitted_rows(method: str) -> None:
+    case = next(c for c in CASES if c["dataset"] == "bcg" and c["measure"] == "OR")
+    table = _frame(case).assign(year=case["key"], study=[f"T{i}" for i in range(len(case["a"]))])
+    table.loc[3, "a"] = np.nan  # omitted: missing counts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SrmaWarning)
+        result = meta(table, measure="OR", method=method)
+        complete = meta(table.drop(index=3), measure="OR", method=method)
+    assert result.omitted == ("T3",)
+    by_column = cumulative(result, "year", data=table)
+    expected = cumulative(complete, "year", data=table.drop(index=3))
+    assert by_column.labels == expected.labels and "T3" not in by_column.labels
+    assert by_column.values == expected.values
+    # labels that cannot tell the omitted row apart
+    clash = table.assign(study=["T0"] * len(table))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SrmaWarning)
+        ambiguous = meta(clash, measure="OR", method=method)
+    with pytest.raises(InputError, match="cannot be told apart"):
+        cumulative(ambiguous, "year", data=clash)

@@ -202,7 +202,46 @@ def leave_one_out(result: MetaResult) -> RefitTable:
     return RefitTable.from_arrays("omitted", result.labels, values, result, notes)
 
 
-def _order_keys(result: MetaResult, column: str, data: pd.DataFrame | None) -> np.ndarray:
+#: Columns :func:`srma.meta` takes study labels from when no ``label`` is named.
+_LABEL_COLUMNS = ("study", "label", "author")
+
+
+def _kept_rows(result: MetaResult, data: pd.DataFrame, label: str | None) -> np.ndarray | None:
+    """Positions in ``data`` of the result's studies, when it omitted rows with missing data.
+
+    The rows are told apart by their labels (the ``label`` column, else the
+    first of study, label, author, else meta's "Study N"): walking the table,
+    each row must be the next kept study or the next omitted one, and not
+    both.  None when the labels do not tell.
+    """
+    if label is not None:
+        candidates = [data[label].astype(str).tolist()] if label in data.columns else []
+    else:
+        named = [c for c in _LABEL_COLUMNS if c in data.columns][:1]
+        candidates = [data[c].astype(str).tolist() for c in named]
+        candidates.append([f"Study {i + 1}" for i in range(len(data))])
+    for names in candidates:
+        kept: list[int] = []
+        j = o = 0
+        for row, name in enumerate(names):
+            is_kept = j < len(result.labels) and name == result.labels[j]
+            is_omitted = o < len(result.omitted) and name == result.omitted[o]
+            if is_kept == is_omitted:  # neither, or ambiguous
+                break
+            if is_kept:
+                kept.append(row)
+                j += 1
+            else:
+                o += 1
+        else:
+            if j == len(result.labels) and o == len(result.omitted):
+                return np.array(kept, dtype=np.intp)
+    return None
+
+
+def _order_keys(
+    result: MetaResult, column: str, data: pd.DataFrame | None, label: str | None
+) -> np.ndarray:
     """The values of ``data[column]``, one per study of ``result``, checked."""
     if data is None:
         raise InputError(
@@ -211,26 +250,34 @@ def _order_keys(result: MetaResult, column: str, data: pd.DataFrame | None) -> n
         )
     if column not in data.columns:
         raise InputError(f"order column {column!r} not found", file=result.source, column=column)
-    values = data[column].reset_index(drop=True)
+    data = data.reset_index(drop=True)
+    values = data[column]
     k = _studies(result)
+    rows = np.arange(len(values))
     if len(values) != k:
-        detail = (
-            f"; the result omitted {', '.join(result.omitted)} (missing data): "
-            "drop those rows from the table first"
-            if result.omitted and len(values) == k + len(result.omitted)
-            else ""
-        )
-        raise InputError(
-            f"order column {column!r} has {len(values)} rows for {k} studies{detail}",
-            file=result.source,
-            column=column,
-        )
+        kept = None
+        if result.omitted and len(values) == k + len(result.omitted):
+            kept = _kept_rows(result, data, label)
+        if kept is None:
+            detail = (
+                f"; the result omitted {', '.join(result.omitted)} (missing data) and their "
+                "rows cannot be told apart by label: drop them from the table first"
+                if result.omitted and len(values) == k + len(result.omitted)
+                else ""
+            )
+            raise InputError(
+                f"order column {column!r} has {len(values)} rows for {k} studies{detail}",
+                file=result.source,
+                column=column,
+            )
+        rows = kept
+        values = values.iloc[kept].reset_index(drop=True)
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
         raise InputError(
             "a cumulative order needs a value for every study",
             file=result.source,
-            row=int(missing[0]) + 1,
+            row=int(rows[missing[0]]) + 1,
             column=column,
         )
     if pd.api.types.is_numeric_dtype(values):
@@ -244,16 +291,20 @@ def cumulative(
     *,
     data: pd.DataFrame | None = None,
     decreasing: bool = False,
+    label: str | None = None,
 ) -> RefitTable:
     """Cumulative meta-analysis: studies added one at a time (metafor's ``cumul``).
 
     ``order`` is None (the studies in the data's order), one sort key per
     study (a year, a sample size, a name...), or the name of a column of
-    ``data``, the table the result was fitted from (one row per study of the
-    result).  Keys are sorted ascending (descending with ``decreasing``);
-    ties keep the data's order, as R's ``order()``.  Row ``i`` of the table
-    pools the first ``i + 1`` studies by the result's own model: a
-    Mantel-Haenszel or Peto result by Mantel-Haenszel or Peto
+    ``data``, the table the result was fitted from: one row per study of the
+    result, or every row of the table when the result omitted some for
+    missing data and the labels (the column ``label``, as given to
+    :func:`srma.meta`; else study, label or author; else "Study N") tell
+    which rows those were.  Keys are sorted ascending (descending with
+    ``decreasing``); ties keep the data's order, as R's ``order()``.  Row
+    ``i`` of the table pools the first ``i + 1`` studies by the result's own
+    model: a Mantel-Haenszel or Peto result by Mantel-Haenszel or Peto
     (``cumul.rma.mh``, ``cumul.rma.peto``).
     """
     k = _studies(result)
@@ -263,7 +314,7 @@ def cumulative(
     else:
         if isinstance(order, str):
             order_by = order
-            keys = _order_keys(result, order, data)
+            keys = _order_keys(result, order, data, label)
         else:
             keys = np.asarray(order)
             if keys.shape != (k,):
