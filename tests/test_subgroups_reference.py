@@ -90,9 +90,52 @@ def test_common_tau2_matches_metafor(case: dict) -> None:
     np.testing.assert_allclose(result.common_tau2, reference["tau2"], rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(result.q_between, reference["qm"], rtol=1e-6)
     np.testing.assert_allclose(result.pvalue_between, reference["qm_pvalue"], rtol=1e-6)
-    assert result.test_between == ("F" if case["test"] == "knha" else "chi2")
+    assert result.test_between == ("chi2" if case["test"] == "z" else "F")
+    joint = reference["joint"]
+    # the test of subgroup differences is the Wald-type test of equal coefficients of
+    # the joint model, which is the omnibus test of rma(mods = ~ factor(group))
+    np.testing.assert_allclose(result.q_between, joint["equal_statistic"], rtol=1e-6)
+    np.testing.assert_allclose(result.pvalue_between, joint["equal_pvalue"], rtol=1e-6)
+    assert result.df_between == joint["equal_df1"]
+    if case["test"] != "z":
+        assert (
+            result.df_between_denominator
+            == joint["equal_df2"]
+            == len(case["yi"]) - len(case["groups"])
+        )
+    np.testing.assert_allclose(joint["tau2"], reference["tau2"], rtol=1e-6, atol=1e-10)
+    for field in ("estimate", "se", "statistic", "ci_lower", "ci_upper", "pvalue"):
+        np.testing.assert_allclose(
+            getattr(result.subgroups, field), joint[field], rtol=1e-6, err_msg=field
+        )
+    if case["test"] == "z":
+        assert np.isnan(result.subgroups.df).all()
+    else:
+        np.testing.assert_array_equal(result.subgroups.df, joint["df"])
+    for field in ("pi_lower", "pi_upper"):
+        np.testing.assert_allclose(
+            getattr(result.subgroups, field), joint[f"{field}_riley"], rtol=1e-6, err_msg=field
+        )
     for row, subgroup in enumerate(reference["subgroups"]):
-        for field in ("estimate", "se", "ci_lower", "ci_upper", "pvalue"):
+        # within each subgroup, heterogeneity with tau² fixed at the common value
+        for field in ("tau2", "q", "q_pvalue"):
             np.testing.assert_allclose(
-                getattr(result.subgroups, field)[row], subgroup[field], rtol=1e-6, err_msg=field
+                getattr(result.subgroups, field)[row],
+                np.nan if subgroup[field] is None else subgroup[field],
+                rtol=1e-6,
+                atol=1e-10,
+                err_msg=field,
             )
+    default = subgroup_analysis(
+        np.array(case["yi"]),
+        np.array(case["vi"]),
+        _codes(case),
+        method=case["method"],
+        test=case["test"],
+        pi_type="default",
+        common_tau2=True,
+    )
+    for field in ("pi_lower", "pi_upper"):
+        np.testing.assert_allclose(
+            getattr(default.subgroups, field), joint[f"{field}_default"], rtol=1e-6
+        )

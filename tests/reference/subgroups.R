@@ -5,7 +5,12 @@
 # subgroup differences as the Wald test of a common-effect meta-regression of
 # the subgroup estimates on the subgroup (Q between, as RevMan and meta report
 # it).  Common tau²: rma(mods = ~ factor(group)) gives tau² and the omnibus
-# test QM; each subgroup is then pooled with tau² fixed at that value.
+# test QM; each subgroup is then pooled with tau² fixed at that value (for Q and I²
+# within the subgroup), and its estimate, SE, interval, p-value and prediction interval
+# come from the joint model rma(mods = ~ 0 + factor(group)) (test t or Knapp-Hartung:
+# t on k - G df with the joint model's scale factor); the test for subgroup differences
+# is the Wald-type test of equal coefficients, anova(joint, X = contrasts), which equals
+# the QM of rma(mods = ~ factor(group)).
 suppressPackageStartupMessages({
   library(metafor)
   library(jsonlite)
@@ -36,7 +41,7 @@ for (name in names(sets)) {
   d <- sets[[name]]
   groups <- sort(unique(d$group))
   for (method in c("EE", "DL", "REML", "PM")) {
-    for (test in c("z", "knha")) {
+    for (test in c("z", "t", "knha", "adhoc")) {
       separate <- lapply(groups, function(g) {
         keep <- d$group == g
         pooled(suppressWarnings(rma(d$yi[keep], d$vi[keep], method = method, test = test,
@@ -45,13 +50,29 @@ for (name in names(sets)) {
       est <- sapply(separate, function(s) s$estimate)
       se <- sapply(separate, function(s) s$se)
       between <- rma(est, sei = se, mods = ~ factor(groups), method = "EE")
-      common_tau2 <- list(tau2 = NA, qm = NA, qm_pvalue = NA, subgroups = list())
+      common_tau2 <- list(tau2 = NA, qm = NA, qm_pvalue = NA, subgroups = list(), joint = list())
       if (method != "EE") {
         reg <- suppressWarnings(rma(d$yi, d$vi, mods = ~ factor(d$group), method = method,
                                     test = test, control = tight))
         common_tau2$tau2 <- reg$tau2
         common_tau2$qm <- reg$QM
         common_tau2$qm_pvalue <- reg$QMp
+        joint <- suppressWarnings(rma(d$yi, d$vi, mods = ~ 0 + factor(d$group), method = method,
+                                      test = test, control = tight))
+        G <- length(groups)
+        contrasts <- cbind(-1, diag(G - 1))
+        equal <- anova(joint, X = contrasts)
+        newmods <- diag(G)
+        riley <- predict(joint, newmods = newmods, pi.type = "riley")
+        plain <- predict(joint, newmods = newmods, pi.type = "default")
+        common_tau2$joint <- list(
+          tau2 = joint$tau2, estimate = num(joint$beta), se = num(joint$se),
+          statistic = num(joint$zval), pvalue = num(joint$pval), ci_lower = num(joint$ci.lb),
+          ci_upper = num(joint$ci.ub), df = if (test == "z") NA else num(joint$ddf[1]),
+          pi_lower_riley = num(riley$pi.lb), pi_upper_riley = num(riley$pi.ub),
+          pi_lower_default = num(plain$pi.lb), pi_upper_default = num(plain$pi.ub),
+          equal_statistic = num(equal$QM), equal_pvalue = num(equal$QMp),
+          equal_df1 = num(equal$QMdf[1]), equal_df2 = num(equal$QMdf[2]))
         common_tau2$subgroups <- lapply(groups, function(g) {
           keep <- d$group == g
           pooled(suppressWarnings(rma(d$yi[keep], d$vi[keep], method = method, test = test,

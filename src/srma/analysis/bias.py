@@ -485,8 +485,26 @@ def trim_and_fill(
     Raises :class:`InputError` with fewer than 3 studies, an unknown
     estimator or side, or a side that cannot be estimated (equal variances);
     RuntimeError if ``k0`` does not settle within ``max_iterations``.
+
+    A Mantel-Haenszel or Peto result is refused (InputError): the studies
+    trim-and-fill imputes are mirror images ``2 mu - y_i`` of effect sizes,
+    with no 2x2 table, so the filled data cannot be pooled by the method the
+    result follows, and refitting them by inverse variance would answer a
+    question about another model (metafor's ``trimfill`` likewise takes
+    ``rma.uni`` fits only).  Run it on an inverse-variance fit of the same
+    effect sizes, ``meta(data, measure=..., method="EE")`` (or a
+    random-effects method), and report it as such.
     """
     from srma.analysis.meta import meta
+
+    if result.method in COUNT_METHODS:
+        article = "an" if result.method == "MH" else "a"
+        raise InputError(
+            f"trim-and-fill is not defined for {article} {result.method} result: the imputed "
+            "studies are mirrored effect sizes without 2x2 tables, so they cannot be pooled by "
+            f"{result.method} (metafor's trimfill takes rma.uni fits only); run it on an "
+            "inverse-variance fit of the same data, e.g. meta(data, measure=..., method='EE')"
+        )
 
     if estimator not in engine.TRIMFILL_ESTIMATORS:
         raise InputError(f"estimator must be 'L0' or 'R0', got {estimator!r}")

@@ -22,7 +22,7 @@ from srma.analysis.results import METHOD_NAMES, MetaResult, optional_float
 from srma.analysis.validation import numeric_column
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
-from srma.stats.mantel_haenszel import ODDS_RATIO_TESTS, mantel_haenszel, peto
+from srma.stats.mantel_haenszel import ODDS_RATIO_TESTS, CountTables, mantel_haenszel, peto
 from srma.stats.pooling import (
     COMMON_EFFECT_METHODS,
     PI_TYPES,
@@ -449,6 +449,9 @@ def _pool_counts(
         omitted=effects.omitted,
         warnings=tuple(notes),
         extra=extra,
+        tables=CountTables(
+            *(tuple(map(float, cell[0])) for cell in cells), arrays.add, arrays.to, arrays.drop00
+        ),
         **value,
     )
 

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from srma.stats.mantel_haenszel import CountTables
+
 #: Measures analysed on the log scale and reported back-transformed.
 RATIO_MEASURES = frozenset({"RR", "OR", "ROM", "PETO", "HR", "IRR"})
 
@@ -132,6 +134,8 @@ class MetaResult:
     omitted: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, float | None] = field(default_factory=dict)
+    #: MH and Peto: the 2x2 tables and settings, which follow-up analyses refit
+    tables: CountTables | None = None
 
     @property
     def is_ratio(self) -> bool:
@@ -193,6 +197,21 @@ class MetaResult:
                 f"Heterogeneity: Q = {_format(self.q, 2)} (df = {self.q_df:.0f}, "
                 f"{format_p(self.q_pvalue)}), I² = {_format(self.i2, 1)}%, "
                 f"H² = {_format(self.h2, 2)}"
+            )
+        tests = self.extra
+        if tests.get("cmh_statistic") is not None:
+            lines.append(
+                f"Cochran-Mantel-Haenszel test: CMH = {_format(tests['cmh_statistic'], 2)} "
+                f"(df = 1, {format_p(tests['cmh_pvalue'])}); without continuity correction "
+                f"{_format(tests.get('cmh_statistic_uncorrected'), 2)} "
+                f"({format_p(tests.get('cmh_pvalue_uncorrected'))})"
+            )
+        if tests.get("tarone_pvalue") is not None:
+            lines.append(
+                f"Tarone's test for heterogeneity: X² = {_format(tests['tarone_statistic'], 2)} "
+                f"(df = {tests['homogeneity_df']:.0f}, {format_p(tests['tarone_pvalue'])}); "
+                f"Breslow-Day {_format(tests['breslow_day_statistic'], 2)} "
+                f"({format_p(tests['breslow_day_pvalue'])})"
             )
         if self.tau2 is not None:
             lines.append(

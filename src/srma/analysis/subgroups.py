@@ -8,6 +8,7 @@ The numbers come from :func:`srma.stats.subgroups.subgroup_analysis`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +24,16 @@ from srma.analysis.meta import (
     result_from_arrays,
     warn_about,
 )
-from srma.analysis.results import MetaResult
+from srma.analysis.results import MetaResult, optional_float
 from srma.errors import InputError
 from srma.stats.batch import as_batch
 from srma.stats.heterogeneity import cochran_q
+from srma.stats.mantel_haenszel import (
+    ODDS_RATIO_TESTS,
+    MantelHaenszelArrays,
+    PetoArrays,
+    pool_tables,
+)
 from srma.stats.pooling import pool
 from srma.stats.subgroups import subgroup_analysis as subgroup_engine
 
@@ -46,9 +53,11 @@ class SubgroupResult:
     df_between_denominator: float | None
     pvalue_between: float
     test_between: str  # "chi2" or "F"
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "notes": list(self.notes),
             "variable": self.variable,
             "groups": list(self.groups),
             "common_tau2": self.common_tau2,
@@ -134,6 +143,9 @@ def subgroup_analysis(
     order: Sequence[str] | None = None,
     label: str | None = None,
     source: str | None = None,
+    add: float = 0.5,
+    to: str = "only0",
+    drop00: bool | None = None,
     **columns: str,
 ) -> SubgroupResult:
     """Pool each level of the column ``by`` and test whether the subgroups differ.
@@ -143,14 +155,33 @@ def subgroup_analysis(
     the subgroups for all of them.  Studies with a blank ``by`` are omitted
     with a warning.  ``order`` fixes the order of the subgroups (default:
     order of first appearance).  Mantel-Haenszel and Peto pool each subgroup
-    with their own method; the test for differences then uses the subgroup
-    estimates and standard errors.
+    with their own method, as metafor's ``rma.mh``/``rma.peto`` within each
+    subgroup: the 2x2 tables of the overall result, masked by subgroup, in
+    one call of :func:`srma.stats.mantel_haenszel.pool_tables`, with the same
+    ``add``, ``to`` and ``drop00``.  Their test for subgroup differences is
+    Cochran's Q of the subgroup estimates, ``sum (mu_g - mu)² / se_g²`` with
+    ``mu`` their inverse-variance mean, chi² on ``G - 1`` df (a subgroup
+    whose estimate is undefined is left out of it, with a note); there is no
+    tau², so ``common_tau2`` does not apply.
+
+    With ``common_tau2=True`` (random-effects methods) every subgroup is a
+    coefficient of one model, metafor's ``rma(mods = ~ 0 + factor(by))``:
+    see :mod:`srma.stats.subgroups` for its estimates, Knapp-Hartung scaling
+    and the test for subgroup differences.
     """
     method = _check_settings(method, test, pi_type, level)
     if by not in data.columns:
         raise InputError(f"subgroup column {by!r} not found", file=source, column=by)
     effects = prepare_effects(
-        data, measure=measure, method=method, label=label, source=source, **columns
+        data,
+        measure=measure,
+        method=method,
+        label=label,
+        source=source,
+        add=add,
+        to=to,
+        drop00=drop00,
+        **columns,
     )
     values = effects.frame[by]
     blank = values.isna() | (values.astype(str).str.strip() == "")
@@ -179,6 +210,9 @@ def subgroup_analysis(
                 level=level,
                 labels=subset.labels,
                 source=source,
+                add=add,
+                to=to,
+                drop00=drop00,
                 **columns,
             )
         arrays = pool(
@@ -199,21 +233,7 @@ def subgroup_analysis(
 
     overall = pooled(effects, notes)
     if method in ("MH", "PETO"):
-        subgroups = tuple(pooled(_subset(effects, codes == g)) for g in range(len(groups)))
-        between = cochran_q(as_batch([s.estimate for s in subgroups], [s.se**2 for s in subgroups]))
-        return SubgroupResult(
-            variable=by,
-            groups=tuple(groups),
-            subgroups=subgroups,
-            overall=overall,
-            common_tau2=False,
-            tau2_common=None,
-            q_between=float(between.q[0]),
-            df_between=float(between.df[0]),
-            df_between_denominator=None,
-            pvalue_between=float(between.pvalue[0]),
-            test_between="chi2",
-        )
+        return _count_subgroups(overall, by, groups, codes, common_tau2)
 
     arrays = subgroup_engine(
         effects.yi,
@@ -251,4 +271,88 @@ def subgroup_analysis(
         df_between_denominator=arrays.df_between_denominator,
         pvalue_between=arrays.pvalue_between,
         test_between=arrays.test_between,
+    )
+
+
+def _count_subgroup(
+    overall: MetaResult, arrays: MantelHaenszelArrays | PetoArrays, row: int, keep: np.ndarray
+) -> MetaResult:
+    """Row ``row`` of a batch of MH or Peto fits as the result of the subgroup ``keep``."""
+    index = np.flatnonzero(keep)
+    values = {
+        name: optional_float(getattr(arrays, name)[row])
+        for name in (
+            "estimate",
+            "se",
+            "statistic",
+            "pvalue",
+            "ci_lower",
+            "ci_upper",
+            "q",
+            "q_df",
+            "q_pvalue",
+            "i2",
+            "h2",
+        )
+    }
+    extra = {}
+    if isinstance(arrays, MantelHaenszelArrays) and arrays.measure == "OR":
+        extra = {name: optional_float(getattr(arrays, name)[row]) for name in ODDS_RATIO_TESTS}
+    notes = []
+    if values["estimate"] is None:
+        notes.append(f"the {overall.method} estimate is undefined: no events in one of the groups")
+    assert overall.tables is not None
+    return dataclasses.replace(
+        overall,
+        labels=tuple(overall.labels[i] for i in index),
+        yi=tuple(overall.yi[i] for i in index),
+        vi=tuple(overall.vi[i] for i in index),
+        k=int(arrays.k[row]),
+        weights=tuple(float(arrays.weights[row, i]) for i in index),
+        omitted=(),
+        warnings=tuple(notes),
+        extra=extra,
+        tables=overall.tables.subset(keep),
+        **values,
+    )
+
+
+def _count_subgroups(
+    overall: MetaResult,
+    by: str,
+    groups: Sequence[str],
+    codes: np.ndarray,
+    common_tau2: bool,
+) -> SubgroupResult:
+    """Mantel-Haenszel or Peto within each subgroup: one batch of masks over the tables."""
+    assert overall.tables is not None
+    masks = codes[None, :] == np.arange(len(groups))[:, None]
+    arrays = pool_tables(
+        overall.tables, masks, overall.method, overall.measure, level=overall.level
+    )  # type: ignore[arg-type]
+    subgroups = tuple(
+        warn_about(_count_subgroup(overall, arrays, g, masks[g])) for g in range(len(groups))
+    )
+    notes = []
+    if common_tau2:
+        notes.append(f"{overall.method} is a common-effect method: common_tau2 does not apply")
+    defined = np.isfinite(arrays.estimate) & np.isfinite(arrays.se)
+    if not defined.all():
+        names = ", ".join(g for g, ok in zip(groups, defined, strict=True) if not ok)
+        notes.append(f"left out of the test for subgroup differences (estimate undefined): {names}")
+    between = cochran_q(as_batch(arrays.estimate[defined], arrays.se[defined] ** 2))
+    several = int(defined.sum()) > 1
+    return SubgroupResult(
+        variable=by,
+        groups=tuple(groups),
+        subgroups=subgroups,
+        overall=overall,
+        common_tau2=False,
+        tau2_common=None,
+        q_between=float(between.q[0]) if several else float("nan"),
+        df_between=float(between.df[0]) if several else float("nan"),
+        df_between_denominator=None,
+        pvalue_between=float(between.pvalue[0]) if several else float("nan"),
+        test_between="chi2",
+        notes=tuple(notes),
     )

@@ -13,6 +13,12 @@ each builds a batch of masks over the studies and pools it in one call of
 Influence diagnostics follow Viechtbauer & Cheung (2010), Res Synth Methods
 1:112-125, as metafor's ``influence.rma.uni`` computes them for the
 intercept-only model.
+
+Mantel-Haenszel and Peto analyses pool 2x2 tables, not ``y, v``; the same
+masks (:func:`leave_one_out_masks`, :func:`cumulative_masks`,
+:func:`gosh_masks`) go to :func:`srma.stats.mantel_haenszel.pool_tables`,
+which refits every row by the same method in one call (:func:`gosh_tables`,
+:func:`table_influence`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from numpy.typing import NDArray
 from scipy.stats import chi2
 
 from srma.stats.batch import Batch, BoolArray, FloatArray
+from srma.stats.mantel_haenszel import CountTables, pool_tables
 from srma.stats.pooling import BLOCK_ROWS, PooledArrays, pool
 
 
@@ -35,6 +42,27 @@ def _with_mask(y: FloatArray, v: FloatArray, mask: BoolArray) -> Batch:
         v=np.asfortranarray(np.where(mask, v, 1.0)),
         mask=np.asfortranarray(mask),
     )
+
+
+def masked_batch(y: FloatArray, v: FloatArray, masks: BoolArray) -> Batch:
+    """One row per mask over the same ``k`` studies: row ``i`` holds the studies in ``masks[i]``."""
+    shape = masks.shape
+    return _with_mask(np.broadcast_to(y, shape), np.broadcast_to(v, shape), masks)
+
+
+def leave_one_out_masks(k: int) -> BoolArray:
+    """``k`` rows; row ``i`` marks every study but ``i``."""
+    return ~np.eye(k, dtype=bool)
+
+
+def cumulative_masks(permutation: NDArray[np.intp]) -> BoolArray:
+    """``k`` rows in the original study order; row ``i`` marks ``permutation[: i + 1]``."""
+    k = permutation.size
+    masks = np.zeros((k, k), dtype=bool)
+    rank = np.empty(k, dtype=np.intp)
+    rank[permutation] = np.arange(k)
+    masks[:] = rank[None, :] <= np.arange(k)[:, None]
+    return masks
 
 
 def leave_one_out_batch(y: FloatArray, v: FloatArray) -> Batch:
@@ -168,15 +196,27 @@ class BaujatArrays:
     influence_on_result: FloatArray  # y: (beta_(-i) - beta)² / Var(beta_(-i))
 
 
+def baujat_values(
+    y: FloatArray,
+    v: FloatArray,
+    estimate: float,
+    tau2: float,
+    deleted_estimate: FloatArray,
+    deleted_se: FloatArray,
+) -> BaujatArrays:
+    """Baujat coordinates from the full estimate and tau² and the leave-one-out fits."""
+    return BaujatArrays(
+        heterogeneity_contribution=(y - estimate) ** 2 / (tau2 + v),
+        influence_on_result=(deleted_estimate - estimate) ** 2 / deleted_se**2,
+    )
+
+
 def baujat(
     y: FloatArray, v: FloatArray, full: PooledArrays, deleted: PooledArrays, method: str
 ) -> BaujatArrays:
     """Baujat, Mahé, Pignon & Hill (2002), Stat Med 21:2641-2652, as metafor's ``baujat``."""
     tau2 = 0.0 if method in ("EE", "FE", "CE") else float(full.tau2[0])
-    return BaujatArrays(
-        heterogeneity_contribution=(y - full.estimate[0]) ** 2 / (tau2 + v),
-        influence_on_result=(deleted.estimate - full.estimate[0]) ** 2 / deleted.se**2,
-    )
+    return baujat_values(y, v, float(full.estimate[0]), tau2, deleted.estimate, deleted.se)
 
 
 @dataclass(frozen=True)
@@ -302,6 +342,104 @@ def gosh(
         k=joined("k"),
         estimate=joined("estimate"),
         tau2=joined("tau2"),
+        q=joined("q"),
+        i2=joined("i2"),
+        h2=joined("h2"),
+    )
+
+
+def table_influence(
+    y: FloatArray,
+    v: FloatArray,
+    *,
+    estimate: float,
+    se: float,
+    deleted_estimate: FloatArray,
+    deleted_se: FloatArray,
+    deleted_q: FloatArray,
+    weights: FloatArray,
+) -> InfluenceArrays:
+    """Leave-one-out influence diagnostics of a Mantel-Haenszel or Peto analysis.
+
+    metafor offers no ``influence()`` for ``rma.mh`` or ``rma.peto``: those
+    estimators are not weighted least squares in ``y_i``, so hat values and
+    DFFITS (which need the hat matrix) are undefined here (NaN).  What is
+    defined is what the leave-one-out refits by the same method give, with
+    ``beta``, ``Var(beta)`` from the full fit, ``beta_(-i)``, ``Var(beta_(-i))``
+    from the fit without table ``i``, and ``y_i, v_i`` the table's own
+    effect size (escalc's, NaN where it has none):
+
+    * externally standardised residual ``(y_i - beta_(-i)) / sqrt(v_i + Var(beta_(-i)))``
+      (the common-effect form of Viechtbauer & Cheung 2010, tau² = 0);
+    * DFBETAS ``(beta - beta_(-i)) / sqrt(Var(beta))`` and Cook's distance
+      ``(beta - beta_(-i))² / Var(beta)`` (so Cook's distance = DFBETAS², as
+      for any common-effect model in metafor's ``influence.rma.uni``);
+    * covariance ratio ``Var(beta_(-i)) / Var(beta)``; ``Q`` without table
+      ``i``; the table's Mantel-Haenszel (or Peto) weight in percent.
+
+    A table is flagged influential by the two of metafor's rules that
+    remain: ``P(chi²_1 <= Cook's distance) > 0.5`` or ``|DFBETAS| > 1``.
+    """
+    change = estimate - deleted_estimate
+    residual = y - deleted_estimate
+    residual = np.where(np.abs(residual) < 100 * np.finfo(float).eps, 0.0, residual)
+    cooks = change**2 / se**2
+    dfbetas = change / se
+    nan = np.full(y.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        influential = (chi2.cdf(cooks, 1) > 0.5) | (np.abs(dfbetas) > 1.0)
+    return InfluenceArrays(
+        rstudent=residual / np.sqrt(v + deleted_se**2),
+        dffits=nan,
+        cooks_distance=cooks,
+        covariance_ratio=deleted_se**2 / se**2,
+        tau2_deleted=nan,
+        q_deleted=deleted_q,
+        hat=nan,
+        weight=weights,
+        dfbetas=dfbetas,
+        influential=influential,
+        estimate_deleted=deleted_estimate,
+        se_deleted=deleted_se,
+    )
+
+
+def gosh_tables(
+    tables: CountTables,
+    *,
+    method: str,
+    measure: str | None,
+    max_subsets: int = 2**20 - 1,
+    seed: int | None = None,
+    workers: int | None = None,
+) -> GoshArrays:
+    """GOSH of a Mantel-Haenszel or Peto analysis: every subset of tables refitted by the method.
+
+    Subsets as :func:`gosh` draws them; each block of
+    :data:`~srma.stats.pooling.BLOCK_ROWS` subsets is one call of
+    :func:`~srma.stats.mantel_haenszel.pool_tables`.  ``k`` counts the tables
+    in the subset (as metafor's ``gosh``); ``tau2`` is NaN (common-effect
+    models); heterogeneity of one-table subsets is NaN.
+    """
+    masks, exact = gosh_masks(tables.k, max_subsets, np.random.default_rng(seed))
+    fields = ("estimate", "q", "i2", "h2")
+
+    def run(start: int) -> dict[str, FloatArray]:
+        fitted = pool_tables(tables, masks[start : start + BLOCK_ROWS], method, measure)  # type: ignore[arg-type]
+        return {name: getattr(fitted, name) for name in fields}
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as executor:
+        parts = list(executor.map(run, range(0, masks.shape[0], BLOCK_ROWS)))
+
+    def joined(name: str) -> FloatArray:
+        return np.concatenate([part[name] for part in parts])
+
+    return GoshArrays(
+        included=masks,
+        exact=exact,
+        k=masks.sum(axis=1).astype(np.int64),
+        estimate=joined("estimate"),
+        tau2=np.full(masks.shape[0], np.nan),
         q=joined("q"),
         i2=joined("i2"),
         h2=joined("h2"),

@@ -43,8 +43,9 @@ Prog Cardiovasc Dis 27:335-371.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -59,10 +60,17 @@ ContinuityTarget = Literal["only0", "all", "if0all", "none"]
 
 #: The tests of association and homogeneity reported for Mantel-Haenszel odds
 #: ratios (NaN for RR and RD), as :func:`srma.analysis.meta` reports them.
+#: ``cochran_*`` and ``cmh_*`` carry the continuity correction when ``correct``
+#: (metafor's default), the ``*_uncorrected`` ones never do.
 ODDS_RATIO_TESTS = (
     "cochran_statistic",
+    "cochran_pvalue",
     "cmh_statistic",
     "cmh_pvalue",
+    "cochran_statistic_uncorrected",
+    "cochran_pvalue_uncorrected",
+    "cmh_statistic_uncorrected",
+    "cmh_pvalue_uncorrected",
     "breslow_day_statistic",
     "tarone_statistic",
     "homogeneity_df",
@@ -113,6 +121,11 @@ class MantelHaenszelArrays:
     #: OR only: the Cochran-Mantel-Haenszel test (``N² (N - 1)`` in the variance)
     cmh_statistic: FloatArray
     cmh_pvalue: FloatArray
+    #: OR only: both tests without the continuity correction, whatever ``correct`` says
+    cochran_statistic_uncorrected: FloatArray
+    cochran_pvalue_uncorrected: FloatArray
+    cmh_statistic_uncorrected: FloatArray
+    cmh_pvalue_uncorrected: FloatArray
     #: OR only: Breslow-Day and Tarone's tests of homogeneity of the odds ratios
     breslow_day_statistic: FloatArray
     breslow_day_pvalue: FloatArray
@@ -171,6 +184,103 @@ class PetoArrays:
     weights: FloatArray
     #: present tables dropped as double-zero tables
     dropped: BoolArray
+
+
+@dataclass(frozen=True)
+class CountTables(Mapping[str, Any]):
+    """The 2x2 tables of a Mantel-Haenszel or Peto analysis and the settings that pool them.
+
+    A :class:`~srma.analysis.results.MetaResult` of ``method="MH"`` or
+    ``"PETO"`` carries these, one table per study in the order of its
+    labels, so that every follow-up (leave-one-out, cumulative, GOSH,
+    subgroups) refits the tables by the same method with the same ``add``,
+    ``to``, ``drop00`` (pairs, as :func:`mantel_haenszel` takes them) and
+    ``correct``, as metafor's ``leave1out.rma.mh`` and friends do.  It reads
+    as a mapping of its fields, so ``to_dict()`` of a result lists them.
+    """
+
+    a: tuple[float, ...]
+    b: tuple[float, ...]
+    c: tuple[float, ...]
+    d: tuple[float, ...]
+    add: tuple[float, float]
+    to: tuple[str, str]
+    drop00: tuple[bool, bool]
+    correct: bool = True
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return tuple(item.name for item in fields(cls))
+
+    @property
+    def k(self) -> int:
+        return len(self.a)
+
+    def pooled(self) -> BoolArray:
+        """True for the tables in the pool: all but double-zero tables when ``drop00[1]``.
+
+        metafor treats a table dropped from the pool as missing: its
+        leave-one-out and cumulative rows are NA and GOSH leaves it out.
+        """
+        a, b, c, d = self.cells()
+        double_zero = _double_zero(a, b, c, d, np.ones(a.shape, dtype=bool))
+        return ~(double_zero & self.drop00[1])
+
+    def subset(self, keep: ArrayLike) -> CountTables:
+        """The tables where ``keep`` is True, with the same settings."""
+        index = np.flatnonzero(np.asarray(keep, dtype=bool))
+        a, b, c, d = (tuple(float(x[i]) for i in index) for x in self.cells())
+        return CountTables(a, b, c, d, self.add, self.to, self.drop00, self.correct)
+
+    def cells(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The cells as float arrays of length k."""
+        return tuple(np.asarray(x, dtype=np.float64) for x in (self.a, self.b, self.c, self.d))  # type: ignore[return-value]
+
+
+def pool_tables(
+    tables: CountTables,
+    masks: ArrayLike,
+    method: Literal["MH", "PETO"],
+    measure: str | None = None,
+    *,
+    level: float = 0.95,
+) -> MantelHaenszelArrays | PetoArrays:
+    """Pool many subsets of the same tables in one call: row ``i`` pools the tables in ``masks[i]``.
+
+    ``masks`` is boolean ``(batch, k)``; each row is a meta-analysis of the
+    tables it marks, by :func:`mantel_haenszel` (``measure`` OR, RR or RD)
+    or :func:`peto`, with the settings the tables carry.  This is how
+    leave-one-out (``~eye(k)``), cumulative (``tri(k)``), GOSH and subgroup
+    analyses of a Mantel-Haenszel or Peto result refit it.
+    """
+    present = np.atleast_2d(np.asarray(masks, dtype=bool))
+    if present.shape[1] != tables.k:
+        raise ValueError(f"masks need one column per table ({tables.k}), got {present.shape}")
+    shape = present.shape
+    cells = [np.broadcast_to(x, shape) for x in tables.cells()]
+    settings = {"level": level, "add": tables.add, "to": tables.to, "drop00": tables.drop00}
+    if method == "PETO":
+        return peto(*cells, present, **settings)
+    if method != "MH":
+        raise ValueError(f"tables are pooled by MH or PETO, not {method!r}")
+    return mantel_haenszel(
+        *cells,
+        present,
+        measure,  # type: ignore[arg-type]
+        correct=tables.correct,
+        **settings,
+    )
 
 
 # --- shared pieces --------------------------------------------------------------
@@ -336,7 +446,8 @@ def mantel_haenszel(
         ``(x, 0)``, ``(x, "none")``, ``(x, False)``.  ``drop00`` leaves out
         tables with no events (or only events) in both groups.
     correct
-        Continuity correction (1/2) in Cochran's and the CMH test.
+        Continuity correction (1/2) in Cochran's and the CMH test (``cochran_*``,
+        ``cmh_*``); the ``*_uncorrected`` fields are always without it.
 
     Notes
     -----
@@ -412,6 +523,10 @@ def mantel_haenszel(
                 "cochran_pvalue",
                 "cmh_statistic",
                 "cmh_pvalue",
+                "cochran_statistic_uncorrected",
+                "cochran_pvalue_uncorrected",
+                "cmh_statistic_uncorrected",
+                "cmh_pvalue_uncorrected",
                 "breslow_day_statistic",
                 "breslow_day_pvalue",
                 "tarone_statistic",
@@ -423,6 +538,8 @@ def mantel_haenszel(
         k_pos = np.zeros(estimate.shape, dtype=np.int64)
         if measure == "OR":
             tests.update(_association_tests(*cells, pooled, correct))
+            uncorrected = _association_tests(*cells, pooled, False)
+            tests.update({f"{name}_uncorrected": value for name, value in uncorrected.items()})
             homogeneity, k_pos = _homogeneity_tests(*cells, pooled, np.exp(estimate))
             tests.update(homogeneity)
         q_out, q_df, q_pvalue, i2, h2 = heterogeneity

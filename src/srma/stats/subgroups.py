@@ -7,19 +7,37 @@ Two models, as RevMan and R's meta offer them:
   common-effect meta-analysis of the G subgroup estimates,
   ``Q_between = sum (mu_g - mu)² / se_g²`` on ``G - 1`` df (Borenstein et al.
   2009, Introduction to Meta-Analysis, ch. 19; Cochrane Handbook 10.11.3.1);
-* **common tau²**: tau² is the residual heterogeneity of the meta-regression on
-  subgroup indicators, every subgroup is pooled with it, and the test is that
-  regression's omnibus test of the indicators (chi² on ``G - 1`` df, or F on
-  ``(G - 1, k - G)`` df under Knapp-Hartung), as metafor's
-  ``rma(mods = ~ factor(group))`` computes it.
+* **common tau²**: one model for all subgroups, metafor's
+  ``rma(yi, vi, mods = ~ 0 + factor(group), test = ...)``.  tau² is its
+  residual heterogeneity (that of ``mods = ~ factor(group)``, the same model);
+  each subgroup's estimate is its coefficient ``mu_g = sum_g w y / sum_g w``
+  with ``w = 1 / (v + tau²)``, and its variance ``s² / sum_g w``, where under
+  Knapp-Hartung (``knha``) ``s² = sum w (y - mu_g(i))² / (k - G)`` is the
+  joint model's scale factor (``adhoc``: ``max(1, s²)``; ``z`` and ``t``:
+  ``s² = 1``); z tests and intervals under ``z``, t on ``k - G`` df
+  otherwise.  The prediction interval is ``mu_g ± crit sqrt(se_g² + tau²)``
+  with crit from t on ``k - G - 1`` df (``pi_type="riley"``), ``k - G``
+  (``"t"``), or as the test (``"default"``), as metafor's ``predict``.  The
+  test for subgroup differences is the Wald-type test that the G
+  coefficients are equal (``anova(fit, X = contrasts)``), which is the
+  omnibus test QM of ``rma(mods = ~ factor(group))``: chi² on ``G - 1`` df
+  under z, F on ``(G - 1, k - G)`` df under t, knha and adhoc.  Q, I² and H²
+  within each subgroup are those of the subgroup pooled with tau² fixed at
+  the common value.
+
+Reference: Viechtbauer W (2010), J Stat Softw 36(3); Knapp G, Hartung J
+(2003), Stat Med 22:2693-2710; Borenstein M et al. (2009), Introduction to
+Meta-Analysis, ch. 19.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from srma.stats.batch import Batch, FloatArray, as_batch
 from srma.stats.heterogeneity import cochran_q
@@ -80,6 +98,10 @@ def subgroup_analysis(
     subgroups = pool(
         batch, method=method, test=test, level=level, pi_type=pi_type, tau2=np.full(groups, tau2)
     )
+    subgroups = replace(
+        subgroups,
+        **joint_model(y, v, codes, groups, tau2, test=test, level=level, pi_type=pi_type),
+    )
     f_test = test != "z"
     return SubgroupArrays(
         subgroups=subgroups,
@@ -90,3 +112,66 @@ def subgroup_analysis(
         pvalue_between=float(regression.qm_pvalue[0]),
         test_between="F" if f_test else "chi2",
     )
+
+
+def joint_model(
+    y: FloatArray,
+    v: FloatArray,
+    codes: NDArray[np.intp],
+    groups: int,
+    tau2: float,
+    *,
+    test: str,
+    level: float = 0.95,
+    pi_type: str = "riley",
+) -> dict[str, FloatArray]:
+    """Per-subgroup inference under one model with a common tau² (see the module docstring).
+
+    Returns ``estimate, se, statistic, pvalue, df, ci_lower, ci_upper,
+    pi_lower, pi_upper``, each shaped ``(groups,)``: the coefficients of
+    ``rma(yi, vi, mods = ~ 0 + factor(group), test = test)`` with ``tau2``,
+    and the prediction intervals of its ``predict(pi.type = pi_type)``.
+    """
+    member = codes[None, :] == np.arange(groups)[:, None]  # (groups, k)
+    w = 1.0 / (v + tau2)
+    sum_w = np.where(member, w, 0.0).sum(axis=1)
+    estimate = np.where(member, w * y, 0.0).sum(axis=1) / sum_w
+    k = y.size
+    df_residual = float(k - groups)
+    scale = 1.0
+    if test in ("knha", "adhoc"):
+        residual = y - estimate[codes]
+        weighted = float(np.sum(w * residual**2))
+        scale = weighted / df_residual if weighted > np.finfo(float).eps else 0.0
+        if test == "adhoc":
+            scale = max(scale, 1.0)
+    se = np.sqrt(scale / sum_w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = estimate / se
+    upper_tail = (1.0 - level) / 2.0
+    if test == "z":
+        df = np.full(groups, np.nan)
+        crit = norm.isf(upper_tail)
+        pvalue = 2.0 * norm.sf(np.abs(statistic))
+    else:
+        df = np.full(groups, df_residual)
+        crit = student_t.isf(upper_tail, df_residual)
+        pvalue = 2.0 * student_t.sf(np.abs(statistic), df_residual)
+    if pi_type == "riley":
+        pi_crit = student_t.isf(upper_tail, max(df_residual - 1.0, 1.0))
+    elif pi_type == "t":
+        pi_crit = student_t.isf(upper_tail, max(df_residual, 1.0))
+    else:
+        pi_crit = crit
+    spread = np.sqrt(se**2 + tau2)
+    return {
+        "estimate": estimate,
+        "se": se,
+        "statistic": statistic,
+        "pvalue": pvalue,
+        "df": df,
+        "ci_lower": estimate - crit * se,
+        "ci_upper": estimate + crit * se,
+        "pi_lower": estimate - pi_crit * spread,
+        "pi_upper": estimate + pi_crit * spread,
+    }
