@@ -68,7 +68,6 @@ def test_sensitivity_json(bcg_csv: Path) -> None:
     assert payload["cumulative"][0]["added"] == "Aronson, 1948"
 
 
-
 def test_sensitivity_json_always_has_the_cumulative_analysis(bcg_csv: Path) -> None:
     in_data_order = _json(["sensitivity", str(bcg_csv), "--measure", "RR", "--json"])
     expected = cumulative(meta(load("bcg"), measure="RR")).to_records()
@@ -84,6 +83,11 @@ def test_sensitivity_json_always_has_the_cumulative_analysis(bcg_csv: Path) -> N
     labels = meta(load("bcg"), measure="RR").labels
     first_year = min(years)
     assert by_year["cumulative"][0]["added"] == labels[years.index(first_year)]
+    by_allocation = _json(["sensitivity", str(bcg_csv), "--measure", "RR", "--order-by", "alloc",
+                           "--json"])  # fmt: skip
+    allocation = load("bcg")["alloc"].tolist()
+    assert by_allocation["cumulative"][0]["added"] == labels[allocation.index(min(allocation))]
+
 
 def test_subgroup_metareg_policy(bcg_csv: Path) -> None:
     payload = _json(["subgroup", str(bcg_csv), "--measure", "RR", "--by", "alloc", "--json"])
@@ -102,7 +106,7 @@ def test_subgroup_metareg_policy(bcg_csv: Path) -> None:
         (["subgroup", "--measure", "RR", "--by", "nothing"], "'nothing' not found"),
         (["metareg", "--measure", "RR", "--mods", "~ ablat*year"], "main effects"),
         (["policy", "--policy", "nope"], "unknown analysis policy"),
-        (["sensitivity", "--measure", "RR", "--order", "alloc"], "expected a number"),
+        (["sensitivity", "--measure", "RR", "--order-by", "nothing"], "'nothing' not found"),
     ],
 )
 def test_bad_options_fail_in_one_line(bcg_csv: Path, args: list[str], message: str) -> None:

@@ -168,7 +168,6 @@ def sensitivity(
             influence_diagnostics,
             leave_one_out,
         )
-        from srma.analysis.validation import numeric_column
 
         data = studies.read()
         result = data.fit(**model.settings(), level=level)
@@ -179,12 +178,8 @@ def sensitivity(
         if supports_follow_up(result):
             out["influence"] = influence_diagnostics(result).to_records()
         out["baujat"] = baujat(result).to_frame().to_dict(orient="records")
-        keys = None
-        if order_by is not None:
-            if result.omitted:
-                raise CommandError("--order-by needs every study to have yi and vi")
-            keys = numeric_column(data.table, order_by, source=data.source)
-        out["cumulative"] = cumulative(result, order=keys).to_records()
+        ordered = cumulative(result, order_by, data=data.table, label=data.label)
+        out["cumulative"] = ordered.to_records()
         if as_json:
             print_json(out)
             return
