@@ -439,7 +439,11 @@ def audit_command(
     def action() -> None:
         with project_session(project, db) as (opened, session):
             if unblind:
-                record_unblinding(session, reviewer=reviewer or "", command=_command_line())
+                command = _command_line(
+                    "audit", project, "--until", until, "--out", out,
+                    "--reviewer", reviewer,
+                )  # fmt: skip
+                record_unblinding(session, reviewer=reviewer or "", command=command)
             state = load_state(session, opened, until=_moment(until))
             frame = events_frame(state.audit_events(viewer=_viewer(session, reviewer),
                                                     unblind=unblind))  # fmt: skip
@@ -459,9 +463,11 @@ def _viewer(session: Session, reviewer: str | None) -> str | None:
     return None if reviewer is None else reviewer_name(session, reviewer)
 
 
-def _command_line() -> str:
-    """The command as typed, for the log's record of an unblinding."""
-    return " ".join(["srma", *sys.argv[1:]]) if sys.argv[1:] else "srma"
+def _command_line(command: str, project: Path, *options: object) -> str:
+    """The command as given (options, value after name), for the log's record of an unblinding."""
+    shown = [f"{name} {value}" for name, value in zip(options[::2], options[1::2], strict=True)
+             if value is not None]  # fmt: skip
+    return " ".join(["srma", command, str(project), *shown, "--unblind"])
 
 
 @app.command("export")
@@ -492,7 +498,11 @@ def export_command(
     def action() -> None:
         with project_session(project, db) as (opened, session):
             if unblind:
-                record_unblinding(session, reviewer=reviewer or "", command=_command_line())
+                command = _command_line(
+                    "export", project, "-o", output, "--stage", stage,
+                    "--reviewer", reviewer,
+                )  # fmt: skip
+                record_unblinding(session, reviewer=reviewer or "", command=command)
             table = screening_table(
                 session, opened, viewer=_viewer(session, reviewer), unblind=unblind
             )
