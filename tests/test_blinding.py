@@ -290,3 +290,26 @@ def test_srma_itself_is_never_listed_as_a_reviewer(project: Path) -> None:
     assert "decided by srma" not in table and "decided by Ana" in table
     message = srma("decide", project, "include", "--record", 1, "--reviewer", "Dee", code=1)
     assert message.strip().endswith("`srma reviewer PROJECT --add Dee`")
+
+
+def test_a_past_state_is_blinded_as_the_present_is(project: Path) -> None:
+    srma("decide", project, "include", "--record", 1, "--reviewer", "Ana", "--note", SECRET)
+    log = audit_rows(project)
+    moment = log["created_at"].iloc[-1]
+    assert SECRET not in srma("audit", project, "--until", moment)
+    srma("decide", project, "exclude", "--record", 1, "--reviewer", "Ben")
+    # Ben has decided since: the past (Ana alone) is no longer blinded either
+    past = audit_rows(project, "--until", moment)
+    assert list(past["note"]) == [SECRET] and list(past["decision"]) == ["include"]
+    then = json.loads(srma("status", project, "--json", "--at", moment))["stages"][0]
+    assert (then["decisions_by_reviewer"], then["partly_decided"]) == ({"Ana": 1}, 1)
+
+
+def test_an_empty_project_exports_the_header(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SRMA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    folder = tmp_path / "empty"
+    srma("init", folder)
+    out = tmp_path / "empty.csv"
+    assert "wrote 0 records" in srma("export", folder, "-o", out)
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[:2] == ["record_id", "title"] and header[-1] == "full_text_resolution"

@@ -23,6 +23,12 @@ from srma.review.state import ReviewState, load_state
 from srma.store import ImportBatch, RecordRow
 
 OUTCOMES = ("include", "exclude", "conflict", "pending", "not reached")
+#: The export's columns, in order.
+COLUMNS = (
+    "record_id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
+    "pmid", "abstract", "source", "merged_duplicates",
+    *(f"{stage}_{part}" for stage in STAGES for part in ("outcome", "decisions", "resolution")),
+)  # fmt: skip
 
 
 def screening_table(
@@ -99,7 +105,7 @@ def table_of(
                 else ""
             )  # fmt: skip
         table.append(entry)
-    return pd.DataFrame(table)
+    return pd.DataFrame(table, columns=COLUMNS)
 
 
 def select_outcome(table: pd.DataFrame, stage: str, outcomes: Sequence[str]) -> pd.DataFrame:
