@@ -104,18 +104,19 @@ def test_outcomes_do_not_depend_on_how_reviewers_interleave(events: list[LoggedE
 
 
 @settings(max_examples=200, deadline=None)
-@given(logs, st.sampled_from(REVIEWERS), st.sampled_from(RECORDS))
-def test_a_reviewer_sees_nothing_of_others_before_deciding(
-    events: list[LoggedEvent], reviewer: str, record: int
+@given(logs, st.sampled_from(REVIEWERS), st.sampled_from(RECORDS), st.integers(1, 3))
+def test_no_one_sees_others_before_every_reviewer_needed_decided(
+    events: list[LoggedEvent], reviewer: str, record: int, required: int
 ) -> None:
     view = blinded_view(events, reviewer=reviewer, record_id=record, stage="title_abstract",
-                        required=2)  # fmt: skip
-    decided = any(
-        e.reviewer == reviewer and e.record_id == record and e.kind == "screening"
-        and e.stage == "title_abstract"
-        for e in events
-    )  # fmt: skip
-    if not decided:
-        assert view.own is None and view.others == ()
+                        required=required)  # fmt: skip
+    deciders = {
+        e.reviewer for e in events
+        if e.record_id == record and e.kind == "screening" and e.stage == "title_abstract"
+    }  # fmt: skip
+    assert (view.own is not None) == (reviewer in deciders)
+    others = deciders - {reviewer}
+    if len(deciders) < required:
+        assert view.others == () and view.others_hidden == len(others)
     else:
-        assert all(e.reviewer != reviewer for e in view.others)
+        assert {e.reviewer for e in view.others} == others and view.others_hidden == 0
