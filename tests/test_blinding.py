@@ -313,3 +313,11 @@ def test_an_empty_project_exports_the_header(tmp_path: Path, monkeypatch) -> Non
     assert "wrote 0 records" in srma("export", folder, "-o", out)
     header = out.read_text().splitlines()[0].split(",")
     assert header[:2] == ["record_id", "title"] and header[-1] == "full_text_resolution"
+
+
+def test_audit_record_ids_stay_integers_beside_an_unblind_event(project: Path) -> None:
+    srma("decide", project, "include", "--record", 4, "--reviewer", "Ana")
+    srma("audit", project, "--unblind", "--reviewer", "Cy")
+    lines = srma("audit", project).splitlines()
+    assert ",Ana,screening,title_abstract,4,blinded,,,," in lines[1]
+    assert ",Cy,unblind,,,,,,," in lines[2]

@@ -96,9 +96,14 @@ def as_stored(session: Session, moment: datetime) -> datetime:
 
 
 def events_frame(events: Sequence[LoggedEvent]) -> pd.DataFrame:
-    """The log as a table (for export and audit), one row per event."""
+    """The log as a table (for export and audit), one row per event.
+
+    Ids are nullable integers, so an event without a record (an ``unblind``
+    event, say) does not turn the other rows' record ids into ``1.0``.
+    """
     columns = list(LoggedEvent.__dataclass_fields__)
-    return pd.DataFrame([[getattr(e, c) for c in columns] for e in events], columns=columns)
+    frame = pd.DataFrame([[getattr(e, c) for c in columns] for e in events], columns=columns)
+    return frame.astype({"id": "Int64", "record_id": "Int64", "refers_to": "Int64"})
 
 
 def undone(events: Iterable[LoggedEvent]) -> set[int]:
