@@ -262,8 +262,9 @@ def test_resolve_asks_for_the_stage_when_two_stages_qualify(project: Path) -> No
     srma("decide", project, "exclude", "--record", 6, "--reviewer", "Ben", "--stage", "ft",
          "--reason", "wrong outcome")  # fmt: skip
     # an open conflict at full text is found without --stage
-    srma("resolve", project, "include", "--record", 6, "--reviewer", "Cy",
-         "--method", "third reviewer")  # fmt: skip
+    found = srma("resolve", project, "include", "--record", 6, "--reviewer", "Cy",
+                 "--method", "third reviewer")  # fmt: skip
+    assert found.startswith("resolved record 6 at full_text: include (event ")
     status = json.loads(srma("status", project, "--json"))["stages"]
     assert (status[0]["resolved"], status[1]["resolved"], status[1]["included"]) == (1, 1, 1)
     # now both stages hold a resolved conflict: which one to replace must be said

@@ -323,6 +323,7 @@ def resolve_command(
     Resolving again replaces the earlier resolution (which stays in the log).
     """
     from srma.review.screen.decisions import resolve
+    from srma.store import Event
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -330,7 +331,10 @@ def resolve_command(
                 session, opened, reviewer=reviewer, record_id=record, stage=stage,
                 decision=decision, method=method, reason=reason, note=note,
             )  # fmt: skip
-        stdout.print(f"resolved (event {event})", markup=False)
+            written = session.get(Event, event)
+            settled = f"{written.decision}" + (f" ({written.reason})" if written.reason else "")
+            at = written.stage
+        stdout.print(f"resolved record {record} at {at}: {settled} (event {event})", markup=False)
 
     run(action)
 
