@@ -41,6 +41,17 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 StageOption = Annotated[str, typer.Option(help="title_abstract (ta) or full_text (ft).")]
 ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
+ViewerOption = Annotated[
+    str | None,
+    typer.Option("--reviewer", help="Your reviewer name: your own decisions are never blinded."),
+]
+UnblindOption = Annotated[
+    bool,
+    typer.Option(
+        "--unblind",
+        help="Show blinded decisions too (needs --reviewer; recorded in the log as an event).",
+    ),
+]
 
 
 @contextmanager
@@ -141,7 +152,7 @@ def reviewer_command(
     """Register reviewers (names are unique, case-insensitively) and list them."""
     from sqlalchemy import select
 
-    from srma.review.project import add_reviewer
+    from srma.review.project import SYSTEM_REVIEWER, add_reviewer
     from srma.store import Reviewer
 
     def action() -> None:
@@ -150,6 +161,8 @@ def reviewer_command(
                 add_reviewer(session, name)
             names = session.scalars(select(Reviewer.name).order_by(Reviewer.id)).all()
         for name in names:
+            if name == SYSTEM_REVIEWER:  # srma's own automatic decisions, not a person
+                continue
             stdout.print(name, markup=False)
 
     run(action)
@@ -255,22 +268,25 @@ def decide_command(
 @app.command("conflicts")
 def conflicts_command(
     project: ProjectArgument,
-    stage: StageOption = "title_abstract",
+    stage: Annotated[
+        str | None, typer.Option(help="title_abstract (ta) or full_text (ft); default: both.")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List records on which the reviewers disagree (open conflicts)."""
-    from srma.review.decision_log import load_events
-    from srma.review.screen.decisions import all_record_ids, conflicts
+    """List records on which the reviewers disagree (open conflicts), with titles and notes."""
+    from dataclasses import asdict
+
+    from srma.review.decision_log import STAGES, stage_name
+    from srma.review.state import load_state
 
     def action() -> None:
+        stages = STAGES if stage is None else (stage_name(stage),)
         with project_session(project, db) as (opened, session):
-            found = conflicts(
-                load_events(session), all_record_ids(session), stage=stage,
-                required=opened.protocol.reviewers_per_record,
-            )  # fmt: skip
+            state = load_state(session, opened)
+        found = [c for s in stages for c in state.conflicts(s)]
         if as_json:
-            print_json([c.__dict__ for c in found])
+            print_json([asdict(c) for c in found])
             return
         stdout.print(f"{len(found)} open conflicts", markup=False)
         for c in found:
@@ -278,7 +294,14 @@ def conflicts_command(
                 f"{name}: {decision}" + (f" ({reason})" if reason else "")
                 for name, decision, reason in c.decisions
             )
-            stdout.print(f"  record {c.record_id}: {votes}", markup=False)
+            about = " on the reason" if c.on == "reason" else ""
+            stdout.print(
+                f"  record {c.record_id} at {c.stage}{about}: {c.title or '(no title)'}",
+                markup=False,
+            )
+            stdout.print(f"    {votes}", markup=False)
+            for name, note in c.notes:
+                stdout.print(f"    note by {name}: {note}", markup=False)
 
     run(action)
 
@@ -290,13 +313,20 @@ def resolve_command(
     record: Annotated[int, typer.Option(help="Record id.")],
     reviewer: ReviewerOption,
     method: Annotated[str, typer.Option(help="'third reviewer' or 'consensus'.")],
-    stage: StageOption = "title_abstract",
+    stage: Annotated[
+        str | None,
+        typer.Option(help="title_abstract (ta) or full_text (ft); default: the conflict's."),
+    ] = None,
     reason: Annotated[str | None, typer.Option(help="Exclusion reason (protocol list).")] = None,
     note: Annotated[str | None, typer.Option(help="A note.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Resolve a conflict by a third reviewer or by consensus (recorded as an event)."""
+    """Resolve a conflict by a third reviewer or by consensus (recorded as an event).
+
+    Resolving again replaces the earlier resolution (which stays in the log).
+    """
     from srma.review.screen.decisions import resolve
+    from srma.store import Event
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
@@ -304,7 +334,10 @@ def resolve_command(
                 session, opened, reviewer=reviewer, record_id=record, stage=stage,
                 decision=decision, method=method, reason=reason, note=note,
             )  # fmt: skip
-        stdout.print(f"resolved (event {event})", markup=False)
+            written = session.get(Event, event)
+            settled = f"{written.decision}" + (f" ({written.reason})" if written.reason else "")
+            at = written.stage
+        stdout.print(f"resolved record {record} at {at}: {settled} (event {event})", markup=False)
 
     run(action)
 
@@ -317,16 +350,12 @@ def agreement_command(
     as_json: JsonOption = False,
 ) -> None:
     """Agreement between reviewers at a stage: % agreement, Cohen's kappa (CI), PABAK, Fleiss."""
-    from srma.review.decision_log import load_events
-    from srma.review.screen.agreement import stage_agreement
-    from srma.review.screen.decisions import all_record_ids
+    from srma.review.screen.agreement import agreement_of
+    from srma.review.state import load_state
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
-            result = stage_agreement(
-                load_events(session), all_record_ids(session), stage=stage,
-                required=opened.protocol.reviewers_per_record,
-            )  # fmt: skip
+            result = agreement_of(load_state(session, opened), stage)
         if as_json:
             print_json(result.to_dict())
             return
@@ -378,8 +407,13 @@ def status_command(
             markup=False,
         )
         table = Table("", *(s.stage.replace("_", " ") for s in status.stages))
-        for field in ("records", "included", "excluded", "conflicts", "resolved", "pending"):
+        fields = ("records", "included", "excluded", "conflicts", "resolved", "pending")
+        for field in fields:
             table.add_row(field, *(str(getattr(s, field)) for s in status.stages))
+        table.add_row(
+            f"partly decided (of {opened.protocol.reviewers_per_record} needed)",
+            *(str(s.partly_decided) for s in status.stages),
+        )
         reviewers = sorted({name for s in status.stages for name in s.decisions_by_reviewer})
         for name in reviewers:
             table.add_row(
@@ -396,14 +430,30 @@ def audit_command(
     project: ProjectArgument,
     until: Annotated[str | None, typer.Option(help="Only events up to this time (ISO).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the log as CSV.")] = None,
+    reviewer: ViewerOption = None,
+    unblind: UnblindOption = False,
     db: DbOption = None,
 ) -> None:
-    """Export the append-only decision log (who, when, stage, decision, reason, note)."""
-    from srma.review.decision_log import events_frame, load_events
+    """Export the append-only decision log (who, when, stage, decision, reason, note).
+
+    Decisions still blinded (a record waiting for a reviewer it needs) show
+    'blinded' and no reason or note, except your own with --reviewer;
+    --unblind shows them and is recorded in the log.
+    """
+    from srma.review.decision_log import events_frame
+    from srma.review.state import load_state, record_unblinding
 
     def action() -> None:
-        with project_session(project, db) as (_opened, session):
-            frame = events_frame(load_events(session, until=_moment(until)))
+        with project_session(project, db) as (opened, session):
+            if unblind:
+                command = _command_line(
+                    "audit", project, "--until", until, "--out", out,
+                    "--reviewer", reviewer,
+                )  # fmt: skip
+                record_unblinding(session, reviewer=reviewer or "", command=command)
+            state = load_state(session, opened, until=_moment(until))
+            frame = events_frame(state.audit_events(viewer=_viewer(session, reviewer),
+                                                    unblind=unblind))  # fmt: skip
         if out is not None:
             frame.to_csv(out, index=False)
             stderr.print(f"wrote {len(frame)} events to {out}", markup=False)
@@ -411,6 +461,20 @@ def audit_command(
             sys.stdout.write(frame.to_csv(index=False))
 
     run(action)
+
+
+def _viewer(session: Session, reviewer: str | None) -> str | None:
+    """The stored spelling of the reader's name (a name never registered is an error)."""
+    from srma.review.project import reviewer_name
+
+    return None if reviewer is None else reviewer_name(session, reviewer)
+
+
+def _command_line(command: str, project: Path, *options: object) -> str:
+    """The command as given (options, value after name), for the log's record of an unblinding."""
+    shown = [f"{name} {value}" for name, value in zip(options[::2], options[1::2], strict=True)
+             if value is not None]  # fmt: skip
+    return " ".join(["srma", command, str(project), *shown, "--unblind"])
 
 
 @app.command("export")
@@ -425,15 +489,30 @@ def export_command(
             "exclude, conflict, pending, 'not reached'. Default: all."
         ),
     ] = None,
+    reviewer: ViewerOption = None,
+    unblind: UnblindOption = False,
     db: DbOption = None,
 ) -> None:
-    """Export unique records with their screening outcomes and decisions (CSV or RIS)."""
+    """Export unique records with their screening outcomes and decisions (CSV or RIS).
+
+    Decisions still blinded show only how many reviewers have decided (and
+    your own with --reviewer); --unblind shows them and is recorded in the log.
+    """
     from srma.review.decision_log import stage_name
     from srma.review.flow.export import OUTCOMES, screening_table, select_outcome, write_table
+    from srma.review.state import record_unblinding
 
     def action() -> None:
         with project_session(project, db) as (opened, session):
-            table = screening_table(session, opened)
+            if unblind:
+                command = _command_line(
+                    "export", project, "-o", output, "--stage", stage,
+                    "--reviewer", reviewer,
+                )  # fmt: skip
+                record_unblinding(session, reviewer=reviewer or "", command=command)
+            table = screening_table(
+                session, opened, viewer=_viewer(session, reviewer), unblind=unblind
+            )
         chosen = select_outcome(table, stage_name(stage), outcome or OUTCOMES)
         write_table(chosen, output)
         stderr.print(f"wrote {len(chosen)} records to {output}", markup=False)

@@ -96,9 +96,14 @@ def as_stored(session: Session, moment: datetime) -> datetime:
 
 
 def events_frame(events: Sequence[LoggedEvent]) -> pd.DataFrame:
-    """The log as a table (for export and audit), one row per event."""
+    """The log as a table (for export and audit), one row per event.
+
+    Ids are nullable integers, so an event without a record (an ``unblind``
+    event, say) does not turn the other rows' record ids into ``1.0``.
+    """
     columns = list(LoggedEvent.__dataclass_fields__)
-    return pd.DataFrame([[getattr(e, c) for c in columns] for e in events], columns=columns)
+    frame = pd.DataFrame([[getattr(e, c) for c in columns] for e in events], columns=columns)
+    return frame.astype({"id": "Int64", "record_id": "Int64", "refers_to": "Int64"})
 
 
 def undone(events: Iterable[LoggedEvent]) -> set[int]:
@@ -156,12 +161,45 @@ def latest_decisions(
 
 
 def resolutions(events: Sequence[LoggedEvent], stage: str) -> dict[int, LoggedEvent]:
-    """The latest resolution of each record's conflict at ``stage``."""
-    return {
-        e.record_id: e
-        for e in events
-        if e.kind == "resolution" and e.stage == stage and e.record_id is not None
-    }
+    """The resolution that stands for each record's conflict at ``stage``.
+
+    The latest resolution counts (an earlier one stays in the log); a
+    screening decision on the record at the stage made after it reopens the
+    conflict, so that resolution no longer stands.
+    """
+    latest: dict[int, LoggedEvent] = {}
+    last_decision: dict[int, int] = {}
+    for e in events:
+        if e.stage != stage or e.record_id is None:
+            continue
+        if e.kind == "resolution":
+            latest[e.record_id] = e
+        elif e.kind == "screening":
+            last_decision[e.record_id] = e.id
+    return {r: e for r, e in latest.items() if last_decision.get(r, -1) < e.id}
+
+
+def disagreement(decisions: dict[str, LoggedEvent] | None, *, stage: str,
+                 required: int) -> str | None:  # fmt: skip
+    """What the reviewers disagree on, once ``required`` of them decided: ``decision``,
+    ``reason`` (at full text, exclusions for different reasons) or None.
+
+    At title and abstract include and maybe both send a record on (as in
+    Covidence); at full text every reviewer must include, or all exclude for
+    the same reason.
+    """
+    if not decisions or len(decisions) < required:
+        return None
+    votes = {e.decision for e in decisions.values()}
+    if votes == {"exclude"}:
+        if stage == "full_text" and len({e.reason for e in decisions.values()}) > 1:
+            return "reason"
+        return None
+    if stage == "title_abstract" and "exclude" not in votes:
+        return None
+    if votes == {"include"}:
+        return None
+    return "decision"
 
 
 def outcome(
@@ -174,22 +212,18 @@ def outcome(
     """``include``, ``exclude``, ``conflict`` or ``pending`` for one record at one stage.
 
     A resolution settles the record.  Otherwise ``required`` reviewers must
-    have decided: if all exclude, it is excluded; at title and abstract,
-    include and maybe both send it on to full text (as in Covidence); at full
-    text every reviewer must include.  Any other mix is a conflict.
+    have decided: if all exclude (at full text, for the same reason), it is
+    excluded; at title and abstract, include and maybe both send it on to full
+    text (as in Covidence); at full text every reviewer must include.  Any
+    other mix is a conflict (see :func:`disagreement`).
     """
     if resolution is not None:
         return str(resolution.decision)
     if not decisions or len(decisions) < required:
         return "pending"
-    votes = {e.decision for e in decisions.values()}
-    if votes == {"exclude"}:
-        return "exclude"
-    if stage == "title_abstract" and "exclude" not in votes:
-        return "include"
-    if votes == {"include"}:
-        return "include"
-    return "conflict"
+    if disagreement(decisions, stage=stage, required=required) is not None:
+        return "conflict"
+    return "include" if {e.decision for e in decisions.values()} != {"exclude"} else "exclude"
 
 
 def stage_outcomes(

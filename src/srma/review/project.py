@@ -116,7 +116,7 @@ def reviewer_id(session: Session, name: str, *, create: bool = False) -> int:
     if not create:
         raise InputError(
             f"unknown reviewer {clean!r}: register reviewers with "
-            f"`srma reviewer PROJECT --add {clean}` (srma.review.project.add_reviewer)"
+            f"`srma reviewer PROJECT --add {clean}`"
         )
     reviewer = Reviewer(name=clean)
     session.add(reviewer)

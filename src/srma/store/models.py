@@ -95,8 +95,9 @@ class Event(Base):
     ``kind`` is ``screening`` (a reviewer's decision on a record at a stage),
     ``resolution`` (a conflict settled by a third reviewer or by consensus),
     ``duplicate`` (``record_id`` is a duplicate of ``payload["kept"]``),
-    ``distinct`` (a pair that looked alike judged to be two references) or
-    ``undo`` (``refers_to`` names the event taken back).
+    ``distinct`` (a pair that looked alike judged to be two references),
+    ``undo`` (``refers_to`` names the event taken back) or ``unblind``
+    (someone was shown blinded decisions; ``payload["command"]`` says how).
     """
 
     __tablename__ = "events"

@@ -17,55 +17,64 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
-from srma.review.decision_log import (
-    STAGES,
-    duplicate_links,
-    kept_record,
-    latest_decisions,
-    load_events,
-    records_at_stage,
-    resolutions,
-    stage_outcomes,
-)
+from srma.review.decision_log import STAGES, kept_record
 from srma.review.project import Project
+from srma.review.state import ReviewState, load_state
 from srma.store import ImportBatch, RecordRow
 
 OUTCOMES = ("include", "exclude", "conflict", "pending", "not reached")
+#: The export's columns, in order.
+COLUMNS = (
+    "record_id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
+    "pmid", "abstract", "source", "merged_duplicates",
+    *(f"{stage}_{part}" for stage in STAGES for part in ("outcome", "decisions", "resolution")),
+)  # fmt: skip
 
 
-def screening_table(session: Session, project: Project) -> pd.DataFrame:
-    """Every unique record with its outcome and decisions at each stage."""
-    events = load_events(session)
+def screening_table(
+    session: Session, project: Project, *, viewer: str | None = None, unblind: bool = False
+) -> pd.DataFrame:
+    """Every unique record with its outcome and decisions at each stage, as ``viewer`` may
+    see them (see :func:`table_of`)."""
+    state = load_state(session, project)
     rows = session.execute(
         select(RecordRow, ImportBatch.source).join(ImportBatch).order_by(RecordRow.id)
     ).all()
-    ids = [row.id for row, _ in rows]
-    required = project.protocol.reviewers_per_record
-    links = duplicate_links(events)
+    return table_of(state, rows, viewer=viewer, unblind=unblind)
+
+
+def _decisions_text(state: ReviewState, record: int, stage: str, *, viewer: str | None,
+                    unblind: bool) -> str:  # fmt: skip
+    entry = state.at(stage).get(record)
+    if entry is None:
+        return ""
+    shown = state.visible(record, stage, viewer=viewer, unblind=unblind)
+    parts = [f"{e.reviewer}: {e.decision}" + (f" ({e.reason})" if e.reason else "") for e in shown]
+    if len(shown) < entry.decided:
+        parts.append(f"{entry.decided} of {state.required} decided, blinded")
+    return "; ".join(parts)
+
+
+def table_of(
+    state: ReviewState,
+    rows: Sequence[tuple[RecordRow, str]],
+    *,
+    viewer: str | None = None,
+    unblind: bool = False,
+) -> pd.DataFrame:
+    """One row per unique record (``rows``: the record and its source database).
+
+    Blinding: while a record at a stage still waits for a reviewer it needs,
+    its decisions column shows only the viewer's own decision and how many
+    have decided ("1 of 2 decided, blinded"); ``unblind`` shows every decision
+    (the caller records the unblinding in the log).
+    """
     merged: dict[int, list[int]] = {}
-    for record in links:
-        merged.setdefault(kept_record(links, record), []).append(record)
-    columns: dict[str, dict[int, object]] = {}
-    for stage in STAGES:
-        eligible = records_at_stage(events, ids, stage=stage, required=required)
-        outcome = stage_outcomes(events, eligible, stage=stage, required=required)
-        decided = latest_decisions(events, stage)
-        settled = resolutions(events, stage)
-        columns[f"{stage}_outcome"] = {r: outcome.get(r, "not reached") for r in ids}
-        columns[f"{stage}_decisions"] = {
-            r: "; ".join(
-                f"{name}: {e.decision}" + (f" ({e.reason})" if e.reason else "")
-                for name, e in sorted(decided.get(r, {}).items())
-            )
-            for r in ids
-        }
-        columns[f"{stage}_resolution"] = {
-            r: (f"{settled[r].decision} by {settled[r].reviewer}" if r in settled else "")
-            for r in ids
-        }
+    for record in state.merges:
+        merged.setdefault(kept_record(dict(state.merges), record), []).append(record)
     table = []
     for row, source in rows:
-        if row.id in links:
+        if row.id in state.merges or row.id not in state.records:
             continue
         entry: dict[str, object] = {
             "record_id": row.id,
@@ -82,10 +91,21 @@ def screening_table(session: Session, project: Project) -> pd.DataFrame:
             "source": source,
             "merged_duplicates": "; ".join(str(d) for d in sorted(merged.get(row.id, []))),
         }
-        for name, values in columns.items():
-            entry[name] = values[row.id]
+        for stage in STAGES:
+            at = state.at(stage).get(row.id)
+            entry[f"{stage}_outcome"] = "not reached" if at is None else at.outcome
+            entry[f"{stage}_decisions"] = _decisions_text(
+                state, row.id, stage, viewer=viewer, unblind=unblind
+            )
+            settled = None if at is None else at.resolution
+            entry[f"{stage}_resolution"] = (
+                f"{settled.decision}" + (f" ({settled.reason})" if settled.reason else "")
+                + f" by {settled.reviewer}"
+                if settled is not None
+                else ""
+            )  # fmt: skip
         table.append(entry)
-    return pd.DataFrame(table)
+    return pd.DataFrame(table, columns=COLUMNS)
 
 
 def select_outcome(table: pd.DataFrame, stage: str, outcomes: Sequence[str]) -> pd.DataFrame:

@@ -14,28 +14,22 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from srma.review.decision_log import (
-    STAGES,
-    LoggedEvent,
-    as_stored,
-    as_utc,
-    duplicate_links,
-    latest_decisions,
-    load_events,
-    records_at_stage,
-    resolutions,
-    stage_outcomes,
-)
+from srma.review.decision_log import STAGES, LoggedEvent
 from srma.review.flow.prisma import PrismaCounts
-from srma.review.project import Project
-from srma.store import ImportBatch, RecordRow
+from srma.review.project import SYSTEM_REVIEWER, Project
+from srma.review.state import ReviewState, load_state, replay
+from srma.store import RecordRow
 
 NOT_RETRIEVED = "full text not available"
 
 
 @dataclass(frozen=True)
 class StageStatus:
-    """Counts of one screening stage."""
+    """Counts of one screening stage.
+
+    ``partly_decided`` counts the records some but not all of the reviewers
+    they need have decided (their decisions are blinded: only the count shows).
+    """
 
     stage: str
     records: int
@@ -46,6 +40,7 @@ class StageStatus:
     resolved: int
     pending: int
     exclusion_reasons: dict[str, int]
+    partly_decided: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,34 +56,54 @@ class ProjectStatus:
         return asdict(self)
 
 
-def stage_status(
-    events: Sequence[LoggedEvent], record_ids: Sequence[int], stage: str, required: int
-) -> StageStatus:
-    """Counts of one stage from the replayed log (every record is in exactly one outcome)."""
-    eligible = records_at_stage(events, record_ids, stage=stage, required=required)
-    outcomes = stage_outcomes(events, eligible, stage=stage, required=required)
-    decided = latest_decisions(events, stage)
-    settled = resolutions(events, stage)
-    by_reviewer = Counter(name for r in eligible for name in decided.get(r, {}))
-    counts = Counter(outcomes.values())
+def status_of_stage(state: ReviewState, stage: str) -> StageStatus:
+    """Counts of one stage of the review state (every record is in exactly one outcome).
+
+    Only counts: no decision, reason or note of any reviewer.  The reasons
+    counted are those of excluded records, which every reviewer they needed
+    has decided (the resolution's reason where a resolution stands).
+    """
+    entries = state.at(stage)
+    by_reviewer = Counter(
+        e.reviewer for entry in entries.values() for e in entry.decisions
+        if e.reviewer != SYSTEM_REVIEWER
+    )  # fmt: skip
+    counts = Counter(entry.outcome for entry in entries.values())
     reasons: Counter[str] = Counter()
-    for record in eligible:
-        if outcomes[record] != "exclude":
+    for entry in entries.values():
+        if entry.outcome != "exclude":
             continue
-        final = settled.get(record)
-        chosen = [final] if final is not None else list(decided[record].values())
+        chosen = [entry.resolution] if entry.resolution is not None else list(entry.decisions)
         given = sorted({e.reason for e in chosen if e.reason})
         reasons[given[0] if given else "no reason given"] += 1
     return StageStatus(
         stage=stage,
-        records=len(eligible),
+        records=len(entries),
         decisions_by_reviewer=dict(sorted(by_reviewer.items())),
         included=counts["include"],
         excluded=counts["exclude"],
         conflicts=counts["conflict"],
-        resolved=sum(1 for r in eligible if r in settled),
+        resolved=sum(1 for entry in entries.values() if entry.resolution is not None),
         pending=counts["pending"],
         exclusion_reasons=dict(sorted(reasons.items())),
+        partly_decided=sum(1 for entry in entries.values() if 0 < entry.decided < state.required),
+    )
+
+
+def stage_status(
+    events: Sequence[LoggedEvent], record_ids: Sequence[int], stage: str, required: int
+) -> StageStatus:
+    """Counts of one stage from a replayed log (see :func:`status_of_stage`)."""
+    return status_of_stage(replay(events, record_ids, required=required), stage)
+
+
+def status_of(state: ReviewState) -> ProjectStatus:
+    """Imports, records, duplicates and both stages of the review state."""
+    return ProjectStatus(
+        imports=tuple(dict(batch) for batch in state.imports),
+        records=len(state.records),
+        duplicates_merged=len(state.merges),
+        stages=tuple(status_of_stage(state, s) for s in STAGES),
     )
 
 
@@ -96,49 +111,24 @@ def project_status(
     session: Session, project: Project, *, until: datetime | None = None
 ) -> ProjectStatus:
     """The state of the review now (or at ``until``)."""
-    events = load_events(session, until=until)
-    query = select(ImportBatch).order_by(ImportBatch.id)
-    if until is not None:
-        query = query.where(ImportBatch.imported_at <= as_stored(session, until))
-    imports = session.scalars(query).all()
-    import_ids = {batch.id for batch in imports}
-    record_ids = [r for r, batch in all_record_ids_with_import(session) if batch in import_ids]
-    required = project.protocol.reviewers_per_record
-    return ProjectStatus(
-        imports=tuple(
-            {
-                "import_id": b.id,
-                "file": b.file_name,
-                "format": b.format,
-                "source": b.source,
-                "search_date": b.search_date,
-                "records_read": b.records_read,
-                "records_stored": b.records_stored,
-                "imported_at": as_utc(b.imported_at).isoformat(),
-            }
-            for b in imports
-        ),
-        records=len(record_ids),
-        duplicates_merged=len(duplicate_links(events)),
-        stages=tuple(stage_status(events, record_ids, s, required) for s in STAGES),
-    )
-
-
-def all_record_ids_with_import(session: Session) -> list[tuple[int, int]]:
-    """(record id, import id) of every stored record, in id order."""
-    query = select(RecordRow.id, RecordRow.import_id).order_by(RecordRow.id)
-    return [(record, batch) for record, batch in session.execute(query).all()]
+    return status_of(load_state(session, project, until=until))
 
 
 def prisma_counts(session: Session, project: Project) -> PrismaCounts:
-    """PRISMA 2020 counts from the imports and the decision log.
+    """PRISMA 2020 counts of the project (see :func:`prisma_counts_of`)."""
+    return prisma_counts_of(load_state(session, project), source=f"project {project.folder}")
+
+
+def prisma_counts_of(state: ReviewState, *, source: str) -> PrismaCounts:
+    """PRISMA 2020 counts from the review state (imports and the replayed log).
 
     Records identified are the stored records per source database; records
     screened are the unique records; full texts sought are the records
     included at title and abstract; those excluded at full text with the
-    reason "full text not available" are counted as not retrieved.
+    reason "full text not available" are counted as not retrieved.  A
+    conflict on the reason at full text counts under the resolution's reason.
     """
-    status = project_status(session, project)
+    status = status_of(state)
     per_source: Counter[str] = Counter()
     for batch in status.imports:
         per_source[str(batch["source"])] += int(batch["records_stored"])
@@ -172,5 +162,11 @@ def prisma_counts(session: Session, project: Project) -> PrismaCounts:
         database_specific=tuple(sorted(per_source.items())),
         exclusion_reasons=tuple(sorted(reasons.items())),
         notes=notes,
-        source=f"project {project.folder}",
+        source=source,
     )
+
+
+def all_record_ids_with_import(session: Session) -> list[tuple[int, int]]:
+    """(record id, import id) of every stored record, in id order."""
+    query = select(RecordRow.id, RecordRow.import_id).order_by(RecordRow.id)
+    return [(record, batch) for record, batch in session.execute(query).all()]

@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass
 from itertools import combinations
 
 from srma.errors import InputError
-from srma.review.decision_log import LoggedEvent, latest_decisions, records_at_stage, stage_name
+from srma.review.decision_log import LoggedEvent, stage_name
+from srma.review.project import SYSTEM_REVIEWER
 from srma.review.screen.kappa import CohenKappa, FleissKappa, cohen_kappa, fleiss_kappa
+from srma.review.state import ReviewState, replay
 
 
 @dataclass(frozen=True)
@@ -42,15 +44,25 @@ class StageAgreement:
 def stage_agreement(
     events: Sequence[LoggedEvent], record_ids: Sequence[int], *, stage: str, required: int
 ) -> StageAgreement:
+    """:func:`agreement_of` the state replayed from ``events``."""
+    return agreement_of(replay(events, record_ids, required=required), stage)
+
+
+def agreement_of(state: ReviewState, stage: str) -> StageAgreement:
     """Percent agreement, Cohen's kappa with its CI and PABAK for every pair of reviewers;
     Fleiss' kappa on the records every reviewer decided when there are three or more.
 
     Categories are the decisions used at the stage (include, exclude, maybe),
-    so PABAK is ``2 p_o - 1`` when only include and exclude were used.
+    so PABAK is ``2 p_o - 1`` when only include and exclude were used.  Only
+    records every reviewer they need has decided count (the others are
+    blinded).
     """
     stage = stage_name(stage)
-    eligible = set(records_at_stage(events, record_ids, stage=stage, required=required))
-    decided = {r: d for r, d in latest_decisions(events, stage).items() if r in eligible}
+    decided = {
+        r: {e.reviewer: e for e in entry.decisions if e.reviewer != SYSTEM_REVIEWER}
+        for r, entry in state.at(stage).items()
+        if entry.decisions and not state.is_blinded(r, stage)
+    }
     reviewers = tuple(sorted({name for d in decided.values() for name in d}))
     if len(reviewers) < 2:
         raise InputError(f"agreement needs two reviewers; at {stage} there are {len(reviewers)}")

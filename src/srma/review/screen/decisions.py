@@ -2,10 +2,11 @@
 
 Every decision is appended to the log as an event (see
 :mod:`srma.review.decision_log`); a changed mind is a new event.  A reviewer
-sees another reviewer's decision on a record only once they have decided on
-it themselves (blinding, as in Covidence and Rayyan's blind mode).  Excluding
-a record at full text needs one of the protocol's exclusion reasons; at title
-and abstract a reason is optional but must come from the same list.
+sees another reviewer's decision on a record only once every reviewer the
+record needs has decided (blinding, as in Covidence and Rayyan's blind mode;
+enforced by :mod:`srma.review.state`).  Excluding a record at full text needs
+one of the protocol's exclusion reasons; at title and abstract a reason is
+optional but must come from the same list.
 """
 
 from __future__ import annotations
@@ -19,27 +20,18 @@ from sqlalchemy.orm import Session
 from srma.errors import InputError
 from srma.review.decision_log import (
     DECISIONS,
+    STAGES,
     LoggedEvent,
     latest_decisions,
     load_events,
     records_at_stage,
-    resolutions,
     stage_name,
-    stage_outcomes,
 )
 from srma.review.project import SYSTEM_REVIEWER, Project, reviewer_id, reviewer_name
+from srma.review.state import Conflict, ReviewState, replay
 from srma.store import Event, RecordRow
 
 RESOLUTION_METHODS = ("third reviewer", "consensus")
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """A record the reviewers disagree on, with each reviewer's latest decision."""
-
-    record_id: int
-    stage: str
-    decisions: tuple[tuple[str, str, str | None], ...]  # reviewer, decision, reason
 
 
 def all_record_ids(session: Session) -> list[int]:
@@ -150,20 +142,39 @@ def decide(
 
 def conflicts(events: Sequence[LoggedEvent], record_ids: Sequence[int], *, stage: str,
               required: int) -> list[Conflict]:  # fmt: skip
-    """Open conflicts at ``stage`` (records whose decisions disagree and are not resolved)."""
-    stage = stage_name(stage)
-    eligible = records_at_stage(events, record_ids, stage=stage, required=required)
-    outcomes = stage_outcomes(events, eligible, stage=stage, required=required)
-    decided = latest_decisions(events, stage)
-    return [
-        Conflict(
-            record,
-            stage,
-            tuple((name, str(e.decision), e.reason) for name, e in sorted(decided[record].items())),
+    """Open conflicts at ``stage`` (records whose decisions disagree and are not resolved).
+
+    Commands read :meth:`srma.review.state.ReviewState.conflicts`, which also
+    carries the titles; this replays ``events`` for callers holding a log.
+    """
+    return replay(events, record_ids, required=required).conflicts(stage)
+
+
+def conflict_stage(state: ReviewState, record_id: int) -> str:
+    """The stage at which ``record_id`` has a conflict to resolve.
+
+    An open conflict comes first; a conflict already resolved (whose
+    resolution may be replaced) is found when none is open.  More than one
+    candidate is an error that names them.
+    """
+    open_at, resolved_at = [], []
+    for stage in STAGES:
+        entry = state.at(stage).get(record_id)
+        if entry is None:
+            continue
+        if entry.outcome == "conflict":
+            open_at.append(stage)
+        elif entry.resolution is not None:
+            resolved_at.append(stage)
+    found = open_at or resolved_at
+    if not found:
+        raise InputError(f"record {record_id} has no conflict to resolve")
+    if len(found) > 1:
+        kind = "open conflicts" if open_at else "resolved conflicts"
+        raise InputError(
+            f"record {record_id} has {kind} at {' and '.join(found)}; say which with --stage"
         )
-        for record in eligible
-        if outcomes[record] == "conflict"
-    ]
+    return found[0]
 
 
 def resolve(
@@ -172,7 +183,7 @@ def resolve(
     *,
     reviewer: str,
     record_id: int,
-    stage: str,
+    stage: str | None,
     decision: str,
     method: str,
     reason: str | None = None,
@@ -180,21 +191,38 @@ def resolve(
 ) -> int:
     """Settle a conflict by a third reviewer or by consensus; return the event id.
 
-    A third reviewer must not be one of those who disagreed.
+    ``stage`` None finds the stage of the record's conflict.  A conflict
+    already resolved may be resolved again: the latest resolution counts and
+    the earlier one stays in the log.  A third reviewer must not be one of
+    those who disagreed.  At full text, a conflict on the reason (both
+    exclude, for different reasons) is resolved by excluding with the chosen
+    reason.
     """
     if method not in RESOLUTION_METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {RESOLUTION_METHODS}")
+    if session.get(RecordRow, record_id) is None:
+        raise InputError(f"no record {record_id} in this project")
+    if stage is None:
+        stage = conflict_stage(replay(load_events(session, record_ids=[record_id]),
+                                      [record_id], required=project.protocol.reviewers_per_record),
+                               record_id)  # fmt: skip
     checked = _checked(
         session, project, reviewer=reviewer, record_id=record_id, stage=stage,
         decision=decision, reason=reason, allowed=("include", "exclude"),
     )  # fmt: skip
-    found = conflicts(
-        checked.events, [record_id], stage=checked.stage,
-        required=project.protocol.reviewers_per_record,
-    )  # fmt: skip
-    if not found:
-        raise InputError(f"record {record_id} has no open conflict at {checked.stage}")
-    involved = {name for name, _, _ in found[0].decisions}
+    entry = (
+        replay(checked.events, [record_id], required=project.protocol.reviewers_per_record)
+        .at(checked.stage)
+        .get(record_id)
+    )
+    if entry is None or entry.conflict_on is None:
+        raise InputError(f"record {record_id} has no conflict at {checked.stage}")
+    if entry.conflict_on == "reason" and checked.decision != "exclude":
+        raise InputError(
+            f"record {record_id}: both reviewers exclude at {checked.stage} and disagree only "
+            "on the reason; resolve with exclude --reason REASON"
+        )
+    involved = {e.reviewer for e in entry.decisions}
     if method == "third reviewer" and reviewer_name(session, reviewer) in involved:
         raise InputError(f"{reviewer} screened record {record_id}; a third reviewer must not have")
     return _append(session, reviewer, "resolution", record_id, checked, note, {"method": method})
@@ -202,7 +230,8 @@ def resolve(
 
 @dataclass(frozen=True)
 class BlindedView:
-    """What a reviewer may see of a record: their own decision, others' only after deciding."""
+    """What a reviewer may see of a record at a stage: their own latest decision, and
+    the others' only once every reviewer the record needs has decided."""
 
     record_id: int
     own: LoggedEvent | None
@@ -210,15 +239,23 @@ class BlindedView:
     others_hidden: int
 
 
-def blinded_view(
-    events: Sequence[LoggedEvent], *, reviewer: str, record_id: int, stage: str
-) -> BlindedView:
-    decided = latest_decisions(events, stage_name(stage)).get(record_id, {})
+def view_of(state: ReviewState, *, reviewer: str, record_id: int, stage: str) -> BlindedView:
+    """The record as ``reviewer`` may see it at ``stage`` in ``state``."""
+    stage = stage_name(stage)
+    decided = latest_decisions(state.events, stage).get(record_id, {})
     own = decided.get(reviewer)
     others = tuple(e for name, e in sorted(decided.items()) if name != reviewer)
-    if own is None:
-        return BlindedView(record_id, None, (), len(others))
+    if state.is_blinded(record_id, stage):
+        return BlindedView(record_id, own, (), len(others))
     return BlindedView(record_id, own, others, 0)
+
+
+def blinded_view(
+    events: Sequence[LoggedEvent], *, reviewer: str, record_id: int, stage: str, required: int
+) -> BlindedView:
+    """:func:`view_of` on the state replayed from ``events``."""
+    state = replay(events, [record_id], required=required)
+    return view_of(state, reviewer=reviewer, record_id=record_id, stage=stage)
 
 
 def to_screen(
@@ -234,14 +271,4 @@ def to_screen(
     Records already settled (decided by enough reviewers who agree, or
     resolved) are left out only if this reviewer was not needed for them.
     """
-    stage = stage_name(stage)
-    eligible = records_at_stage(events, record_ids, stage=stage, required=required)
-    decided = latest_decisions(events, stage)
-    settled = resolutions(events, stage)
-    return [
-        r
-        for r in eligible
-        if reviewer not in decided.get(r, {})
-        and r not in settled
-        and len(decided.get(r, {})) < required
-    ]
+    return replay(events, record_ids, required=required).to_screen(reviewer, stage)

@@ -15,18 +15,12 @@ import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from srma.review.decision_log import (
-    LoggedEvent,
-    latest_decisions,
-    load_events,
-    records_at_stage,
-    stage_name,
-)
+from srma.review.decision_log import LoggedEvent, latest_decisions, stage_name
 from srma.review.project import Project
-from srma.review.screen.decisions import all_record_ids, to_screen
 from srma.review.screen.features import tfidf_matrix
 from srma.review.screen.ranking import rank_records
 from srma.review.screen.stopping import StopAdvice, stopping_heuristic
+from srma.review.state import ReviewState, load_state
 from srma.store import RecordRow
 
 ORDERS = ("relevance", "id")
@@ -75,23 +69,28 @@ def screening_queue(
     model: str = "logistic",
     stop_after: int | None = None,
     features: FeatureCache | None = None,
+    state: ReviewState | None = None,
 ) -> Queue:
     """The records ``reviewer`` still has to screen at ``stage``, most relevant first.
 
     ``features`` keeps the TF-IDF matrix between calls while the set of records
-    at the stage does not change (an interactive session).
+    at the stage does not change (an interactive session); ``state`` is the
+    review state when the caller has replayed it already.  The queue holds
+    record ids and counts only: nothing of other reviewers' decisions.
     """
     stage = stage_name(stage)
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-    events = load_events(session)
-    ids = all_record_ids(session)
-    required = project.protocol.reviewers_per_record
-    eligible = records_at_stage(events, ids, stage=stage, required=required)
-    waiting = to_screen(events, ids, reviewer=reviewer, stage=stage, required=required)
-    decided = latest_decisions(events, stage)
-    own = {r: by[reviewer].decision for r, by in decided.items() if reviewer in by}
-    in_order = reviewer_labels_in_order(events, reviewer, stage)
+    if state is None:
+        state = load_state(session, project)
+    eligible = state.eligible(stage)
+    waiting = state.to_screen(reviewer, stage)
+    own = {
+        r: mine.decision
+        for r, entry in state.at(stage).items()
+        if (mine := entry.decision_of(reviewer)) is not None
+    }
+    in_order = reviewer_labels_in_order(state.events, reviewer, stage)
     stop = stopping_heuristic(in_order, threshold=stop_after) if stop_after else None
     if order == "id" or not waiting:
         return Queue(tuple(waiting), len(eligible), len(own), "record id", stop)
