@@ -236,6 +236,9 @@ def _draw(
     weight_header: str = "Weight",
     plot_width: float = PLOT_WIDTH,
 ) -> Figure:
+    if favours:  # wide enough for both labels side by side
+        needed = 0.9 * CHAR_INCHES * sum(len(f"Favours {side}") for side in favours) + 0.3
+        plot_width = max(plot_width, needed)
     n = len(rows)
     table_labels = [r.label for r in rows if r.kind in ("study", "total", "header")]
     label_width = max(2.4, CHAR_INCHES * max(len("Study"), *(len(t) for t in table_labels)))

@@ -371,15 +371,13 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
 
     def forest(outcome: Outcome, figure: Figure, text: str) -> None:
         limit = portrait_inches / FOREST_MIN_SCALE
-        width = float(figure.get_size_inches()[0])
-        if width > limit:  # narrow the plot column, down to 1.6 inches
-            narrower = max(1.6, PLOT_WIDTH - (width - limit))
-            figure = _forest(outcome, plot_width=narrower)
-            width = float(figure.get_size_inches()[0])
-        landscape = width > limit
+        drawn = float(figure.get_size_inches()[0])
+        if drawn > limit:  # narrow the plot column, down to 1.6 inches
+            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - (drawn - limit)))
+        landscape = float(figure.get_size_inches()[0]) > limit
         if landscape:
             limit = landscape_inches / FOREST_MIN_SCALE
-            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - max(0.0, width - limit)))
+            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - max(0.0, drawn - limit)))
             if float(figure.get_size_inches()[0]) > limit:  # the per-study table has the data
                 figure = _forest(outcome, plot_width=1.6, data=False)
         orient(landscape)
