@@ -52,3 +52,27 @@ def test_old_home_of_format_p_still_works() -> None:
     from srma.analysis.results import format_p as old
 
     assert old is format_p
+
+
+def test_summaries_fit_100_columns_and_print_k_and_df_as_integers() -> None:
+    import warnings
+
+    from srma import meta, meta_regression, small_study_tests, subgroup_analysis
+    from srma.datasets import load
+
+    bcg = load("bcg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = meta(bcg, measure="RR", method="REML", test="knha")
+        texts = [
+            result.summary(),
+            small_study_tests(result).summary(),
+            meta_regression(bcg, ["ablat", "year"], measure="RR").summary(),
+            subgroup_analysis(bcg, "alloc", measure="RR").summary(),
+        ]
+    for text in texts:
+        assert max(len(line) for line in text.splitlines()) <= 100, text
+    assert "k = 13" in texts[0] and "df = 12," in texts[0] and "t(12)" in texts[0]
+    assert "k = 13.0" not in "".join(texts) and "df = 12.0" not in texts[0]
+    assert "QM(2) = " in texts[2] and "QE(10) = " in texts[2]
+    assert "Test for subgroup differences: Chi² = " in texts[3] and ", p = " in texts[3]

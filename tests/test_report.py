@@ -214,3 +214,50 @@ def test_cli_report(tmp_path: Path) -> None:
     assert "1e6 cells/kg" in out.read_text()
     run = CliRunner().invoke(app, ["report", str(data), "--measure", "RR", "-o", "r.txt"])
     assert run.exit_code == 1 and "must end in .html" in run.stderr
+
+
+def test_cli_report_favours_label_columns_and_unmatched_rob_warning(tmp_path: Path) -> None:
+    data = tmp_path / "trials.csv"
+    data.write_text(
+        "study,events1,total1,events2,total2\n"
+        "Bang 2005,4,50,9,50\nChung 2021,6,60,10,61\nSmith 2012,3,40,7,42\n"
+    )
+    rob = tmp_path / "rob.csv"
+    rob.write_text(
+        "Author,Year,D1,D2,D3,D4,D5,Overall\n"
+        "Bang,2005,Low,Low,Low,Low,Low,Low\n"
+        "Chung,2021,Low,Some concerns,Low,Low,Low,Some concerns\n"
+        "NA,2019,High,Low,Low,Low,Low,High\n"
+    )
+    out = tmp_path / "r.html"
+    run = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(data),
+            "--measure",
+            "RR",
+            "-o",
+            str(out),
+            "--rob",
+            str(rob),
+            "--tool",
+            "rob2",
+            "--label-columns",
+            "author,year",
+            "--favours",
+            "treatment,placebo",
+            "--no-bias",
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    warnings = [line for line in run.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "1 of 3" in warnings[0] and "NA 2019" in warnings[0]
+    text = out.read_text()
+    assert "Favours treatment" in text and "Favours placebo" in text
+    assert "Risk ratio (log scale)" in text
+    bad = CliRunner().invoke(
+        app, ["report", str(data), "--measure", "RR", "-o", str(out), "--favours", "only one"]
+    )
+    assert bad.exit_code != 0 and "--favours expects two labels" in bad.output
