@@ -154,7 +154,8 @@ def bias_sentence(tests: SmallStudyResult) -> str:
         )
     if tests.trimfill is not None:
         parts.append(
-            f"trim-and-fill imputed {format_count(tests.trimfill.k0)} studies on the "
+            f"trim-and-fill imputed {format_count(tests.trimfill.k0)} "
+            f"{'study' if tests.trimfill.k0 == 1 else 'studies'} on the "
             f"{tests.trimfill.side}"
         )
     text = "; ".join(parts) + "." if parts else "Not assessed."
@@ -389,15 +390,35 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
         numeric = _numeric_columns(frame)
         grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
         grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-        grid.autofit = True
+        grid.autofit = False
         rows = [[_cell(v)[0] for v in values] for values in frame.itertuples(index=False)]
         # widths in proportion to the longest entry of each column, within the text width
+        # a numeric column is as wide as its numbers (a long header wraps), a text column
+        # as its longest entry
         lengths = [
-            max([len(str(name)), *(len(row[j]) for row in rows)]) + 2
+            max([min(len(str(name)), 6) if numeric[j] else len(str(name))])
+            if not rows
+            else max(
+                min(len(str(name)), 6) if numeric[j] else len(str(name)),
+                *(len(row[j]) for row in rows),
+            )
             for j, name in enumerate(frame.columns)
         ]
-        total = sum(lengths)
-        widths = [Inches(portrait_inches * n / total) for n in lengths]
+        inches = [0.075 * n + 0.2 for n in lengths]  # 8.5 pt characters and cell padding
+        # numbers keep their width (they must not wrap); text columns share what is left
+        room = portrait_inches - sum(w for w, n in zip(inches, numeric, strict=True) if n)
+        text = sum(w for w, n in zip(inches, numeric, strict=True) if not n)
+        shrink = min(1.0, max(room, 0.6) / text) if text else 1.0
+        words = [  # a text column is never narrower than its longest word
+            0.075 * max([len(word) for row in rows for word in row[j].split()] or [1]) + 0.2
+            for j in range(len(frame.columns))
+        ]
+        widths = [
+            Inches(w if n else max(0.6, word, w * shrink))
+            for w, n, word in zip(inches, numeric, words, strict=True)
+        ]
+        for column, width in zip(grid.columns, widths, strict=True):
+            column.width = width
 
         def fill(cells, texts, *, bold: bool = False) -> None:
             for j, (cell, value) in enumerate(zip(cells, texts, strict=True)):
