@@ -6,6 +6,7 @@ test needs it and fails, rather than skips, without it.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -117,10 +118,68 @@ def test_docx_has_headings_tables_and_figures(report_files) -> None:
     document = Document(str(docx))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert {"Study selection", "Risk of bias", "Length of stay", "References"} <= set(headings)
-    assert len(document.tables) == 2
+    # per outcome: the results table and the per-study data, as in the HTML
+    assert len(document.tables) == 4
     assert document.tables[0].rows[-1].cells[0].text == "Total"
     assert document.tables[0].rows[-1].cells[1].text == f"{result.estimate:.2f}"
+    assert document.tables[1].rows[0].cells[0].text == "study"
+    assert len(document.tables[1].rows) == result.k + 1
     assert len(document.inline_shapes) >= 6
+
+
+def test_docx_is_a4_with_readable_forest_text_and_right_aligned_numbers(report_files) -> None:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from PIL import Image
+
+    from srma.report.document import DOCX_DPI
+
+    _, docx, _ = report_files
+    document = Document(str(docx))
+    for section in document.sections:
+        sides = sorted([section.page_width.mm, section.page_height.mm])
+        assert sides == pytest.approx([210.0, 297.0], abs=0.5)
+        assert 15 <= section.left_margin.mm <= 25
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    figures = [text for text in captions if text.startswith("Figure")]
+    forests = [i for i, text in enumerate(figures) if "Forest plot" in text]
+    assert [figures[i] for i in forests] == [
+        "Figure 4. Forest plot of Length of stay: Mean difference, random effects (REML).",
+        "Figure 5. Forest plot of Tuberculosis: Risk ratio, random effects (DL).",
+    ]
+    assert any(c.startswith("Table 1. Length of stay: per-study") for c in captions)
+    # the drawn width of each forest (pixels / dpi) against its printed width
+    shapes = list(document.inline_shapes)
+    for index in forests:
+        shape = shapes[index]
+        blob = document.part.related_parts[
+            shape._inline.graphic.graphicData.pic.blipFill.blip.embed
+        ]
+        drawn = Image.open(io.BytesIO(blob.blob)).size[0] / DOCX_DPI
+        printed = shape.width.inches
+        assert 8.0 * printed / drawn >= 7.0 - 1e-6  # the smallest forest text is 8 pt drawn
+    numbers = document.tables[0].rows[1].cells[1].paragraphs[0]
+    names = document.tables[0].rows[1].cells[0].paragraphs[0]
+    assert numbers.alignment == WD_ALIGN_PARAGRAPH.RIGHT and names.alignment is None
+
+
+def test_references_follow_the_methods_used(report_files) -> None:
+    html, _, _ = report_files
+    text = html.read_text()
+    references = text[text.index("<h2>References</h2>") :]
+    for cited in (
+        "Viechtbauer W (2005)",  # REML
+        "DerSimonian R, Laird N (1986)",
+        "Hartung J, Knapp G (2001)",
+        "Egger M, Davey Smith G",
+        "Begg CB, Mazumdar M (1994)",
+        "Duval S, Tweedie R (2000)",
+        "Viechtbauer W (2007)",  # Q-profile
+        "Higgins JPT, Thompson SG, Spiegelhalter DJ (2009)",  # prediction interval
+    ):
+        assert cited in references, cited
+    assert "Mantel N, Haenszel W" not in references  # not used
+    assert 'class="num">' in text and "Forest plot of Tuberculosis" in text
 
 
 def test_cli_report(tmp_path: Path) -> None:
@@ -155,3 +214,50 @@ def test_cli_report(tmp_path: Path) -> None:
     assert "1e6 cells/kg" in out.read_text()
     run = CliRunner().invoke(app, ["report", str(data), "--measure", "RR", "-o", "r.txt"])
     assert run.exit_code == 1 and "must end in .html" in run.stderr
+
+
+def test_cli_report_favours_label_columns_and_unmatched_rob_warning(tmp_path: Path) -> None:
+    data = tmp_path / "trials.csv"
+    data.write_text(
+        "study,events1,total1,events2,total2\n"
+        "Bang 2005,4,50,9,50\nChung 2021,6,60,10,61\nSmith 2012,3,40,7,42\n"
+    )
+    rob = tmp_path / "rob.csv"
+    rob.write_text(
+        "Author,Year,D1,D2,D3,D4,D5,Overall\n"
+        "Bang,2005,Low,Low,Low,Low,Low,Low\n"
+        "Chung,2021,Low,Some concerns,Low,Low,Low,Some concerns\n"
+        "NA,2019,High,Low,Low,Low,Low,High\n"
+    )
+    out = tmp_path / "r.html"
+    run = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(data),
+            "--measure",
+            "RR",
+            "-o",
+            str(out),
+            "--rob",
+            str(rob),
+            "--tool",
+            "rob2",
+            "--label-columns",
+            "author,year",
+            "--favours",
+            "treatment,placebo",
+            "--no-bias",
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    warnings = [line for line in run.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "1 of 3" in warnings[0] and "NA 2019" in warnings[0]
+    text = out.read_text()
+    assert "Favours treatment" in text and "Favours placebo" in text
+    assert "Risk ratio (log scale)" in text
+    bad = CliRunner().invoke(
+        app, ["report", str(data), "--measure", "RR", "-o", str(out), "--favours", "only one"]
+    )
+    assert bad.exit_code != 0 and "--favours expects two labels" in bad.output

@@ -99,3 +99,35 @@ def test_summary_weighted_by_meta_analysis_weights(tmp_path: Path) -> None:
     assert save_figure(figure, tmp_path / "w.png").stat().st_size > 5000
     with pytest.raises(InputError, match="no study"):
         read_rob(frame, "rob1").weighted_by(["X"], [100.0])
+
+
+def test_label_columns_are_recognised_and_kept_as_written(tmp_path: Path) -> None:
+    table = tmp_path / "rob.csv"
+    table.write_text(
+        "Study,Year,D1,D2,D3,D4,D5,Weight,Overall\n"
+        "NA,2005,Low,Low,Low,Low,Low,1.5,Low\n"
+        "Smith,2010,High,Low,Some concerns,Low,Low,2,High\n"
+    )
+    assessment = read_rob(table, "rob2")
+    assert assessment.studies == ("NA 2005", "Smith 2010")
+    assert assessment.domains == read_rob(ROBVIS / "data_rob2.csv", "rob2").domains
+    assert assessment.weights == (1.5, 2.0)
+    assert assessment.overall == ("Low", "High")
+    # lower-case label names given by the user are matched without regard to case
+    assert read_rob(table, "rob2", label_columns=["study"]).studies == ("NA", "Smith")
+
+
+def test_huang_2024_year_column_is_a_label_not_a_domain() -> None:
+    assessment = read_rob(HUANG, "rob1")
+    assert assessment.studies[0] == "Bang 2005"
+    assert len(assessment.domains) == 7
+    assert all("year" not in d.lower() for d in assessment.domains)
+
+
+def test_cli_rob_with_a_year_column(tmp_path: Path) -> None:
+    out = tmp_path / "rob.svg"
+    result = CliRunner().invoke(app, ["rob", str(HUANG), "--tool", "rob1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text()
+    assert "Bang 2005" in svg
+    assert "2005.0" not in svg

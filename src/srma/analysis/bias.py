@@ -40,8 +40,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from srma.analysis.results import MetaResult, format_p, optional_float
+from srma.analysis.results import MetaResult, optional_float
 from srma.errors import InputError, SrmaWarning
+from srma.formatting import format_count, format_p
 from srma.stats import bias as engine
 from srma.stats.batch import as_batch
 
@@ -130,7 +131,7 @@ class EggerTest:
 
     def summary(self) -> str:
         form = "classic" if self.model == "lm" else "mixed-effects"
-        name = "z" if self.df is None else f"t({self.df:.0f})"
+        name = "z" if self.df is None else f"t({format_count(self.df)})"
         return (
             f"Egger ({form}, on {self.predictor}): coefficient = {self.coefficient:.4f}, "
             f"{name} = {self.statistic:.3f}, {format_p(self.pvalue)}"
@@ -258,7 +259,7 @@ class BinaryBiasTest:
 
     def summary(self) -> str:
         return (
-            f"{self.name}: coefficient = {self.coefficient:.4f}, t({self.df:.0f}) = "
+            f"{self.name}: coefficient = {self.coefficient:.4f}, t({format_count(self.df)}) = "
             f"{self.statistic:.3f}, {format_p(self.pvalue)}"
         )
 

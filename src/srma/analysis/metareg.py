@@ -24,6 +24,7 @@ from scipy.stats import t as student_t
 from srma.analysis.meta import EffectData, _check_settings, prepare_effects
 from srma.analysis.results import optional_float
 from srma.errors import InputError, SrmaWarning
+from srma.formatting import format_count, format_number, format_p, format_p_value
 from srma.stats.batch import as_batch
 from srma.stats.pooling import pool
 from srma.stats.regression import meta_regression as regression_engine
@@ -295,14 +296,23 @@ class MetaRegressionResult:
                 if self.r2 is not None
                 else f"residual tau² = {self.tau2:.4f}, I² = {self.i2:.1f}%"
             )
-        lines.append(f"QE({self.qe_df:.0f}) = {self.qe:.3f}, p = {self.qe_pvalue:.4f}")
+        lines.append(f"QE({format_count(self.qe_df)}) = {self.qe:.3f}, {format_p(self.qe_pvalue)}")
         if self.qm_df2 is None:
-            lines.append(f"QM({self.qm_df1:.0f}) = {self.qm:.3f}, p = {self.qm_pvalue:.4f}")
+            lines.append(
+                f"QM({format_count(self.qm_df1)}) = {self.qm:.3f}, {format_p(self.qm_pvalue)}"
+            )
         else:
             lines.append(
-                f"F({self.qm_df1:.0f}, {self.qm_df2:.0f}) = {self.qm:.3f}, p = {self.qm_pvalue:.4f}"
+                f"F({format_count(self.qm_df1)}, {format_count(self.qm_df2)}) = "
+                f"{self.qm:.3f}, {format_p(self.qm_pvalue)}"
             )
-        lines.append(self.coefficients().to_string(index=False, float_format="{:.4f}".format))
+        lines.append(
+            self.coefficients().to_string(
+                index=False,
+                float_format=lambda value: format_number(value, 4),
+                formatters={"pvalue": format_p_value},
+            )
+        )
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 

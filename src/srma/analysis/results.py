@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from srma.formatting import format_count, format_number, format_p
 from srma.stats.mantel_haenszel import CountTables
 
 #: Measures analysed on the log scale and reported back-transformed.
@@ -75,14 +76,7 @@ def optional_float(value: Any) -> float | None:
 
 
 def _format(value: float | None, digits: int = 4) -> str:
-    return "NA" if value is None else f"{value:.{digits}f}"
-
-
-def format_p(value: float | None) -> str:
-    """``p = 0.0123``, ``p < 0.0001`` or ``p = NA``."""
-    if value is None:
-        return "p = NA"
-    return "p < 0.0001" if value < 1e-4 else f"p = {value:.4f}"
+    return format_number(value, digits)
 
 
 @dataclass(frozen=True)
@@ -194,7 +188,7 @@ class MetaResult:
             lines.append(f"omitted (missing data): {', '.join(self.omitted)}")
         if self.q is not None:
             lines.append(
-                f"Heterogeneity: Q = {_format(self.q, 2)} (df = {self.q_df:.0f}, "
+                f"Heterogeneity: Q = {_format(self.q, 2)} (df = {format_count(self.q_df)}, "
                 f"{format_p(self.q_pvalue)}), I² = {_format(self.i2, 1)}%, "
                 f"H² = {_format(self.h2, 2)}"
             )
@@ -218,7 +212,7 @@ class MetaResult:
                 f"tau² = {_format(self.tau2)} [{_format(self.tau2_ci_lower)}, "
                 f"{_format(self.tau2_ci_upper)}], tau = {_format(self.tau)}"
             )
-        statistic_name = "z" if self.df is None else f"t({self.df:.0f})"
+        statistic_name = "z" if self.df is None else f"t({format_count(self.df)})"
         lines.append(
             f"estimate = {_format(self.estimate)}, se = {_format(self.se)}, "
             f"{statistic_name} = {_format(self.statistic, 3)}, {format_p(self.pvalue)}"

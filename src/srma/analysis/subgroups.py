@@ -26,6 +26,7 @@ from srma.analysis.meta import (
 )
 from srma.analysis.results import MetaResult, optional_float
 from srma.errors import InputError
+from srma.formatting import format_count, format_p
 from srma.stats.batch import as_batch
 from srma.stats.heterogeneity import cochran_q
 from srma.stats.mantel_haenszel import (
@@ -104,13 +105,13 @@ class SubgroupResult:
             lines.extend("   " + line for line in result.summary().splitlines())
         statistic = "Chi²" if self.test_between == "chi2" else "F"
         df = (
-            f"{self.df_between:.0f}"
+            format_count(self.df_between)
             if self.df_between_denominator is None
-            else f"{self.df_between:.0f}, {self.df_between_denominator:.0f}"
+            else f"{format_count(self.df_between)}, {format_count(self.df_between_denominator)}"
         )
         lines.append(
             f"Test for subgroup differences: {statistic} = {self.q_between:.2f}, df = {df}, "
-            f"P = {self.pvalue_between:.4f}"
+            f"{format_p(self.pvalue_between)}"
             + (f" (common tau² = {self.tau2_common:.4f})" if self.tau2_common is not None else "")
         )
         return "\n".join(lines)

@@ -20,8 +20,10 @@ from srma.cli.shell import (
     ViOption,
     YiOption,
     effect_data,
+    favours_labels,
     read_table,
     run,
+    stderr,
     stdout,
     wrote,
 )
@@ -45,6 +47,16 @@ def report(
         Path | None, typer.Option("--rob", help="Risk-of-bias judgements (robvis layout).")
     ] = None,
     tool: Annotated[str, typer.Option(help="Risk-of-bias tool of --rob.")] = "rob2",
+    label_columns: Annotated[
+        str | None,
+        typer.Option(help='Columns of --rob forming the study label, e.g. "study,year".'),
+    ] = None,
+    favours: Annotated[
+        str | None,
+        typer.Option(
+            help='Labels under the forest plot, "left,right" (default experimental,control).'
+        ),
+    ] = None,
     prisma_file: Annotated[
         Path | None, typer.Option("--prisma", help="PRISMA counts (data, n).")
     ] = None,
@@ -70,6 +82,7 @@ def report(
             raise CommandError(f"{output}: the report must end in .html")
         if docx is not None and docx.suffix.lower() != ".docx":
             raise CommandError(f"{docx}: --docx must end in .docx")
+        sides = favours_labels(favours)
         studies = effect_data(data, measure=measure, yi=yi, vi=vi, sei=sei, col=col, label=label)
         table = studies.table
         result = studies.fit(method=method, test=test)
@@ -78,6 +91,21 @@ def report(
         for path in (rob_file, prisma_file, characteristics):
             if path is not None and not path.exists():
                 raise CommandError(f"{path}: no such file")
+        assessment = None
+        if rob_file is not None:
+            labels = None
+            if label_columns is not None:
+                labels = [c.strip() for c in label_columns.split(",") if c.strip()]
+            assessment = read_rob(rob_file, tool, label_columns=labels)
+            unmatched = [name for name in assessment.studies if name not in set(result.labels)]
+            if unmatched:
+                stderr.print(
+                    f"warning: {rob_file}: {len(unmatched)} of {len(assessment.studies)} "
+                    f"risk-of-bias studies match no study label of the data: "
+                    f"{', '.join(unmatched)} (see --label-columns)",
+                    markup=False,
+                    highlight=False,
+                )
         content = build_report(
             title,
             [
@@ -87,9 +115,10 @@ def report(
                     arms=table if measure is not None else None,
                     label=study,
                     small_study=tests,
+                    favours=sides,
                 )
             ],
-            rob=read_rob(rob_file, tool) if rob_file is not None else None,
+            rob=assessment,
             prisma=read_prisma(prisma_file) if prisma_file is not None else None,
             characteristics=read_table(characteristics) if characteristics is not None else None,
         )

@@ -17,6 +17,7 @@ from srma.analysis.metareg import MetaRegressionResult
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import BaujatResult, GoshResult
 from srma.figures.axes import new_axes
+from srma.formatting import format_number, format_p
 
 POINT = "#1f4e79"
 ACCENT = "#b22222"
@@ -97,7 +98,7 @@ def bubble_plot(
     )
     ax.legend(fontsize=8, frameon=False)
     ax.set_title(
-        title or f"Meta-regression on {moderator} (p = {result.pvalue[1]:.4f})",
+        title or f"Meta-regression on {moderator} ({format_p(result.pvalue[1])})",
         loc="left",
         fontsize=11,
     )
@@ -126,7 +127,8 @@ def labbe_plot(
         else:
             odds = ratio * grid / (1 - np.where(grid < 1, grid, np.nan))
             fitted = odds / (1 + odds)
-        ax.plot(grid, fitted, color=ACCENT, label=f"Pooled {result.measure} = {ratio:.2f}")
+        pooled = f"Pooled {result.measure} = {format_number(ratio)}"
+        ax.plot(grid, fitted, color=ACCENT, label=pooled)
     limit = min(1.0, 1.1 * float(max(p1.max(), p2.max())))  # zoom in on rare events
     ax.set_xlim(0, limit)
     ax.set_ylim(0, limit)

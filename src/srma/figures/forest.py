@@ -26,11 +26,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Polygon
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from srma.analysis.results import MetaResult, format_p
+from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
 from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
 from srma.figures.rob import PALETTES, SYMBOLS
+from srma.formatting import format_count, format_estimate_ci, format_number, format_p
 from srma.review.appraise.risk_of_bias import RobAssessment
 
 ROW_INCHES = 0.26
@@ -79,7 +80,15 @@ def _display(result: MetaResult):
 
 
 def _interval_text(estimate: float, lower: float, upper: float) -> str:
-    return f"{estimate:.2f} [{lower:.2f}, {upper:.2f}]"
+    return format_estimate_ci(estimate, lower, upper)
+
+
+def axis_title(result: MetaResult) -> str:
+    """The x-axis title: ``Mean difference (95% CI)``, ``Risk ratio (log scale)``."""
+    measure = MEASURE_NAMES.get(result.measure or "", "Effect")
+    if result.is_ratio:
+        return f"{measure} (log scale)"
+    return f"{measure} ({round(100 * result.level)}% CI)"
 
 
 def _model(result: MetaResult) -> str:
@@ -158,7 +167,7 @@ def _study_rows(
             Row(
                 label=str(record.label),
                 cells=(cells or {}).get(str(record.label), ()),
-                weight=f"{weight:.1f}%" if finite else "",
+                weight=f"{format_number(weight, 1)}%" if finite else "",
                 text=_interval_text(*estimate) if finite else "Not estimable",
                 point=tuple(estimate) if finite else None,
                 size=float(weight) if finite else 0.0,
@@ -188,24 +197,25 @@ def _total_rows(result: MetaResult, label: str, *, weight: str = "100.0%") -> li
                 label="Prediction interval",
                 kind="total",
                 colour=PI_COLOUR,
-                text=f"[{pi[0]:.2f}, {pi[1]:.2f}]",
+                text=f"[{format_number(pi[0])}, {format_number(pi[1])}]",
                 point=(float("nan"), float(pi[0]), float(pi[1])),
             )
         )
     parts = []
     if result.tau2 is not None and result.method not in SHORT_MODEL:  # random effects only
-        parts.append(f"Tau² = {result.tau2:.4f}")
+        parts.append(f"Tau² = {format_number(result.tau2, 4)}")
     if result.q is not None:
         parts.append(
-            f"Chi² = {result.q:.2f}, df = {result.q_df:.0f} ({format_p(result.q_pvalue)})"
-            f"; I² = {result.i2:.0f}%"
+            f"Chi² = {format_number(result.q)}, df = {format_count(result.q_df)} "
+            f"({format_p(result.q_pvalue)}); I² = {format_number(result.i2, 0)}%"
         )
     if parts:
         rows.append(Row(label="Heterogeneity: " + "; ".join(parts), kind="note"))
-    statistic = "Z" if result.df is None else f"t({result.df:.0f})"
+    statistic = "Z" if result.df is None else f"t({format_count(result.df)})"
     rows.append(
         Row(
-            label=f"Test for overall effect: {statistic} = {abs(result.statistic):.2f} "
+            label=f"Test for overall effect: {statistic} = "
+            f"{format_number(abs(result.statistic))} "
             f"({format_p(result.pvalue)})",
             kind="note",
         )
@@ -224,7 +234,11 @@ def _draw(
     title: str | None = None,
     estimate_header: str | None = None,
     weight_header: str = "Weight",
+    plot_width: float = PLOT_WIDTH,
 ) -> Figure:
+    if favours:  # wide enough for both labels side by side
+        needed = 0.9 * CHAR_INCHES * sum(len(f"Favours {side}") for side in favours) + 0.3
+        plot_width = max(plot_width, needed)
     n = len(rows)
     table_labels = [r.label for r in rows if r.kind in ("study", "total", "header")]
     label_width = max(2.4, CHAR_INCHES * max(len("Study"), *(len(t) for t in table_labels)))
@@ -238,13 +252,13 @@ def _draw(
     x_weight = x_data + data_width
     x_text = x_weight + WEIGHT_COLUMN
     x_plot = x_text + ESTIMATE_COLUMN + 0.1
-    x_rob = x_plot + PLOT_WIDTH + 0.25
+    x_rob = x_plot + plot_width + 0.25
     width = x_rob + ROB_COLUMN * rob_count + 0.3
     note_width = max(
         (CHAR_INCHES * 0.9 * len(r.label) for r in rows if r.kind == "note"), default=0.0
     )
     width = max(width, 0.3 + note_width)
-    bottom = 0.6 + (0.3 if favours else 0.0)
+    bottom = 0.75 + (0.22 if favours else 0.0)
     header = 0.75 if data_header else 0.5
     height = bottom + n * ROW_INCHES + header + (0.35 if title else 0.0)
     fig = new_figure(width, height)
@@ -263,7 +277,7 @@ def _draw(
         )
 
     ax = fig.add_axes(
-        (x_plot / width, bottom / height, PLOT_WIDTH / width, n * ROW_INCHES / height)
+        (x_plot / width, bottom / height, plot_width / width, n * ROW_INCHES / height)
     )
     ax.set_ylim(n, 0)
     ax.set_yticks([])
@@ -352,7 +366,7 @@ def _draw(
                         linewidth=0.4,
                     )
                 )
-                put(x, index, SYMBOLS[judgement], ha="center", size=FONT_SIZE - 2)
+                put(x, index, SYMBOLS[judgement], ha="center", size=FONT_SIZE - 1)
     top = -0.9
     put(0.15, top, "Study", fontweight="bold")
     for column, name in enumerate(data_header):
@@ -383,15 +397,23 @@ def _draw(
                 size=FONT_SIZE - 1,
             )
     ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
-    if favours:
-        fig.text(x_plot / width, 0.3 / height, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1)
+    if favours:  # under the tick labels, each on its side of the plot
+        fig.text(x_plot / width, 0.4 / height, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1)
         fig.text(
-            (x_plot + PLOT_WIDTH) / width,
-            0.3 / height,
+            (x_plot + plot_width) / width,
+            0.4 / height,
             f"Favours {favours[1]}",
             fontsize=FONT_SIZE - 1,
             ha="right",
         )
+    fig.text(
+        (x_plot + plot_width / 2) / width,
+        0.17 / height,
+        axis_title(result),
+        fontsize=FONT_SIZE - 1,
+        ha="center",
+        va="center",
+    )
     if title:
         fig.text(0.15 / width, 1.0 - 0.22 / height, title, fontsize=FONT_SIZE + 2, va="center")
     return fig
@@ -408,6 +430,7 @@ def forest_plot(
     rob: RobAssessment | None = None,
     columns: Mapping[str, str] | None = None,
     also: MetaResult | None = None,
+    plot_width: float = PLOT_WIDTH,
 ) -> Figure:
     """Draw the forest plot of one meta-analysis.
 
@@ -415,7 +438,9 @@ def forest_plot(
     adds RevMan's data columns; ``rob`` (matched by study label) adds one
     coloured dot per risk-of-bias domain; ``also`` (the same studies under
     another model, say common effect beside random effects) adds its diamond
-    under the first, as R's meta draws both.
+    under the first, as R's meta draws both.  ``plot_width`` (inches) is the
+    width of the graphical column; a narrower one gives a narrower figure with
+    the same font sizes (the DOCX report uses it to fit the page).
     """
     header, cells, _ = _arm_cells(arms, label, columns or {})
     rows = _study_rows(result, cells=cells, rob=rob)
@@ -430,7 +455,14 @@ def forest_plot(
             Row(label=f"D{i + 1}: {name}", kind="note") for i, name in enumerate(rob.domains)
         )
     return _draw(
-        rows, result, data_header=header, arm_names=arm_names, rob=rob, favours=favours, title=title
+        rows,
+        result,
+        data_header=header,
+        arm_names=arm_names,
+        rob=rob,
+        favours=favours,
+        title=title,
+        plot_width=plot_width,
     )
 
 
@@ -452,18 +484,19 @@ def subgroup_forest(
         rows.append(Row(label=f"{result.variable}: {group}", kind="header"))
         rows.extend(_study_rows(subgroup, weights=overall, cells=cells))
         share = sum(overall.get(name, 0.0) for name in subgroup.labels)
-        rows.extend(_total_rows(subgroup, "Subtotal", weight=f"{share:.1f}%"))
+        rows.extend(_total_rows(subgroup, "Subtotal", weight=f"{format_number(share, 1)}%"))
         rows.append(Row(kind="blank"))
     rows.extend(_total_rows(result.overall, "Total"))
     statistic = "Chi²" if result.test_between == "chi2" else "F"
     df = (
-        f"{result.df_between:.0f}"
+        format_count(result.df_between)
         if result.df_between_denominator is None
-        else f"{result.df_between:.0f}, {result.df_between_denominator:.0f}"
+        else f"{format_count(result.df_between)}, {format_count(result.df_between_denominator)}"
     )
     rows.append(
         Row(
-            label=f"Test for subgroup differences: {statistic} = {result.q_between:.2f}, "
+            label=f"Test for subgroup differences: {statistic} = "
+            f"{format_number(result.q_between)}, "
             f"df = {df} ({format_p(result.pvalue_between)})",
             kind="note",
         )
@@ -489,7 +522,7 @@ def refit_forest(table: RefitTable, result: MetaResult, *, title: str | None = N
             Row(
                 label=f"{verb} {record[table.key]}",
                 text=_interval_text(*estimate),
-                weight="" if i2 is None else f"{i2:.0f}%",
+                weight="" if i2 is None else f"{format_number(i2, 0)}%",
                 point=tuple(estimate),
                 size=1.0,
             )

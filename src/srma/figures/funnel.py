@@ -19,8 +19,9 @@ from matplotlib.patches import Patch
 from scipy.stats import norm
 
 from srma.analysis.bias import FunnelContours, TrimFillResult
-from srma.analysis.results import MetaResult, format_p
+from srma.analysis.results import MetaResult
 from srma.figures.axes import new_axes, ratio_axis
+from srma.formatting import format_p
 from srma.stats.bias import RegressionTest
 
 #: Shades from the widest region inwards (metafor's contour-enhanced funnel uses greys).

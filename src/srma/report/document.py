@@ -8,6 +8,7 @@ computed: each comes from a field of a result object.
 
 from __future__ import annotations
 
+import html
 import io
 import math
 from dataclasses import dataclass, field
@@ -20,14 +21,25 @@ from matplotlib.figure import Figure
 
 from srma import __version__
 from srma.analysis.bias import SmallStudyResult, funnel_contours
-from srma.analysis.results import MetaResult, format_p
-from srma.figures.forest import forest_plot
+from srma.analysis.results import MetaResult
+from srma.figures.forest import MEASURE_NAMES, PLOT_WIDTH, forest_plot
 from srma.figures.funnel import funnel_plot
 from srma.figures.prisma import prisma_flow
 from srma.figures.rob import summary_plot, traffic_light
-from srma.report.methods import methods_paragraph
+from srma.formatting import format_ci, format_count, format_number, format_p
+from srma.report.methods import bias_methods, methods_paragraph
 from srma.review.appraise.risk_of_bias import RobAssessment
 from srma.review.flow.prisma import PrismaCounts
+
+#: RevMan's labels under a forest plot when the report is given none.
+DEFAULT_FAVOURS = ("experimental", "control")
+#: A4 in millimetres, and the margins of the DOCX report.
+A4_MM = (210.0, 297.0)
+MARGIN_MM = 20.0
+#: The smallest font of a forest plot (notes, ticks) is 8 pt; printed at no less than
+#: 7/8 of its drawn size its text stays at 7 pt or more.
+FOREST_MIN_SCALE = 7.0 / 8.0
+DOCX_DPI = 200
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,7 @@ def build_report(
         content.figures["rob_traffic_light"] = traffic_light(rob)
         content.figures["rob_summary"] = summary_plot(rob)
     for index, outcome in enumerate(outcomes):
-        content.figures[f"forest_{index}"] = forest_plot(
-            outcome.result, arms=outcome.arms, label=outcome.label, favours=outcome.favours
-        )
+        content.figures[f"forest_{index}"] = _forest(outcome)
         if outcome.small_study is not None:
             content.figures[f"funnel_{index}"] = funnel_plot(
                 outcome.result,
@@ -83,6 +93,28 @@ def build_report(
     return content
 
 
+def _forest(outcome: Outcome, plot_width: float = PLOT_WIDTH, *, data: bool = True) -> Figure:
+    return forest_plot(
+        outcome.result,
+        arms=outcome.arms if data else None,
+        label=outcome.label,
+        favours=outcome.favours or DEFAULT_FAVOURS,
+        plot_width=plot_width,
+    )
+
+
+def describe(result: MetaResult) -> str:
+    """The measure and model in words, for captions: ``Mean difference, random effects (REML)``."""
+    measure = MEASURE_NAMES.get(result.measure or "", "Effect")
+    if result.method in ("EE", "MH", "PETO"):
+        model = {"EE": "common effect", "MH": "common effect, Mantel-Haenszel"}.get(
+            result.method, "common effect, Peto"
+        )
+    else:
+        model = f"random effects ({result.method})"
+    return f"{measure}, {model}"
+
+
 def result_sentence(result: MetaResult) -> str:
     """The pooled result in one sentence, on the reported scale."""
     shown = result.back_transformed() or {
@@ -91,18 +123,18 @@ def result_sentence(result: MetaResult) -> str:
     }
     percent = round(100 * result.level)
     text = (
-        f"Pooled {result.measure or 'effect'} {shown['estimate']:.2f} ({percent}% CI "
-        f"{shown['ci_lower']:.2f} to {shown['ci_upper']:.2f}; {format_p(result.pvalue)}; "
-        f"k = {result.k})."
+        f"Pooled {result.measure or 'effect'} {format_number(shown['estimate'])} ({percent}% CI "
+        f"{format_ci(shown['ci_lower'], shown['ci_upper'])}; {format_p(result.pvalue)}; "
+        f"k = {format_count(result.k)})."
     )
     if result.i2 is not None:
         text += (
-            f" Heterogeneity: I² = {result.i2:.1f}%, Q = {result.q:.2f} "
+            f" Heterogeneity: I² = {format_number(result.i2, 1)}%, Q = {format_number(result.q)} "
             f"({format_p(result.q_pvalue)})."
         )
     if shown["pi_lower"] is not None:
         text += (
-            f" {percent}% prediction interval {shown['pi_lower']:.2f} to {shown['pi_upper']:.2f}."
+            f" {percent}% prediction interval {format_ci(shown['pi_lower'], shown['pi_upper'])}."
         )
     return text
 
@@ -112,15 +144,19 @@ def bias_sentence(tests: SmallStudyResult) -> str:
     parts = []
     if tests.egger is not None:
         parts.append(
-            f"Egger's test: bias {tests.egger.coefficient:.2f}, {format_p(tests.egger.pvalue)}"
+            f"Egger's test: bias {format_number(tests.egger.coefficient)}, "
+            f"{format_p(tests.egger.pvalue)}"
         )
     if tests.begg is not None:
         parts.append(
-            f"Begg's test: Kendall's tau {tests.begg.tau:.2f}, {format_p(tests.begg.pvalue)}"
+            f"Begg's test: Kendall's tau {format_number(tests.begg.tau)}, "
+            f"{format_p(tests.begg.pvalue)}"
         )
     if tests.trimfill is not None:
         parts.append(
-            f"trim-and-fill imputed {tests.trimfill.k0} studies on the {tests.trimfill.side}"
+            f"trim-and-fill imputed {format_count(tests.trimfill.k0)} "
+            f"{'study' if tests.trimfill.k0 == 1 else 'studies'} on the "
+            f"{tests.trimfill.side}"
         )
     text = "; ".join(parts) + "." if parts else "Not assessed."
     if tests.low_power:
@@ -166,8 +202,69 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg") :]
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda x: f"{x:.2f}", border=0, na_rep="NR")
+def _cell(value: object) -> tuple[str, bool]:
+    """A table cell as text, and whether it is a number (numbers are right-aligned)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NR", True
+    if isinstance(value, bool):
+        return str(value), False
+    if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(value.dtype)):
+        return format_count(value), True  # type: ignore[arg-type]
+    if isinstance(value, float):
+        return format_number(value), True
+    text = str(value)
+    try:
+        float(text)
+    except ValueError:
+        return text, False
+    return text, True
+
+
+def _numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    return [
+        bool(len(frame)) and all(_cell(v)[1] for v in frame[c] if _cell(v)[0] != "NR")
+        for c in frame.columns
+    ]
+
+
+def _html_table(frame: pd.DataFrame, caption: str | None = None) -> str:
+    numeric = _numeric_columns(frame)
+    head = "".join(
+        f'<th class="{"num" if n else "text"}">{html.escape(str(c))}</th>'
+        for c, n in zip(frame.columns, numeric, strict=True)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if n else "text"}">{html.escape(_cell(v)[0])}</td>'
+            for v, n in zip(values, numeric, strict=True)
+        )
+        + "</tr>"
+        for values in frame.itertuples(index=False)
+    )
+    cap = "" if caption is None else f"<caption>{html.escape(caption)}</caption>"
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _methods(outcome: Outcome) -> tuple[str, list[str]]:
+    """The methods paragraph and references of one outcome, bias analyses included."""
+    text, refs = methods_paragraph(outcome.result)
+    if outcome.small_study is not None:
+        extra, more = bias_methods(outcome.small_study)
+        if extra:
+            text, refs = f"{text} {extra}", refs + more
+    return text, list(dict.fromkeys(refs))
+
+
+def _captions(outcome: Outcome) -> dict[str, str]:
+    name, what = outcome.title, describe(outcome.result)
+    percent = round(100 * outcome.result.level)
+    return {
+        "results": f"{name}: per-study and pooled estimates ({what}; {percent}% CI; weights in %).",
+        "forest": f"Forest plot of {name}: {what}.",
+        "data": f"{name}: per-study data as analysed.",
+        "funnel": f"Contour-enhanced funnel plot of {name}.",
+    }
 
 
 def write_html(content: ReportContent, path: str | Path) -> Path:
@@ -178,18 +275,23 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
     references: list[str] = []
     sections = []
     for index, outcome in enumerate(content.outcomes):
-        methods, refs = methods_paragraph(outcome.result)
+        methods, refs = _methods(outcome)
         references.extend(refs)
+        captions = _captions(outcome)
         sections.append(
             {
                 "title": outcome.title,
                 "methods": methods,
                 "sentence": result_sentence(outcome.result),
-                "results_table": _html_table(results_table(outcome.result)),
+                "results_table": _html_table(results_table(outcome.result), captions["results"]),
                 "forest": _svg(content.figures[f"forest_{index}"]),
-                "data_table": None if outcome.arms is None else _html_table(outcome.arms),
+                "forest_caption": captions["forest"],
+                "data_table": None
+                if outcome.arms is None
+                else _html_table(outcome.arms, captions["data"]),
                 "bias": None if outcome.small_study is None else bias_sentence(outcome.small_study),
                 "funnel": _svg(content.figures[f"funnel_{index}"]) if outcome.small_study else None,
+                "funnel_caption": captions["funnel"],
                 "warnings": list(outcome.result.warnings),
             }
         )
@@ -218,57 +320,153 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
 
 
 def write_docx(content: ReportContent, path: str | Path) -> Path:
-    """Write the report as a Word document (python-docx), figures as PNG."""
+    """Write the report as a Word document (python-docx) on A4, figures as PNG.
+
+    Forest plots are inserted at no less than 7/8 of their drawn size, so that
+    their smallest text (8 pt) prints at 7 pt or more: one too wide for the
+    page is redrawn with a narrower plot column, and if still too wide it goes
+    on a landscape page, without its per-arm data columns if need be (the
+    per-study table beneath shows them).
+    """
     from docx import Document
-    from docx.shared import Inches
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Inches, Mm, Pt
 
     document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(A4_MM[0]), Mm(A4_MM[1])
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(MARGIN_MM))
+    portrait_inches = (A4_MM[0] - 2 * MARGIN_MM) / 25.4
+    landscape_inches = (A4_MM[1] - 2 * MARGIN_MM) / 25.4
+    document.styles["Normal"].font.size = Pt(10)
     document.add_heading(content.title, level=0)
     document.add_paragraph(
         f"Generated by srma {__version__}. Every number is read from srma's result objects."
     )
+    counters = {"Figure": 0, "Table": 0}
 
-    def picture(name: str, caption: str) -> None:
+    def caption(kind: str, text: str) -> None:
+        counters[kind] += 1
+        document.add_paragraph(f"{kind} {counters[kind]}. {text}", style="Caption")
+
+    def orient(landscape: bool) -> None:
+        current = document.sections[-1]
+        if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
+            return
+        new = document.add_section(WD_SECTION.NEW_PAGE)
+        new.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        long, short = Mm(A4_MM[1]), Mm(A4_MM[0])
+        new.page_width, new.page_height = (long, short) if landscape else (short, long)
+
+    def picture(figure: Figure, text: str, *, max_inches: float | None = None) -> None:
         buffer = io.BytesIO()
-        content.figures[name].savefig(buffer, format="png", dpi=200)
+        figure.savefig(buffer, format="png", dpi=DOCX_DPI)
         buffer.seek(0)
-        document.add_picture(buffer, width=Inches(6.3))
-        document.add_paragraph(caption, style="Caption")
+        natural = float(figure.get_size_inches()[0])
+        document.add_picture(buffer, width=Inches(min(natural, max_inches or portrait_inches)))
+        caption("Figure", text)
 
-    def table(frame: pd.DataFrame) -> None:
+    def forest(outcome: Outcome, figure: Figure, text: str) -> None:
+        limit = portrait_inches / FOREST_MIN_SCALE
+        drawn = float(figure.get_size_inches()[0])
+        if drawn > limit:  # narrow the plot column, down to 1.6 inches
+            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - (drawn - limit)))
+        landscape = float(figure.get_size_inches()[0]) > limit
+        if landscape:
+            limit = landscape_inches / FOREST_MIN_SCALE
+            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - max(0.0, drawn - limit)))
+            if float(figure.get_size_inches()[0]) > limit:  # the per-study table has the data
+                figure = _forest(outcome, plot_width=1.6, data=False)
+        orient(landscape)
+        picture(figure, text, max_inches=landscape_inches if landscape else portrait_inches)
+        orient(False)
+
+    def table(frame: pd.DataFrame, text: str) -> None:
+        caption("Table", text)
+        numeric = _numeric_columns(frame)
         grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
-        for cell, name in zip(grid.rows[0].cells, frame.columns, strict=True):
-            cell.text = str(name)
-        for values in frame.itertuples(index=False):
-            cells = grid.add_row().cells
-            for cell, value in zip(cells, values, strict=True):
-                cell.text = f"{value:.2f}" if isinstance(value, float) else str(value)
+        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+        grid.autofit = False
+        rows = [[_cell(v)[0] for v in values] for values in frame.itertuples(index=False)]
+        # widths in proportion to the longest entry of each column, within the text width
+        # a numeric column is as wide as its numbers (a long header wraps), a text column
+        # as its longest entry
+        lengths = [
+            max([min(len(str(name)), 6) if numeric[j] else len(str(name))])
+            if not rows
+            else max(
+                min(len(str(name)), 6) if numeric[j] else len(str(name)),
+                *(len(row[j]) for row in rows),
+            )
+            for j, name in enumerate(frame.columns)
+        ]
+        inches = [0.075 * n + 0.2 for n in lengths]  # 8.5 pt characters and cell padding
+        # numbers keep their width (they must not wrap); text columns share what is left
+        room = portrait_inches - sum(w for w, n in zip(inches, numeric, strict=True) if n)
+        text = sum(w for w, n in zip(inches, numeric, strict=True) if not n)
+        shrink = min(1.0, max(room, 0.6) / text) if text else 1.0
+        words = [  # a text column is never narrower than its longest word
+            0.075 * max([len(word) for row in rows for word in row[j].split()] or [1]) + 0.2
+            for j in range(len(frame.columns))
+        ]
+        widths = [
+            Inches(w if n else max(0.6, word, w * shrink))
+            for w, n, word in zip(inches, numeric, words, strict=True)
+        ]
+        for column, width in zip(grid.columns, widths, strict=True):
+            column.width = width
+
+        def fill(cells, texts, *, bold: bool = False) -> None:
+            for j, (cell, value) in enumerate(zip(cells, texts, strict=True)):
+                cell.width = widths[j]
+                paragraph = cell.paragraphs[0]
+                run = paragraph.add_run(value)
+                run.font.size = Pt(8.5)
+                run.bold = bold
+                if numeric[j]:
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+        fill(grid.rows[0].cells, [str(c) for c in frame.columns], bold=True)
+        for row in rows:
+            fill(grid.add_row().cells, row)
+        document.add_paragraph()
 
     references: list[str] = []
     if content.prisma is not None:
         document.add_heading("Study selection", level=1)
-        picture("prisma", "PRISMA 2020 flow diagram.")
+        picture(content.figures["prisma"], "PRISMA 2020 flow diagram.")
     if content.characteristics is not None:
         document.add_heading("Characteristics of included studies", level=1)
-        table(content.characteristics)
+        table(content.characteristics, "Characteristics of included studies.")
     if content.rob is not None:
         document.add_heading("Risk of bias", level=1)
-        picture("rob_traffic_light", f"Risk of bias of each study ({content.rob.tool.title}).")
-        picture("rob_summary", "Risk of bias across studies.")
+        picture(
+            content.figures["rob_traffic_light"],
+            f"Risk of bias of each study ({content.rob.tool.title}).",
+        )
+        picture(content.figures["rob_summary"], "Risk of bias across studies.")
     for index, outcome in enumerate(content.outcomes):
+        captions = _captions(outcome)
         document.add_heading(outcome.title, level=1)
-        methods, refs = methods_paragraph(outcome.result)
+        methods, refs = _methods(outcome)
         references.extend(refs)
         document.add_heading("Methods", level=2)
         document.add_paragraph(methods)
         document.add_heading("Results", level=2)
         document.add_paragraph(result_sentence(outcome.result))
-        table(results_table(outcome.result))
-        picture(f"forest_{index}", f"Forest plot: {outcome.title}.")
+        table(results_table(outcome.result), captions["results"])
+        forest(outcome, content.figures[f"forest_{index}"], captions["forest"])
+        if outcome.arms is not None:
+            document.add_heading("Per-study data", level=2)
+            table(outcome.arms, captions["data"])
         if outcome.small_study is not None:
             document.add_heading("Small-study effects", level=2)
             document.add_paragraph(bias_sentence(outcome.small_study))
-            picture(f"funnel_{index}", f"Funnel plot: {outcome.title}.")
+            picture(content.figures[f"funnel_{index}"], captions["funnel"])
         for warning in outcome.result.warnings:
             document.add_paragraph(f"Note: {warning}")
     document.add_heading("References", level=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from srma import __version__
+from srma.analysis.bias import SmallStudyResult
 from srma.analysis.results import MetaResult
 
 MEASURE_TEXT = {
@@ -27,7 +29,11 @@ TAU2_TEXT = {
         "meta-analytic variance estimators in the random-effects model. J Educ Behav Stat "
         "30:261-293.",
     ),
-    "ML": ("maximum likelihood", "Viechtbauer W (2005). J Educ Behav Stat 30:261-293."),
+    "ML": (
+        "maximum likelihood",
+        "Hardy RJ, Thompson SG (1996). A likelihood approach to meta-analysis with random "
+        "effects. Stat Med 15:619-629.",
+    ),
     "PM": (
         "the Paule-Mandel estimator",
         "Paule RC, Mandel J (1982). Consensus values and "
@@ -52,12 +58,36 @@ TAU2_TEXT = {
     ),
     "PMM": (
         "the median-unbiased Paule-Mandel estimator",
-        "Viechtbauer W (2021). metafor documentation.",
+        "Viechtbauer W (2021). Median-unbiased estimators for the amount of heterogeneity in "
+        "meta-analysis. European Congress of Methodology, Valencia. See also Paule RC, Mandel J "
+        "(1982). J Res Natl Bur Stand 87:377-385.",
     ),
 }
 REFERENCES = {
     "knha": "Hartung J, Knapp G (2001). On tests of the overall treatment effect in "
     "meta-analysis with normally distributed responses. Stat Med 20:1771-1782.",
+    "sidik": "Sidik K, Jonkman JN (2002). A simple confidence interval for meta-analysis. "
+    "Stat Med 21:3153-3159.",
+    "adhoc": "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression "
+    "with a single covariate. Stat Med 22:2693-2710.",
+    "q": "Cochran WG (1954). The combination of estimates from different experiments. "
+    "Biometrics 10:101-129.",
+    "riley": "Riley RD, Higgins JPT, Deeks JJ (2011). Interpretation of random effects "
+    "meta-analyses. BMJ 342:d549.",
+    "ivw": "Borenstein M, Hedges LV, Higgins JPT, Rothstein HR (2010). A basic introduction to "
+    "fixed-effect and random-effects models for meta-analysis. Res Synth Methods 1:97-111.",
+    "egger": "Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis "
+    "detected by a simple, graphical test. BMJ 315:629-634.",
+    "begg": "Begg CB, Mazumdar M (1994). Operating characteristics of a rank correlation test "
+    "for publication bias. Biometrics 50:1088-1101.",
+    "trimfill": "Duval S, Tweedie R (2000). Trim and fill: a simple funnel-plot-based method of "
+    "testing and adjusting for publication bias in meta-analysis. Biometrics 56:455-463.",
+    "contours": "Peters JL, Sutton AJ, Jones DR, Abrams KR, Rushton L (2008). Contour-enhanced "
+    "meta-analysis funnel plots help distinguish publication bias from other causes of "
+    "asymmetry. J Clin Epidemiol 61:991-996.",
+    "sterne": "Sterne JAC, Sutton AJ, Ioannidis JPA, et al. (2011). Recommendations for "
+    "examining and interpreting funnel plot asymmetry in meta-analyses of randomised "
+    "controlled trials. BMJ 343:d4002.",
     "i2": "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. "
     "Stat Med 21:1539-1558.",
     "qprofile": "Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in "
@@ -68,7 +98,7 @@ REFERENCES = {
     "retrospective studies of disease. J Natl Cancer Inst 22:719-748.",
     "peto": "Yusuf S, Peto R, Lewis J, et al. (1985). Beta blockade during and after myocardial "
     "infarction. Prog Cardiovasc Dis 27:335-371.",
-    "srma": "srma: systematic reviews and meta-analyses in Python, version 0.1.0.",
+    "srma": f"srma: systematic reviews and meta-analyses in Python, version {__version__}.",
 }
 
 
@@ -85,6 +115,7 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
         refs.append(REFERENCES["peto"])
     elif result.method == "EE":
         model = "a common-effect (inverse-variance) model"
+        refs.append(REFERENCES["ivw"])
     else:
         name, reference = TAU2_TEXT[result.method]
         model = f"a random-effects model with the between-study variance estimated by {name}"
@@ -96,13 +127,15 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
             f"Confidence intervals and tests used the Hartung-Knapp-Sidik-Jonkman "
             f"method{extra} (t distribution with k - 1 degrees of freedom)."
         )
-        refs.append(REFERENCES["knha"])
+        refs.extend([REFERENCES["knha"], REFERENCES["sidik"]])
+        if result.test == "adhoc":
+            refs.append(REFERENCES["adhoc"])
     elif result.test == "t":
         text.append("Tests and intervals used the t distribution with k - 1 degrees of freedom.")
     else:
         text.append(f"We report {percent}% confidence intervals based on the normal distribution.")
     text.append("Heterogeneity was assessed with Cochran's Q and quantified with I².")
-    refs.append(REFERENCES["i2"])
+    refs.extend([REFERENCES["q"], REFERENCES["i2"]])
     if result.tau2_ci_lower is not None:
         text.append("The confidence interval for tau² was obtained by the Q-profile method.")
         refs.append(REFERENCES["qprofile"])
@@ -113,6 +146,33 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
             "freedom) describes the range of true effects in comparable settings."
         )
         refs.append(REFERENCES["pi"])
+        if result.pi_type == "riley":
+            refs.append(REFERENCES["riley"])
     if result.measure in ("RR", "OR", "ROM", "PETO"):
         text.append("Ratios were analysed on the log scale and are reported back-transformed.")
     return " ".join(text), list(dict.fromkeys(refs))
+
+
+def bias_methods(tests: SmallStudyResult) -> tuple[str, list[str]]:
+    """The methods sentence for the small-study-effect analyses that were run, and their refs."""
+    text: list[str] = []
+    refs: list[str] = []
+    if tests.egger is not None:
+        text.append("Egger's regression test")
+        refs.append(REFERENCES["egger"])
+    if tests.begg is not None:
+        text.append("Begg and Mazumdar's rank correlation test")
+        refs.append(REFERENCES["begg"])
+    if tests.trimfill is not None:
+        text.append(f"Duval and Tweedie's trim-and-fill method ({tests.trimfill.estimator})")
+        refs.append(REFERENCES["trimfill"])
+    if not text:
+        return "", []
+    listed = text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+    refs.extend([REFERENCES["contours"], REFERENCES["sterne"]])
+    sentence = (
+        f"Small-study effects were examined in a contour-enhanced funnel plot and with {listed}."
+    )
+    if tests.low_power:
+        sentence += " With fewer than 10 studies these tests have little power."
+    return sentence, list(dict.fromkeys(refs))

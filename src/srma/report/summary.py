@@ -12,9 +12,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from srma.analysis.results import METHOD_NAMES, TEST_NAMES, MetaResult, format_p
+from srma.analysis.results import METHOD_NAMES, TEST_NAMES, MetaResult
 from srma.figures.axes import save_figure
 from srma.figures.forest import MEASURE_NAMES, forest_plot
+from srma.formatting import format_count, format_number, format_p
 from srma.report.jsonable import to_jsonable
 
 
@@ -40,7 +41,7 @@ def default_title(result: MetaResult) -> str:
 
 
 def _number(value: float | None, digits: int = 2) -> str:
-    return "not defined" if value is None else f"{value:.{digits}f}"
+    return "not defined" if value is None else format_number(value, digits)
 
 
 def markdown_summary(
@@ -89,7 +90,7 @@ def markdown_summary(
             )
         )
         lines.append(
-            f"- Heterogeneity: Q = {_number(result.q)} on {result.q_df:.0f} df "
+            f"- Heterogeneity: Q = {_number(result.q)} on {format_count(result.q_df)} df "
             f"({format_p(result.q_pvalue)}); I² = {_number(result.i2, 1)}%{tau2}."
         )
     if scale is not None:
@@ -106,8 +107,9 @@ def markdown_summary(
     transform = math.exp if scale is not None else float
     for row in table.itertuples():
         lines.append(
-            f"| {row.label} | {transform(row.yi):.2f} | {transform(row.ci_lower):.2f} | "
-            f"{transform(row.ci_upper):.2f} | {row.weight:.1f} |"
+            f"| {row.label} | {format_number(transform(row.yi))} | "
+            f"{format_number(transform(row.ci_lower))} | "
+            f"{format_number(transform(row.ci_upper))} | {format_number(row.weight, 1)} |"
         )
     for warning in result.warnings:
         lines.append(f"\nWarning: {warning}")

@@ -175,6 +175,37 @@ class RobAssessment:
         return pd.DataFrame.from_dict(rows, orient="index", columns=list(self.tool.judgements))
 
 
+#: Column names (any case) read as parts of the study label, never as domains.
+LABEL_NAMES = frozenset(
+    {
+        "study",
+        "studies",
+        "study id",
+        "study_id",
+        "studyid",
+        "author",
+        "authors",
+        "first author",
+        "year",
+        "label",
+        "id",
+        "trial",
+        "name",
+    }
+)
+#: Column names (any case) that are neither label nor domain.
+IGNORED_NAMES = frozenset({"weight", "overall", "overall risk of bias", "notes", "comment"})
+
+
+def _as_written(value: object) -> str:
+    """A label cell as the user wrote it: ``2005`` not ``2005.0``, ``NA`` stays ``NA``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
 def _canonical(value: object, tool: RobTool, *, source: str | None, row: int, column: str) -> str:
     text = str(value).strip().lower() if pd.notna(value) else ""
     text = _SYNONYMS.get(text, text)
@@ -198,33 +229,48 @@ def read_rob(
 ) -> RobAssessment:
     """Read judgements in robvis's layout; ``label_columns`` (e.g. study, year) form the labels.
 
-    Without ``label_columns`` the first column holds the study labels; a
-    column named ``Overall`` is the overall judgement and ``Weight`` the
-    study's weight; every other column is a domain, in order.  When there are
+    Without ``label_columns`` the label is the first column together with
+    any column named like a label (study, author, year... in any case; see
+    ``LABEL_NAMES``), in order; such columns are never read as domains.  Label
+    cells are shown as written (``2005``, ``NA``).  A column named ``Overall``
+    is the overall judgement and ``Weight`` the study's weight; every other
+    column is a domain, in order.  When there are
     as many domains as the tool has, they take the tool's names.
     """
     chosen = get_tool(tool)
     if not isinstance(data, pd.DataFrame):
         source = source or str(data)
         try:
-            data = pd.read_csv(data)
+            # as written: a study called "NA" stays "NA", a year 2005 stays "2005"
+            data = pd.read_csv(data, dtype=str, keep_default_na=False)
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             raise InputError(f"cannot read the table: {error}", file=source) from None
     frame = data.reset_index(drop=True)
     if frame.empty:
         raise InputError("the table has no studies", file=source)
-    label_columns = list(label_columns) if label_columns else [frame.columns[0]]
-    missing = [c for c in label_columns if c not in frame.columns]
-    if missing:
-        raise InputError(f"label column(s) {missing} not found", file=source, column=missing[0])
-    labels = tuple(" ".join(str(frame.at[i, c]) for c in label_columns) for i in frame.index)
-    by_name = {str(c).lower(): c for c in frame.columns}
+    by_name = {str(c).strip().lower(): c for c in frame.columns}
+    if label_columns:
+        missing = [c for c in label_columns if c not in frame.columns and c.lower() not in by_name]
+        if missing:
+            raise InputError(f"label column(s) {missing} not found", file=source, column=missing[0])
+        label_columns = [c if c in frame.columns else by_name[c.lower()] for c in label_columns]
+    else:
+        label_columns = [c for c in frame.columns if str(c).strip().lower() in LABEL_NAMES]
+        if not label_columns:
+            label_columns = [frame.columns[0]]
+        elif label_columns[0] != frame.columns[0] and frame.columns[0] not in label_columns:
+            label_columns = [frame.columns[0], *label_columns]
+    labels = tuple(
+        " ".join(_as_written(frame.at[i, c]) for c in label_columns) for i in frame.index
+    )
     overall_column = by_name.get("overall")
     weight_column = by_name.get("weight")
     domain_columns = [
         c
         for c in frame.columns
-        if c not in label_columns and c not in (overall_column, weight_column)
+        if c not in label_columns
+        and c not in (overall_column, weight_column)
+        and str(c).strip().lower() not in IGNORED_NAMES | LABEL_NAMES
     ]
     if not domain_columns:
         raise InputError("no domain columns", file=source)
