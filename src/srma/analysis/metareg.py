@@ -51,6 +51,7 @@ def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
     """``"~ a + factor(b)"`` or ``["a", "factor(b)"]`` to ``[("a", False), ("b", True)]``.
 
     Main effects only: interactions (``a:b``, ``a*b``) are not supported.
+    ``"~ 1"`` (or an empty list) is the intercept-only model: no terms.
     """
     if isinstance(moderators, str):
         text = moderators.split("~", 1)[-1]
@@ -65,8 +66,6 @@ def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
             raise InputError(f"moderator {part!r}: only main effects (a + b) are supported")
         match = _FACTOR.match(part)
         terms.append((match["name"].strip(), True) if match else (part, False))
-    if not terms:
-        raise InputError("no moderator given")
     return terms
 
 
@@ -296,7 +295,9 @@ class MetaRegressionResult:
                 else f"residual tau² = {self.tau2:.4f}, I² = {self.i2:.1f}%"
             )
         lines.append(f"QE({self.qe_df:.0f}) = {self.qe:.3f}, p = {self.qe_pvalue:.4f}")
-        if self.qm_df2 is None:
+        if self.qm_df1 == 0:
+            pass  # the intercept-only model has no moderators to test
+        elif self.qm_df2 is None:
             lines.append(f"QM({self.qm_df1:.0f}) = {self.qm:.3f}, p = {self.qm_pvalue:.4f}")
         else:
             lines.append(
@@ -314,8 +315,11 @@ def _r_squared(
 
     ``tau²_0`` is from the intercept-only model with the same estimator; for
     a common-effect model, the adjusted R² of the weighted least-squares fit.
+    None for the intercept-only model itself (nothing to explain with).
     """
     k, p = X.shape
+    if p == 1:
+        return None
     if method == "EE":
         total = pool(as_batch(effects.yi, effects.vi), method="EE").q[0]
         if total == 0:
