@@ -146,3 +146,22 @@ def canonical_method(method: str) -> str:
     """The method's canonical code: upper case, aliases resolved (``"fe"`` -> ``"EE"``)."""
     upper = method.upper()
     return METHOD_ALIASES.get(upper, upper)
+
+
+# --- small-study effects -----------------------------------------------------------
+
+#: Forms of Egger's regression test: classic weighted least squares, or mixed effects.
+EGGER_MODELS: Final = ("lm", "rma")
+
+#: What a regression test for funnel asymmetry regresses the effects on (metafor's
+#: ``regtest(predictor=)``).
+BIAS_PREDICTORS: Final = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+
+#: Estimators of the number of missing studies in trim-and-fill (Duval & Tweedie 2000).
+TRIMFILL_ESTIMATORS: Final = ("L0", "R0")
+
+#: The side of the funnel plot on which studies are missing.
+TRIMFILL_SIDES: Final = ("left", "right")
+
+#: Fail-safe N methods (metafor's ``fsn(type=)``).
+FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg")

@@ -40,10 +40,12 @@ __all__ = [
 
 
 def _check_settings(
-    method: str, test: str, pi_type: str, level: float, function: str = "meta"
+    method: str, test: str, pi_type: str, level: float, function: str = "meta", **other: Any
 ) -> str:
-    """The canonical method, after checking the shared settings (:func:`validate_options`)."""
-    options = validate_options(function, method=method, test=test, pi_type=pi_type, level=level)
+    """The canonical method, after checking the settings (:func:`validate_options`)."""
+    options = validate_options(
+        function, method=method, test=test, pi_type=pi_type, level=level, **other
+    )
     return options["method"]
 
 

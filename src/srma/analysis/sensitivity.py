@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats import influence as engine
 from srma.stats.batch import Batch, as_batch
@@ -276,6 +277,7 @@ def gosh(
     With k = 20 that is 1,048,575 fits; beyond, ``max_subsets`` random subsets
     (each study in with probability 1/2), reproducible with ``seed``.
     """
+    validate_options("gosh", max_subsets=max_subsets, seed=seed, workers=workers)
     if result.k < 2:
         raise InputError("GOSH needs at least 2 studies")
     y, v = _arrays(result)

@@ -146,7 +146,9 @@ def subgroup_analysis(
     with their own method; the test for differences then uses the subgroup
     estimates and standard errors.
     """
-    method = _check_settings(method, test, pi_type, level)
+    method = _check_settings(
+        method, test, pi_type, level, "subgroup_analysis", common_tau2=common_tau2, measure=measure
+    )
     if by not in data.columns:
         raise InputError(f"subgroup column {by!r} not found", file=source, column=by)
     effects = prepare_effects(

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from srma.errors import InputError, SrmaWarning
 from srma.report.jsonable import to_jsonable
+from srma.vocabulary import BINARY_MEASURES
 
 app = typer.Typer(
     name="srma",
@@ -418,7 +419,7 @@ def bias(
             source=str(data),
             **columns,
         )
-        binary = measure is not None and measure.upper() in ("RR", "OR", "RD", "PETO")
+        binary = measure is not None and measure.upper() in BINARY_MEASURES
         cells = {
             k: v
             for k, v in columns.items()

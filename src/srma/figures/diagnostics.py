@@ -17,6 +17,7 @@ from srma.analysis.metareg import MetaRegressionResult
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import BaujatResult, GoshResult
 from srma.figures.axes import new_axes
+from srma.vocabulary import RATIO_MEASURES
 
 POINT = "#1f4e79"
 ACCENT = "#b22222"
@@ -93,7 +94,7 @@ def bubble_plot(
     ax.set_xlabel(moderator)
     ax.set_ylabel(
         f"{result.measure or 'Effect'}"
-        + (" (log scale)" if result.measure in ("RR", "OR", "ROM", "PETO") else "")
+        + (" (log scale)" if result.measure in RATIO_MEASURES else "")
     )
     ax.legend(fontsize=8, frameon=False)
     ax.set_title(

@@ -113,6 +113,6 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
             "freedom) describes the range of true effects in comparable settings."
         )
         refs.append(REFERENCES["pi"])
-    if result.measure in ("RR", "OR", "ROM", "PETO"):
+    if result.is_ratio:
         text.append("Ratios were analysed on the log scale and are reported back-transformed.")
     return " ".join(text), list(dict.fromkeys(refs))

@@ -64,6 +64,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
+from srma import vocabulary
 from srma.stats.batch import Batch, BoolArray, FloatArray, as_batch, masked_sum
 from srma.stats.effects import binary_effect
 from srma.stats.inference import critical_value, two_sided_pvalue, wald_interval
@@ -71,14 +72,14 @@ from srma.stats.pooling import PooledArrays, pool
 from srma.stats.regression import meta_regression, regression_batch
 
 #: Predictors of metafor's ``regtest``: what each study's effect is regressed on.
-PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+PREDICTORS = vocabulary.BIAS_PREDICTORS
 #: Predictors that vanish for a study of infinite size: the intercept is then
 #: the limit estimate (metafor reports ``est`` for these only).
 LIMIT_PREDICTORS = frozenset({"sei", "vi", "ninv", "sqrtninv"})
 #: Predictors that need study sizes.
 SIZE_PREDICTORS = frozenset({"ni", "ninv", "sqrtni", "sqrtninv"})
-TRIMFILL_ESTIMATORS = ("L0", "R0")
-SIDES = ("left", "right")
+TRIMFILL_ESTIMATORS = vocabulary.TRIMFILL_ESTIMATORS
+SIDES = vocabulary.TRIMFILL_SIDES
 #: Above this many studies the exact null distribution of Kendall's score is
 #: not used (R's overflows; the normal approximation is then excellent).
 KENDALL_EXACT_MAX = 170

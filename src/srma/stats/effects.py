@@ -20,12 +20,10 @@ from scipy.special import gammaln
 from scipy.stats import norm
 
 from srma.stats.batch import BoolArray, FloatArray
+from srma.vocabulary import CONTINUITY_TARGETS  # where a continuity correction goes (``to=``)
 
 EffectArrays = tuple[FloatArray, FloatArray]
 Cells = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
-
-#: Where a continuity correction goes (metafor's ``to=``).
-CONTINUITY_TARGETS = ("only0", "all", "if0all", "none")
 
 
 def _float(*arrays: ArrayLike) -> list[FloatArray]:
