@@ -179,3 +179,30 @@ def test_small_study_tests_keep_the_mixed_egger_test_and_the_side_for_pmm() -> N
         line = srma.meta_regression(frame, "~ sei", method="PMM")
     np.testing.assert_allclose(tests.egger_mixed.statistic, line.statistic[1], rtol=1e-10)
     np.testing.assert_allclose(tests.egger_mixed.tau2, line.tau2, rtol=1e-10)
+
+
+def test_cli_metareg_with_pmm(tmp_path) -> None:
+    """``srma metareg ... --method PMM`` failed before the family was one; it matches metafor."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    case = next(
+        c
+        for c in METAREG
+        if c["model"] == "bcg_ablat" and c["method"] == "PMM" and c["test"] == "z"
+    )
+    path = tmp_path / "bcg.csv"
+    pd.DataFrame({"yi": case["yi"], "vi": case["vi"], "ablat": np.array(case["X"])[:, 1]}).to_csv(
+        path, index=False
+    )
+    args = ["metareg", str(path), "--yi", "yi", "--vi", "vi", "--mods", "~ ablat"]
+    result = CliRunner().invoke(app, [*args, "--method", "PMM", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output[result.output.index("{") :])
+    assert payload["method"] == "PMM"
+    np.testing.assert_allclose(payload["tau2"], case["result"]["tau2"], rtol=1e-6)
+    estimates = [row["estimate"] for row in payload["coefficients"]]
+    np.testing.assert_allclose(estimates, case["result"]["beta"], rtol=1e-6)
