@@ -26,7 +26,7 @@ from conftest import load_fixture
 from srma.stats.batch import as_batch, regression_batch
 from srma.stats.pooling import pool
 from srma.stats.regression import meta_regression as regression_engine
-from srma.stats.tau2 import estimate_tau2
+from srma.stats.tau2 import estimate_tau2, generalised_q_moments
 from srma.vocabulary import INVERSE_VARIANCE_METHODS, TESTS
 
 SCALAR_FIELDS = ("estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper")
@@ -206,3 +206,43 @@ def test_cli_metareg_with_pmm(tmp_path) -> None:
     np.testing.assert_allclose(payload["tau2"], case["result"]["tau2"], rtol=1e-6)
     estimates = [row["estimate"] for row in payload["coefficients"]]
     np.testing.assert_allclose(estimates, case["result"]["beta"], rtol=1e-6)
+
+
+# --- the generalised Q (method of moments) estimator ---------------------------------
+
+GENQ = load_fixture("tau2.json")["cases"]
+
+
+@pytest.mark.parametrize("case", GENQ, ids=lambda c: c["name"])
+def test_generalised_q_moments_match_metafor_genq(case: dict) -> None:
+    X = np.array(case["X"], dtype=float)
+    weights = np.array(case["weights"])[None, :]
+    fits = [regression_batch(case["yi"], case["vi"], X)]
+    if X.shape[1] == 1:
+        fits.append(as_batch(case["yi"], case["vi"]))  # the X = 1 sums give the same
+    for batch in fits:
+        estimate = generalised_q_moments(batch, weights)
+        np.testing.assert_allclose(estimate.tau2, [case["tau2"]], rtol=1e-9, atol=1e-14)
+
+
+def test_dersimonian_laird_and_hedges_are_generalised_q_moments() -> None:
+    """DL is the moment estimator at weights 1/v, HE at weights 1, for any X."""
+    y, v = _random_batch(300, 9, seed=11)
+    rng = np.random.default_rng(5)
+    X = np.concatenate([np.ones((300, 9, 1)), rng.normal(size=(300, 9, 2))], axis=2)
+    for batch in (as_batch(y, v), regression_batch(y, v, X)):
+        np.testing.assert_allclose(
+            estimate_tau2(batch, "DL").tau2, generalised_q_moments(batch, 1.0 / v).tau2
+        )
+        np.testing.assert_allclose(
+            estimate_tau2(batch, "HE").tau2, generalised_q_moments(batch, np.ones_like(v)).tau2
+        )
+    # and the formulas as usually written for X = 1
+    batch = as_batch(y, v)
+    w = 1.0 / v
+    mean = (w * y).sum(axis=1) / w.sum(axis=1)
+    q = (w * (y - mean[:, None]) ** 2).sum(axis=1)
+    dl = np.maximum(0.0, (q - 8) / (w.sum(axis=1) - (w**2).sum(axis=1) / w.sum(axis=1)))
+    he = np.maximum(0.0, y.var(axis=1, ddof=1) - v.mean(axis=1))
+    np.testing.assert_allclose(estimate_tau2(batch, "DL").tau2, dl, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(estimate_tau2(batch, "HE").tau2, he, rtol=1e-10, atol=1e-15)

@@ -118,7 +118,11 @@ class WeightedSums:
 
 def weighted_sums(batch: Batch, tau2: FloatArray) -> WeightedSums:
     """:func:`projection` for ``X = 1``: sums of ``w_i = 1/(v_i + tau²)`` and the residuals."""
-    w = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
+    return sums_at_weights(batch, np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0))
+
+
+def sums_at_weights(batch: Batch, w: FloatArray) -> WeightedSums:
+    """The X = 1 projection sums at given weights ``w`` (zero where a study is absent)."""
     sum_w = w.sum(axis=1)
     mean = (w * batch.y).sum(axis=1) / sum_w
     wr = w * (batch.y - mean[:, None])
@@ -164,7 +168,11 @@ class Fit:
 
 def weighted_fit(batch: RegressionBatch, tau2: FloatArray) -> Fit:
     """:func:`projection` for any X: ``beta = A X'W y`` and the quantities above."""
-    w = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
+    return fit_at_weights(batch, np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0))
+
+
+def fit_at_weights(batch: RegressionBatch, w: FloatArray) -> Fit:
+    """Weighted least squares and the projection quantities at given weights ``w``."""
     X = batch.X
     xtwx = np.einsum("bki,bk,bkj->bij", X, w, X)
     inverse = np.linalg.inv(xtwx)
@@ -198,21 +206,20 @@ def projection(batch: AnyBatch, tau2: FloatArray) -> WeightedSums | Fit:
     return weighted_sums(batch, tau2)
 
 
-def _ols_moments(batch: AnyBatch) -> tuple[FloatArray, FloatArray]:
-    """``RSS`` and ``tr(P V)`` of the unweighted (OLS) fit, ``P = I - X(X'X)^-1 X'``.
+def _moments_at_weights(batch: AnyBatch, a: FloatArray) -> tuple[FloatArray, ...]:
+    """``y'P_a y``, ``tr P_a`` and ``tr(P_a V)`` for the projection at weights ``a``.
 
-    For ``X = 1``: ``sum (y_i - ybar)²`` and ``(k - 1)/k sum v_i``.
+    ``P_a = A - A X (X'AX)^-1 X'A`` with ``A = diag(a)``; its diagonal is
+    ``a_i - a_i² x_i'(X'AX)^-1 x_i`` (``a_i - a_i² / sum a`` for X = 1).
     """
     if isinstance(batch, RegressionBatch):
-        ones = np.where(batch.mask, 1.0, 0.0)
-        xtx_inverse = np.linalg.inv(np.einsum("bki,bk,bkj->bij", batch.X, ones, batch.X))
-        beta = np.einsum("bij,bkj,bk->bi", xtx_inverse, batch.X, ones * batch.y)
-        residuals = np.where(batch.mask, batch.y - np.einsum("bkj,bj->bk", batch.X, beta), 0.0)
-        leverage = np.einsum("bki,bij,bkj->bk", batch.X, xtx_inverse, batch.X)
-        trace_pv = np.where(batch.mask, (1.0 - leverage) * batch.v, 0.0).sum(axis=1)
-        return (residuals**2).sum(axis=1), trace_pv
-    k = batch.k
-    return _unweighted_residual_ss(batch), (k - 1) / k * masked_sum(batch.v, batch.mask)
+        fit = fit_at_weights(batch, a)
+        leverage = np.einsum("bki,bij,bkj->bk", batch.X, fit.inverse, batch.X)
+        diagonal = a - a * a * leverage
+        return fit.ypy, fit.trace_p, (diagonal * batch.v).sum(axis=1)
+    sums = sums_at_weights(batch, a)
+    trace_pv = (a * batch.v).sum(axis=1) - (a * a * batch.v).sum(axis=1) / sums.sum_w
+    return sums.ypy, sums.trace_p, trace_pv
 
 
 def _unweighted_residual_ss(batch: AnyBatch) -> FloatArray:
@@ -261,19 +268,35 @@ def common_effect(batch: AnyBatch) -> Tau2Estimate:
     return _closed_form(np.zeros(batch.y.shape[0]))
 
 
+def generalised_q_moments(batch: AnyBatch, weights: FloatArray) -> Tau2Estimate:
+    """The generalised Q (method of moments) estimator with weights ``a_i``.
+
+    ``E[y'P_a y] = tr(P_a V) + tau² tr P_a`` gives
+    ``tau² = max(0, (y'P_a y - tr(P_a V)) / tr P_a)`` (DerSimonian & Kacker
+    2007, Contemp Clin Trials 28:105-114; metafor's ``method="GENQ"`` with
+    ``weights``).  ``a = 1/v`` is DerSimonian-Laird's estimator and ``a = 1``
+    Hedges'.  ``weights`` is shaped like ``batch.y`` (ignored where absent).
+    """
+    a = np.where(batch.mask, np.asarray(weights, dtype=np.float64), 0.0)
+    ypy, trace_p, trace_pv = _moments_at_weights(batch, a)
+    return _closed_form((ypy - trace_pv) / trace_p)
+
+
 def dersimonian_laird(batch: AnyBatch) -> Tau2Estimate:
-    """DerSimonian & Laird (1986): ``tau² = max(0, (y'Py - (k - p)) / tr P)`` at ``w_i = 1/v_i``."""
-    sums = projection(batch, np.zeros(batch.y.shape[0]))
-    return _closed_form((sums.ypy - (batch.k - batch.p)) / sums.trace_p)
+    """DerSimonian & Laird (1986): generalised Q moments at ``a_i = 1/v_i``.
+
+    ``tr(P_a V) = k - p`` there, so ``tau² = max(0, (y'Py - (k - p)) / tr P)`` at tau² = 0.
+    """
+    return generalised_q_moments(batch, 1.0 / batch.v)
 
 
 def hedges(batch: AnyBatch) -> Tau2Estimate:
-    """Hedges (1983): ``tau² = max(0, (RSS - tr(P_OLS V)) / (k - p))``, unweighted moments.
+    """Hedges (1983): generalised Q moments at ``a_i = 1`` (the OLS projection).
 
-    For ``X = 1``: ``sum (y_i - ybar)²/(k-1) - mean(v_i)``.
+    ``tau² = max(0, (RSS - tr(P_OLS V)) / (k - p))``; for ``X = 1``
+    ``sum (y_i - ybar)²/(k-1) - mean(v_i)``.
     """
-    rss, trace_pv = _ols_moments(batch)
-    return _closed_form((rss - trace_pv) / (batch.k - batch.p))
+    return generalised_q_moments(batch, np.ones(batch.y.shape))
 
 
 def hunter_schmidt(batch: AnyBatch) -> Tau2Estimate:
