@@ -217,9 +217,13 @@ def _moments_at_weights(batch: AnyBatch, a: FloatArray) -> tuple[FloatArray, ...
         leverage = np.einsum("bki,bij,bkj->bk", batch.X, fit.inverse, batch.X)
         diagonal = a - a * a * leverage
         return fit.ypy, fit.trace_p, (diagonal * batch.v).sum(axis=1)
-    sums = sums_at_weights(batch, a)
-    trace_pv = (a * batch.v).sum(axis=1) - (a * a * batch.v).sum(axis=1) / sums.sum_w
-    return sums.ypy, sums.trace_p, trace_pv
+    # X = 1: only the sums these three need
+    sum_a = a.sum(axis=1)
+    r = batch.y - (a * batch.y).sum(axis=1)[:, None] / sum_a[:, None]
+    a2 = a * a
+    trace_p = sum_a - a2.sum(axis=1) / sum_a
+    trace_pv = (a * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
+    return (a * r * r).sum(axis=1), trace_p, trace_pv
 
 
 def _unweighted_residual_ss(batch: AnyBatch) -> FloatArray:
@@ -296,7 +300,7 @@ def hedges(batch: AnyBatch) -> Tau2Estimate:
     ``tau² = max(0, (RSS - tr(P_OLS V)) / (k - p))``; for ``X = 1``
     ``sum (y_i - ybar)²/(k-1) - mean(v_i)``.
     """
-    return generalised_q_moments(batch, np.ones(batch.y.shape))
+    return generalised_q_moments(batch, np.ones_like(batch.v))  # keeps the column-major layout
 
 
 def hunter_schmidt(batch: AnyBatch) -> Tau2Estimate:
