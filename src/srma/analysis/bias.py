@@ -201,14 +201,10 @@ def egger_test(
         fit = engine.egger_classic(batch, predictor=predictor, n=sizes, level=result.level)
         method, test = "WLS", "t"
     else:
-        try:
-            fit = engine.egger_mixed(
-                batch, method=method, test=test, predictor=predictor, n=sizes, level=result.level
-            )
-        except ValueError as error:
-            raise InputError(
-                f"the mixed-effects Egger test is not available for method {method}: {error}"
-            ) from error
+        # every tau² method of the result (PMM included) fits the meta-regression
+        fit = engine.egger_mixed(
+            batch, method=method, test=test, predictor=predictor, n=sizes, level=result.level
+        )
     what = "Egger's test" if model == "lm" else "the mixed-effects Egger test"
     values = _regression_values(fit, what)
     return EggerTest(
@@ -493,13 +489,7 @@ def trim_and_fill(
     method, test = _model(result)
     batch = as_batch(y, v)
     if side is None:
-        try:
-            sides, slope = engine.estimate_side(batch, method=method)
-        except ValueError as error:
-            raise InputError(
-                f"the side of trim-and-fill cannot be estimated with method {method} ({error}); "
-                "give side='left' or 'right'"
-            ) from error
+        sides, slope = engine.estimate_side(batch, method=method)
         if not np.isfinite(slope[0]):
             raise InputError(
                 "the side of trim-and-fill cannot be estimated: every study has the same "
