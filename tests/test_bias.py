@@ -298,7 +298,7 @@ def test_equal_variances_leave_tests_undefined() -> None:
 
 def test_bad_options_raise_input_errors() -> None:
     result = meta([0.1, 0.5, 0.3, 0.2], [0.04, 0.02, 0.05, 0.03], method="DL")
-    with pytest.raises(InputError, match="estimator must be"):
+    with pytest.raises(InputError, match=r"unknown estimator .Q0."):
         trim_and_fill(result, estimator="Q0")
     with pytest.raises(InputError, match="side"):
         small_study_tests(result, side="up")

@@ -310,7 +310,7 @@ def test_missing_columns_are_named() -> None:
     [
         ("HR2", {}, "unknown measure 'HR2'"),
         ("SMD", {"r": "corr"}, "SMD has no column role"),
-        ("OR", {"to": "sometimes"}, "to must be one of"),
+        ("OR", {"to": "sometimes"}, "unknown to .sometimes.; expected one of only0"),
         ("OR", {"add": -0.5}, "add must be"),
         ("GEN", {"level": 95}, "level must lie between 0 and 1"),
     ],

@@ -56,7 +56,8 @@ sets <- list(
   tied = list(data = tied, ni = NULL),
   sim120 = list(data = sim, ni = NULL)
 )
-models <- list(c("EE", "z"), c("DL", "knha"), c("REML", "z"), c("REML", "knha"))
+models <- list(c("EE", "z"), c("DL", "knha"), c("REML", "z"), c("REML", "knha"), c("PMM", "z"),
+               c("PMM", "knha"))
 
 # --- Egger: regtest, and the classic form as Egger wrote it ------------------------------
 regression <- function(fit, d, ni, model, predictor) {

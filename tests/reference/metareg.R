@@ -22,7 +22,7 @@ num <- function(x) as.numeric(x)
 cases <- list()
 for (model in models) {
   X <- model.matrix(model$mods, data = model$data)
-  for (method in c("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "PM", "EB")) {
+  for (method in c("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "PM", "EB", "PMM")) {
     for (test in c("z", "t", "knha", "adhoc")) {
       fit <- suppressWarnings(rma(yi, vi, mods = model$mods, data = model$data,
                                   method = method, test = test, control = tight))

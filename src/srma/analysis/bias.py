@@ -40,7 +40,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from srma import vocabulary
 from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.validation import validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_count, format_p
 from srma.stats import bias as engine
@@ -56,8 +58,8 @@ LOW_POWER_K = 10
 MIN_STUDIES = 3
 COUNT_METHODS = frozenset({"MH", "PETO"})
 COUNT_COLUMNS = ("events1", "total1", "events2", "total2", "a", "b", "c", "d")
-FAIL_SAFE_TYPES = ("Rosenthal", "Orwin", "Rosenberg")
-EGGER_MODELS = ("lm", "rma")
+FAIL_SAFE_TYPES = vocabulary.FAIL_SAFE_TYPES
+EGGER_MODELS = vocabulary.EGGER_MODELS
 
 
 def _arrays(result: MetaResult) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -176,12 +178,7 @@ def egger_test(
     ``"ninv"`` (Peters' form), ``"sqrtni"`` or ``"sqrtninv"``.  Raises
     :class:`InputError` when the test is undefined.
     """
-    if model not in EGGER_MODELS:
-        raise InputError(f"model must be 'lm' or 'rma', got {model!r}")
-    if predictor not in engine.PREDICTORS:
-        raise InputError(
-            f"unknown predictor {predictor!r}; expected one of {', '.join(engine.PREDICTORS)}"
-        )
+    validate_options("egger_test", model=model, predictor=predictor)
     y, v, _ = _arrays(result)
     sizes = None
     if predictor in engine.SIZE_PREDICTORS:
@@ -205,14 +202,10 @@ def egger_test(
         fit = engine.egger_classic(batch, predictor=predictor, n=sizes, level=result.level)
         method, test = "WLS", "t"
     else:
-        try:
-            fit = engine.egger_mixed(
-                batch, method=method, test=test, predictor=predictor, n=sizes, level=result.level
-            )
-        except ValueError as error:
-            raise InputError(
-                f"the mixed-effects Egger test is not available for method {method}: {error}"
-            ) from error
+        # every tau² method of the result (PMM included) fits the meta-regression
+        fit = engine.egger_mixed(
+            batch, method=method, test=test, predictor=predictor, n=sizes, level=result.level
+        )
     what = "Egger's test" if model == "lm" else "the mixed-effects Egger test"
     values = _regression_values(fit, what)
     return EggerTest(
@@ -315,6 +308,7 @@ def peters_test(
     ``columns`` maps those roles to other column names.  Tables without
     events or without non-events drop out; zero cells get escalc's 0.5.
     """
+    validate_options("peters_test", level=level)
     return _binary_test("Peters", engine.peters, counts, columns, level)
 
 
@@ -325,6 +319,7 @@ def harbord_test(
 
     ``counts`` as :func:`peters_test`.
     """
+    validate_options("harbord_test", level=level)
     return _binary_test("Harbord", engine.harbord, counts, columns, level)
 
 
@@ -507,22 +502,13 @@ def trim_and_fill(
             "inverse-variance fit of the same data, e.g. meta(data, measure=..., method='EE')"
         )
 
-    if estimator not in engine.TRIMFILL_ESTIMATORS:
-        raise InputError(f"estimator must be 'L0' or 'R0', got {estimator!r}")
-    if side is not None and side not in engine.SIDES:
-        raise InputError(f"side must be 'left' or 'right', got {side!r}")
+    validate_options("trim_and_fill", estimator=estimator, side=side, max_iterations=max_iterations)
     y, v, labels = _arrays(result)
     _need_studies(y.size, "trim-and-fill")
     method, test = _model(result)
     batch = as_batch(y, v)
     if side is None:
-        try:
-            sides, slope = engine.estimate_side(batch, method=method)
-        except ValueError as error:
-            raise InputError(
-                f"the side of trim-and-fill cannot be estimated with method {method} ({error}); "
-                "give side='left' or 'right'"
-            ) from error
+        sides, slope = engine.estimate_side(batch, method=method)
         if not np.isfinite(slope[0]):
             raise InputError(
                 "the side of trim-and-fill cannot be estimated: every study has the same "
@@ -617,10 +603,7 @@ def fail_safe_n(
     two-sided); ``target`` (Orwin) the mean effect to reduce to, by default
     half the observed; ``weighted`` (Orwin) uses the inverse-variance mean.
     """
-    if type not in FAIL_SAFE_TYPES:
-        raise InputError(f"type must be one of {', '.join(FAIL_SAFE_TYPES)}, got {type!r}")
-    if not 0.0 < alpha < 1.0:
-        raise InputError(f"alpha must lie between 0 and 1, got {alpha}")
+    validate_options("fail_safe_n", type=type, alpha=alpha, target=target, weighted=weighted)
     y, v, _ = _arrays(result)
     if y.size == 0:
         raise InputError("fail-safe N needs at least one study")
@@ -743,14 +726,14 @@ def small_study_tests(
     that are wrong (an unknown estimator, side or predictor) raise
     :class:`InputError`.
     """
-    if estimator not in engine.TRIMFILL_ESTIMATORS:
-        raise InputError(f"estimator must be 'L0' or 'R0', got {estimator!r}")
-    if side is not None and side not in engine.SIDES:
-        raise InputError(f"side must be 'left' or 'right', got {side!r}")
-    if predictor not in engine.PREDICTORS:
-        raise InputError(
-            f"unknown predictor {predictor!r}; expected one of {', '.join(engine.PREDICTORS)}"
-        )
+    validate_options(
+        "small_study_tests",
+        estimator=estimator,
+        side=side,
+        alpha=alpha,
+        orwin_target=orwin_target,
+        predictor=predictor,
+    )
     y, _, _ = _arrays(result)
     method, test = _model(result)
     notes: list[str] = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from srma.vocabulary import BINARY_MEASURES, COMMON_EFFECT_METHODS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -20,10 +22,6 @@ if TYPE_CHECKING:
 LABEL_COLUMNS = ("study", "label", "author")
 #: Column roles that hold the cells of 2x2 tables (Peters' and Harbord's tests need them).
 COUNT_ROLES = ("events1", "total1", "events2", "total2", "a", "b", "c", "d")
-#: Measures computed from 2x2 tables.
-COUNT_MEASURES = frozenset({"RR", "OR", "RD", "PETO"})
-#: Models that are already common-effect models (no second diamond needed).
-COMMON_EFFECT_METHODS = frozenset({"EE", "MH", "PETO"})
 #: Fewest studies for influence diagnostics and the small-study tests.
 MIN_STUDIES_FOLLOW_UP = 3
 
@@ -42,7 +40,7 @@ def count_columns(columns: Mapping[str, str]) -> dict[str, str]:
 
 def has_counts(measure: str | None) -> bool:
     """Whether raw data for ``measure`` are 2x2 tables."""
-    return measure is not None and measure.upper() in COUNT_MEASURES
+    return measure is not None and measure.upper() in BINARY_MEASURES
 
 
 def adds_common_effect(result: MetaResult) -> bool:

@@ -13,27 +13,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from srma.analysis.validation import numeric_columns, reject
+from srma.analysis.validation import numeric_columns, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
 from srma.stats.batch import BoolArray, FloatArray
-
-MEASURES: dict[str, str] = {
-    "MD": "mean difference",
-    "SMD": "standardised mean difference (Hedges' g)",
-    "ROM": "log ratio of means",
-    "RR": "log risk ratio",
-    "OR": "log odds ratio",
-    "RD": "risk difference",
-    "PETO": "Peto's log odds ratio",
-    "COR": "correlation coefficient",
-    "ZCOR": "Fisher's z-transformed correlation",
-    "GEN": "generic estimate with its variance, standard error, CI or p-value",
-}
+from srma.vocabulary import MEASURES  # noqa: F401  (re-exported: the measures offered)
 
 CONTINUOUS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")
 EVENTS = ("events1", "total1", "events2", "total2")
@@ -249,22 +238,20 @@ def _generic(
 
 
 def _check_options(
-    measure: str, columns: dict[str, str], add: float, to: str, level: float
-) -> None:
-    if measure not in MEASURES:
-        raise InputError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
+    measure: str, columns: dict[str, str], add: float, to: str, level: float, drop00: Any
+) -> str:
+    """The canonical measure, after checking the options and the column roles."""
+    options = validate_options(
+        "effect_sizes", measure=measure, add=add, to=to, level=level, drop00=drop00
+    )
+    measure = options["measure"]
     unknown = sorted(set(columns) - set(ROLES[measure]))
     if unknown:
         raise InputError(
             f"measure {measure} has no column role(s) {', '.join(unknown)}; "
             f"its roles are {', '.join(ROLES[measure])}"
         )
-    if not np.isfinite(add) or add < 0:
-        raise InputError(f"add must be a finite number >= 0, got {add!r}")
-    if to not in formulas.CONTINUITY_TARGETS:
-        raise InputError(f"to must be one of {', '.join(formulas.CONTINUITY_TARGETS)}, got {to!r}")
-    if not 0 < level < 1:
-        raise InputError(f"level must lie between 0 and 1, got {level!r}")
+    return measure
 
 
 def effect_sizes(
@@ -337,8 +324,7 @@ def effect_sizes(
         excludes its estimate, a p-value outside (0, 1]; also an unknown
         measure, column role or option.
     """
-    measure = measure.upper()
-    _check_options(measure, columns, add, to, level)
+    measure = _check_options(measure, columns, add, to, level, drop00)
     frame = df.reset_index(drop=True)
     if len(frame) == 0:
         raise InputError("the table has no rows", file=source)

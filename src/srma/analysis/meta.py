@@ -18,35 +18,35 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from srma.analysis.results import METHOD_NAMES, MetaResult, optional_float
-from srma.analysis.validation import numeric_column
+from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.validation import numeric_column, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
 from srma.stats.mantel_haenszel import ODDS_RATIO_TESTS, CountTables, mantel_haenszel, peto
-from srma.stats.pooling import (
-    COMMON_EFFECT_METHODS,
-    PI_TYPES,
-    TESTS,
-    PooledArrays,
-    pool,
-    pool_in_blocks,
-)
+from srma.stats.pooling import PooledArrays, pool, pool_in_blocks
+from srma.vocabulary import BINARY_MEASURES, COMMON_EFFECT_METHODS, COUNT_METHODS, METHOD_ALIASES
 
-BINARY_MEASURES = frozenset({"RR", "OR", "RD", "PETO"})
-METHOD_ALIASES = {"FE": "EE", "CE": "EE"}
+__all__ = [
+    "BINARY_MEASURES",
+    "METHOD_ALIASES",
+    "EffectData",
+    "MetaBatchResult",
+    "meta",
+    "meta_batch",
+    "prepare_effects",
+    "result_from_arrays",
+    "warn_about",
+]
 
 
-def _check_settings(method: str, test: str, pi_type: str, level: float) -> str:
-    method = METHOD_ALIASES.get(method.upper(), method.upper())
-    if method not in METHOD_NAMES:
-        raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHOD_NAMES)}")
-    if test not in TESTS:
-        raise InputError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
-    if pi_type not in PI_TYPES:
-        raise InputError(f"unknown pi_type {pi_type!r}; expected one of {', '.join(PI_TYPES)}")
-    if not 0.0 < level < 1.0:
-        raise InputError(f"level must lie strictly between 0 and 1, got {level}")
-    return method
+def _check_settings(
+    method: str, test: str, pi_type: str, level: float, function: str = "meta", **other: Any
+) -> str:
+    """The canonical method, after checking the settings (:func:`validate_options`)."""
+    options = validate_options(
+        function, method=method, test=test, pi_type=pi_type, level=level, **other
+    )
+    return options["method"]
 
 
 def _labels(frame: pd.DataFrame, label: str | None) -> list[str]:
@@ -158,8 +158,8 @@ def prepare_effects(
         frame = data_or_yi.reset_index(drop=True)
         study_labels = list(labels) if labels is not None else _labels(frame, label)
         has_effects = columns.get("yi", "yi") in frame.columns
-        if method in ("MH", "PETO"):
-            if measure is None or measure not in ("OR", "RR", "RD", "PETO"):
+        if method in COUNT_METHODS:
+            if measure is None or measure not in BINARY_MEASURES:
                 raise InputError(f"method {method} needs measure OR, RR or RD and per-arm counts")
             if method == "PETO":
                 measure = "PETO"
@@ -260,7 +260,7 @@ def result_from_arrays(
             "the Knapp-Hartung scale factor is 0 (the studies agree exactly), so the "
             "interval has zero width; test='adhoc' truncates the factor at 1"
         )
-    if method in COMMON_EFFECT_METHODS | {"MH", "PETO"} and test in ("knha", "adhoc"):
+    if method in COMMON_EFFECT_METHODS and test in ("knha", "adhoc"):
         messages.append(f"the {test} test is not meant for a common-effect model")
     return MetaResult(
         measure=effects.measure,
@@ -333,7 +333,19 @@ def meta(
     Rows whose effect size or variance is missing are omitted with a warning
     that names them; the result records them in ``omitted``.
     """
-    method = _check_settings(method, test, pi_type, level)
+    options = validate_options(
+        "meta",
+        measure=measure,
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        tau2=tau2,
+        add=add,
+        to=to,
+        drop00=drop00,
+    )
+    method, measure = options["method"], options["measure"]
     effects = prepare_effects(
         data_or_yi,
         vi,
@@ -347,12 +359,10 @@ def meta(
         drop00=drop00,
         **columns,
     )
-    if method in ("MH", "PETO"):
+    if method in COUNT_METHODS:
         return warn_about(
             _pool_counts(effects, method, test, level, columns, add=add, to=to, drop00=drop00)
         )
-    if tau2 is not None and (not np.isfinite(tau2) or tau2 < 0):
-        raise InputError(f"a fixed tau² must be a finite number >= 0, got {tau2}")
     arrays = pool(
         as_batch(effects.yi, effects.vi),
         method=method,
@@ -521,9 +531,15 @@ def meta_batch(
     and H²), which costs about as much as the rest of the fit, for
     simulations that do not report it.
     """
-    method = _check_settings(method, test, pi_type, level)
-    if method in ("MH", "PETO"):
-        raise InputError("meta_batch pools yi and vi; MH and PETO need counts (use meta)")
+    method = validate_options(
+        "meta_batch",
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        tau2_interval=tau2_interval,
+        workers=workers,
+    )["method"]
     y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
     v = np.atleast_2d(np.asarray(V, dtype=np.float64))
     if y.shape != v.shape or y.ndim != 2:

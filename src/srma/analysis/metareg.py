@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as student_t
 
-from srma.analysis.meta import EffectData, _check_settings, prepare_effects
+from srma.analysis.meta import EffectData, prepare_effects
 from srma.analysis.results import optional_float
+from srma.analysis.validation import validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_count, format_number, format_p, format_p_value
 from srma.stats.batch import as_batch
+from srma.stats.inference import critical_value, prediction_df, prediction_interval, wald_interval
 from srma.stats.pooling import pool
 from srma.stats.regression import meta_regression as regression_engine
 from srma.stats.regression import permutation_test, regression_batch
@@ -52,6 +52,7 @@ def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
     """``"~ a + factor(b)"`` or ``["a", "factor(b)"]`` to ``[("a", False), ("b", True)]``.
 
     Main effects only: interactions (``a:b``, ``a*b``) are not supported.
+    ``"~ 1"`` (or an empty list) is the intercept-only model: no terms.
     """
     if isinstance(moderators, str):
         text = moderators.split("~", 1)[-1]
@@ -66,8 +67,6 @@ def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
             raise InputError(f"moderator {part!r}: only main effects (a + b) are supported")
         match = _FACTOR.match(part)
         terms.append((match["name"].strip(), True) if match else (part, False))
-    if not terms:
-        raise InputError("no moderator given")
     return terms
 
 
@@ -198,23 +197,21 @@ class MetaRegressionResult:
         vcov = np.asarray(self.vcov)
         prediction = x @ beta
         se = np.sqrt(np.einsum("ni,ij,nj->n", x, vcov, x))
-        upper_tail = (1.0 - self.level) / 2.0
-        crit = norm.isf(upper_tail) if self.df is None else student_t.isf(upper_tail, self.df)
-        p = len(self.names)
-        tau2 = self.tau2 or 0.0
-        if self.pi_type == "default" and self.df is None:
-            pi_crit = norm.isf(upper_tail)
-        else:
-            pi_df = self.k - p - (1 if self.pi_type == "riley" and self.method != "EE" else 0)
-            pi_crit = student_t.isf(upper_tail, max(pi_df, 1))
-        half = pi_crit * np.sqrt(se**2 + tau2)
+        df = np.nan if self.df is None else self.df
+        crit = float(critical_value(self.level, np.array([df]))[0])
+        pi_df = prediction_df(
+            self.pi_type, self.test, np.array([self.k]), len(self.names), random=self.method != "EE"
+        )
+        pi_crit = float(critical_value(self.level, pi_df)[0])
+        ci_lower, ci_upper = wald_interval(prediction, se, crit)
+        pi_lower, pi_upper = prediction_interval(prediction, se, self.tau2 or 0.0, pi_crit)
         out = frame.copy()
         out["prediction"] = prediction
         out["se"] = se
-        out["ci_lower"] = prediction - crit * se
-        out["ci_upper"] = prediction + crit * se
-        out["pi_lower"] = prediction - half
-        out["pi_upper"] = prediction + half
+        out["ci_lower"] = ci_lower
+        out["ci_upper"] = ci_upper
+        out["pi_lower"] = pi_lower
+        out["pi_upper"] = pi_upper
         return out
 
     def bubble_data(self, moderator: str, points: int = 101) -> dict[str, pd.DataFrame]:
@@ -297,7 +294,9 @@ class MetaRegressionResult:
                 else f"residual tau² = {self.tau2:.4f}, I² = {self.i2:.1f}%"
             )
         lines.append(f"QE({format_count(self.qe_df)}) = {self.qe:.3f}, {format_p(self.qe_pvalue)}")
-        if self.qm_df2 is None:
+        if self.qm_df1 == 0:
+            pass  # the intercept-only model has no moderators to test
+        elif self.qm_df2 is None:
             lines.append(
                 f"QM({format_count(self.qm_df1)}) = {self.qm:.3f}, {format_p(self.qm_pvalue)}"
             )
@@ -324,8 +323,11 @@ def _r_squared(
 
     ``tau²_0`` is from the intercept-only model with the same estimator; for
     a common-effect model, the adjusted R² of the weighted least-squares fit.
+    None for the intercept-only model itself (nothing to explain with).
     """
     k, p = X.shape
+    if p == 1:
+        return None
     if method == "EE":
         total = pool(as_batch(effects.yi, effects.vi), method="EE").q[0]
         if total == 0:
@@ -365,9 +367,17 @@ def meta_regression(
     with ``seed`` otherwise).  Rows with a missing moderator are omitted with
     a warning naming them.
     """
-    method = _check_settings(method, test, pi_type, level)
-    if method in ("MH", "PETO"):
-        raise InputError("meta-regression pools by inverse variance; use EE or a tau² method")
+    options = validate_options(
+        "meta_regression",
+        measure=measure,
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        permutations=permutations,
+        seed=seed,
+    )
+    method, measure = options["method"], options["measure"]
     effects = prepare_effects(
         data, measure=measure, method=method, label=label, source=source, **columns
     )

@@ -31,9 +31,10 @@ import pandas as pd
 
 from srma.analysis.bias import SmallStudyResult, small_study_tests
 from srma.analysis.meta import meta
-from srma.analysis.results import METHOD_NAMES, MetaResult
+from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable, leave_one_out
 from srma.errors import InputError, SrmaWarning
+from srma.vocabulary import METHOD_NAMES
 
 
 @dataclass(frozen=True)

@@ -9,35 +9,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from srma.formatting import format_count, format_number, format_p
+from srma.stats.inference import critical_value
 from srma.stats.mantel_haenszel import CountTables
+from srma.vocabulary import METHOD_NAMES, RATIO_MEASURES, TEST_NAMES
 
-#: Measures analysed on the log scale and reported back-transformed.
-RATIO_MEASURES = frozenset({"RR", "OR", "ROM", "PETO", "HR", "IRR"})
-
-METHOD_NAMES: dict[str, str] = {
-    "EE": "common effect (inverse variance)",
-    "DL": "random effects, DerSimonian-Laird tau²",
-    "HE": "random effects, Hedges tau²",
-    "HS": "random effects, Hunter-Schmidt tau²",
-    "SJ": "random effects, Sidik-Jonkman tau²",
-    "ML": "random effects, maximum-likelihood tau²",
-    "REML": "random effects, restricted maximum-likelihood tau²",
-    "PM": "random effects, Paule-Mandel tau²",
-    "EB": "random effects, empirical Bayes tau²",
-    "PMM": "random effects, median-unbiased Paule-Mandel tau²",
-    "MH": "common effect (Mantel-Haenszel)",
-    "PETO": "common effect (Peto)",
-}
-
-TEST_NAMES: dict[str, str] = {
-    "z": "z test",
-    "t": "t test",
-    "knha": "Hartung-Knapp-Sidik-Jonkman t test",
-    "adhoc": "Hartung-Knapp-Sidik-Jonkman t test with the ad hoc variance correction",
-}
+# the vocabulary lives in srma.vocabulary; these names stay importable from here
+__all__ = [
+    "METHOD_NAMES",
+    "RATIO_MEASURES",
+    "TEST_NAMES",
+    "MetaResult",
+    "format_p",
+    "optional_float",
+]
 
 #: Fields of a pooled result, in the order of the public interface.
 POOLED_FIELDS = (
@@ -163,7 +149,7 @@ class MetaResult:
         """Per-study table: label, yi, vi, se, the study's own CI at ``level``, weight (%)."""
         yi = np.asarray(self.yi, dtype=float)
         se = np.sqrt(np.asarray(self.vi, dtype=float))
-        crit = norm.isf((1.0 - self.level) / 2.0)
+        crit = critical_value(self.level)
         return pd.DataFrame(
             {
                 "label": list(self.labels),

@@ -28,6 +28,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats import influence as engine
 from srma.stats.batch import as_batch
@@ -548,6 +549,7 @@ def gosh(
     the pool (a double-zero table dropped by ``drop00`` is left out, as metafor
     does, and so is its column).
     """
+    validate_options("gosh", max_subsets=max_subsets, seed=seed, workers=workers)
     if _studies(result) < 2:
         raise InputError("GOSH needs at least 2 studies")
     labels = result.labels

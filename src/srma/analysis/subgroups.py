@@ -170,7 +170,9 @@ def subgroup_analysis(
     see :mod:`srma.stats.subgroups` for its estimates, Knapp-Hartung scaling
     and the test for subgroup differences.
     """
-    method = _check_settings(method, test, pi_type, level)
+    method = _check_settings(
+        method, test, pi_type, level, "subgroup_analysis", common_tau2=common_tau2, measure=measure
+    )
     if by not in data.columns:
         raise InputError(f"subgroup column {by!r} not found", file=source, column=by)
     effects = prepare_effects(

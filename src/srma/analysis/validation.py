@@ -1,20 +1,220 @@
 """Input validation for analyses, gathered in one place (as scikit-learn does).
 
-Every check raises :class:`srma.errors.InputError` naming the file, the
-1-based data row (the header not counted) and the column, with what was
-expected and what was found.  Missing cells are not errors here: they become
-NaN, and the analysis omits the study with a warning.
+Two kinds of check live here.
+
+*Options* (``measure``, ``method``, ``test``, ``level``, ``pi_type``, ``add``,
+``to``...) are declared once, in :data:`OPTION_CONSTRAINTS` (one constraint
+per option name, in the spirit of scikit-learn's ``_param_validation``), with
+narrower constraints for particular functions in :data:`FUNCTION_CONSTRAINTS`.
+Every public analysis function makes one :func:`validate_options` call, which
+raises :class:`srma.errors.InputError` naming the function, the option, the
+value given and what is allowed, and returns the values in canonical form
+(``"reml"`` -> ``"REML"``, ``"FE"`` -> ``"EE"``).  :mod:`srma.stats` then
+only raises ``ValueError`` for programming errors.
+
+*Data* checks raise :class:`InputError` naming the file, the 1-based data row
+(the header not counted) and the column, with what was expected and what was
+found.  Missing cells are not errors here: they become NaN, and the analysis
+omits the study with a warning.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from srma import vocabulary
 from srma.errors import InputError
+
+# --- options: constraints declared once ----------------------------------------------
+
+
+class Constraint(Protocol):
+    """What an option accepts: ``requirement`` reads "must be ...", ``parse`` returns the value."""
+
+    @property
+    def requirement(self) -> str: ...
+
+    def message(self, name: str, value: Any) -> str:
+        """What is wrong with ``value`` for the option ``name``, and what is allowed."""
+        ...
+
+    def parse(self, value: Any) -> Any:
+        """The value in canonical form; raises ``ValueError`` if it is not accepted."""
+        ...
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a fixed list of strings; ``case_insensitive`` upper-cases first, then aliases."""
+
+    choices: tuple[str, ...]
+    case_insensitive: bool = False
+    aliases: Mapping[str, str] | None = None
+
+    @property
+    def requirement(self) -> str:
+        return f"must be one of {', '.join(self.choices)}"
+
+    def message(self, name: str, value: Any) -> str:
+        return f"unknown {name} {value!r}; expected one of {', '.join(self.choices)}"
+
+    def parse(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError
+        text = value.upper() if self.case_insensitive else value
+        text = (self.aliases or {}).get(text, text)
+        if text not in self.choices:
+            raise ValueError
+        return text
+
+
+@dataclass(frozen=True)
+class Number:
+    """A finite real number in an interval (ends open or closed); ``integer`` for whole numbers."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+
+    @property
+    def requirement(self) -> str:
+        kind = "a whole number" if self.integer else "a finite number"
+        if self.low == 0 and self.high == 1 and self.low_open and self.high_open:
+            return "must lie between 0 and 1 (exclusive)"
+        bounds = []
+        if self.low > -math.inf:
+            bounds.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high < math.inf:
+            bounds.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return f"must be {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
+
+    def message(self, name: str, value: Any) -> str:
+        return f"{name} {self.requirement}, got {value!r}"
+
+    def parse(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError
+        if self.integer and not float(number).is_integer():
+            raise ValueError
+        too_low = number <= self.low if self.low_open else number < self.low
+        too_high = number >= self.high if self.high_open else number > self.high
+        if too_low or too_high:
+            raise ValueError
+        return int(number) if self.integer else value
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """True or False."""
+
+    @property
+    def requirement(self) -> str:
+        return "must be True or False"
+
+    def message(self, name: str, value: Any) -> str:
+        return f"{name} {self.requirement}, got {value!r}"
+
+    def parse(self, value: Any) -> Any:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Optional:
+    """None, or what ``inner`` accepts."""
+
+    inner: Constraint
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.inner.requirement}, or None"
+
+    def message(self, name: str, value: Any) -> str:
+        return f"{self.inner.message(name, value)} (or None)"
+
+    def parse(self, value: Any) -> Any:
+        return None if value is None else self.inner.parse(value)
+
+
+PROBABILITY = Number(0.0, 1.0, low_open=True, high_open=True)
+
+#: Every user-facing option of srma's analysis functions, declared once.
+OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
+    "measure": Optional(OneOf(tuple(vocabulary.MEASURE_NAMES), case_insensitive=True)),
+    "method": OneOf(
+        tuple(vocabulary.METHOD_NAMES), case_insensitive=True, aliases=vocabulary.METHOD_ALIASES
+    ),
+    "test": OneOf(vocabulary.TESTS),
+    "level": PROBABILITY,
+    "pi_type": OneOf(vocabulary.PI_TYPES),
+    "tau2": Optional(Number(0.0)),
+    "add": Number(0.0),
+    "to": OneOf(vocabulary.CONTINUITY_TARGETS),
+    "drop00": Optional(Boolean()),
+    "tau2_interval": Boolean(),
+    "workers": Optional(Number(1, integer=True)),
+    "permutations": Optional(Number(1, integer=True)),
+    "seed": Optional(Number(0, integer=True)),
+    "common_tau2": Boolean(),
+    "max_subsets": Number(1, integer=True),
+    "estimator": OneOf(vocabulary.TRIMFILL_ESTIMATORS),
+    "side": Optional(OneOf(vocabulary.TRIMFILL_SIDES)),
+    "max_iterations": Number(1, integer=True),
+    "model": OneOf(vocabulary.EGGER_MODELS),
+    "predictor": OneOf(vocabulary.BIAS_PREDICTORS),
+    "type": OneOf(vocabulary.FAIL_SAFE_TYPES),
+    "alpha": PROBABILITY,
+    "target": Optional(Number()),
+    "orwin_target": Optional(Number()),
+    "weighted": Boolean(),
+}
+
+_INVERSE_VARIANCE = OneOf(
+    vocabulary.INVERSE_VARIANCE_METHODS, case_insensitive=True, aliases=vocabulary.METHOD_ALIASES
+)
+
+#: Narrower constraints of particular functions (they win over :data:`OPTION_CONSTRAINTS`).
+FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
+    # MH and Peto need 2x2 tables, which these do not take (or do not model)
+    "meta_batch": {"method": _INVERSE_VARIANCE},
+    "meta_regression": {"method": _INVERSE_VARIANCE},
+    "effect_sizes": {"measure": OneOf(tuple(vocabulary.MEASURES), case_insensitive=True)},
+}
+
+
+def validate_options(function: str, **options: Any) -> dict[str, Any]:
+    """Check the options of one call of ``function``; return them in canonical form.
+
+    Raises :class:`InputError` naming the function, the option, the value and
+    what is allowed (``"meta(): unknown test 'w'; expected one of z, t, knha,
+    adhoc"``) for the first option that its constraint rejects.
+    """
+    specific = FUNCTION_CONSTRAINTS.get(function, {})
+    parsed: dict[str, Any] = {}
+    for name, value in options.items():
+        constraint = specific.get(name) or OPTION_CONSTRAINTS[name]
+        try:
+            parsed[name] = constraint.parse(value)
+        except (ValueError, TypeError):
+            raise InputError(f"{function}(): {constraint.message(name, value)}") from None
+    return parsed
+
+
+# --- data ------------------------------------------------------------------------------
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, source: str | None) -> None:

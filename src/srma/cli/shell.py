@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from srma import vocabulary
 from srma.errors import InputError, SrmaWarning
+from srma.vocabulary import TAU2_METHODS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +36,16 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
-METHODS = "EE, DL, REML, ML, PM, HE, SJ, HS, EB, PMM, MH or PETO"
-TESTS = "z, t, knha or adhoc"
+
+def _listed(names: Iterable[str]) -> str:
+    """``a, b or c``."""
+    *first, last = names
+    return f"{', '.join(first)} or {last}" if first else last
+
+
+METHODS = _listed(["EE", *TAU2_METHODS, "MH", "PETO"])
+TESTS = _listed(vocabulary.TESTS)
+PI_TYPES = _listed(vocabulary.PI_TYPES)
 
 
 class CommandError(Exception):
@@ -52,7 +62,7 @@ SeiOption = Annotated[str | None, typer.Option("--sei", help="Column of standard
 MethodOption = Annotated[str, typer.Option(help=METHODS)]
 TestOption = Annotated[str, typer.Option(help=TESTS)]
 LevelOption = Annotated[float, typer.Option(help="Confidence level.")]
-PiTypeOption = Annotated[str, typer.Option("--pi-type", help="riley, default or t.")]
+PiTypeOption = Annotated[str, typer.Option("--pi-type", help=PI_TYPES)]
 LabelOption = Annotated[str | None, typer.Option(help="Column of study labels.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 ColumnOption = Annotated[

@@ -18,6 +18,7 @@ from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import BaujatResult, GoshResult
 from srma.figures.axes import new_axes
 from srma.formatting import format_number, format_p
+from srma.vocabulary import RATIO_MEASURES
 
 POINT = "#1f4e79"
 ACCENT = "#b22222"
@@ -94,7 +95,7 @@ def bubble_plot(
     ax.set_xlabel(moderator)
     ax.set_ylabel(
         f"{result.measure or 'Effect'}"
-        + (" (log scale)" if result.measure in ("RR", "OR", "ROM", "PETO") else "")
+        + (" (log scale)" if result.measure in RATIO_MEASURES else "")
     )
     ax.legend(fontsize=8, frameon=False)
     ax.set_title(

@@ -33,6 +33,7 @@ from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
 from srma.figures.rob import PALETTES, SYMBOLS
 from srma.formatting import format_count, format_estimate_ci, format_number, format_p
 from srma.review.appraise.risk_of_bias import RobAssessment
+from srma.vocabulary import MEASURE_NAMES
 
 ROW_INCHES = 0.26
 CHAR_INCHES = 0.072
@@ -45,17 +46,6 @@ ROB_COLUMN = 0.26
 SQUARE = "#1f4e79"
 PI_COLOUR = "#b22222"
 SHORT_MODEL = {"EE": "common effect", "MH": "common effect, M-H", "PETO": "common effect, Peto"}
-MEASURE_NAMES = {
-    "MD": "Mean difference",
-    "SMD": "Std. mean difference",
-    "RR": "Risk ratio",
-    "OR": "Odds ratio",
-    "RD": "Risk difference",
-    "PETO": "Peto odds ratio",
-    "ROM": "Ratio of means",
-    "COR": "Correlation",
-    "ZCOR": "Fisher's z",
-}
 
 
 @dataclass

@@ -148,7 +148,7 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
         refs.append(REFERENCES["pi"])
         if result.pi_type == "riley":
             refs.append(REFERENCES["riley"])
-    if result.measure in ("RR", "OR", "ROM", "PETO"):
+    if result.is_ratio:
         text.append("Ratios were analysed on the log scale and are reported back-transformed.")
     return " ".join(text), list(dict.fromkeys(refs))
 

@@ -48,9 +48,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from srma.analysis.effect_sizes import MEASURES
 from srma.analysis.policies import POLICIES
 from srma.errors import InputError
+from srma.vocabulary import MEASURES
 
 DIRECTIONS = ("lower is better", "higher is better")
 

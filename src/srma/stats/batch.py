@@ -39,9 +39,69 @@ class Batch:
         """Number of studies present in each row."""
         return self.mask.sum(axis=1)
 
+    @property
+    def p(self) -> int:
+        """Number of model coefficients: 1, the intercept-only model ``X = 1``."""
+        return 1
+
     def rows(self, index: NDArray[np.intp]) -> Batch:
         """The sub-batch made of the given rows (kept in column-major order)."""
         return Batch(*(np.take(a.T, index, axis=1).T for a in (self.y, self.v, self.mask)))
+
+
+@dataclass(frozen=True)
+class RegressionBatch:
+    """Data of many meta-regressions ``y = X beta + u + e``, padded to a common k.
+
+    ``y``, ``v`` and ``mask`` are shaped ``(batch, k)`` and the design matrix
+    ``X`` ``(batch, k, p)``; absent studies have a zero row in X and zero
+    weight.  A :class:`Batch` is the special case ``X = 1`` (p = 1), which
+    :mod:`srma.stats.tau2` evaluates with cheaper sums.
+    """
+
+    y: FloatArray
+    v: FloatArray
+    X: FloatArray
+    mask: BoolArray
+
+    @property
+    def k(self) -> NDArray[np.int64]:
+        """Number of studies present in each row."""
+        return self.mask.sum(axis=1)
+
+    @property
+    def p(self) -> int:
+        """Number of columns of the design matrix."""
+        return self.X.shape[2]
+
+    def rows(self, index: NDArray[np.intp]) -> RegressionBatch:
+        """The sub-batch made of the given rows."""
+        return RegressionBatch(self.y[index], self.v[index], self.X[index], self.mask[index])
+
+
+def regression_batch(
+    y: ArrayLike, v: ArrayLike, X: ArrayLike, mask: ArrayLike | None = None
+) -> RegressionBatch:
+    """Build a :class:`RegressionBatch`; cells with non-finite y, v or X are absent.
+
+    ``X`` is shaped ``(batch, k, p)``, or ``(k, p)`` for one design shared by
+    every row.
+    """
+    y_arr = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    v_arr = np.atleast_2d(np.asarray(v, dtype=np.float64))
+    x_arr = np.asarray(X, dtype=np.float64)
+    if x_arr.ndim == 2:
+        x_arr = x_arr[None, :, :]
+    x_arr = np.broadcast_to(x_arr, (*y_arr.shape, x_arr.shape[2]))
+    present = np.isfinite(y_arr) & np.isfinite(v_arr) & np.isfinite(x_arr).all(axis=2)
+    if mask is not None:
+        present &= np.atleast_2d(np.asarray(mask, dtype=bool))
+    return RegressionBatch(
+        y=np.where(present, y_arr, 0.0),
+        v=np.where(present, v_arr, 1.0),
+        X=np.where(present[:, :, None], x_arr, 0.0),
+        mask=present,
+    )
 
 
 def as_batch(y: ArrayLike, v: ArrayLike, mask: ArrayLike | None = None) -> Batch:

@@ -63,22 +63,23 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
-from scipy.stats import t as student_t
 
-from srma.stats.batch import Batch, BoolArray, FloatArray, as_batch, masked_sum, quantile_per_df
+from srma import vocabulary
+from srma.stats.batch import Batch, BoolArray, FloatArray, as_batch, masked_sum
 from srma.stats.effects import binary_effect
+from srma.stats.inference import critical_value, two_sided_pvalue, wald_interval
 from srma.stats.pooling import PooledArrays, pool
 from srma.stats.regression import meta_regression, regression_batch
 
 #: Predictors of metafor's ``regtest``: what each study's effect is regressed on.
-PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+PREDICTORS = vocabulary.BIAS_PREDICTORS
 #: Predictors that vanish for a study of infinite size: the intercept is then
 #: the limit estimate (metafor reports ``est`` for these only).
 LIMIT_PREDICTORS = frozenset({"sei", "vi", "ninv", "sqrtninv"})
 #: Predictors that need study sizes.
 SIZE_PREDICTORS = frozenset({"ni", "ninv", "sqrtni", "sqrtninv"})
-TRIMFILL_ESTIMATORS = ("L0", "R0")
-SIDES = ("left", "right")
+TRIMFILL_ESTIMATORS = vocabulary.TRIMFILL_ESTIMATORS
+SIDES = vocabulary.TRIMFILL_SIDES
 #: Above this many studies the exact null distribution of Kendall's score is
 #: not used (R's overflows; the normal approximation is then excellent).
 KENDALL_EXACT_MAX = 170
@@ -199,11 +200,10 @@ def _t_test(fit: LineFit, tested: str, level: float, limit: bool) -> RegressionT
     with np.errstate(divide="ignore", invalid="ignore"):
         # a perfect fit (se = 0) leaves the test undefined
         statistic = np.where(coefficient_se > 0, coefficient / coefficient_se, np.nan)
-    pvalue = 2.0 * student_t.sf(np.abs(statistic), fit.df)
-    crit = np.full(fit.k.shape, np.nan)
-    usable = fit.defined
-    if usable.any():
-        crit[usable] = quantile_per_df(student_t.isf, (1.0 - level) / 2.0, fit.df[usable])
+    df = np.where(fit.defined, fit.df, np.nan)
+    pvalue = two_sided_pvalue(statistic, df)
+    crit = np.where(fit.defined, critical_value(level, df), np.nan)
+    limit_lower, limit_upper = wald_interval(estimate, estimate_se, crit)
     nan = np.full(fit.k.shape, np.nan)
     return RegressionTestArrays(
         k=fit.k,
@@ -214,8 +214,8 @@ def _t_test(fit: LineFit, tested: str, level: float, limit: bool) -> RegressionT
         coefficient_se=coefficient_se,
         limit_estimate=estimate if limit else nan,
         limit_se=estimate_se if limit else nan,
-        limit_ci_lower=estimate - crit * estimate_se if limit else nan,
-        limit_ci_upper=estimate + crit * estimate_se if limit else nan,
+        limit_ci_lower=limit_lower if limit else nan,
+        limit_ci_upper=limit_upper if limit else nan,
         tau2=np.where(fit.defined, 0.0, np.nan),
     )
 

@@ -20,12 +20,11 @@ from scipy.special import gammaln
 from scipy.stats import norm
 
 from srma.stats.batch import BoolArray, FloatArray
+from srma.stats.inference import critical_value
+from srma.vocabulary import CONTINUITY_TARGETS  # where a continuity correction goes (``to=``)
 
 EffectArrays = tuple[FloatArray, FloatArray]
 Cells = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
-
-#: Where a continuity correction goes (metafor's ``to=``).
-CONTINUITY_TARGETS = ("only0", "all", "if0all", "none")
 
 
 def _float(*arrays: ArrayLike) -> list[FloatArray]:
@@ -293,7 +292,7 @@ def from_confidence_interval(
     if log:
         with np.errstate(divide="ignore", invalid="ignore"):
             y, lower, upper = np.log(y), np.log(lower), np.log(upper)
-    se = (upper - lower) / (2.0 * norm.isf((1.0 - level) / 2.0))
+    se = (upper - lower) / (2.0 * critical_value(level))
     return y, se**2
 
 

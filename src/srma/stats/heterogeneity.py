@@ -13,6 +13,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from srma.stats.batch import Batch, FloatArray, quantile_per_df
+from srma.stats.inference import chi2_pvalue
 from srma.stats.tau2 import (
     generalised_q_equation,
     q_equation_upper,
@@ -43,7 +44,7 @@ def cochran_q(batch: Batch) -> CochranQ:
     q = np.maximum(sums.q, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         typical = df / (sums.sum_w - sums.sum_w2 / sums.sum_w)
-    return CochranQ(q=q, df=df, pvalue=chi2.sf(q, df), typical_variance=typical)
+    return CochranQ(q=q, df=df, pvalue=chi2_pvalue(q, df), typical_variance=typical)
 
 
 def i2_from_tau2(tau2: FloatArray, typical_variance: FloatArray) -> FloatArray:

@@ -49,10 +49,11 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2, norm
+from scipy.stats import chi2
 
 from srma.stats.batch import BoolArray, FloatArray
 from srma.stats.effects import BINARY_MEASURES, CONTINUITY_TARGETS
+from srma.stats.inference import critical_value, two_sided_pvalue, wald_interval
 
 IntArray = NDArray[np.int64]
 MantelHaenszelMeasure = Literal["OR", "RR", "RD"]
@@ -381,9 +382,9 @@ def _wald(
     estimate: FloatArray, se: FloatArray, level: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """``z = estimate / se``, its two-sided normal p-value and the Wald interval."""
-    crit = norm.isf((1.0 - level) / 2.0)
     statistic = estimate / se
-    return statistic, 2.0 * norm.sf(np.abs(statistic)), estimate - crit * se, estimate + crit * se
+    lower, upper = wald_interval(estimate, se, critical_value(level, shape=np.shape(estimate)))
+    return statistic, two_sided_pvalue(statistic), lower, upper
 
 
 def _heterogeneity(

@@ -29,10 +29,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
-from scipy.stats import t as student_t
 
-from srma.stats.batch import Batch, FloatArray, quantile_per_df
+from srma.stats.batch import Batch, FloatArray
 from srma.stats.heterogeneity import (
     cochran_q,
     h2_from_q,
@@ -41,11 +39,19 @@ from srma.stats.heterogeneity import (
     i2_from_tau2,
     q_profile_interval,
 )
+from srma.stats.inference import (
+    critical_value,
+    degrees_of_freedom,
+    prediction_df,
+    prediction_interval,
+    two_sided_pvalue,
+    variance_scale,
+    wald_interval,
+)
 from srma.stats.tau2 import estimate_tau2, weighted_sums
+from srma.vocabulary import COMMON_EFFECT_METHODS, PI_TYPES, TESTS
 
-COMMON_EFFECT_METHODS = frozenset({"EE", "FE", "CE"})
-TESTS = ("z", "t", "knha", "adhoc")
-PI_TYPES = ("riley", "default", "t")
+__all__ = ["COMMON_EFFECT_METHODS", "PI_TYPES", "TESTS", "PooledArrays", "pool", "pool_in_blocks"]
 
 
 @dataclass(frozen=True)
@@ -89,19 +95,6 @@ class PooledArrays:
         return np.sqrt(self.tau2)
 
 
-def _critical_values(test: str, df: FloatArray, level: float) -> FloatArray:
-    upper_tail = (1.0 - level) / 2.0
-    if test == "z":
-        return np.full(df.shape, norm.isf(upper_tail))
-    return np.where(df > 0, quantile_per_df(student_t.isf, upper_tail, np.maximum(df, 1.0)), np.nan)
-
-
-def _two_sided_pvalue(test: str, statistic: FloatArray, df: FloatArray) -> FloatArray:
-    if test == "z":
-        return 2.0 * norm.sf(np.abs(statistic))
-    return np.where(df > 0, 2.0 * student_t.sf(np.abs(statistic), np.maximum(df, 1.0)), np.nan)
-
-
 def pool(
     batch: Batch,
     *,
@@ -115,7 +108,7 @@ def pool(
     """Pool every row of ``batch`` by inverse variance.
 
     ``method`` is ``"EE"`` (common effect; ``"FE"`` and ``"CE"`` are aliases)
-    or a tau² estimator of :data:`srma.stats.tau2.TAU2_METHODS`.  Rows with
+    or a tau² estimator of :data:`srma.vocabulary.TAU2_METHODS`.  Rows with
     k = 1 return the study itself with a z-based interval and NaN for every
     heterogeneity field; rows with k = 0 are NaN throughout.  With
     ``tau2_interval=False`` the Q-profile interval (two more root searches) is
@@ -124,12 +117,9 @@ def pool(
     instead of estimating it (metafor's ``rma(tau2=)``); ``method`` then only
     names the model.
     """
-    if test not in TESTS:
-        raise ValueError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
-    if pi_type not in PI_TYPES:
-        raise ValueError(f"unknown pi_type {pi_type!r}; expected one of {', '.join(PI_TYPES)}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie between 0 and 1, got {level}")
+    if test not in TESTS or pi_type not in PI_TYPES or not 0.0 < level < 1.0:
+        # a programming error: user input is checked by srma.analysis.validation
+        raise ValueError(f"invalid test {test!r}, pi_type {pi_type!r} or level {level!r}")
     common = method in COMMON_EFFECT_METHODS
     k = batch.k
     n = k.shape[0]
@@ -154,31 +144,16 @@ def pool(
         sums = weighted_sums(batch, tau2)
         estimate = sums.mean
         variance = 1.0 / sums.sum_w
-        df = (k - 1).astype(np.float64)
-        if test in ("knha", "adhoc"):
-            scale = np.where(sums.q > np.finfo(float).eps, sums.q / df, 0.0)
-            if test == "adhoc":
-                scale = np.maximum(scale, 1.0)
+        # t-based tests on k - 1 df; a single study falls back to z (df NaN)
+        df_reported = degrees_of_freedom(test, k)
+        scale = variance_scale(test, sums.ypy, df_reported)
+        if scale is not None:
             variance = np.where(several, variance * scale, variance)
-        row_test_is_z = test == "z"
         se = np.sqrt(variance)
         statistic = estimate / se
-        if row_test_is_z:
-            df_reported = np.full(n, np.nan)
-            crit = _critical_values("z", df, level)
-            pvalue = _two_sided_pvalue("z", statistic, df)
-        else:
-            df_reported = np.where(several, df, np.nan)
-            crit = np.where(
-                several, _critical_values(test, df, level), _critical_values("z", df, level)
-            )
-            pvalue = np.where(
-                several,
-                _two_sided_pvalue(test, statistic, df),
-                _two_sided_pvalue("z", statistic, df),
-            )
-        ci_lower = estimate - crit * se
-        ci_upper = estimate + crit * se
+        crit = critical_value(level, df_reported)
+        pvalue = two_sided_pvalue(statistic, df_reported)
+        ci_lower, ci_upper = wald_interval(estimate, se, crit)
 
         heterogeneity = cochran_q(batch)
         if common:
@@ -200,10 +175,8 @@ def pool(
             i2_ci_upper = i2_from_tau2(tau2_ci_upper, typical)
             h2_ci_lower = h2_from_tau2(tau2_ci_lower, typical)
             h2_ci_upper = h2_from_tau2(tau2_ci_upper, typical)
-            pi_crit = _prediction_critical_values(pi_type, test, k, level)
-            half_width = pi_crit * np.sqrt(variance + tau2)
-            pi_lower = estimate - half_width
-            pi_upper = estimate + half_width
+            pi_crit = critical_value(level, prediction_df(pi_type, test, k))
+            pi_lower, pi_upper = prediction_interval(estimate, se, tau2, pi_crit)
 
         weights = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
         weights = 100.0 * weights / sums.sum_w[:, None]
@@ -241,17 +214,6 @@ def pool(
         converged=converged,
         iterations=iterations,
     )
-
-
-def _prediction_critical_values(
-    pi_type: str, test: str, k: NDArray[np.int64], level: float
-) -> FloatArray:
-    """Critical value of the prediction interval, as metafor's ``predict(pi.type=)``."""
-    upper_tail = (1.0 - level) / 2.0
-    if pi_type == "default" and test == "z":
-        return np.full(k.shape, norm.isf(upper_tail))
-    df = (k - 2) if pi_type == "riley" else (k - 1)
-    return quantile_per_df(student_t.isf, upper_tail, np.maximum(df, 1))
 
 
 #: Rows per block in :func:`pool_in_blocks`: large enough to amortise numpy's

@@ -1,0 +1,167 @@
+"""The one list of srma's measures, methods, tests and interval types, with display names.
+
+Layer 0: imports nothing from srma.  Every other module that needs to know
+which measures are ratios, which methods estimate tau², which tests or
+prediction-interval types exist, or how to name them for a reader, imports
+them from here, so that the lists cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+# --- effect measures ---------------------------------------------------------------
+
+#: Effect measures that :func:`srma.effect_sizes` computes, with what each is
+#: (metafor's ``escalc`` names).
+MEASURES: Final = MappingProxyType(
+    {
+        "MD": "mean difference",
+        "SMD": "standardised mean difference (Hedges' g)",
+        "ROM": "log ratio of means",
+        "RR": "log risk ratio",
+        "OR": "log odds ratio",
+        "RD": "risk difference",
+        "PETO": "Peto's log odds ratio",
+        "COR": "correlation coefficient",
+        "ZCOR": "Fisher's z-transformed correlation",
+        "GEN": "generic estimate with its variance, standard error, CI or p-value",
+    }
+)
+
+#: Every measure a result may carry (those computed and those given as yi/vi,
+#: such as hazard ratios), as a reader sees it named.
+MEASURE_NAMES: Final = MappingProxyType(
+    {
+        "MD": "Mean difference",
+        "SMD": "Std. mean difference",
+        "RR": "Risk ratio",
+        "OR": "Odds ratio",
+        "RD": "Risk difference",
+        "PETO": "Peto odds ratio",
+        "ROM": "Ratio of means",
+        "HR": "Hazard ratio",
+        "IRR": "Incidence rate ratio",
+        "COR": "Correlation",
+        "ZCOR": "Fisher's z",
+        "GEN": "Effect",
+    }
+)
+
+#: Measures analysed on the log scale and reported back-transformed.
+RATIO_MEASURES: Final = frozenset({"RR", "OR", "ROM", "PETO", "HR", "IRR"})
+
+#: Measures computed from 2x2 tables (per-arm events and totals).
+BINARY_MEASURES: Final = frozenset({"RR", "OR", "RD", "PETO"})
+
+#: Where a continuity correction is added (metafor's ``to=``).
+CONTINUITY_TARGETS: Final = ("only0", "all", "if0all", "none")
+
+# --- pooling methods ---------------------------------------------------------------
+
+#: Estimators of tau², with what they are (one family for p = 1 and p >= 1,
+#: :mod:`srma.stats.tau2`).
+TAU2_METHODS: Final = MappingProxyType(
+    {
+        "DL": "DerSimonian-Laird (1986) method of moments",
+        "HE": "Hedges (1983) unweighted method of moments",
+        "HS": "Hunter-Schmidt (2004)",
+        "SJ": "Sidik-Jonkman (2005)",
+        "ML": "maximum likelihood",
+        "REML": "restricted maximum likelihood",
+        "PM": "Paule-Mandel (1982)",
+        "EB": "empirical Bayes (Morris 1983), whose solution equals Paule-Mandel's",
+        "PMM": "median-unbiased Paule-Mandel (Viechtbauer 2021)",
+    }
+)
+
+#: Methods pooled from 2x2 tables rather than from yi and vi.
+COUNT_METHODS: Final = frozenset({"MH", "PETO"})
+
+#: Every pooling method, as a reader sees it named.
+METHOD_NAMES: Final = MappingProxyType(
+    {
+        "EE": "common effect (inverse variance)",
+        "DL": "random effects, DerSimonian-Laird tau²",
+        "HE": "random effects, Hedges tau²",
+        "HS": "random effects, Hunter-Schmidt tau²",
+        "SJ": "random effects, Sidik-Jonkman tau²",
+        "ML": "random effects, maximum-likelihood tau²",
+        "REML": "random effects, restricted maximum-likelihood tau²",
+        "PM": "random effects, Paule-Mandel tau²",
+        "EB": "random effects, empirical Bayes tau²",
+        "PMM": "random effects, median-unbiased Paule-Mandel tau²",
+        "MH": "common effect (Mantel-Haenszel)",
+        "PETO": "common effect (Peto)",
+    }
+)
+
+#: Other spellings accepted for a method (metafor's ``FE`` and ``CE``).
+METHOD_ALIASES: Final = MappingProxyType({"FE": "EE", "CE": "EE"})
+
+#: Methods of a common-effect model (tau² = 0), aliases included.
+COMMON_EFFECT_METHODS: Final = frozenset({"EE", "FE", "CE", *COUNT_METHODS})
+
+#: Methods pooled by inverse variance from yi and vi (what a meta-regression fits).
+INVERSE_VARIANCE_METHODS: Final = ("EE", *TAU2_METHODS)
+
+# --- tests and intervals -----------------------------------------------------------
+
+#: Tests of the pooled effect and of meta-regression coefficients.
+TEST_NAMES: Final = MappingProxyType(
+    {
+        "z": "z test",
+        "t": "t test",
+        "knha": "Hartung-Knapp-Sidik-Jonkman t test",
+        "adhoc": "Hartung-Knapp-Sidik-Jonkman t test with the ad hoc variance correction",
+    }
+)
+TESTS: Final = tuple(TEST_NAMES)
+
+#: Tests whose variance is scaled by the Knapp-Hartung factor.
+KNAPP_HARTUNG_TESTS: Final = frozenset({"knha", "adhoc"})
+
+#: Critical values of the prediction interval (metafor's ``predict(pi.type=)``).
+PI_TYPE_NAMES: Final = MappingProxyType(
+    {
+        "riley": "t with k - p - 1 df (Riley et al. 2011)",
+        "default": "normal under the z test, t with k - p df otherwise (metafor's default)",
+        "t": "t with k - p df",
+    }
+)
+PI_TYPES: Final = tuple(PI_TYPE_NAMES)
+
+#: The kinds of interval a result carries.
+INTERVAL_TYPES: Final = MappingProxyType(
+    {
+        "ci": "confidence interval of the pooled effect (Wald, z or t)",
+        "pi": "prediction interval of the effect in a new study",
+        "tau2_ci": "Q-profile confidence interval of tau² (Viechtbauer 2007)",
+    }
+)
+
+
+def canonical_method(method: str) -> str:
+    """The method's canonical code: upper case, aliases resolved (``"fe"`` -> ``"EE"``)."""
+    upper = method.upper()
+    return METHOD_ALIASES.get(upper, upper)
+
+
+# --- small-study effects -----------------------------------------------------------
+
+#: Forms of Egger's regression test: classic weighted least squares, or mixed effects.
+EGGER_MODELS: Final = ("lm", "rma")
+
+#: What a regression test for funnel asymmetry regresses the effects on (metafor's
+#: ``regtest(predictor=)``).
+BIAS_PREDICTORS: Final = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+
+#: Estimators of the number of missing studies in trim-and-fill (Duval & Tweedie 2000).
+TRIMFILL_ESTIMATORS: Final = ("L0", "R0")
+
+#: The side of the funnel plot on which studies are missing.
+TRIMFILL_SIDES: Final = ("left", "right")
+
+#: Fail-safe N methods (metafor's ``fsn(type=)``).
+FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg")
