@@ -64,6 +64,7 @@ CALLS: dict[str, Callable[..., Any]] = {
     "peters_test": lambda **o: srma.peters_test(COUNTS, **o),
     "harbord_test": lambda **o: srma.harbord_test(COUNTS, **o),
     "gosh": lambda **o: sensitivity.gosh(_result(), **o),
+    "cumulative": lambda **o: sensitivity.cumulative(_result(), **o),
 }
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "meta": srma.meta,
@@ -78,13 +79,13 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "peters_test": srma.peters_test,
     "harbord_test": srma.harbord_test,
     "gosh": sensitivity.gosh,
+    "cumulative": sensitivity.cumulative,
 }
 #: Public analysis functions that take no option at all (only a result).
 WITHOUT_OPTIONS = (
     sensitivity.leave_one_out,
     sensitivity.influence_diagnostics,
     sensitivity.baujat,
-    sensitivity.cumulative,
 )
 
 

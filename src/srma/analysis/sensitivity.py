@@ -308,6 +308,7 @@ def cumulative(
     model: a Mantel-Haenszel or Peto result by Mantel-Haenszel or Peto
     (``cumul.rma.mh``, ``cumul.rma.peto``).
     """
+    validate_options("cumulative", decreasing=decreasing)
     k = _studies(result)
     order_by = None
     if order is None:

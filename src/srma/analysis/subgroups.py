@@ -171,8 +171,9 @@ def subgroup_analysis(
     and the test for subgroup differences.
     """
     method = _check_settings(
-        method, test, pi_type, level, "subgroup_analysis", common_tau2=common_tau2, measure=measure
-    )
+        method, test, pi_type, level, "subgroup_analysis", common_tau2=common_tau2,
+        measure=measure, add=add, to=to, drop00=drop00,
+    )  # fmt: skip
     if by not in data.columns:
         raise InputError(f"subgroup column {by!r} not found", file=source, column=by)
     effects = prepare_effects(

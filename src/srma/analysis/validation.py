@@ -181,6 +181,7 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "target": Optional(Number()),
     "orwin_target": Optional(Number()),
     "weighted": Boolean(),
+    "decreasing": Boolean(),
 }
 
 _INVERSE_VARIANCE = OneOf(
