@@ -92,3 +92,10 @@ def test_any_text_is_a_protocol_or_a_clear_error(tmp_path_factory, text: str) ->
     except ProtocolError as error:
         assert error.problems
         assert str(path) in str(error)
+
+
+def test_the_vocabulary_names_every_shipped_policy() -> None:
+    from srma.analysis.policies import POLICIES
+    from srma.vocabulary import POLICY_NAMES
+
+    assert tuple(POLICIES) == POLICY_NAMES

@@ -165,3 +165,9 @@ TRIMFILL_SIDES: Final = ("left", "right")
 
 #: Fail-safe N methods (metafor's ``fsn(type=)``).
 FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg")
+
+# --- analysis policies --------------------------------------------------------------
+
+#: Names of the shipped analysis policies (:data:`srma.analysis.policies.POLICIES` defines
+#: them); a protocol names one without loading the analyses.
+POLICY_NAMES: Final = ("huang2024", "hassanein2024", "modern")

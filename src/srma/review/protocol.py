@@ -33,7 +33,7 @@ Layout (every table but ``[subgroups]`` and ``[analysis]`` is required)::
     primary = true
 
     [analysis]
-    policy = "huang2024"              # one of srma.analysis.policies.POLICIES
+    policy = "huang2024"              # one of srma.vocabulary.POLICY_NAMES
     planned = ["random-effects meta-analysis", "leave-one-out", "Egger's test"]
 
     [[subgroups]]
@@ -48,9 +48,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from srma.analysis.policies import POLICIES
 from srma.errors import InputError
-from srma.vocabulary import MEASURES
+from srma.vocabulary import MEASURES, POLICY_NAMES
 
 DIRECTIONS = ("lower is better", "higher is better")
 
@@ -288,9 +287,11 @@ def validate_protocol(raw: dict[str, object], text: str, name: str) -> Protocol:
         problems.append((None, f"outcome {repeated_name!r} is defined twice"))
     analysis = tables.get("analysis", {})
     policy = analysis.get("policy")
-    if isinstance(policy, str) and policy not in POLICIES:
+    if isinstance(policy, str) and policy not in POLICY_NAMES:
         line = lines.of("analysis", 0, "policy")
-        problems.append((line, f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}"))
+        problems.append(
+            (line, f"unknown policy {policy!r}; expected one of {', '.join(POLICY_NAMES)}")
+        )
     if problems:
         problems.sort(key=lambda item: (item[0] is None, item[0] or 0))
         raise ProtocolError(name, problems)
