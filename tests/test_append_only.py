@@ -329,6 +329,10 @@ def test_events_written_before_0002_get_their_hashes(tmp_path: Path, database_ur
 def test_postgresql_app_role_cannot_drop_or_disable_triggers(
     tmp_path: Path, database_url: str
 ) -> None:
+    from alembic import command
+
+    from srma.store.database import alembic_config
+
     suffix = uuid.uuid4().hex[:10]
     owner, app = f"srma_owner_{suffix}", f"srma_app_{suffix}"
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
@@ -372,6 +376,19 @@ def test_postgresql_app_role_cannot_drop_or_disable_triggers(
             assert project.store.verify().intact
         finally:
             project.close()
+        # a schema behind the newest migration is migrated by the owner, not the app role
+        owned = open_project(tmp_path / "team", url=owner_url)
+        config = alembic_config()
+        with owned.store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        owned.close()
+        with pytest.raises(InputError, match="run srma once as the tables' owner"):
+            open_project(tmp_path / "team", url=app_url)
+        open_project(tmp_path / "team", url=owner_url).close()
+        again = open_project(tmp_path / "team", url=app_url)
+        assert again.store.schema_revision() == "0002" and again.store.verify().intact
+        again.close()
     finally:
         with admin.connect() as connection:
             connection.execute(text(f"DROP OWNED BY {app}"))
@@ -379,3 +396,19 @@ def test_postgresql_app_role_cannot_drop_or_disable_triggers(
             connection.execute(text(f"DROP ROLE IF EXISTS {app}"))
             connection.execute(text(f"DROP ROLE IF EXISTS {owner}"))
         admin.dispose()
+
+
+def test_srma_reviewer_rename(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    runner = CliRunner()
+    folder = str(tmp_path / "cli")
+    assert runner.invoke(app, ["init", folder, "--title", "CLI"]).exit_code == 0
+    added = runner.invoke(app, ["reviewer", folder, "--add", "Ana", "--add", "Ben"])
+    assert added.exit_code == 0 and added.stdout.split() == ["Ana", "Ben"]
+    renamed = runner.invoke(app, ["reviewer", folder, "--rename", "ana", "Anna"])
+    assert renamed.exit_code == 0 and renamed.stdout.split() == ["Anna", "Ben"]
+    reused = runner.invoke(app, ["reviewer", folder, "--add", "Ana"])
+    assert reused.exit_code != 0 and "never reused" in reused.output

@@ -65,14 +65,17 @@ def chain_new_events(session: Session, _context: object, _instances: object) -> 
         last = session.execute(select(Event.id, Event.hash).order_by(Event.id.desc()).limit(1))
         row = last.first()
         number, previous = (0, GENESIS) if row is None else (row.id, row.hash or "")
+        wanted = {event.reviewer_id for event in new}
+        names = dict(session.execute(
+            select(Reviewer.id, Reviewer.name).where(Reviewer.id.in_(wanted))
+        ).all())  # fmt: skip
         for event in new:
             number += 1
             event.id = number
             if event.created_at is None:
                 event.created_at = datetime.now(UTC)
-            name = session.scalar(select(Reviewer.name).where(Reviewer.id == event.reviewer_id))
             content = {f: getattr(event, f) for f in _FIELDS}
-            event.hash = previous = event_hash(previous, content, name or "")
+            event.hash = previous = event_hash(previous, content, names.get(event.reviewer_id, ""))
 
 
 @dataclass(frozen=True)

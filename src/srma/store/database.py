@@ -28,7 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from srma.errors import InputError
@@ -120,6 +120,13 @@ def open_store(url: str) -> Store:
         engine.dispose()
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise InputError(f"cannot open the database: {reason}") from error
+    except DBAPIError as error:  # e.g. an application role may not migrate the schema
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise InputError(
+            f"cannot bring the database's schema up to date: {reason} (run srma once as "
+            "the tables' owner to migrate; see docs/review.md)"
+        ) from error
     if missing:
         engine.dispose()
         raise InputError(
