@@ -147,19 +147,24 @@ def import_command(
 def reviewer_command(
     project: ProjectArgument,
     add: Annotated[list[str] | None, typer.Option(help="Register a reviewer (repeatable).")] = None,
+    rename: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            metavar="OLD NEW", help="Rename a reviewer (logged; past decisions stay theirs)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Register reviewers (names are unique, case-insensitively) and list them."""
-    from sqlalchemy import select
-
-    from srma.review.project import SYSTEM_REVIEWER, add_reviewer
-    from srma.store import Reviewer
+    """Register reviewers (names are unique, case-insensitively), rename one, and list them."""
+    from srma.review.project import SYSTEM_REVIEWER, add_reviewer, rename_reviewer, reviewer_names
 
     def action() -> None:
         with project_session(project, db) as (_opened, session):
             for name in add or []:
                 add_reviewer(session, name)
-            names = session.scalars(select(Reviewer.name).order_by(Reviewer.id)).all()
+            if rename is not None and rename[0] is not None:
+                rename_reviewer(session, rename[0], rename[1])
+            names = list(reviewer_names(session).values())
         for name in names:
             if name == SYSTEM_REVIEWER:  # srma's own automatic decisions, not a person
                 continue

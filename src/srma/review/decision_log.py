@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
-from srma.store import Event, Reviewer
+from srma.review.project import reviewer_names
+from srma.store import Event
 
 #: Screening stages, in order; ``ta`` and ``ft`` are accepted as short names.
 STAGES = ("title_abstract", "full_text")
@@ -37,7 +38,7 @@ def stage_name(stage: str) -> str:
 
 @dataclass(frozen=True)
 class LoggedEvent:
-    """One event of the log, with the reviewer's name."""
+    """One event of the log, with the reviewer's current name (after any rename)."""
 
     id: int
     created_at: datetime
@@ -63,21 +64,18 @@ def load_events(
     The events about a record are all it takes to replay that record's state:
     its merges, undos, decisions and resolutions carry its id.
     """
-    query = (
-        select(Event, Reviewer.name)
-        .join(Reviewer, Reviewer.id == Event.reviewer_id)
-        .order_by(Event.id)
-    )
+    names = reviewer_names(session)  # the latest names, whatever moment is replayed
+    query = select(Event).order_by(Event.id)
     if until is not None:
         query = query.where(Event.created_at <= as_stored(session, until))
     if record_ids is not None:
         query = query.where(Event.record_id.in_(list(record_ids)))
     return tuple(
         LoggedEvent(
-            e.id, as_utc(e.created_at), name, e.kind, e.stage, e.record_id, e.decision, e.reason,
-            e.note, e.refers_to, e.payload,
+            e.id, as_utc(e.created_at), names[e.reviewer_id], e.kind, e.stage, e.record_id,
+            e.decision, e.reason, e.note, e.refers_to, e.payload,
         )
-        for e, name in session.execute(query).all()
+        for e in session.scalars(query).all()
     )  # fmt: skip
 
 

@@ -11,16 +11,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
 from srma.review.protocol import Protocol, read_protocol
-from srma.store import Reviewer, Store, open_store, resolve_url
+from srma.store import Event, Reviewer, Store, open_store, resolve_url
 
 PROTOCOL_FILE = "review.toml"
 #: The reviewer name under which srma records its own (automatic) decisions.
 SYSTEM_REVIEWER = "srma"
+#: The kind of event that renames a reviewer (``payload``: ``from``, ``to``).
+RENAME_REVIEWER = "rename_reviewer"
 
 PROTOCOL_TEMPLATE = """\
 # The review protocol. srma validates it whenever the project is opened.
@@ -101,18 +103,52 @@ def open_project(folder: str | Path, *, url: str | None = None) -> Project:
     return Project(folder, protocol, open_store(database_url(folder, url)))
 
 
+def reviewer_names(session: Session) -> dict[int, str]:
+    """Every reviewer's current name, by id: the registered name, or the latest rename.
+
+    Reviewers are never changed in the database (the table is append-only); a
+    rename is a ``rename_reviewer`` event, replayed here, so past decisions
+    stay attributed to the same reviewer id and show the latest name.
+    """
+    names = dict(session.execute(select(Reviewer.id, Reviewer.name).order_by(Reviewer.id)).all())
+    renames = session.execute(
+        select(Event.reviewer_id, Event.payload)
+        .where(Event.kind == RENAME_REVIEWER)
+        .order_by(Event.id)
+    )
+    for reviewer, payload in renames:
+        names[reviewer] = str((payload or {})["to"])
+    return names
+
+
+def _former_names(session: Session) -> dict[str, int]:
+    """Every name a reviewer was ever known by (lower case) -> that reviewer's id."""
+    former = {name.lower(): id for id, name in session.execute(select(Reviewer.id, Reviewer.name))}
+    for reviewer, payload in session.execute(
+        select(Event.reviewer_id, Event.payload).where(Event.kind == RENAME_REVIEWER)
+    ):
+        for key in ("from", "to"):
+            former.setdefault(str((payload or {})[key]).lower(), reviewer)
+    return former
+
+
 def reviewer_id(session: Session, name: str, *, create: bool = False) -> int:
     """The id of reviewer ``name``; an unknown name is an error unless ``create`` is true.
 
     Names are compared without surrounding spaces and without case, so
-    ``Alice`` and ``alice`` are one reviewer.
+    ``Alice`` and ``alice`` are one reviewer.  Only current names are known: a
+    reviewer's name from before a rename is an error that gives the new name.
     """
     clean = name.strip()
     if not clean:
         raise InputError("a reviewer needs a name")
-    found = session.scalar(select(Reviewer.id).where(func.lower(Reviewer.name) == clean.lower()))
+    names = reviewer_names(session)
+    found = next((id for id, known in names.items() if known.lower() == clean.lower()), None)
     if found is not None:
         return found
+    before = _former_names(session).get(clean.lower())
+    if before is not None:
+        raise InputError(f"reviewer {clean!r} was renamed: their name is now {names[before]!r}")
     if not create:
         raise InputError(
             f"unknown reviewer {clean!r}: register reviewers with "
@@ -124,17 +160,55 @@ def reviewer_id(session: Session, name: str, *, create: bool = False) -> int:
     return reviewer.id
 
 
-def add_reviewer(session: Session, name: str) -> int:
-    """Register a new reviewer; a name already taken (or srma's own) is an error."""
-    clean = name.strip()
+def _check_new_name(session: Session, clean: str, *, for_reviewer: int | None = None) -> None:
+    if not clean:
+        raise InputError("a reviewer needs a name")
     if clean.lower() == SYSTEM_REVIEWER:
         raise InputError(f"{SYSTEM_REVIEWER!r} is reserved for srma's automatic decisions")
-    taken = session.scalar(select(Reviewer.name).where(func.lower(Reviewer.name) == clean.lower()))
+    names = reviewer_names(session)
+    taken = next((n for i, n in names.items() if n.lower() == clean.lower()), None)
     if taken is not None:
         raise InputError(f"reviewer {clean!r} already exists (as {taken!r})")
+    before = _former_names(session).get(clean.lower())
+    if before is not None and before != for_reviewer:
+        raise InputError(
+            f"the name {clean!r} was used by reviewer {names[before]!r} before a rename; "
+            "names are never reused, so past decisions cannot be confused"
+        )
+
+
+def add_reviewer(session: Session, name: str) -> int:
+    """Register a new reviewer; a name already taken (or srma's own) is an error.
+
+    A name a reviewer had before a rename stays taken.
+    """
+    clean = name.strip()
+    _check_new_name(session, clean)
     return reviewer_id(session, clean, create=True)
 
 
+def rename_reviewer(session: Session, old: str, new: str) -> int:
+    """Rename a reviewer (a typo, a changed name): a ``rename_reviewer`` event; return its id.
+
+    The reviewer keeps their id, so every past decision stays theirs and is
+    shown under the new name; the old name can no longer be used (nor
+    registered by someone else).  srma's own reviewer cannot be renamed.
+    """
+    if old.strip().lower() == SYSTEM_REVIEWER:
+        raise InputError(f"{SYSTEM_REVIEWER!r} is srma's own reviewer and cannot be renamed")
+    renamed = reviewer_id(session, old)
+    clean = new.strip()
+    current = reviewer_names(session)[renamed]
+    if clean == current:
+        raise InputError(f"reviewer {current!r} already has that name")
+    if clean.lower() != current.lower():
+        _check_new_name(session, clean, for_reviewer=renamed)
+    event = Event(reviewer_id=renamed, kind=RENAME_REVIEWER, payload={"from": current, "to": clean})
+    session.add(event)
+    session.flush()
+    return event.id
+
+
 def reviewer_name(session: Session, name: str) -> str:
-    """The stored spelling of a registered reviewer's name."""
-    return session.get(Reviewer, reviewer_id(session, name)).name
+    """The current spelling of a registered reviewer's name."""
+    return reviewer_names(session)[reviewer_id(session, name)]

@@ -1,13 +1,16 @@
 """Persistence for review projects: SQLAlchemy models, migrations, sessions.
 
 SQLite (a file in the project folder) is the default; PostgreSQL is used when
-a ``postgresql://`` URL is given.  Decisions are an append-only log of events
-(the database refuses updates and deletes of events), and every command runs
-in one transaction.
+a ``postgresql://`` URL is given.  Every table is append-only (the database
+refuses updates, deletes, replaces and truncation of any row), decisions are a
+log of events chained by hashes (``verify_chain``), and every command runs in
+one transaction.
 """
 
+from srma.store.chain import LogCheck, verify_chain
 from srma.store.database import Store, open_store, resolve_url
 from srma.store.models import (
+    APPEND_ONLY_TABLES,
     Base,
     Event,
     ImportBatch,
@@ -17,13 +20,16 @@ from srma.store.models import (
 )
 
 __all__ = [
+    "APPEND_ONLY_TABLES",
     "Base",
     "Event",
     "ImportBatch",
     "ImportProblemRow",
+    "LogCheck",
     "RecordRow",
     "Reviewer",
     "Store",
     "open_store",
     "resolve_url",
+    "verify_chain",
 ]

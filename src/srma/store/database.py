@@ -5,6 +5,13 @@ brings the schema up to date with Alembic, and returns a :class:`Store` whose
 ``transaction()`` is the unit of work of every srma command: everything it
 writes is committed together or not at all, so an interrupted import leaves
 the project as it was.
+
+Every table is append-only (:data:`~srma.store.models.APPEND_ONLY_TABLES`):
+the migrations install triggers that refuse any change or removal of a row,
+SQLite connections run with ``recursive_triggers`` on, and ``open_store``
+refuses a database whose triggers were dropped or disabled.  New events are
+given their ids and chained hashes when a session flushes
+(:mod:`srma.store.chain`).
 """
 
 from __future__ import annotations
@@ -21,10 +28,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from srma.errors import InputError
+from srma.store.chain import LogCheck, chain_new_events, missing_triggers, verify_chain
 
 
 def resolve_url(url: str | None, folder: Path) -> str:
@@ -50,6 +58,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 10000")
+    # REPLACE deletes a conflicting row; with recursive triggers the delete triggers fire
+    cursor.execute("PRAGMA recursive_triggers = ON")
     cursor.close()
 
 
@@ -81,6 +91,11 @@ class Store:
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
+    def verify(self) -> LogCheck:
+        """Recompute the events' hash chain and check the append-only triggers."""
+        with self.engine.connect() as connection:
+            return verify_chain(connection)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -100,8 +115,26 @@ def open_store(url: str) -> Store:
             if current != head:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+            missing = missing_triggers(connection)
     except OperationalError as error:
         engine.dispose()
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise InputError(f"cannot open the database: {reason}") from error
-    return Store(engine, sessionmaker(engine, expire_on_commit=False))
+    except DBAPIError as error:  # e.g. an application role may not migrate the schema
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise InputError(
+            f"cannot bring the database's schema up to date: {reason} (run srma once as "
+            "the tables' owner to migrate; see docs/review.md)"
+        ) from error
+    if missing:
+        engine.dispose()
+        raise InputError(
+            "the database's append-only triggers were dropped or disabled "
+            f"({', '.join(missing)}): srma will not write to it. The log may have been "
+            "rewritten; check it with srma.store.chain.verify_chain and restore the "
+            "project from a copy you trust"
+        )
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    event.listen(sessions, "before_flush", chain_new_events)
+    return Store(engine, sessions)

@@ -2,10 +2,12 @@
 
 The tables hold what was imported (``imports``, ``import_problems``,
 ``records``), who works on the review (``reviewers``) and everything that was
-decided (``events``).  Events are append-only: a changed decision is a new
-event, an undone merge is an ``undo`` event that refers to the merge; the
-migration adds database triggers that refuse ``UPDATE`` and ``DELETE`` on
-``events``, so the log cannot be rewritten even by other programs.
+decided (``events``).  Every table is append-only: a changed decision is a
+new event, an undone merge is an ``undo`` event that refers to the merge, a
+renamed reviewer is a ``rename_reviewer`` event.  The migrations add database
+triggers that refuse ``UPDATE``, ``DELETE``, ``REPLACE`` and (PostgreSQL)
+``TRUNCATE`` on every table of :data:`APPEND_ONLY_TABLES`, and every event
+carries a hash chained on the event before it (:mod:`srma.store.chain`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: Tables whose rows are never changed or removed once written (triggers enforce it).
+APPEND_ONLY_TABLES = ("reviewers", "imports", "import_problems", "records", "events")
+
+
 class Base(DeclarativeBase):
     """Declarative base of srma's tables."""
 
 
 class Reviewer(Base):
-    """A person (or srma itself) who makes decisions; names are unique."""
+    """A person (or srma itself) who makes decisions, as first registered.
+
+    ``name`` is the name the reviewer was registered under and is never
+    changed; a rename is a ``rename_reviewer`` event, and the name shown is
+    the latest (``srma.review.project.reviewer_names``).
+    """
 
     __tablename__ = "reviewers"
 
@@ -96,8 +107,11 @@ class Event(Base):
     ``resolution`` (a conflict settled by a third reviewer or by consensus),
     ``duplicate`` (``record_id`` is a duplicate of ``payload["kept"]``),
     ``distinct`` (a pair that looked alike judged to be two references),
-    ``undo`` (``refers_to`` names the event taken back) or ``unblind``
-    (someone was shown blinded decisions; ``payload["command"]`` says how).
+    ``undo`` (``refers_to`` names the event taken back), ``unblind``
+    (someone was shown blinded decisions; ``payload["command"]`` says how) or
+    ``rename_reviewer`` (``reviewer_id`` is now called ``payload["to"]``,
+    formerly ``payload["from"]``).  ``hash`` chains the event on the one
+    before it (:mod:`srma.store.chain`).
     """
 
     __tablename__ = "events"
@@ -113,3 +127,4 @@ class Event(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     refers_to: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True)
     payload: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
