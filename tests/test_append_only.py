@@ -73,6 +73,15 @@ def project(tmp_path: Path, database_url: str) -> Iterator[Project]:
     opened.close()
 
 
+@pytest.fixture
+def sqlite_project(tmp_path: Path) -> Iterator[Project]:
+    """A populated project on SQLite, for what only SQLite has (REPLACE, no privileges)."""
+    opened = init_project(tmp_path / "review", title="Append-only", url=None)
+    populate(opened, tmp_path)
+    yield opened
+    opened.close()
+
+
 def snapshot(project: Project) -> dict[str, list[tuple]]:
     with project.store.engine.connect() as connection:
         return {
@@ -134,17 +143,15 @@ def test_an_upsert_that_does_nothing_is_harmless(project: Project) -> None:
     assert snapshot(project) == before
 
 
-def test_replace_on_a_unique_key_is_refused_too(project: Project) -> None:
+def test_replace_on_a_unique_key_is_refused_too(sqlite_project: Project) -> None:
     """REPLACE with a new id but a taken name (or file hash) would delete the old row."""
-    if project.store.dialect != "sqlite":
-        pytest.skip("REPLACE is SQLite's")
-    before = snapshot(project)
-    refused(project, "INSERT OR REPLACE INTO reviewers (id, name, created_at) "
-                     "VALUES (999, 'ana', '2020-01-01 00:00:00')")  # fmt: skip
-    refused(project, "REPLACE INTO imports SELECT 999, path, file_name, format, sha256, source, "
-                     "search_date, records_read, records_stored, imported_at, imported_by "
-                     "FROM imports WHERE id = 1")  # fmt: skip
-    assert snapshot(project) == before
+    before = snapshot(sqlite_project)
+    refused(sqlite_project, "INSERT OR REPLACE INTO reviewers (id, name, created_at) "
+            "VALUES (999, 'ana', '2020-01-01 00:00:00')")  # fmt: skip
+    refused(sqlite_project, "REPLACE INTO imports SELECT 999, path, file_name, format, sha256, "
+            "source, search_date, records_read, records_stored, imported_at, imported_by "
+            "FROM imports WHERE id = 1")  # fmt: skip
+    assert snapshot(sqlite_project) == before
 
 
 def plain_sqlite(project: Project) -> sqlite3.Connection:
@@ -154,19 +161,17 @@ def plain_sqlite(project: Project) -> sqlite3.Connection:
 
 
 def test_another_sqlite_connection_without_recursive_triggers_cannot_replace(
-    project: Project,
+    sqlite_project: Project,
 ) -> None:
-    if project.store.dialect != "sqlite":
-        pytest.skip("SQLite only")
-    before = snapshot(project)
-    other = plain_sqlite(project)
+    before = snapshot(sqlite_project)
+    other = plain_sqlite(sqlite_project)
     assert other.execute("PRAGMA recursive_triggers").fetchone() == (0,)
     for table in APPEND_ONLY_TABLES:
         for statement in statements(table, "sqlite").values():
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 other.execute(statement)
     other.close()
-    assert snapshot(project) == before
+    assert snapshot(sqlite_project) == before
 
 
 def test_the_log_is_chained_and_intact(project: Project) -> None:
@@ -179,21 +184,21 @@ def test_the_log_is_chained_and_intact(project: Project) -> None:
     assert [e.id for e in events] == list(range(1, len(events) + 1))
 
 
-def test_dropped_triggers_are_detected_and_a_rewrite_breaks_the_chain(project: Project) -> None:
+def test_dropped_triggers_are_detected_and_a_rewrite_breaks_the_chain(
+    sqlite_project: Project,
+) -> None:
     """SQLite has no privileges: the file's owner can drop triggers.  srma then refuses to
     open the project, and the hash chain shows which events were rewritten."""
-    if project.store.dialect != "sqlite":
-        pytest.skip("on PostgreSQL the app role cannot drop triggers (see the roles test)")
-    head = project.store.verify().head
-    other = plain_sqlite(project)
+    head = sqlite_project.store.verify().head
+    other = plain_sqlite(sqlite_project)
     other.execute("DROP TRIGGER events_no_update")
     other.execute("DROP TRIGGER reviewers_no_update")
     other.execute("UPDATE events SET decision = 'include' WHERE decision = 'exclude'")
     other.execute("UPDATE reviewers SET name = 'mallory' WHERE name = 'cy'")
     other.close()
     with pytest.raises(InputError, match="triggers were dropped or disabled"):
-        open_project(project.folder, url=str(project.store.engine.url))
-    check = project.store.verify()
+        open_project(sqlite_project.folder, url=str(sqlite_project.store.engine.url))
+    check = sqlite_project.store.verify()
     assert not check.intact
     assert any("events_no_update" in p for p in check.problems)
     assert any("reviewers_no_update" in p for p in check.problems)
@@ -201,40 +206,36 @@ def test_dropped_triggers_are_detected_and_a_rewrite_breaks_the_chain(project: P
     assert check.head == head  # the stored hashes were not recomputed
 
 
-def test_a_recomputed_chain_ends_in_another_head(project: Project) -> None:
+def test_a_recomputed_chain_ends_in_another_head(sqlite_project: Project) -> None:
     """Someone who rewrites an event and recomputes every later hash gets an intact chain,
     but not the head hash noted before: that is why ``LogCheck.head`` is worth keeping."""
-    if project.store.dialect != "sqlite":
-        pytest.skip("SQLite only")
     from srma.store.chain import GENESIS, event_hash
 
-    noted = project.store.verify().head
-    other = plain_sqlite(project)
+    noted = sqlite_project.store.verify().head
+    other = plain_sqlite(sqlite_project)
     other.row_factory = sqlite3.Row
     for trigger in ("events_no_update", "events_no_replace"):
         other.execute(f"DROP TRIGGER {trigger}")
     other.execute("UPDATE events SET decision = 'include' WHERE decision = 'exclude'")
     names = dict(other.execute("SELECT id, name FROM reviewers").fetchall())
     previous = GENESIS
-    with project.store.engine.connect() as connection:
+    with sqlite_project.store.engine.connect() as connection:
         rows = connection.execute(select(Event.__table__).order_by(Event.id)).mappings().all()
     for row in rows:
         previous = event_hash(previous, row, names[row["reviewer_id"]])
         other.execute("UPDATE events SET hash = ? WHERE id = ?", (previous, row["id"]))
     other.close()
-    check = project.store.verify()
+    check = sqlite_project.store.verify()
     assert [p for p in check.problems if p.startswith("event ")] == []
     assert check.head != noted
 
 
-def test_a_rewrite_of_a_reviewer_name_breaks_the_chain(project: Project) -> None:
-    if project.store.dialect != "sqlite":
-        pytest.skip("SQLite only")
-    other = plain_sqlite(project)
+def test_a_rewrite_of_a_reviewer_name_breaks_the_chain(sqlite_project: Project) -> None:
+    other = plain_sqlite(sqlite_project)
     other.execute("DROP TRIGGER reviewers_no_update")
     other.execute("UPDATE reviewers SET name = 'mallory' WHERE name = 'ana'")
     other.close()
-    problems = project.store.verify().problems
+    problems = sqlite_project.store.verify().problems
     assert any(p.startswith("event ") for p in problems)
 
 
