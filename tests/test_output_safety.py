@@ -119,16 +119,17 @@ def test_csv_and_xlsx_cells_never_run_as_formulas(project: Path, database_url: s
 def test_numbers_in_numeric_columns_are_not_changed(tmp_path: Path) -> None:
     from srma.review.flow.export import spreadsheet_safe, write_table
 
-    table = pd.DataFrame({"yi": [-1.5, 0.25], "label": ["-1.5", "=1+1"], "k": [-3, 4]})
+    table = pd.DataFrame({"yi": [-1.5, 0.25], "label": ["-1.5", "=1+1\x1b[2J"], "k": [-3, 4]})
     safe = spreadsheet_safe(table)
     assert safe["yi"].tolist() == [-1.5, 0.25] and safe["k"].tolist() == [-3, 4]
-    assert safe["label"].tolist() == ["'-1.5", "'=1+1"]  # text stays text (OWASP)
+    assert safe["label"].tolist() == ["'-1.5", "'=1+1\x1b[2J"]  # text stays text (OWASP)
     write_table(table, tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text().splitlines()[1] == "-1.5,'-1.5,-3"
     write_table(table, tmp_path / "t.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").active
     assert [c.value for c in sheet[2]] == [-1.5, "-1.5", -3]
     assert [c.data_type for c in sheet[2]] == ["n", "s", "n"]
+    assert sheet.cell(row=3, column=2).value == "=1+1 [2J"  # ESC cannot be held in XML
 
 
 def test_a_title_cannot_forge_a_record(project: Path, database_url: str) -> None:

@@ -157,7 +157,12 @@ def _without_empty(reference: dict[str, object]) -> dict[str, object]:
 
 
 def _cell_value(value: object) -> object:
-    """A pandas cell as openpyxl writes it: missing as empty, numpy numbers as Python ones."""
+    """A pandas cell as openpyxl writes it: missing as empty, numpy numbers as Python ones,
+    text without the characters XML cannot hold (as spaces)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub(" ", value)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return value.item() if hasattr(value, "item") else value
@@ -174,7 +179,6 @@ def write_xlsx(table: pd.DataFrame, path: Path) -> Path:
     controls other than tab, newline and carriage return) become spaces.
     """
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook()
     sheet = book.active
@@ -185,10 +189,8 @@ def write_xlsx(table: pd.DataFrame, path: Path) -> Path:
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if isinstance(cell.value, str):
-                text = ILLEGAL_CHARACTERS_RE.sub(" ", cell.value)
-                cell.value = text
                 cell.data_type = "s"
-                if text.startswith(FORMULA_TRIGGERS):
+                if cell.value.startswith(FORMULA_TRIGGERS):
                     cell.quotePrefix = True
     book.save(path)
     return path
