@@ -160,5 +160,7 @@ def test_export_records_with_their_outcomes(project: Path, tmp_path: Path) -> No
     srma("export", project, "-o", included, "--outcome", "include")
     text = included.read_text()
     assert text.count("ER  -") == 1 and "title_abstract: include" in text
-    assert "export to .csv or .ris" in srma("export", project, "-o", tmp_path / "x.txt", code=1)
+    assert "export to .csv, .xlsx or .ris" in srma(
+        "export", project, "-o", tmp_path / "x.txt", code=1
+    )
     assert "unknown outcome" in srma("export", project, "-o", table, "--outcome", "yes", code=1)

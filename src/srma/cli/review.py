@@ -2,6 +2,11 @@
 
 Each command opens the project (validating its protocol), does its work in
 one transaction and prints a human summary or, with ``--json``, strict JSON.
+
+Record text is data, never instructions to the terminal: everything printed
+for people goes through :func:`srma.text_safety.printable` (no escape
+sequences, control characters or bidi overrides) and is never read as rich
+markup (``say``, ``cell``).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from srma.cli import CommandError, app, print_json, run, stderr
+from srma.text_safety import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -38,6 +45,19 @@ DbOption = Annotated[
         "e.g. postgresql://user@localhost/review.",
     ),
 ]
+
+
+def say(text: str, *, console: Console = stdout) -> None:
+    """Print one line for people: made printable (line breaks and tabs become spaces, so text
+    cannot forge a line), never read as markup."""
+    console.print(printable(text, newlines=False, tabs=False), markup=False)
+
+
+def cell(value: object) -> Text:
+    """A table cell for people: made printable, never read as markup."""
+    return Text(printable("" if value is None else str(value)))
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 StageOption = Annotated[str, typer.Option(help="title_abstract (ta) or full_text (ft).")]
 ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
@@ -90,7 +110,7 @@ def init_command(
     def action() -> None:
         opened = init_project(project, title=title, url=db)
         opened.close()
-        stdout.print(f"project ready in {project}; edit {project / 'review.toml'}", markup=False)
+        say(f"project ready in {project}; edit {project / 'review.toml'}")
 
     run(action)
 
@@ -130,15 +150,14 @@ def import_command(
         for r in results:
             if r.already_imported_as is not None:
                 skipped = f"{r.path}: already imported (import {r.already_imported_as}); skipped"
-                stdout.print(skipped, markup=False)
+                say(skipped)
                 continue
-            stdout.print(
+            say(
                 f"{r.path} ({r.format}, {r.source}): {r.records_read} read, "
-                f"{r.records_stored} stored, {len(r.problems)} not stored",
-                markup=False,
+                f"{r.records_stored} stored, {len(r.problems)} not stored"
             )
             for problem in r.problems:
-                stdout.print(f"  line {problem.line}: {problem.message}", markup=False)
+                say(f"  line {problem.line}: {problem.message}")
 
     run(action)
 
@@ -168,7 +187,7 @@ def reviewer_command(
         for name in names:
             if name == SYSTEM_REVIEWER:  # srma's own automatic decisions, not a person
                 continue
-            stdout.print(name, markup=False)
+            say(name)
 
     run(action)
 
@@ -195,21 +214,20 @@ def dedup_command(
         if undo is not None:
             with opened.store.transaction() as session:
                 event = undo_merge(session, reviewer=reviewer, record_id=undo)
-            stdout.print(f"merge of record {undo} undone (event {event})", markup=False)
+            say(f"merge of record {undo} undone (event {event})")
             return
         with opened.store.transaction() as session:
             outcome = deduplicate(session)
         if as_json and not review:
             print_json(outcome.to_dict())
             return
-        stdout.print(
+        say(
             f"{outcome.records} records: {len(outcome.merged_now)} merged now, "
             f"{outcome.merged_before} merged before, {outcome.unique_records} unique; "
-            f"{len(outcome.to_review)} pairs need review",
-            markup=False,
+            f"{len(outcome.to_review)} pairs need review"
         )
         for duplicate, kept, reason in outcome.merged_now:
-            stdout.print(f"  record {duplicate} -> {kept}: {reason}", markup=False)
+            say(f"  record {duplicate} -> {kept}: {reason}")
         if review:
             _review_pairs(opened, outcome.to_review, reviewer)
         opened.close()
@@ -225,14 +243,14 @@ def _review_pairs(opened: Project, pairs: tuple[PairToReview, ...], reviewer: st
         with opened.store.transaction() as session:
             first = session.get(RecordRow, pair.first)
             second = session.get(RecordRow, pair.second)
-            table = Table(title=f"pair {number} of {len(pairs)}: {pair.reason}")
+            table = Table(title=cell(f"pair {number} of {len(pairs)}: {pair.reason}"))
             table.add_column("")
             table.add_column(f"record {first.id}")
             table.add_column(f"record {second.id}")
             for field in ("title", "authors", "year", "journal", "volume", "pages", "doi"):
                 values = [getattr(r, field) for r in (first, second)]
                 shown = ["; ".join(v[:3]) if isinstance(v, list) else str(v or "") for v in values]
-                table.add_row(field, *shown)
+                table.add_row(field, *(cell(v) for v in shown))
             stdout.print(table)
             answer = typer.prompt("same reference? [d]uplicate, [n]ot, [s]kip, [q]uit", default="s")
             choice = answer.strip().lower()[:1]
@@ -265,7 +283,7 @@ def decide_command(
                 session, opened, reviewer=reviewer, record_id=record, stage=stage,
                 decision=decision, reason=reason, note=note,
             )  # fmt: skip
-        stdout.print(f"recorded (event {event})", markup=False)
+        say(f"recorded (event {event})")
 
     run(action)
 
@@ -293,20 +311,17 @@ def conflicts_command(
         if as_json:
             print_json([asdict(c) for c in found])
             return
-        stdout.print(f"{len(found)} open conflicts", markup=False)
+        say(f"{len(found)} open conflicts")
         for c in found:
             votes = ", ".join(
                 f"{name}: {decision}" + (f" ({reason})" if reason else "")
                 for name, decision, reason in c.decisions
             )
             about = " on the reason" if c.on == "reason" else ""
-            stdout.print(
-                f"  record {c.record_id} at {c.stage}{about}: {c.title or '(no title)'}",
-                markup=False,
-            )
-            stdout.print(f"    {votes}", markup=False)
+            say(f"  record {c.record_id} at {c.stage}{about}: {c.title or '(no title)'}")
+            say(f"    {votes}")
             for name, note in c.notes:
-                stdout.print(f"    note by {name}: {note}", markup=False)
+                say(f"    note by {name}: {note}")
 
     run(action)
 
@@ -342,7 +357,7 @@ def resolve_command(
             written = session.get(Event, event)
             settled = f"{written.decision}" + (f" ({written.reason})" if written.reason else "")
             at = written.stage
-        stdout.print(f"resolved record {record} at {at}: {settled} (event {event})", markup=False)
+        say(f"resolved record {record} at {at}: {settled} (event {event})")
 
     run(action)
 
@@ -367,24 +382,22 @@ def agreement_command(
         for pair in result.pairs:
             head = f"{pair.reviewer1} vs {pair.reviewer2}"
             if pair.kappa is None:
-                stdout.print(f"{head}: {pair.problem}", markup=False)
+                say(f"{head}: {pair.problem}")
                 continue
             k = pair.kappa
-            stdout.print(
+            say(
                 f"{head} ({k.n} records): agreement {100 * k.observed_agreement:.1f}%, "
                 f"kappa {k.kappa:.3f} ({100 * k.level:.0f}% CI {k.ci_lower:.3f} to "
-                f"{k.ci_upper:.3f}), PABAK {k.pabak:.3f}",
-                markup=False,
+                f"{k.ci_upper:.3f}), PABAK {k.pabak:.3f}"
             )
         if result.fleiss is not None:
             f = result.fleiss
-            stdout.print(
+            say(
                 f"Fleiss' kappa ({f.items} records, {f.raters} reviewers): {f.kappa:.3f} "
-                f"(z = {f.statistic:.2f}, p = {f.pvalue:.3g})",
-                markup=False,
+                f"(z = {f.statistic:.2f}, p = {f.pvalue:.3g})"
             )
         elif result.fleiss_problem:
-            stdout.print(f"Fleiss' kappa: {result.fleiss_problem}", markup=False)
+            say(f"Fleiss' kappa: {result.fleiss_problem}")
 
     run(action)
 
@@ -405,11 +418,10 @@ def status_command(
         if as_json:
             print_json(status.to_dict())
             return
-        stdout.print(f"{opened.protocol.title}", markup=False)
-        stdout.print(
+        say(f"{opened.protocol.title}")
+        say(
             f"{len(status.imports)} imports, {status.records} records, "
-            f"{status.duplicates_merged} duplicates merged",
-            markup=False,
+            f"{status.duplicates_merged} duplicates merged"
         )
         table = Table("", *(s.stage.replace("_", " ") for s in status.stages))
         fields = ("records", "included", "excluded", "conflicts", "resolved", "pending")
@@ -422,7 +434,7 @@ def status_command(
         reviewers = sorted({name for s in status.stages for name in s.decisions_by_reviewer})
         for name in reviewers:
             table.add_row(
-                f"decided by {name}",
+                cell(f"decided by {name}"),
                 *(str(s.decisions_by_reviewer.get(name, 0)) for s in status.stages),
             )
         stdout.print(table)
@@ -434,7 +446,10 @@ def status_command(
 def audit_command(
     project: ProjectArgument,
     until: Annotated[str | None, typer.Option(help="Only events up to this time (ISO).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the log as CSV.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the log as CSV (formula-like text cells get a leading ')."),
+    ] = None,
     reviewer: ViewerOption = None,
     unblind: UnblindOption = False,
     db: DbOption = None,
@@ -446,6 +461,7 @@ def audit_command(
     --unblind shows them and is recorded in the log.
     """
     from srma.review.decision_log import events_frame
+    from srma.review.flow.export import to_csv
     from srma.review.state import load_state, record_unblinding
 
     def action() -> None:
@@ -460,10 +476,12 @@ def audit_command(
             frame = events_frame(state.audit_events(viewer=_viewer(session, reviewer),
                                                     unblind=unblind))  # fmt: skip
         if out is not None:
-            frame.to_csv(out, index=False)
-            stderr.print(f"wrote {len(frame)} events to {out}", markup=False)
+            to_csv(frame, out)
+            say(f"wrote {len(frame)} events to {out}", console=stderr)
+        elif sys.stdout.isatty():  # for a person: nothing in a note may act on the terminal
+            sys.stdout.write(printable(to_csv(frame)))
         else:
-            sys.stdout.write(frame.to_csv(index=False))
+            sys.stdout.write(to_csv(frame))
 
     run(action)
 
@@ -485,7 +503,7 @@ def _command_line(command: str, project: Path, *options: object) -> str:
 @app.command("export")
 def export_command(
     project: ProjectArgument,
-    output: Annotated[Path, typer.Option("-o", "--output", help="A .csv or .ris file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="A .csv, .xlsx or .ris file.")],
     stage: StageOption = "title_abstract",
     outcome: Annotated[
         list[str] | None,
@@ -498,7 +516,11 @@ def export_command(
     unblind: UnblindOption = False,
     db: DbOption = None,
 ) -> None:
-    """Export unique records with their screening outcomes and decisions (CSV or RIS).
+    """Export unique records with their screening outcomes and decisions (CSV, XLSX or RIS).
+
+    Text cells that a spreadsheet would run as a formula (beginning with =, +,
+    -, @, tab or carriage return) get a single quote in front; in RIS, line
+    breaks in a value become spaces, so every record stays one record.
 
     Decisions still blinded show only how many reviewers have decided (and
     your own with --reviewer); --unblind shows them and is recorded in the log.
@@ -520,6 +542,6 @@ def export_command(
             )
         chosen = select_outcome(table, stage_name(stage), outcome or OUTCOMES)
         write_table(chosen, output)
-        stderr.print(f"wrote {len(chosen)} records to {output}", markup=False)
+        say(f"wrote {len(chosen)} records to {output}", console=stderr)
 
     run(action)
