@@ -413,3 +413,24 @@ def test_srma_reviewer_rename(tmp_path: Path) -> None:
     assert renamed.exit_code == 0 and renamed.stdout.split() == ["Anna", "Ben"]
     reused = runner.invoke(app, ["reviewer", folder, "--add", "Ana"])
     assert reused.exit_code != 0 and "never reused" in reused.output
+
+
+def test_srma_verify_reports_an_intact_log_and_then_a_rewritten_one(
+    sqlite_project: Project,
+) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    folder = str(sqlite_project.folder)
+    intact = CliRunner().invoke(app, ["verify", folder, "--json"])
+    assert intact.exit_code == 0, intact.output
+    assert '"intact": true' in intact.stdout
+    other = plain_sqlite(sqlite_project)
+    other.execute("DROP TRIGGER events_no_update")
+    other.execute("UPDATE events SET note = 'rewritten' WHERE id = 1")
+    other.close()
+    broken = CliRunner().invoke(app, ["verify", folder])
+    assert broken.exit_code == 1
+    assert "NOT intact" in broken.stdout
+    assert "events_no_update" in broken.stdout and "event 1" in broken.stdout

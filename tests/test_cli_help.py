@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -35,3 +36,13 @@ def test_shared_options_come_from_one_declaration(command: str) -> None:
     assert usage.split()[-1] == "DATA"
     for option in ("--measure", "--yi", "--vi", "--sei", "--label", "--col", "--method", "--test"):
         assert re.findall(rf"{option}\b", result.output) == [option], option
+
+
+def test_error_lines_cannot_act_on_the_terminal(tmp_path: Path) -> None:
+    data = tmp_path / "escape.csv"
+    data.write_text('study,yi,vi\nS1,"1\x1b]0;pwned\x07\x1b[2J",0.1\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["meta", str(data), "--yi", "yi", "--vi", "vi"])
+    assert result.exit_code == 1
+    error = result.stderr.strip()
+    assert error.startswith("error:") and "row 1" in error and "'yi'" in error
+    assert "\x1b" not in error and "\x07" not in error

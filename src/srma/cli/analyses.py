@@ -55,7 +55,9 @@ def effects(
             table, measure, add=add, to=to, drop00=drop00, source=str(data), **column_options(col)
         )
         if output is not None:
-            out.to_csv(output, index=False)
+            from srma.review.flow.export import to_csv
+
+            to_csv(out, output)
         if as_json:
             records = out.astype(object).where(out.notna(), None).to_dict(orient="records")
             print_json(records)

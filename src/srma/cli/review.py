@@ -486,6 +486,38 @@ def audit_command(
     run(action)
 
 
+@app.command("verify")
+def verify_command(
+    project: ProjectArgument,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check that the log was not rewritten: the events' hash chain and the append-only triggers.
+
+    Reads the database without changing it, even one whose triggers were
+    dropped. Exit status 1 when anything is wrong. Note the head hash it prints:
+    a later check that ends in another head means earlier events changed.
+    """
+    from srma.review.project import database_url
+    from srma.store import check_log
+
+    def action() -> None:
+        if not project.is_dir():
+            raise CommandError(f"{project}: no such project folder")
+        check = check_log(database_url(project, db))
+        if as_json:
+            print_json(check.to_dict())
+        else:
+            state = "intact" if check.intact else "NOT intact"
+            say(f"{check.events} events, log {state}; head {check.head}")
+            for problem in check.problems:
+                say(f"  {problem}")
+        if not check.intact:
+            raise typer.Exit(code=1)
+
+    run(action)
+
+
 def _viewer(session: Session, reviewer: str | None) -> str | None:
     """The stored spelling of the reader's name (a name never registered is an error)."""
     from srma.review.project import reviewer_name

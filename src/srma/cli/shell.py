@@ -24,6 +24,7 @@ from rich.console import Console
 
 from srma import vocabulary
 from srma.errors import InputError, SrmaWarning
+from srma.text_safety import printable
 from srma.vocabulary import TAU2_METHODS
 
 if TYPE_CHECKING:
@@ -255,7 +256,7 @@ def reported_warnings() -> Iterator[None]:
         yield
     for item in caught:
         if issubclass(item.category, SrmaWarning):
-            stderr.print(f"warning: {item.message}", markup=False)
+            stderr.print(f"warning: {terminal_line(str(item.message))}", markup=False)
 
 
 def run(action: Callable[[], T]) -> T:
@@ -286,9 +287,14 @@ def run(action: Callable[[], T]) -> T:
         )
 
 
+def terminal_line(text: str) -> str:
+    """``text`` as one line that cannot act on the terminal (data may hold ESC sequences)."""
+    return " ".join(printable(text, newlines=False, tabs=False).split())
+
+
 def fail(message: str) -> NoReturn:
     """Print one ``error:`` line on standard error and exit with status 1."""
-    stderr.print(f"error: {' '.join(message.split())}", markup=False)
+    stderr.print(f"error: {terminal_line(message)}", markup=False)
     raise typer.Exit(code=1)
 
 

@@ -8,7 +8,7 @@ one transaction.
 """
 
 from srma.store.chain import LogCheck, verify_chain
-from srma.store.database import Store, open_store, resolve_url
+from srma.store.database import Store, check_log, open_store, resolve_url
 from srma.store.models import (
     APPEND_ONLY_TABLES,
     Base,
@@ -29,6 +29,7 @@ __all__ = [
     "RecordRow",
     "Reviewer",
     "Store",
+    "check_log",
     "open_store",
     "resolve_url",
     "verify_chain",

@@ -132,9 +132,26 @@ def open_store(url: str) -> Store:
         raise InputError(
             "the database's append-only triggers were dropped or disabled "
             f"({', '.join(missing)}): srma will not write to it. The log may have been "
-            "rewritten; check it with srma.store.chain.verify_chain and restore the "
-            "project from a copy you trust"
+            "rewritten; check it with `srma verify` and restore the project from a copy "
+            "you trust"
         )
     sessions = sessionmaker(engine, expire_on_commit=False)
     event.listen(sessions, "before_flush", chain_new_events)
     return Store(engine, sessions)
+
+
+def check_log(url: str) -> LogCheck:
+    """Verify the log of the database at ``url`` without migrating or writing anything.
+
+    Unlike :func:`open_store` this also reads a database whose triggers were
+    dropped, which is when the check matters most.
+    """
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return verify_chain(connection)
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise InputError(f"cannot read the database: {reason}") from error
+    finally:
+        engine.dispose()
