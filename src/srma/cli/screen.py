@@ -333,7 +333,7 @@ def screen_command(
             below = [
                 line
                 for line in (
-                    f"back: a new decision replaces yours: {revisit.describe()}; s keeps it"
+                    f"back: a new decision replaces yours, {revisit.describe()}; s keeps it"
                     if revisit is not None
                     else None,
                     f"stopping aid: {queue.stop.reason}"
@@ -349,7 +349,8 @@ def screen_command(
                 stdout.clear()
                 stdout.print(Text(header, no_wrap=True, overflow="ellipsis"))
                 # the header, the lines below the panel and the cursor's line
-                room = None if full else stdout.height - 2 - len(below)
+                shown = sum(len(Text(line).wrap(stdout, stdout.width)) for line in below)
+                room = None if full else stdout.height - 2 - shown
             else:
                 stdout.print(header, markup=False, soft_wrap=True)
                 room = None
@@ -357,7 +358,7 @@ def screen_command(
             stdout.print(record_panel(record, opened, f"record {record.id}", height=room))
             for line in below:
                 style = "yellow" if line.startswith("stopping aid") else None
-                stdout.print(line, style=style, markup=False, no_wrap=terminal, overflow="ellipsis")
+                stdout.print(line, style=style, markup=False)
             key = read_key()
             if key == "q":
                 break
