@@ -23,17 +23,21 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 demo: $(STAMP_RUN)
 	$(BIN)/srma demo --out demo-output
 
+# apt-get waits up to 10 minutes for the package lock (another install, unattended upgrades).
+APT_GET := apt-get -o DPkg::Lock::Timeout=600
+
 # The report test opens HTML in headless Chromium (Debian's chromium package).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) $(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT_GET) install -y -qq chromium; }
 
 # The store's tests run against SQLite and a real PostgreSQL server, which
-# .ci/postgres.sh starts on loopback (installing Debian's postgresql if needed).
+# .ci/postgres.sh starts on loopback (installing Debian's postgresql if needed)
+# and .ci/with-postgres.sh stops when the tests end, passed or failed; a server
+# already running, or a given SRMA_TEST_POSTGRES_URL, is left alone.
 test: $(STAMP_DEV) browser
 	$(BIN)/ruff check src tests benchmarks
-	url="$$(SUDO=$(SUDO) bash .ci/postgres.sh)" && \
-		SRMA_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -q
+	SUDO=$(SUDO) bash .ci/with-postgres.sh $(BIN)/python -m pytest -q
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests benchmarks

@@ -37,18 +37,23 @@ def test_import_json_dedup_and_status(project: Path, tmp_path: Path) -> None:
     files = [EXPORTS / "ovid_psycinfo.ris", EXPORTS / "ovid_zotero.ris", broken]
     out = json.loads(srma("import", project, *files, "--source", "PsycINFO", "--json"))
     rows = out["files"]
-    assert [(r["records_read"], r["records_stored"]) for r in rows] == [(6, 6), (6, 6), (2, 1)]
+    assert [(r["records_read"], r["records_stored"]) for r in rows] == [(6, 6), (6, 0), (2, 1)]
+    # the same PsycINFO search exported twice (Ovid, Zotero): the second is a repeated search
+    assert rows[1]["repeat_of"] == rows[0]["import_id"] and rows[0]["source"] == "APA PsycInfo"
     assert rows[2]["problems"] == [
         {"file": str(broken), "line": 4, "message": "record has no title, abstract or DOI"}
     ]
     assert {"path", "format", "records_read", "records_stored", "problems"} <= set(rows[0])
-    again = srma("import", project, EXPORTS / "ovid_zotero.ris")
+    again = srma("import", project, EXPORTS / "ovid_psycinfo.ris")
     assert "already imported" in again
+    # the same records found by two databases are duplicates for dedup
+    srma("import", project, EXPORTS / "embase.ris")
+    srma("import", project, EXPORTS / "embase.csv", "--source", "MEDLINE")
     dedup = json.loads(srma("dedup", project, "--json"))
-    assert (len(dedup["merged_now"]), dedup["unique_records"]) == (6, 7)
+    assert (len(dedup["merged_now"]), dedup["unique_records"]) == (6, 13)
     status = json.loads(srma("status", project, "--json"))
-    assert status["records"] == 13 and status["duplicates_merged"] == 6
-    assert status["stages"][0]["records"] == 7 and status["stages"][0]["pending"] == 7
+    assert status["records"] == 19 and status["duplicates_merged"] == 6
+    assert status["stages"][0]["records"] == 13 and status["stages"][0]["pending"] == 13
 
 
 def test_dual_screening_from_the_command_line(project: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import SHARED
 from srma import InputError
-from srma.review.identify.records import parse_ris, read_records
+from srma.review.identify.records import embase_source, parse_ris, read_records
 
 EXPORTS = SHARED / "fixtures" / "exports"
 FILES = sorted(p for p in EXPORTS.iterdir() if p.name != "LICENSE")
@@ -103,8 +103,62 @@ def test_shared_exports_are_detected_as_before(path: Path) -> None:
     assert read_records(path).format == expected
 
 
-def test_csv_reads_keywords_column_and_keeps_empty_pages() -> None:
+def test_csv_reads_keywords_column() -> None:
     embase = read_records(EXPORTS / "embase.csv")
     keywords = embase.records[0].keywords
     assert keywords[:2] == ("article", "bronchogenic duplication cyst (diagnosis, surgery)")
-    assert keywords[-1] == "symptomatology" and embase.records[0].pages == ""
+    assert keywords[-1] == "symptomatology"
+
+
+def test_embase_csv_source_column_and_open_url_doi() -> None:
+    records = read_records(EXPORTS / "embase.csv").records
+    fields = [(r.journal, r.year, r.volume, r.issue, r.pages, r.doi) for r in records]
+    assert fields[0] == (
+        "Endoscopic Ultrasound",
+        2014,
+        "3",
+        "3",
+        "152-160",
+        "10.4103/2303-9027.138783",
+    )
+    assert fields[1] == ("Cancer", 2004, "102", "4", "253-258", "10.1002/cncr.20369")
+    # no issue: "International Journal of Surgery Case Reports (2019) 54 (83-86)"
+    assert fields[2] == (
+        "International Journal of Surgery Case Reports", 2019, "54", "", "83-86",
+        "10.1016/j.ijscr.2018.11.060",
+    )  # fmt: skip
+    assert records[0].authors == ("Liu R.", "Adler D.G.")
+    assert records[1].authors[:2] == ("Eloubeidi M.A.", "Cohn M.")
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Cancer (2004) 102:4 (253-258). Date of Publication: 25 Aug 2004",
+         {"journal": "Cancer", "year": "2004", "volume": "102", "issue": "4", "pages": "253-258"}),
+        ("PLoS ONE (2020) 15:3 Article Number: e0229812. Date of Publication: 1 Mar 2020",
+         {"journal": "PLoS ONE", "year": "2020", "volume": "15", "issue": "3",
+          "pages": "e0229812"}),
+        ("Journal of Things (2021). Date of Publication: 2021",
+         {"journal": "Journal of Things", "year": "2021", "volume": "", "issue": "",
+          "pages": ""}),
+        ("The Lancet", None),
+    ],
+)  # fmt: skip
+def test_embase_source_cell(cell: str, expected: dict[str, str] | None) -> None:
+    assert embase_source(cell) == expected
+
+
+def test_a_plain_source_column_stays_the_journal(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text('title,source,year,authors\nA trial,The Lancet,2020,"Smith, John"\n')
+    (record,) = read_records(path).records
+    assert (record.journal, record.year, record.authors) == ("The Lancet", 2020, ("Smith, John",))
+
+
+@pytest.mark.parametrize("name", ["ovid_psycinfo.ris", "ovid_zotero.ris"])
+def test_ovid_no_specified_pages_are_no_pages(name: str) -> None:
+    records = read_records(EXPORTS / name).records
+    pages = [record.pages for record in records]
+    assert pages == ["", "847-856", "26-33", "", "", ""]
+    assert not any("Specified" in page for page in pages)

@@ -2,17 +2,27 @@
 
 Keys: ``i`` include, ``e`` exclude (then a reason from the protocol), ``m``
 maybe, ``n`` add a note to the next decision, ``s`` skip for now, ``b`` back
-to the record decided before (to change that decision: a new event), ``q`` quit.
-Each decision is saved (as an event, in its own transaction) the moment the
-key is pressed, so quitting or a crash loses nothing already decided.
+to the record decided before (to change that decision: a new event), ``f``
+the whole record when it was cut to fit the terminal, ``q`` quit.  Esc or
+``q`` cancels a reason or note prompt.  Each decision is saved (as an event,
+in its own transaction) the moment the key is pressed, so quitting or a
+crash loses nothing already decided.
+
+In a terminal the screen fits the window (80x24 and up): the header line
+(record number, progress) and the record's title always show; a long
+abstract is cut, with a line saying how much was left out.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
@@ -23,57 +33,241 @@ if TYPE_CHECKING:
     from srma.review.project import Project
     from srma.store import RecordRow
 
-KEYS = "[i]nclude  [e]xclude  [m]aybe  [n]ote  [s]kip  [b]ack  [q]uit"
+KEYS = "[i]nclude  [e]xclude  [m]aybe  [n]ote  [s]kip  [b]ack  [f]ull  [q]uit"
+ESCAPE = "\x1b"
+
+
+# --- highlighting: whole words, simple stemming ---------------------------------------------
+
+
+def _word_pattern(word: str) -> str:
+    """A regular expression for one word of a term and its simple inflections.
+
+    ``rat`` matches rat, rats; ``stroke`` matches stroke, strokes, stroked;
+    ``study`` matches studies; ``rats`` is taken as ``rat``; ``random*``
+    matches every word that starts with random.
+    """
+    word = word.lower()
+    if word.endswith("*"):
+        return re.escape(word.rstrip("*")) + r"\w*"
+    if len(word) > 3 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 2 and word.endswith("y") and word[-2] not in "aeiou":
+        return re.escape(word[:-1]) + r"(?:y|ies|ied)"
+    if word.endswith("e"):
+        return re.escape(word) + r"(?:s|d)?"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return re.escape(word) + r"(?:es|ed|ing)?"
+    return re.escape(word) + r"(?:s|es|ed|ing)?"
+
+
+def term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of ``terms`` as whole words, with simple stemming.
+
+    A term of several words matches them in order, separated by spaces or
+    hyphens.  Matching ignores case.  None when there are no terms.
+    """
+    alternatives = []
+    for term in terms:
+        words = re.findall(r"[\w*]+", term)
+        if words:
+            alternatives.append(r"[\s\-]+".join(_word_pattern(w) for w in words))
+    if not alternatives:
+        return None
+    alternatives.sort(key=len, reverse=True)  # the longest term first
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])", re.IGNORECASE)
+
+
+def highlight_terms(
+    text: str, include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[tuple[int, int, str]]:
+    """``(start, end, "include" | "exclude")`` of each term found in ``text``."""
+    found = []
+    for kind, terms in (("include", include), ("exclude", exclude)):
+        pattern = term_pattern(terms)
+        if pattern is not None:
+            found.extend((m.start(), m.end(), kind) for m in pattern.finditer(text))
+    return sorted(found)
 
 
 def highlighted(text: str, project: Project) -> Text:
     """``text`` with the protocol's inclusion terms in green and exclusion terms in red."""
     shown = Text(text)
-    shown.highlight_words(project.protocol.highlight_include, "bold green", case_sensitive=False)
-    shown.highlight_words(project.protocol.highlight_exclude, "bold red", case_sensitive=False)
+    protocol = project.protocol
+    for start, end, kind in highlight_terms(
+        text, protocol.highlight_include, protocol.highlight_exclude
+    ):
+        shown.stylize("bold green" if kind == "include" else "bold red", start, end)
     return shown
 
 
-def record_panel(record: RecordRow, project: Project, header: str) -> Panel:
-    """One record as the reviewer sees it."""
-    body = Text()
-    body.append_text(highlighted(record.title or "(no title)", project).copy())
-    body.stylize("bold", 0, len(record.title or "(no title)"))
+# --- the record, fitted to the terminal ------------------------------------------------------
+
+
+def _lines(text: Text, console: Console, width: int) -> list[Text]:
+    return list(text.wrap(console, width))
+
+
+def _crop(lines: list[Text], keep: int, console: Console, width: int) -> list[Text]:
+    """The first ``keep`` lines, the last one ending in an ellipsis when lines were left."""
+    if len(lines) <= keep:
+        return lines
+    kept = lines[:keep]
+    if kept:
+        last = kept[-1].copy()
+        last.truncate(max(width - 1, 1))
+        last.append("…")
+        kept[-1] = last
+    return kept
+
+
+def record_panel(
+    record: RecordRow,
+    project: Project,
+    header: str,
+    *,
+    console: Console | None = None,
+    height: int | None = None,
+    width: int | None = None,
+) -> Panel:
+    """One record as the reviewer sees it, in at most ``height`` lines (None: all of it).
+
+    The title comes first (at most 3 lines), then authors and journal (a line
+    each), then the abstract and the keywords.  When the record does not fit,
+    the abstract is cut and a dim line says how many of its lines were left
+    out (``[f]`` shows them); the keywords go before the abstract does.
+    """
+    console = console or stdout
+    width = width or console.width
+    inner = max(width - 4, 10)  # the panel's borders and padding
+    title = highlighted(record.title or "(no title)", project)
+    title.stylize("bold")
     authors = "; ".join(record.authors[:6]) + (" et al." if len(record.authors) > 6 else "")
     where = ", ".join(str(x) for x in (record.journal, record.year) if x)
-    details = "".join(f"\n{line}" for line in (authors, where) if line)
-    body.append(f"{details}\n\n", style="dim")
-    body.append_text(highlighted(record.abstract or "(no abstract)", project))
+    details = [
+        Text(line, style="dim", no_wrap=True, overflow="ellipsis")
+        for line in (authors, where)
+        if line
+    ]
+    abstract = highlighted(record.abstract or "(no abstract)", project)
+    keywords = Text()
     if record.keywords:
-        body.append("\n\nKeywords: ", style="dim")
-        body.append_text(highlighted("; ".join(record.keywords), project))
-    return Panel(body, title=Text(header), subtitle=Text(KEYS))
+        keywords.append("Keywords: ", style="dim")
+        keywords.append_text(highlighted("; ".join(record.keywords), project))
+    title_lines = _lines(title, console, inner)
+    abstract_lines = _lines(abstract, console, inner)
+    keyword_lines = _lines(keywords, console, inner) if record.keywords else []
+    body: list[Text] = []
+    if height is None:
+        body = [*title_lines, *details, Text(""), *abstract_lines]
+        if keyword_lines:
+            body += [Text(""), *keyword_lines]
+    else:
+        room = max(height - 2, 3)  # the panel's top and bottom borders
+        body = _crop(title_lines, min(3, room), console, inner)
+        for line in details:
+            line.truncate(inner, overflow="ellipsis")
+        body += details[: max(room - len(body), 0)]
+        left = room - len(body) - 1  # a blank line before the abstract
+        if left >= 1:
+            body.append(Text(""))
+            if len(abstract_lines) + (len(keyword_lines) + 1 if keyword_lines else 0) <= left:
+                body += abstract_lines
+                if keyword_lines:
+                    body += [Text(""), *keyword_lines]
+            elif len(abstract_lines) <= left:
+                body += abstract_lines
+                if left - len(abstract_lines) >= 2:
+                    body += [
+                        Text(""),
+                        *_crop(keyword_lines, left - len(abstract_lines) - 1, console, inner),
+                    ]
+            else:
+                shown = max(left - 1, 0)
+                body += _crop(abstract_lines, shown, console, inner)
+                hidden = len(abstract_lines) - shown
+                more = " and the keywords" if keyword_lines else ""
+                note = f"[abstract cut: {hidden} more lines{more}; f shows the whole record]"
+                body.append(Text(note, style="dim italic", no_wrap=True, overflow="ellipsis"))
+    joined = Text("\n").join(body)
+    return Panel(joined, title=Text(header), subtitle=Text(KEYS), width=width)
 
 
-def read_key() -> str:
+# --- keys and prompts ------------------------------------------------------------------------
+
+
+def read_key(*, lower: bool = True) -> str:
     """One key press; from a pipe (scripts, tests) one character, and ``q`` at its end."""
-    if sys.stdin.isatty():
-        return typer.getchar().lower()
-    return (sys.stdin.read(1) or "q").lower()
+    key = typer.getchar() if sys.stdin.isatty() else (sys.stdin.read(1) or "q")
+    return key.lower() if lower else key
 
 
-def ask_reason(project: Project, stage: str) -> str | None:
-    """Choose an exclusion reason by number (optional at title and abstract)."""
+def _echo(text: str) -> None:
+    if stdout.is_terminal:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def read_line(prompt: str, *, digits_only: bool = False) -> str | None:
+    """A line typed key by key; Enter ends it, Esc cancels (None), and so does ``q`` when
+    ``digits_only`` (a number is expected)."""
+    stdout.print(prompt, end="", markup=False)
+    _echo("")
+    typed = ""
+    while True:
+        key = read_key(lower=False)
+        if key.startswith(ESCAPE) or (digits_only and key.lower() == "q"):
+            _echo("\n")
+            return None
+        if key in ("\r", "\n", "\r\n"):
+            _echo("\n")
+            return typed
+        if key in ("\x7f", "\x08"):
+            if typed:
+                typed = typed[:-1]
+                _echo("\b \b")
+            continue
+        if digits_only and not key.isdigit():
+            continue
+        if key.isprintable():
+            typed += key
+            _echo(key)
+
+
+def ask_reason(project: Project, stage: str) -> tuple[bool, str | None]:
+    """``(chosen, reason)``: an exclusion reason by number (optional at title and abstract);
+    ``chosen`` is False when the reviewer pressed Esc or ``q`` (no decision)."""
     reasons = project.protocol.exclusion_reasons
     for number, reason in enumerate(reasons, start=1):
-        stdout.print(f"  {number}. {reason}", markup=False)
+        stdout.print(f"  {number}. {reason}", markup=False, no_wrap=True, overflow="ellipsis")
     optional = stage == "title_abstract"
+    prompt = "reason number" + (", Enter for none" if optional else "") + "; Esc or q cancels: "
     while True:
-        answer = typer.prompt(
-            "reason number" + (" (Enter for none)" if optional else ""),
-            default="" if optional else None,
-            show_default=False,
-        ).strip()
+        answer = read_line(prompt, digits_only=True)
+        if answer is None:
+            return False, None
         if optional and not answer:
-            return None
+            return True, None
         if answer.isdigit() and 1 <= int(answer) <= len(reasons):
-            return reasons[int(answer) - 1]
+            return True, reasons[int(answer) - 1]
         stdout.print(f"choose 1 to {len(reasons)}", markup=False)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A decision saved in this session, for ``b`` (back) to show what it replaces."""
+
+    record_id: int
+    decision: str
+    reason: str | None
+    note: str | None
+
+    def describe(self) -> str:
+        reason = f"reason: {self.reason}" if self.reason else "no reason"
+        note = f"note: {self.note}" if self.note else "no note"
+        return f"{self.decision} ({reason}; {note})"
 
 
 @app.command("screen")
@@ -101,10 +295,21 @@ def screen_command(
         with opened.store.transaction() as session:
             name = reviewer_name(session, reviewer)
         skipped: set[int] = set()
-        history: list[int] = []  # records decided in this session, for "back"
-        revisit: int | None = None
+        history: list[Saved] = []  # decisions saved in this session, for "back"
+        revisit: Saved | None = None
         features = FeatureCache()
         note: str | None = None
+        message: str | None = None  # shown under the record at the next redraw
+        full = False
+        terminal = stdout.is_terminal
+
+        def say(text: str) -> None:
+            nonlocal message
+            if terminal:
+                message = text
+            else:
+                stdout.print(text, markup=False)
+
         while True:
             with opened.store.transaction() as session:
                 queue = screening_queue(
@@ -119,23 +324,47 @@ def screen_command(
                         markup=False,
                     )
                     break
-                record = session.get(RecordRow, waiting[0] if revisit is None else revisit)
-            if stdout.is_terminal:
-                stdout.clear()
-            stdout.print(
-                f"{canonical} | {name}: {queue.decided_by_reviewer} of {queue.eligible} "
-                f"decided, {len(waiting)} to go | order: {queue.ordering}",
-                markup=False,
-                soft_wrap=True,
+                record_id = waiting[0] if revisit is None else revisit.record_id
+                record = session.get(RecordRow, record_id)
+            header = (
+                f"record {record.id} | {queue.decided_by_reviewer} of {queue.eligible} decided, "
+                f"{len(waiting)} to go | {canonical} | {name} | order: {queue.ordering}"
             )
-            stdout.print(record_panel(record, opened, f"record {record.id}"))
-            if revisit is not None:
-                stdout.print("back: a new decision replaces yours in the log", markup=False)
-            if queue.stop is not None and queue.stop.stop:
-                stdout.print(f"stopping aid: {queue.stop.reason}", style="yellow", markup=False)
+            below = [
+                line
+                for line in (
+                    f"back: a new decision replaces yours, {revisit.describe()}; s keeps it"
+                    if revisit is not None
+                    else None,
+                    f"stopping aid: {queue.stop.reason}"
+                    if queue.stop is not None and queue.stop.stop
+                    else None,
+                    f"note for the next decision: {note}" if note else None,
+                    message,
+                )
+                if line
+            ]
+            message = None
+            if terminal:
+                stdout.clear()
+                stdout.print(Text(header, no_wrap=True, overflow="ellipsis"))
+                # the header, the lines below the panel and the cursor's line
+                shown = sum(len(Text(line).wrap(stdout, stdout.width)) for line in below)
+                room = None if full else stdout.height - 2 - shown
+            else:
+                stdout.print(header, markup=False, soft_wrap=True)
+                room = None
+            full = False
+            stdout.print(record_panel(record, opened, f"record {record.id}", height=room))
+            for line in below:
+                style = "yellow" if line.startswith("stopping aid") else None
+                stdout.print(line, style=style, markup=False)
             key = read_key()
             if key == "q":
                 break
+            if key == "f":
+                full = True
+                continue
             if key == "s":
                 skipped.add(record.id)
                 revisit = None
@@ -144,24 +373,37 @@ def screen_command(
                 if history:
                     revisit = history.pop()
                 else:
-                    stdout.print("nothing decided yet in this session", markup=False)
+                    say("nothing decided yet in this session")
                 continue
             if key == "n":
-                note = typer.prompt("note") or None
+                typed = read_line("note (Enter keeps it for the next decision, Esc cancels): ")
+                if typed is None:
+                    say("note cancelled")
+                else:
+                    note = typed.strip() or None
                 continue
             decision = {"i": "include", "e": "exclude", "m": "maybe"}.get(key)
             if decision is None:
-                if key.strip():
-                    stdout.print(f"unknown key {key!r}: {KEYS}", markup=False)
+                if key.strip() and not key.startswith(ESCAPE):
+                    say(f"unknown key {key!r}: {KEYS}")
                 continue
-            reason = ask_reason(opened, canonical) if decision == "exclude" else None
+            reason = None
+            if decision == "exclude":
+                if terminal:  # the reasons under the header and the title, not the abstract
+                    stdout.clear()
+                    stdout.print(Text(header, no_wrap=True, overflow="ellipsis"))
+                    stdout.print(record_panel(record, opened, f"record {record.id}", height=5))
+                chosen, reason = ask_reason(opened, canonical)
+                if not chosen:
+                    say("exclude cancelled: nothing saved")
+                    continue
             with opened.store.transaction() as session:
                 decide(
                     session, opened, reviewer=name, record_id=record.id, stage=canonical,
                     decision=decision, reason=reason, note=note,
                 )  # fmt: skip
-            stdout.print(f"saved: {decision}" + (f" ({reason})" if reason else ""), markup=False)
-            history.append(record.id)
+            say(f"saved: {decision}" + (f" ({reason})" if reason else ""))
+            history.append(Saved(record.id, decision, reason, note))
             note, revisit = None, None
         opened.close()
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO, StringIO
 from pathlib import Path
+from urllib.parse import unquote
 
 import bibtexparser
 import pandas as pd
@@ -127,11 +128,23 @@ def _first(fields: dict[str, list[str]], *names: str) -> str:
 
 
 def _doi(text: str) -> str:
-    match = _DOI.search(text)
-    return match.group(0).rstrip(".").lower() if match else ""
+    """The first DOI in ``text``, lower-cased; in a URL, percent-escapes are decoded first
+    and the DOI ends at the next ``&`` (Embase's ``Open URL Link``: ``id=doi:10.1002%2F...&``)."""
+    url = "://" in text
+    match = _DOI.search(unquote(text) if url else text)
+    if not match:
+        return ""
+    doi = re.split(r"[&#]", match.group(0), maxsplit=1)[0] if url else match.group(0)
+    return doi.rstrip(".").lower()
+
+
+_NO_PAGES = re.compile(r"^(?:no|not)[\s-]*specified$|^n/?a$", re.IGNORECASE)
 
 
 def _pages(start: str, end: str) -> str:
+    """``start-end`` (or ``start``); Ovid's ``SP - No`` / ``EP - Specified`` is no pages."""
+    if _NO_PAGES.match(f"{start} {end}".strip()) or _NO_PAGES.match(start):
+        return ""
     return f"{start}-{end}" if start and end else start
 
 
@@ -441,7 +454,46 @@ _CSV_COLUMNS = {
     "start_page": ("start page", "page start", "start_page", "bp", "sp"),
     "end_page": ("end page", "page end", "end_page", "ep"),
     "keywords": ("keywords", "author keywords", "kw", "de", "mesh terms", "index keywords"),
+    "links": ("open url link", "url", "link", "links", "full text link"),
 }
+
+# Embase's CSV "Source": "Cancer (2004) 102:4 (253-258). Date of Publication: 25 Aug 2004"
+_EMBASE_SOURCE = re.compile(
+    r"^(?P<journal>.+?)\s+\((?P<year>\d{4})\)"
+    r"(?:\s+(?P<volume>[^\s:()]+)(?::(?P<issue>[^\s()]+))?)?"
+    r"(?:\s+\((?P<pages>[^()]*)\))?"
+    r"(?:\s+Article Number:?\s*(?P<article>[^\s.]+))?"
+    r"\.?(?:\s+Date of Publication:.*)?$"
+)
+
+
+def embase_source(text: str) -> dict[str, str] | None:
+    """Journal, year, volume, issue and pages of an Embase CSV ``Source`` cell, else None.
+
+    ``"Cancer (2004) 102:4 (253-258). Date of Publication: 25 Aug 2004"`` gives
+    journal ``Cancer``, year ``2004``, volume ``102``, issue ``4``, pages
+    ``253-258``; an ``Article Number`` stands for the pages when there are none.
+    """
+    match = _EMBASE_SOURCE.match(text.strip())
+    if not match:
+        return None
+    parts = {key: (value or "").strip() for key, value in match.groupdict().items()}
+    parts["pages"] = parts["pages"] or parts.pop("article")
+    parts.pop("article", None)
+    return parts
+
+
+_SURNAME_INITIALS = re.compile(r"^\S.*\s(?:[A-Z]\.?-?)+$")
+
+
+def _split_authors(text: str) -> tuple[str, ...]:
+    """Authors of one cell: split at ``;`` or ``and``; Embase's ``Liu R., Adler D.G.`` at commas."""
+    parts = [a.strip() for a in re.split(r";|\band\b", text) if a.strip()]
+    if len(parts) == 1 and "," in text:
+        names = [a.strip() for a in text.split(",") if a.strip()]
+        if len(names) > 1 and all(_SURNAME_INITIALS.match(name) for name in names):
+            return tuple(names)
+    return tuple(parts)
 
 
 def parse_table(frame: pd.DataFrame, path: str) -> tuple[list[Record], list[ImportProblem], int]:
@@ -465,16 +517,20 @@ def parse_table(frame: pd.DataFrame, path: str) -> tuple[list[Record], list[Impo
             cell = row[name] if name is not None else ""
             return "" if pd.isna(cell) else str(cell).strip()
 
+        source = embase_source(value("journal")) if column("year") is None else None
+        source = source or {}
         record = Record(
             title=value("title"),
             abstract=value("abstract"),
-            authors=tuple(a.strip() for a in re.split(r";|\band\b", value("authors")) if a.strip()),
-            year=_year(value("year")),
-            journal=value("journal"),
-            volume=value("volume"),
-            issue=value("issue"),
-            pages=value("pages") or _pages(value("start_page"), value("end_page")),
-            doi=_doi(value("doi")),
+            authors=_split_authors(value("authors")),
+            year=_year(value("year") or source.get("year", "")),
+            journal=source.get("journal") or value("journal"),
+            volume=value("volume") or source.get("volume", ""),
+            issue=value("issue") or source.get("issue", ""),
+            pages=value("pages")
+            or _pages(value("start_page"), value("end_page"))
+            or source.get("pages", ""),
+            doi=_doi(value("doi")) or _doi(value("links")),
             pmid=value("pmid"),
             keywords=_split_keywords(value("keywords")),
             type="",
