@@ -26,10 +26,12 @@ demo: $(STAMP_RUN)
 # apt-get waits up to 10 minutes for the package lock (another install, unattended upgrades).
 APT_GET := apt-get -o DPkg::Lock::Timeout=600
 
-# The report test opens HTML in headless Chromium (Debian's chromium package).
+# The report tests open HTML in headless Chromium and the terminal tests run srma in
+# tmux (Debian's chromium and tmux packages).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) $(APT_GET) update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT_GET) install -y -qq chromium; }
+	@{ command -v chromium && command -v tmux; } >/dev/null 2>&1 || { \
+		$(SUDO) $(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT_GET) install -y -qq chromium tmux; }
 
 # The store's tests run against SQLite and a real PostgreSQL server, which
 # .ci/postgres.sh starts on loopback (installing Debian's postgresql if needed)

@@ -8,17 +8,16 @@ import io
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 import rispy
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from srma.cli import app
@@ -39,53 +38,53 @@ def srma(*args: object, input: str | None = None, code: int = 0) -> str:
     return result.output
 
 
-def _two_records(tmp_path: Path) -> Path:
-    """Two references alike but for their pages: a pair for a person to judge."""
-    export = tmp_path / "two.ris"
-    export.write_text(
-        "".join(
-            f"TY  - JOUR\nTI  - {TITLE}\nAU  - Koehl, B.\nPY  - 2010\nJO  - Pediatric Nephrology\n"
-            f"VL  - 25\nSP  - {pages}\nER  - \n\n"
-            for pages in ("1875", "2539")
-        )
-    )
+def _export(folder: Path, changes: dict[int, dict[str, str]]) -> Path:
+    """Two references alike but for their pages (a pair for a person to judge), as a CSV
+    export whose cells may hold hostile text (``changes``: record number -> fields)."""
+    export = folder / "two.csv"
+    columns = ("title", "authors", "year", "journal", "volume", "issue", "pages", "abstract")
+    with export.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        for number, pages in enumerate(("1875", "2539"), start=1):
+            row = {"title": TITLE, "authors": "Koehl, B.", "year": "2010",
+                   "journal": "Pediatric Nephrology", "volume": "25", "issue": "",
+                   "pages": pages, "abstract": ""}  # fmt: skip
+            row.update(changes.get(number, {}))
+            writer.writerow(row)
     return export
 
 
-def _set(url: str, record: int, **fields: str) -> None:
-    """Give a stored record hostile text (as an export file could have)."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for name, value in fields.items():
-            connection.execute(
-                text(f"UPDATE records SET {name} = :value WHERE id = :id"),
-                {"value": value, "id": record},
-            )
-    engine.dispose()
-
-
 @pytest.fixture
-def project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+def new_project(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Path]:
+    """A project whose two records hold the given text (records are append-only: the text
+    must come in with the import, as it would from a hostile export)."""
     monkeypatch.setenv("SRMA_DATABASE_URL", database_url)
-    folder = tmp_path / "review"
-    srma("init", folder, "--title", "Safety")
-    srma("import", folder, _two_records(tmp_path))
-    srma("reviewer", folder, "--add", "Ana", "--add", "Ben")
-    return folder
+
+    def make(changes: dict[int, dict[str, str]] | None = None) -> Path:
+        folder = tmp_path / "review"
+        srma("init", folder, "--title", "Safety")
+        srma("import", folder, _export(tmp_path, changes or {}), "--source", "Embase")
+        srma("reviewer", folder, "--add", "Ana", "--add", "Ben")
+        return folder
+
+    return make
 
 
-def _hostile_titles(database_url: str) -> None:
-    for record, title in enumerate(HOSTILE, start=1):
-        _set(database_url, record, title=title)
+HOSTILE_TITLES = {number: {"title": title} for number, title in enumerate(HOSTILE, start=1)}
 
 
 # ---------------------------------------------------------------------- exports
 
 
-def test_csv_and_xlsx_cells_never_run_as_formulas(project: Path, database_url: str) -> None:
-    _set(database_url, 1, title='=HYPERLINK("http://evil.example","click")', pages="-1875",
-         journal="@SUM(A1)", volume="+25", abstract="\tx", issue="\r1")  # fmt: skip
-    _set(database_url, 2, title="A title with = and - inside", pages="2539")
+def test_csv_and_xlsx_cells_never_run_as_formulas(new_project: Callable[..., Path]) -> None:
+    project = new_project({
+        1: {"title": '=HYPERLINK("http://evil.example","click")', "pages": "-1875",
+            "journal": "@SUM(A1)", "volume": "+25"},
+        2: {"title": "A title with = and - inside"},
+    })  # fmt: skip
     srma("dedup", project)
     out = project.parent / "records.csv"
     srma("export", project, "-o", out)
@@ -95,7 +94,6 @@ def test_csv_and_xlsx_cells_never_run_as_formulas(project: Path, database_url: s
     first, second = rows
     assert first["title"] == '\'=HYPERLINK("http://evil.example","click")'
     assert (first["pages"], first["journal"], first["volume"]) == ("'-1875", "'@SUM(A1)", "'+25")
-    assert (first["abstract"], first["issue"]) == ("'\tx", "'\r1")
     assert second["title"] == "A title with = and - inside" and second["pages"] == "2539"
     for row in rows:  # no text cell begins with a trigger; numbers are written as numbers
         assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
@@ -120,6 +118,8 @@ def test_numbers_in_numeric_columns_are_not_changed(tmp_path: Path) -> None:
     from srma.review.flow.export import spreadsheet_safe, write_table
 
     table = pd.DataFrame({"yi": [-1.5, 0.25], "label": ["-1.5", "=1+1\x1b[2J"], "k": [-3, 4]})
+    tab_and_return = spreadsheet_safe(pd.DataFrame({"note": ["\tx", "\r1", "plain"]}))
+    assert tab_and_return["note"].tolist() == ["'\tx", "'\r1", "plain"]
     safe = spreadsheet_safe(table)
     assert safe["yi"].tolist() == [-1.5, 0.25] and safe["k"].tolist() == [-3, 4]
     assert safe["label"].tolist() == ["'-1.5", "'=1+1\x1b[2J"]  # text stays text (OWASP)
@@ -132,8 +132,8 @@ def test_numbers_in_numeric_columns_are_not_changed(tmp_path: Path) -> None:
     assert sheet.cell(row=3, column=2).value == "=1+1 [2J"  # ESC cannot be held in XML
 
 
-def test_a_title_cannot_forge_a_record(project: Path, database_url: str) -> None:
-    _set(database_url, 1, title=FORGED, abstract="one\r\ntwo\u2028three\x0bfour")
+def test_a_title_cannot_forge_a_record(new_project: Callable[..., Path]) -> None:
+    project = new_project({1: {"title": FORGED, "abstract": "one\r\ntwo\u2028three\x0bfour"}})
     srma("dedup", project)
     ris = project.parent / "records.ris"
     srma("export", project, "-o", ris)
@@ -165,9 +165,9 @@ def _clean(output: str) -> None:
 
 
 def test_review_commands_print_no_escape_and_read_no_markup(
-    project: Path, database_url: str
+    new_project: Callable[..., Path],
 ) -> None:
-    _hostile_titles(database_url)
+    project = new_project(HOSTILE_TITLES)
     judged = srma("dedup", project, "--review", "--reviewer", "Ana", input="s\n")
     _clean(judged)
     assert "[/]" in judged and "[bold red]x" in judged and "pair 1 of 1" in judged
@@ -192,11 +192,12 @@ def test_review_commands_print_no_escape_and_read_no_markup(
     assert len(pd.read_csv(out)) == len(pd.read_csv(io.StringIO(audit)))
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-def test_dedup_review_in_a_real_terminal(project: Path, database_url: str, tmp_path: Path) -> None:
+def test_dedup_review_in_a_real_terminal(
+    new_project: Callable[..., Path], database_url: str, tmp_path: Path
+) -> None:
     """`srma dedup --review` in tmux: the screen is not cleared, the window title is not
     set, nothing crashes, and the titles show."""
-    _hostile_titles(database_url)
+    project = new_project(HOSTILE_TITLES)
     socket = f"srma-safety-{os.getpid()}-{tmp_path.name}"
     config = tmp_path / "tmux.conf"  # let a title or clipboard sequence take effect, if any came
     config.write_text("set -g set-clipboard on\nset -g allow-rename on\n")

@@ -162,3 +162,11 @@ def test_ovid_no_specified_pages_are_no_pages(name: str) -> None:
     pages = [record.pages for record in records]
     assert pages == ["", "847-856", "26-33", "", "", ""]
     assert not any("Specified" in page for page in pages)
+
+
+def test_a_csv_whose_quoted_cell_holds_ris_lines_is_read_as_a_table(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text('title,abstract\n"Real\nTY  - JOUR\nTI  - forged","x"\n"Second","y"\n')
+    result = read_records(export)
+    assert (result.format, result.records_read, len(result.records)) == ("csv", 2, 2)
+    assert result.records[0].title == "Real\nTY  - JOUR\nTI  - forged"

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from rich.console import Console
 
 from conftest import SHARED
@@ -114,7 +112,6 @@ def test_saved_decisions_describe_what_back_replaces() -> None:
 
 # --- an 80x24 terminal -----------------------------------------------------------------------
 
-needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 class Tmux:
@@ -153,7 +150,6 @@ def srma(*args: str, cwd: Path) -> str:
     return run.stdout
 
 
-@needs_tmux
 def test_screen_in_an_80x24_terminal(tmp_path: Path) -> None:
     srma("init", "rev", "--title", "T", cwd=tmp_path)
     srma("import", "rev", str(EXPORTS / "scopus.ris"), cwd=tmp_path)

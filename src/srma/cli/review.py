@@ -148,9 +148,8 @@ def import_command(
             print_json({"files": [r.to_dict() for r in results]})
             return
         for r in results:
-            if r.already_imported_as is not None:
-                skipped = f"{r.path}: already imported (import {r.already_imported_as}); skipped"
-                say(skipped)
+            if r.skipped is not None:
+                say(r.skipped)
                 continue
             say(
                 f"{r.path} ({r.format}, {r.source}): {r.records_read} read, "

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from srma.review.decision_log import STAGES, LoggedEvent
 from srma.review.flow.prisma import PrismaCounts
+from srma.review.identify.sources import source_display_name
 from srma.review.project import SYSTEM_REVIEWER, Project
 from srma.review.state import ReviewState, load_state, replay
 from srma.store import RecordRow
@@ -131,7 +132,7 @@ def prisma_counts_of(state: ReviewState, *, source: str) -> PrismaCounts:
     status = status_of(state)
     per_source: Counter[str] = Counter()
     for batch in status.imports:
-        per_source[str(batch["source"])] += int(batch["records_stored"])
+        per_source[source_display_name(str(batch["source"]))] += int(batch["records_stored"])
     screening, full_text = status.stages
     reasons = dict(full_text.exclusion_reasons)
     not_retrieved = reasons.pop(NOT_RETRIEVED, 0)

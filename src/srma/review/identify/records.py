@@ -599,8 +599,20 @@ _EXTENSIONS = {
 _ZIP = b"PK\x03\x04"
 
 
+def _table_header(text: str) -> bool:
+    """Whether the first non-blank line is a delimited header naming a title or abstract column."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    separator = "\t" if "\t" in first else ","
+    if separator not in first:
+        return False
+    names = {cell.strip().strip('"').strip().lower() for cell in first.split(separator)}
+    return bool(names & {*_CSV_COLUMNS["title"], *_CSV_COLUMNS["abstract"]})
+
+
 def detect_format(text: str, suffix: str) -> str | None:
     """The format of an export's text: by its content first, by its extension second."""
+    if _table_header(text):  # a quoted cell of a table may hold lines of another format
+        return "tsv" if _separator(text) == "\t" else "csv"
     kind = next((kind for kind, sign in _SIGNATURES if sign.search(text)), None)
     kind = kind or _EXTENSIONS.get(suffix.lower())
     if kind in ("csv", "tsv"):
