@@ -307,3 +307,22 @@ def test_docx_report_replaces_what_word_cannot_hold(tmp_path: Path) -> None:
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert f"nul{REPLACEMENT} esc{REPLACEMENT}[31m vt{REPLACEMENT}" in cells
     assert f"lone {REPLACEMENT} surrogate" in cells and MATH[1] in cells
+
+
+def test_markdown_summary_shows_labels_as_text() -> None:
+    from markdown_it import MarkdownIt
+
+    from srma.report.summary import markdown_summary
+
+    data = BCG.copy()
+    data.loc[0, "study"] = f"{MARKUP[0]} [x](javascript:{PWN}) a | b\nc"
+    text = markdown_summary(meta(data, measure="RR"), title=MARKUP[1])
+    # raw HTML on, as many viewers have it, and GitHub's tables
+    rendered = MarkdownIt("commonmark").enable("table").render(text)
+    elements = _elements(rendered)
+    assert not {"img", "script", "a"} & {tag for tag, _ in elements}
+    assert f"<h1>{html.escape(MARKUP[1], quote=False)}</h1>" in rendered
+    cell = html.escape(f"{MARKUP[0]} [x](javascript:{PWN}) a | b c").replace("&#x27;", "'")
+    assert f"<td>{cell}</td>" in rendered  # one cell, shown as written
+    assert [tag for tag, _ in elements].count("td") == 5 * len(data)
+    assert "\x00" not in markdown_summary(meta(BCG, measure="RR"), title="t\x00")
