@@ -17,6 +17,7 @@ from srma.analysis.metareg import MetaRegressionResult
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import BaujatResult, GoshResult
 from srma.figures.axes import new_axes
+from srma.figures.text import literal, no_tex
 from srma.formatting import format_number, format_p
 from srma.vocabulary import RATIO_MEASURES
 
@@ -30,13 +31,13 @@ def baujat_plot(result: BaujatResult, *, title: str | None = None) -> Figure:
     x, y = np.asarray(result.heterogeneity_contribution), np.asarray(result.influence_on_result)
     ax.scatter(x, y, color=POINT, s=20)
     for label, xi, yi in zip(result.labels, x, y, strict=True):
-        ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        ax.annotate(literal(label), (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7)
     ax.set_xlabel("Squared Pearson residual (contribution to heterogeneity)")
     ax.set_ylabel("Influence on the pooled result")
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(literal(title), loc="left", fontsize=11)
     fig.tight_layout()
-    return fig
+    return no_tex(fig)
 
 
 def gosh_plot(result: GoshResult, *, title: str | None = None) -> Figure:
@@ -59,12 +60,12 @@ def gosh_plot(result: GoshResult, *, title: str | None = None) -> Figure:
     ax.set_ylabel("I² (%)")
     kind = "all" if result.exact else "a random sample of"
     ax.set_title(
-        title or f"GOSH: {kind} {result.subsets:,} subsets ({result.method})",
+        literal(title or f"GOSH: {kind} {result.subsets:,} subsets ({result.method})"),
         loc="left",
         fontsize=11,
     )
     fig.tight_layout()
-    return fig
+    return no_tex(fig)
 
 
 def bubble_plot(
@@ -92,19 +93,21 @@ def bubble_plot(
         facecolors="none",
         edgecolors="black",
     )
-    ax.set_xlabel(moderator)
+    ax.set_xlabel(literal(moderator))
     ax.set_ylabel(
-        f"{result.measure or 'Effect'}"
-        + (" (log scale)" if result.measure in RATIO_MEASURES else "")
+        literal(
+            f"{result.measure or 'Effect'}"
+            + (" (log scale)" if result.measure in RATIO_MEASURES else "")
+        )
     )
     ax.legend(fontsize=8, frameon=False)
     ax.set_title(
-        title or f"Meta-regression on {moderator} ({format_p(result.pvalue[1])})",
+        literal(title or f"Meta-regression on {moderator} ({format_p(result.pvalue[1])})"),
         loc="left",
         fontsize=11,
     )
     fig.tight_layout()
-    return fig
+    return no_tex(fig)
 
 
 def labbe_plot(
@@ -137,9 +140,9 @@ def labbe_plot(
     ax.set_ylabel("Event risk, group 1")
     ax.legend(fontsize=8, frameon=False)
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(literal(title), loc="left", fontsize=11)
     fig.tight_layout()
-    return fig
+    return no_tex(fig)
 
 
 def radial_plot(result: MetaResult, *, title: str | None = None) -> Figure:
@@ -158,6 +161,6 @@ def radial_plot(result: MetaResult, *, title: str | None = None) -> Figure:
     ax.set_ylabel("Standardised effect (y / SE)")
     ax.legend(fontsize=8, frameon=False)
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(literal(title), loc="left", fontsize=11)
     fig.tight_layout()
-    return fig
+    return no_tex(fig)

@@ -31,6 +31,7 @@ from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
 from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
 from srma.figures.rob import PALETTES, SYMBOLS
+from srma.figures.text import literal, no_tex
 from srma.formatting import format_count, format_estimate_ci, format_number, format_p
 from srma.review.appraise.risk_of_bias import RobAssessment
 from srma.vocabulary import MEASURE_NAMES
@@ -260,7 +261,7 @@ def _draw(
         fig.text(
             x / width,
             y_of(index),
-            text,
+            literal(text),
             fontsize=kwargs.pop("size", FONT_SIZE),
             va="center",
             **kwargs,
@@ -388,25 +389,29 @@ def _draw(
             )
     ax.tick_params(axis="x", labelsize=FONT_SIZE - 1)
     if favours:  # under the tick labels, each on its side of the plot
-        fig.text(x_plot / width, 0.4 / height, f"Favours {favours[0]}", fontsize=FONT_SIZE - 1)
+        fig.text(
+            x_plot / width, 0.4 / height, literal(f"Favours {favours[0]}"), fontsize=FONT_SIZE - 1
+        )
         fig.text(
             (x_plot + plot_width) / width,
             0.4 / height,
-            f"Favours {favours[1]}",
+            literal(f"Favours {favours[1]}"),
             fontsize=FONT_SIZE - 1,
             ha="right",
         )
     fig.text(
         (x_plot + plot_width / 2) / width,
         0.17 / height,
-        axis_title(result),
+        literal(axis_title(result)),
         fontsize=FONT_SIZE - 1,
         ha="center",
         va="center",
     )
     if title:
-        fig.text(0.15 / width, 1.0 - 0.22 / height, title, fontsize=FONT_SIZE + 2, va="center")
-    return fig
+        fig.text(
+            0.15 / width, 1.0 - 0.22 / height, literal(title), fontsize=FONT_SIZE + 2, va="center"
+        )
+    return no_tex(fig)
 
 
 def forest_plot(

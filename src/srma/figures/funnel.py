@@ -21,6 +21,7 @@ from scipy.stats import norm
 from srma.analysis.bias import FunnelContours, TrimFillResult
 from srma.analysis.results import MetaResult
 from srma.figures.axes import new_axes, ratio_axis
+from srma.figures.text import literal, no_tex
 from srma.formatting import format_p
 from srma.stats.bias import RegressionTest
 
@@ -102,7 +103,7 @@ def funnel_plot(
         ratio_axis(ax)
     ax.set_ylim(top, 0.0)
     ax.set_ylabel("Standard error")
-    ax.set_xlabel(f"{result.measure or 'Effect'}" + (" (log scale)" if ratio else ""))
+    ax.set_xlabel(literal(f"{result.measure or 'Effect'}" + (" (log scale)" if ratio else "")))
     points, names = ax.get_legend_handles_labels()
     ax.legend(
         [*points, *handles],
@@ -113,6 +114,6 @@ def funnel_plot(
         frameon=False,
     )
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(literal(title), loc="left", fontsize=11)
     fig.tight_layout()  # after the legend, which sits right of the axes
-    return fig
+    return no_tex(fig)

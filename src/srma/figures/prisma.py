@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from srma.figures.axes import new_figure
+from srma.figures.text import literal, no_tex
 from srma.review.flow.prisma import OTHER_FIELDS, PrismaCounts
 
 STAGE_COLOUR = "#9DC3E6"
@@ -150,7 +151,7 @@ def prisma_flow(counts: PrismaCounts, *, title: str | None = None) -> Figure:
             fontweight="bold",
         )
     if title:
-        ax.text(0.2, total - 0.2, title, fontsize=12, va="center")
+        ax.text(0.2, total - 0.2, literal(title), fontsize=12, va="center")
 
     def arrow(start: tuple[float, float], end: tuple[float, float]) -> None:
         ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": BOX_EDGE})
@@ -178,7 +179,7 @@ def prisma_flow(counts: PrismaCounts, *, title: str | None = None) -> Figure:
             ax.text(
                 xs[column] + 0.12,
                 top - 0.17,
-                "\n".join(lines),
+                "\n".join(literal(line) for line in lines),
                 va="top",
                 ha="left",
                 fontsize=9,
@@ -221,4 +222,4 @@ def prisma_flow(counts: PrismaCounts, *, title: str | None = None) -> Figure:
             fontsize=10,
             fontweight="bold",
         )
-    return fig
+    return no_tex(fig)

@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 
 from srma.errors import InputError
 from srma.figures.axes import new_figure
+from srma.figures.text import literal, no_tex
 from srma.review.appraise.risk_of_bias import RobAssessment
 
 PALETTES: dict[str, dict[str, str]] = {
@@ -108,19 +109,20 @@ def traffic_light(
     ax.set_ylim(n_rows - 0.4, -0.6)
     ax.set_xticks(range(n_cols), columns)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(n_rows), list(assessment.studies))
+    ax.set_yticks(range(n_rows), [literal(study) for study in assessment.studies])
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
     ax.set_axisbelow(True)
     ax.grid(color="#e0e0e0", linewidth=0.8)
-    lines = [f"D{i + 1}: {name}" for i, name in enumerate(assessment.domains)]
+    lines = [literal(f"D{i + 1}: {name}") for i, name in enumerate(assessment.domains)]
     fig.text(
         0.02, legend_height - 0.02, "Domains:\n" + "\n".join(lines), fontsize=8, va="top", ha="left"
     )
     used = [j for j in assessment.tool.judgements if any(j in row for row in grid)]
     handles = [
-        Patch(facecolor=colours[j], edgecolor="#555555", label=f"{SYMBOLS[j]}  {j}") for j in used
+        Patch(facecolor=colours[j], edgecolor="#555555", label=literal(f"{SYMBOLS[j]}  {j}"))
+        for j in used
     ]
     fig.legend(
         handles=handles,
@@ -131,8 +133,8 @@ def traffic_light(
         title_fontsize=8,
     )
     if title:
-        fig.suptitle(title, x=0.02, ha="left", fontsize=11)
-    return fig
+        fig.suptitle(literal(title), x=0.02, ha="left", fontsize=11)
+    return no_tex(fig)
 
 
 def summary_plot(
@@ -170,11 +172,11 @@ def summary_plot(
             color=colours[judgement],
             edgecolor="#555555",
             linewidth=0.5,
-            label=judgement,
+            label=literal(judgement),
             height=0.7,
         )
         left += values
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [literal(label) for label in labels])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
@@ -182,5 +184,5 @@ def summary_plot(
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8, frameon=False)
     if title:
-        fig.suptitle(title, x=0.02, ha="left", fontsize=11)
-    return fig
+        fig.suptitle(literal(title), x=0.02, ha="left", fontsize=11)
+    return no_tex(fig)

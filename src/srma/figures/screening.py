@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from srma.figures.axes import new_axes
+from srma.figures.text import literal, no_tex
 from srma.review.screen.simulation import Simulation
 
 COLOURS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
@@ -35,7 +36,7 @@ def recall_plot(simulations: Sequence[Simulation], *, title: str | None = None) 
     for simulation, colour in zip(simulations, COLOURS, strict=False):
         recall = np.concatenate([[0.0], simulation.recall])
         at95 = simulation.screened_to_recall[0.95]
-        label = (
+        label = literal(
             f"{simulation.model.replace('_', ' ')}: 95% recall after {at95} "
             f"(WSS@95 {simulation.wss95:.3f}, RRF@10 {simulation.rrf10:.3f})"
         )
@@ -49,6 +50,6 @@ def recall_plot(simulations: Sequence[Simulation], *, title: str | None = None) 
     ax.set_ylabel(f"Recall ({simulations[0].n_relevant} relevant records)")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(literal(title), loc="left", fontsize=11)
     fig.tight_layout()
-    return fig
+    return no_tex(fig)

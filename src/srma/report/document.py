@@ -4,19 +4,27 @@ The content is assembled once (:func:`build_report`) from result objects and
 figures, then written as HTML (Jinja2, figures inlined as SVG) or DOCX
 (python-docx, figures as PNG).  Numbers are formatted here but never
 computed: each comes from a field of a result object.
+
+Nothing taken from data can execute or break the file: every template is
+autoescaped, the HTML carries a Content-Security-Policy that allows no script,
+the inlined SVG figures are checked to be well-formed and free of scripts,
+event handlers and outside links before they are marked safe, and characters
+XML does not allow are replaced (:func:`srma.figures.text.safe_text`) in both
+formats.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import math
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from srma import __version__
@@ -26,6 +34,7 @@ from srma.figures.forest import MEASURE_NAMES, PLOT_WIDTH, forest_plot
 from srma.figures.funnel import funnel_plot
 from srma.figures.prisma import prisma_flow
 from srma.figures.rob import summary_plot, traffic_light
+from srma.figures.text import safe_text
 from srma.formatting import format_ci, format_count, format_number, format_p
 from srma.report.methods import bias_methods, methods_paragraph
 from srma.review.appraise.risk_of_bias import RobAssessment
@@ -195,11 +204,47 @@ def results_table(result: MetaResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _svg(figure: Figure) -> str:
+#: What the HTML report may load or run: nothing but its own inline styles and the
+#: ``data:`` images an SVG figure may embed; no script of any kind.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'none'; object-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'"
+)
+_SVG = "{http://www.w3.org/2000/svg}"
+#: matplotlib's <metadata> block: RDF, Dublin Core and Creative Commons elements (inert).
+_METADATA = (
+    "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}",
+    "{http://purl.org/dc/elements/1.1/}",
+    "{http://creativecommons.org/ns#}",
+)
+_FORBIDDEN_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "a"}
+
+
+def _svg(figure: Figure) -> Markup:
+    """The figure as inline SVG, marked safe only once it is checked to be inert.
+
+    matplotlib escapes the text it writes (``&``, ``<``, ``>``; ``--`` in
+    comments) and srma's figures draw data text through
+    :func:`srma.figures.text.literal`; the check here makes sure of it: the SVG
+    must parse as XML and hold no script, foreign object, link, event handler
+    or reference outside itself but a ``data:image`` one.
+    """
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    root = ElementTree.fromstring(text)  # raises on anything that is not well-formed
+    for element in root.iter():
+        name = element.tag.removeprefix(_SVG)
+        if name in _FORBIDDEN_ELEMENTS or not element.tag.startswith((_SVG, *_METADATA)):
+            raise ValueError(f"refusing to inline an SVG figure with a <{name}> element")
+        for attribute, value in element.attrib.items():
+            local = attribute.rsplit("}", 1)[-1].lower()
+            if local.startswith("on"):
+                raise ValueError(f"refusing to inline an SVG figure with an {local} attribute")
+            if local == "href" and not value.startswith(("#", "data:image/")):
+                raise ValueError("refusing to inline an SVG figure that links outside itself")
+    return Markup(text)
 
 
 def _cell(value: object) -> tuple[str, bool]:
@@ -227,23 +272,24 @@ def _numeric_columns(frame: pd.DataFrame) -> list[bool]:
     ]
 
 
-def _html_table(frame: pd.DataFrame, caption: str | None = None) -> str:
-    numeric = _numeric_columns(frame)
-    head = "".join(
-        f'<th class="{"num" if n else "text"}">{html.escape(str(c))}</th>'
-        for c, n in zip(frame.columns, numeric, strict=True)
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="{"num" if n else "text"}">{html.escape(_cell(v)[0])}</td>'
-            for v, n in zip(values, numeric, strict=True)
-        )
-        + "</tr>"
-        for values in frame.itertuples(index=False)
-    )
-    cap = "" if caption is None else f"<caption>{html.escape(caption)}</caption>"
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _html_table(frame: pd.DataFrame, caption: str | None = None) -> dict[str, Any]:
+    """A table as plain values for the template, which escapes them (``table`` macro)."""
+    classes = ["num" if n else "text" for n in _numeric_columns(frame)]
+    return {
+        "caption": caption,
+        "columns": [(str(c), k) for c, k in zip(frame.columns, classes, strict=True)],
+        "rows": [
+            [(_cell(v)[0], k) for v, k in zip(values, classes, strict=True)]
+            for values in frame.itertuples(index=False)
+        ],
+    }
+
+
+def _finalize(value: object) -> object:
+    """Every value the template prints: text from data with unwritable characters replaced."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return safe_text(value)
+    return value
 
 
 def _methods(outcome: Outcome) -> tuple[str, list[str]]:
@@ -270,7 +316,7 @@ def _captions(outcome: Outcome) -> dict[str, str]:
 def write_html(content: ReportContent, path: str | Path) -> Path:
     """Write the report as one self-contained HTML file (figures inlined as SVG)."""
     environment = Environment(
-        loader=PackageLoader("srma.report", "templates"), autoescape=select_autoescape(["html"])
+        loader=PackageLoader("srma.report", "templates"), autoescape=True, finalize=_finalize
     )
     references: list[str] = []
     sections = []
@@ -298,6 +344,7 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
     context: dict[str, Any] = {
         "title": content.title,
         "version": __version__,
+        "csp": CONTENT_SECURITY_POLICY,
         "sections": sections,
         "references": list(dict.fromkeys(references)),
         "characteristics": None
@@ -343,7 +390,8 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
     portrait_inches = (A4_MM[0] - 2 * MARGIN_MM) / 25.4
     landscape_inches = (A4_MM[1] - 2 * MARGIN_MM) / 25.4
     document.styles["Normal"].font.size = Pt(10)
-    document.add_heading(content.title, level=0)
+    # python-docx refuses text XML does not allow: every string from data goes through safe_text
+    document.add_heading(safe_text(content.title), level=0)
     document.add_paragraph(
         f"Generated by srma {__version__}. Every number is read from srma's result objects."
     )
@@ -351,7 +399,7 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
 
     def caption(kind: str, text: str) -> None:
         counters[kind] += 1
-        document.add_paragraph(f"{kind} {counters[kind]}. {text}", style="Caption")
+        document.add_paragraph(safe_text(f"{kind} {counters[kind]}. {text}"), style="Caption")
 
     def orient(landscape: bool) -> None:
         current = document.sections[-1]
@@ -424,7 +472,7 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
             for j, (cell, value) in enumerate(zip(cells, texts, strict=True)):
                 cell.width = widths[j]
                 paragraph = cell.paragraphs[0]
-                run = paragraph.add_run(value)
+                run = paragraph.add_run(safe_text(value))
                 run.font.size = Pt(8.5)
                 run.bold = bold
                 if numeric[j]:
@@ -451,13 +499,13 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
         picture(content.figures["rob_summary"], "Risk of bias across studies.")
     for index, outcome in enumerate(content.outcomes):
         captions = _captions(outcome)
-        document.add_heading(outcome.title, level=1)
+        document.add_heading(safe_text(outcome.title), level=1)
         methods, refs = _methods(outcome)
         references.extend(refs)
         document.add_heading("Methods", level=2)
-        document.add_paragraph(methods)
+        document.add_paragraph(safe_text(methods))
         document.add_heading("Results", level=2)
-        document.add_paragraph(result_sentence(outcome.result))
+        document.add_paragraph(safe_text(result_sentence(outcome.result)))
         table(results_table(outcome.result), captions["results"])
         forest(outcome, content.figures[f"forest_{index}"], captions["forest"])
         if outcome.arms is not None:
@@ -465,13 +513,13 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
             table(outcome.arms, captions["data"])
         if outcome.small_study is not None:
             document.add_heading("Small-study effects", level=2)
-            document.add_paragraph(bias_sentence(outcome.small_study))
+            document.add_paragraph(safe_text(bias_sentence(outcome.small_study)))
             picture(content.figures[f"funnel_{index}"], captions["funnel"])
         for warning in outcome.result.warnings:
-            document.add_paragraph(f"Note: {warning}")
+            document.add_paragraph(safe_text(f"Note: {warning}"))
     document.add_heading("References", level=1)
     for number, reference in enumerate(dict.fromkeys(references), start=1):
-        document.add_paragraph(f"{number}. {reference}")
+        document.add_paragraph(safe_text(f"{number}. {reference}"))
     path = Path(path)
     document.save(str(path))
     return path

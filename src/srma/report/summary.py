@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from srma.analysis.results import METHOD_NAMES, TEST_NAMES, MetaResult
 from srma.figures.axes import save_figure
 from srma.figures.forest import MEASURE_NAMES, forest_plot
+from srma.figures.text import safe_text
 from srma.formatting import format_count, format_number, format_p
 from srma.report.jsonable import to_jsonable
 
@@ -40,6 +42,19 @@ def default_title(result: MetaResult) -> str:
     return f"Meta-analysis of {result.k} studies: {measure}"
 
 
+_MARKDOWN = re.compile(r"([\\<>|\[\]])")
+
+
+def _md(text: object) -> str:
+    """Text from data as Markdown shows it literally: no HTML, no link, one table cell.
+
+    Unwritable characters are replaced (:func:`~srma.figures.text.safe_text`),
+    ``\\ < > | [ ]`` are backslash-escaped (CommonMark prints them as written)
+    and line breaks become spaces.
+    """
+    return _MARKDOWN.sub(r"\\\1", re.sub(r"[\r\n]+", " ", safe_text(text)))
+
+
 def _number(value: float | None, digits: int = 2) -> str:
     return "not defined" if value is None else format_number(value, digits)
 
@@ -60,16 +75,21 @@ def markdown_summary(
         }
     )
     measure = _measure(result)
-    lines = [f"# {title}", ""]
+    lines = [f"# {_md(title)}", ""]
     if dataset_citation:
-        lines += [f"Data: {dataset_citation}", ""]
+        lines += [f"Data: {_md(dataset_citation)}", ""]
     if result.source:
-        lines += [f"Source: `{result.source}`", ""]
+        source = safe_text(result.source).replace("`", "'")  # a backtick would end the code span
+        lines += [f"Source: `{source}`", ""]
     lines += [
         f"- Model: {METHOD_NAMES.get(result.method, result.method)}; "
         f"{TEST_NAMES.get(result.test, result.test)}; {percent}% intervals.",
         f"- Studies: k = {result.k}"
-        + (f" (omitted for missing data: {', '.join(result.omitted)})" if result.omitted else "")
+        + (
+            f" (omitted for missing data: {', '.join(map(_md, result.omitted))})"
+            if result.omitted
+            else ""
+        )
         + ".",
         f"- Pooled {measure}: {_number(shown['estimate'])} "
         f"({percent}% CI {_number(shown['ci_lower'])} to {_number(shown['ci_upper'])}), "
@@ -107,12 +127,12 @@ def markdown_summary(
     transform = math.exp if scale is not None else float
     for row in table.itertuples():
         lines.append(
-            f"| {row.label} | {format_number(transform(row.yi))} | "
+            f"| {_md(row.label)} | {format_number(transform(row.yi))} | "
             f"{format_number(transform(row.ci_lower))} | "
             f"{format_number(transform(row.ci_upper))} | {format_number(row.weight, 1)} |"
         )
     for warning in result.warnings:
-        lines.append(f"\nWarning: {warning}")
+        lines.append(f"\nWarning: {_md(warning)}")
     return "\n".join(lines) + "\n"
 
 
