@@ -1,4 +1,4 @@
-"""Text from data executes nowhere in reports and figures: escaped HTML with a CSP, literal
+"""Nothing taken from data executes, breaks a file or is drawn as anything but itself.
 
 Study labels, outcome names, titles, table cells, PRISMA reasons and risk-of-bias
 domains are written by someone else.  Each figure is drawn with labels holding
