@@ -22,7 +22,14 @@ from srma.analysis.results import MetaResult, optional_float
 from srma.analysis.validation import numeric_column, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
-from srma.stats.mantel_haenszel import ODDS_RATIO_TESTS, CountTables, mantel_haenszel, peto
+from srma.stats.mantel_haenszel import (
+    ODDS_RATIO_TESTS,
+    CountTables,
+    MantelHaenszelArrays,
+    PetoArrays,
+    mantel_haenszel,
+    peto,
+)
 from srma.stats.pooling import PooledArrays, pool, pool_in_blocks
 from srma.vocabulary import BINARY_MEASURES, COMMON_EFFECT_METHODS, COUNT_METHODS, METHOD_ALIASES
 
@@ -378,6 +385,23 @@ def meta(
     )
 
 
+#: The fields of a Mantel-Haenszel or Peto fit that a :class:`MetaResult` holds.
+COUNT_FIT_FIELDS = ("estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper",
+                    "q", "q_df", "q_pvalue", "i2", "h2")  # fmt: skip
+
+
+def count_fit_row(
+    arrays: MantelHaenszelArrays | PetoArrays, row: int
+) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Row ``row`` of a batch of MH or Peto fits: the result's fields, and the odds-ratio
+    tests (CMH, Cochran, Breslow-Day, Tarone) of a Mantel-Haenszel odds ratio."""
+    values = {name: optional_float(getattr(arrays, name)[row]) for name in COUNT_FIT_FIELDS}
+    extra: dict[str, float | None] = {}
+    if isinstance(arrays, MantelHaenszelArrays) and arrays.measure == "OR":
+        extra = {name: optional_float(getattr(arrays, name)[row]) for name in ODDS_RATIO_TESTS}
+    return values, extra
+
+
 def _pool_counts(
     effects: EffectData,
     method: str,
@@ -399,25 +423,7 @@ def _pool_counts(
         arrays = peto(*cells, mask, **settings)
     else:
         arrays = mantel_haenszel(*cells, mask, effects.measure, **settings)
-    value = {
-        name: optional_float(getattr(arrays, name)[0])
-        for name in (
-            "estimate",
-            "se",
-            "statistic",
-            "pvalue",
-            "ci_lower",
-            "ci_upper",
-            "q",
-            "q_df",
-            "q_pvalue",
-            "i2",
-            "h2",
-        )
-    }
-    extra = {}
-    if method == "MH" and effects.measure == "OR":
-        extra = {name: optional_float(getattr(arrays, name)[0]) for name in ODDS_RATIO_TESTS}
+    value, extra = count_fit_row(arrays, 0)
     notes = list(effects.notes)
     not_estimable = [
         label for label, y in zip(effects.labels, effects.yi, strict=True) if not np.isfinite(y)

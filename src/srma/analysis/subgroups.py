@@ -19,18 +19,18 @@ import pandas as pd
 from srma.analysis.meta import (
     EffectData,
     _check_settings,
+    count_fit_row,
     meta,
     prepare_effects,
     result_from_arrays,
     warn_about,
 )
-from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.results import MetaResult
 from srma.errors import InputError
 from srma.formatting import format_count, format_p
 from srma.stats.batch import as_batch
 from srma.stats.heterogeneity import cochran_q
 from srma.stats.mantel_haenszel import (
-    ODDS_RATIO_TESTS,
     MantelHaenszelArrays,
     PetoArrays,
     pool_tables,
@@ -283,25 +283,7 @@ def _count_subgroup(
 ) -> MetaResult:
     """Row ``row`` of a batch of MH or Peto fits as the result of the subgroup ``keep``."""
     index = np.flatnonzero(keep)
-    values = {
-        name: optional_float(getattr(arrays, name)[row])
-        for name in (
-            "estimate",
-            "se",
-            "statistic",
-            "pvalue",
-            "ci_lower",
-            "ci_upper",
-            "q",
-            "q_df",
-            "q_pvalue",
-            "i2",
-            "h2",
-        )
-    }
-    extra = {}
-    if isinstance(arrays, MantelHaenszelArrays) and arrays.measure == "OR":
-        extra = {name: optional_float(getattr(arrays, name)[row]) for name in ODDS_RATIO_TESTS}
+    values, extra = count_fit_row(arrays, row)
     notes = []
     if values["estimate"] is None:
         notes.append(f"the {overall.method} estimate is undefined: no events in one of the groups")
