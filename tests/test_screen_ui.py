@@ -113,7 +113,6 @@ def test_saved_decisions_describe_what_back_replaces() -> None:
 # --- an 80x24 terminal -----------------------------------------------------------------------
 
 
-
 class Tmux:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -208,3 +207,16 @@ def test_screen_in_an_80x24_terminal(tmp_path: Path) -> None:
     decided = [line for line in audit.splitlines() if ",Ana," in line]
     assert [line.split(",")[6] for line in decided] == ["exclude", "include"]
     assert "from a registry" in decided[0]
+
+
+def test_record_text_cannot_act_on_the_terminal() -> None:
+    """A title holding ESC[2J, an OSC title or clipboard sequence, or rich markup is shown
+    as text: the panel written to a terminal holds no ESC, BEL or bidi override."""
+    record = a_record("Abstract \x1b[2J with \u202eevil\x1b]52;c;aGk=\x07 [bold]x[/]")
+    record.title = "\x1b]0;pwned\x07Remote conditioning [/] in rats"
+    record.authors = ["Ana\x1b[31m A"]
+    console = Console(width=80, force_terminal=True, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(record_panel(record, project_with_terms(("rat",), ()), "record 7"))
+    written = console.export_text(styles=False)
+    assert "Remote conditioning [/] in rats" in written and "[bold]x[/]" in written
+    assert "\x1b" not in written and "\x07" not in written and "\u202e" not in written

@@ -28,6 +28,7 @@ from rich.text import Text
 
 from srma.cli import app, run, stdout
 from srma.cli.review import DbOption, ProjectArgument, ReviewerOption, StageOption
+from srma.text_safety import printable
 
 if TYPE_CHECKING:
     from srma.review.project import Project
@@ -92,6 +93,12 @@ def highlight_terms(
     return sorted(found)
 
 
+def shown_line(text: str) -> str:
+    """A field of a record as one line that cannot act on the terminal (no ESC sequences,
+    control or bidi characters: :func:`srma.text_safety.printable`)."""
+    return printable(text, newlines=False, tabs=False)
+
+
 def highlighted(text: str, project: Project) -> Text:
     """``text`` with the protocol's inclusion terms in green and exclusion terms in red."""
     shown = Text(text)
@@ -142,20 +149,22 @@ def record_panel(
     console = console or stdout
     width = width or console.width
     inner = max(width - 4, 10)  # the panel's borders and padding
-    title = highlighted(record.title or "(no title)", project)
+    title = highlighted(shown_line(record.title) or "(no title)", project)
     title.stylize("bold")
-    authors = "; ".join(record.authors[:6]) + (" et al." if len(record.authors) > 6 else "")
-    where = ", ".join(str(x) for x in (record.journal, record.year) if x)
+    authors = "; ".join(shown_line(a) for a in record.authors[:6]) + (
+        " et al." if len(record.authors) > 6 else ""
+    )
+    where = ", ".join(shown_line(str(x)) for x in (record.journal, record.year) if x)
     details = [
         Text(line, style="dim", no_wrap=True, overflow="ellipsis")
         for line in (authors, where)
         if line
     ]
-    abstract = highlighted(record.abstract or "(no abstract)", project)
+    abstract = highlighted(printable(record.abstract or "") or "(no abstract)", project)
     keywords = Text()
     if record.keywords:
         keywords.append("Keywords: ", style="dim")
-        keywords.append_text(highlighted("; ".join(record.keywords), project))
+        keywords.append_text(highlighted(shown_line("; ".join(record.keywords)), project))
     title_lines = _lines(title, console, inner)
     abstract_lines = _lines(abstract, console, inner)
     keyword_lines = _lines(keywords, console, inner) if record.keywords else []
