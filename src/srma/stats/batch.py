@@ -82,6 +82,8 @@ class Standardised:
     min_v: FloatArray
     #: every cell present (no masking needed; a sub-batch of a full batch is full)
     full: bool = False
+    #: some row's variances span more than :data:`WIDE_VARIANCES`
+    wide: bool = False
 
     @property
     def scale(self) -> FloatArray:
@@ -97,6 +99,7 @@ class Standardised:
             np.take(self.rho.T, index, axis=1).T if rho is None else rho,
             self.min_v[index],
             self.full,
+            self.wide,
         )
 
 
@@ -106,33 +109,54 @@ class Standardised:
 #: ``rho`` the very array ``y``: no copy, nothing more to carry into sub-batches).
 ORDINARY_EFFECT = 1e50
 
+#: ... and effects centred within this many half-ranges of 0: farther out, the
+#: weighted mean's rounding error (relative to the effects' size) would show in
+#: the residuals (relative to their spread), so the effects are centred first.
+ORDINARY_OFFSET = 16.0
+
+#: Variances spanning more than this ratio within a row make the trace of the
+#: projection be summed without the largest weight (see srma.stats.tau2).
+WIDE_VARIANCES = 1e6
+
 
 def standardise(y: FloatArray, v: FloatArray, mask: BoolArray) -> Standardised:
     """:class:`Standardised` effects of a batch (vectorised over rows; no loop over studies).
 
-    A batch whose effects are all within :data:`ORDINARY_EFFECT` of 0 keeps
-    them unscaled (scale 1 is then as good as any); otherwise each row is
-    centred at its midrange and scaled by a power of two.
+    A batch whose effects are all within :data:`ORDINARY_EFFECT` of 0, and
+    within :data:`ORDINARY_OFFSET` half-ranges of it, keeps them as they are
+    (scale 1 is then as good as any); otherwise each row is centred at its
+    midrange and scaled by a power of two.
     """
     full = bool(mask.all())
     min_v = (v if full else np.where(mask, v, np.inf)).min(axis=1)
     min_v = np.where(np.isfinite(min_v), min_v, 1.0)
-    if np.abs(y).max(initial=0.0) <= ORDINARY_EFFECT:  # absent cells hold y = 0
-        n = y.shape[0]
-        return Standardised(np.zeros(n), np.zeros(n, dtype=np.int64), y, min_v, full)
+    max_v = v.max(axis=1, initial=0.0)  # absent cells hold v = 1
+    wide = bool((max_v > WIDE_VARIANCES * min_v).any())
     with np.errstate(invalid="ignore", over="ignore"):
-        high = np.where(mask, y, -np.inf).max(axis=1)
-        low = np.where(mask, y, np.inf).min(axis=1)
+        high = (y if full else np.where(mask, y, -np.inf)).max(axis=1)
+        low = (y if full else np.where(mask, y, np.inf)).min(axis=1)
         empty = ~np.isfinite(high)
         high, low = np.where(empty, 0.0, high), np.where(empty, 0.0, low)
         centre = 0.5 * high + 0.5 * low  # the midrange, without overflowing
         half_range = 0.5 * high - 0.5 * low
+    n = y.shape[0]
+    # (a row of equal effects, k = 1 among them, has no spread to lose)
+    near_zero = (np.abs(centre) <= ORDINARY_OFFSET * half_range) | (half_range == 0)
+    ordinary = np.abs(y).max(initial=0.0) <= ORDINARY_EFFECT and bool(near_zero.all())
+    if ordinary:  # absent cells hold y = 0
+        return Standardised(np.zeros(n), np.zeros(n, dtype=np.int64), y, min_v, full, wide)
+    with np.errstate(invalid="ignore", over="ignore"):
         _, exponent = np.frexp(half_range)  # half_range < 2**exponent
         exponent = np.where(half_range > 0, exponent, 0).astype(np.int64)
         inverse = np.ldexp(1.0, -exponent)
         rho = np.where(mask, (y - centre[:, None]) * inverse[:, None], 0.0)
     return Standardised(
-        centre=centre, exponent=exponent, rho=np.asfortranarray(rho), min_v=min_v, full=full
+        centre=centre,
+        exponent=exponent,
+        rho=np.asfortranarray(rho),
+        min_v=min_v,
+        full=full,
+        wide=wide,
     )
 
 

@@ -140,8 +140,8 @@ def _bisect(lower: FloatArray, upper: FloatArray, tolerance: FloatArray) -> Floa
     :func:`srma.stats.tau2.solve_tau2_equation`), so that an ordinary bracket
     is halved as before.
     """
-    floor = np.maximum(np.maximum(lower, 1e14 * tolerance), np.finfo(float).tiny)
-    wide = upper > 1e6 * floor
     with np.errstate(invalid="ignore", over="ignore"):
+        floor = np.maximum(np.maximum(lower, 1e14 * tolerance), np.finfo(float).tiny)
+        wide = upper > 1e6 * floor
         geometric = np.sqrt(floor) * np.sqrt(upper)
         return np.where(wide, geometric, 0.5 * lower + 0.5 * upper)

@@ -192,23 +192,25 @@ class WeightedSums(QSums):
     s2: FloatArray
     s3: FloatArray
     q3: FloatArray
+    #: ``sum u^j`` over every study but one of largest weight (``u = 1``), j = 1, 2, 3
+    rest: tuple[FloatArray, FloatArray, FloatArray]
 
     @property
     def ypppy_scaled(self) -> FloatArray:
         return self.q3
 
-    @cached_property
-    def _ratio(self) -> FloatArray:
-        return self.s2 / self.s1
-
     @property
     def trace_p_scaled(self) -> FloatArray:
-        return self.s1 - self._ratio
+        """``s1 - s2/s1 = (2 R1 + R1² - R2) / s1``: no cancellation when one weight dominates."""
+        r1, r2, _ = self.rest
+        return (2.0 * r1 + (r1 * r1 - r2)) / self.s1
 
     @property
     def trace_pp_scaled(self) -> FloatArray:
-        ratio = self._ratio
-        return self.s2 - 2.0 * self.s3 / self.s1 + ratio * ratio
+        """``s2 - 2 s3/s1 + (s2/s1)²``, expanded about the largest weight (all terms >= 0)."""
+        r1, r2, r3 = self.rest
+        top = r1 * r1 + (3.0 * r2 - 2.0 * r3) + 2.0 * r1 * (r2 - r3) + r2 * (r1 * r1 + r2)
+        return top / (self.s1 * self.s1)
 
     @property
     def sum_w2_scaled(self) -> FloatArray:
@@ -258,6 +260,8 @@ def weighted_sums(batch: Batch, tau2: FloatArray) -> WeightedSums:
     ur = u * (rho - rho_mean[:, None])
     u2 = u * u
     u2r = ur * u
+    s2 = u2.sum(axis=1)
+    s3 = (u2 * u).sum(axis=1)
     return WeightedSums(
         unit=unit,
         exponent=standard.exponent,
@@ -266,9 +270,31 @@ def weighted_sums(batch: Batch, tau2: FloatArray) -> WeightedSums:
         s1=s1,
         q1=(ur * (rho - rho_mean[:, None])).sum(axis=1),
         q2=(ur * ur).sum(axis=1),
-        s2=u2.sum(axis=1),
-        s3=(u2 * u).sum(axis=1),
+        s2=s2,
+        s3=s3,
         q3=(u2r * ur).sum(axis=1) - u2r.sum(axis=1) ** 2 / s1,
+        rest=_rest(u, s1, s2, s3, standard.wide),
+    )
+
+
+def _rest(
+    u: FloatArray, s1: FloatArray, s2: FloatArray, s3: FloatArray, wide: bool
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Sums of ``u, u², u³`` over all studies but one with ``u = 1`` (the largest weight).
+
+    ``s - 1`` is exact enough unless the other weights are tiny beside the
+    largest; a batch whose variances span more than :data:`WIDE_VARIANCES`
+    sums the others directly (two more passes over the weights).
+    """
+    if not wide:
+        return s1 - 1.0, s2 - 1.0, s3 - 1.0
+    others = np.where(u < 1.0, u, 0.0)
+    ties = (u == 1.0).sum(axis=1) - 1.0  # further studies of the smallest variance
+    o2 = others * others
+    return (
+        others.sum(axis=1) + ties,
+        o2.sum(axis=1) + ties,
+        (o2 * others).sum(axis=1) + ties,
     )
 
 
@@ -414,7 +440,11 @@ def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
         sum_a = alpha.sum(axis=1)
         r = standard.rho - ((alpha * standard.rho).sum(axis=1) / sum_a)[:, None]
         a2 = alpha * alpha
-        trace_p = sum_a - a2.sum(axis=1) / sum_a
+        # s1 - s2/s1 about the largest weight (see WeightedSums.trace_p_scaled)
+        others = np.where(alpha < 1.0, alpha, 0.0)
+        ties = (alpha == 1.0).sum(axis=1) - 1.0
+        r1, r2 = others.sum(axis=1) + ties, (others * others).sum(axis=1) + ties
+        trace_p = (2.0 * r1 + (r1 * r1 - r2)) / sum_a
         trace_pv = (alpha * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
         ypy = np.ldexp((alpha * r * r).sum(axis=1), 2 * standard.exponent)
         return (ypy - trace_pv) / trace_p
