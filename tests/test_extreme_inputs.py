@@ -11,6 +11,7 @@ from 0), and mixed scales, or refuse the input naming file, row and column
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath
@@ -287,7 +288,7 @@ def test_random_scales_agree_with_exact_arithmetic(
             top = mpmath.fsum((a - ybar) ** 2 for a in ym) + max(vm)
             grid = [top * mpmath.mpf(4) ** -j for j in range(0, 60)] + [mpmath.mpf(0)]
             signs = [_reml_score(ym, vm, t) > 0 for t in grid]
-            assume(sum(a != b for a, b in zip(signs, signs[1:], strict=False)) <= 1)
+            assume(sum(a != b for a, b in itertools.pairwise(signs)) <= 1)
     result = meta(y, v, method=method)
     assert result.converged
     assert_close(y, v, method, result.estimate, result.tau2)
