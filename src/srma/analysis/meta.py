@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from srma.analysis.results import MetaResult, optional_float
-from srma.analysis.validation import numeric_column, validate_options
+from srma.analysis.validation import check_representable, numeric_column, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
 from srma.stats.mantel_haenszel import (
@@ -79,7 +79,21 @@ def _variances_from_frame(
         vi = numeric_column(frame, vi_column, source=source)
     else:
         vi_column = columns.get("sei", "sei")
-        vi = numeric_column(frame, vi_column, source=source) ** 2
+        sei = numeric_column(frame, vi_column, source=source)
+        # as effect_sizes(measure="GEN") does: a standard error must be > 0 (not squared away)
+        reject(
+            sei <= 0,
+            sei,
+            column=vi_column,
+            source=source,
+            message=lambda value: f"standard error must be > 0, got {value:g}",
+        )
+        with np.errstate(over="ignore", under="ignore"):
+            vi = sei**2
+        check_representable(
+            yi, vi, source=source, yi_column=yi_column, vi_column=vi_column, standard_error=True
+        )
+        return yi, vi
     bad = np.flatnonzero(np.isfinite(vi) & (vi <= 0))
     if bad.size:
         raise InputError(
@@ -88,6 +102,7 @@ def _variances_from_frame(
             row=int(bad[0]) + 1,
             column=vi_column,
         )
+    check_representable(yi, vi, source=source, yi_column=yi_column, vi_column=vi_column)
     return yi, vi
 
 
@@ -110,6 +125,7 @@ def _validate_arrays(
         raise InputError(
             f"sampling variance must be > 0, got {v[bad[0]]:g}", row=int(bad[0]) + 1, column="vi"
         )
+    check_representable(y, v, source=None)
     return y, v
 
 
@@ -195,6 +211,9 @@ def prepare_effects(
                 frame, measure, add=add, to=to, drop00=drop00, source=source, **columns
             )
             y, v = frame["yi"].to_numpy(dtype=float), frame["vi"].to_numpy(dtype=float)
+            check_representable(
+                y, v, source=source, yi_column="yi (computed)", vi_column="vi (computed)"
+            )
         else:
             y, v = _variances_from_frame(frame, columns, source)
     else:
@@ -472,6 +491,18 @@ def _pool_counts(
     )
 
 
+def _rows_outside_range(y: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Rows of a batch that may hold a value :func:`check_representable` refuses.
+
+    A cheap vectorised screen (no loop over rows in the common case): a
+    variance below 1e-150, or effects spread over more than 1e75.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        small_v = (v < 1e-150).any(axis=1)  # NaN compares False
+        spread = np.fmax.reduce(y, axis=1) - np.fmin.reduce(y, axis=1)  # NaN ignored
+    return np.flatnonzero(small_v | (spread > 1e75))
+
+
 @dataclass(frozen=True)
 class MetaBatchResult:
     """Many meta-analyses pooled at once: each field is an array over the batch.
@@ -563,6 +594,14 @@ def meta_batch(
         raise InputError(
             f"values must be finite or NaN (meta-analysis {row + 1}, study {column + 1})"
         )
+    for row in _rows_outside_range(y, v):
+        try:
+            check_representable(y[row], v[row], source=None)
+        except InputError as error:
+            study = (error.row or 0) - 1
+            raise InputError(
+                f"{error.reason} (meta-analysis {row + 1}, study {study + 1})"
+            ) from None
     arrays = pool_in_blocks(
         as_batch(y, v),
         method=method,

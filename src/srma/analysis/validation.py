@@ -279,3 +279,112 @@ def reject(
     if rows.size:
         row = int(rows[0])
         raise InputError(message(float(values[row])), file=source, row=row + 1, column=column)
+
+
+# --- the range of representable data ----------------------------------------------------
+
+#: The smallest variance accepted: the smallest normal double (about 2.2e-308).  A
+#: subnormal variance carries too few significant digits to weigh a study by.
+SMALLEST_VARIANCE = float(np.finfo(np.float64).tiny)
+
+#: The largest distance accepted between an effect and the median effect: the
+#: square of a spread beyond it (which tau² is measured in) is not a double.
+LARGEST_EFFECT_SPREAD = 1e150
+
+
+def _cell(row: int | None, rows: NDArray[np.intp] | None) -> int | None:
+    """The 1-based data row of position ``row`` among the studies checked."""
+    if row is None:
+        return None
+    return int(rows[row] if rows is not None else row) + 1
+
+
+def check_representable(
+    yi: NDArray[np.float64],
+    vi: NDArray[np.float64],
+    *,
+    source: str | None,
+    yi_column: str = "yi",
+    vi_column: str = "vi",
+    standard_error: bool = False,
+    rows: NDArray[np.intp] | None = None,
+) -> None:
+    """Refuse effects and variances whose analysis would leave the range of doubles.
+
+    srma scales before it sums (docs/statistics.md, "Extreme inputs"), so
+    effects of any size and variances from about 1e-308 to 1e308 give the
+    right answer.  What cannot be represented is refused here, in one place,
+    with an :class:`InputError` naming the file, the row and the column:
+
+    * a variance below :data:`SMALLEST_VARIANCE` (0 is refused earlier, as
+      not > 0; subnormal numbers carry too few digits), or a standard error
+      whose square is below it (``standard_error=True``: the message names
+      the SE column);
+    * an effect farther than :data:`LARGEST_EFFECT_SPREAD` from the median
+      effect: tau² would be the square of that spread;
+    * a study whose term of Cochran's Q, ``(y_i - mu)² / v_i``, is beyond the
+      largest double (about 1.8e308).
+
+    ``yi`` and ``vi`` hold the studies present (no NaN); ``rows`` gives their
+    0-based rows in the table (default: their positions).  Missing values are
+    not checked (they are omitted elsewhere).
+    """
+    y = np.asarray(yi, dtype=np.float64)
+    v = np.asarray(vi, dtype=np.float64)
+    present = np.isfinite(y) & np.isfinite(v)
+    tiny = np.flatnonzero(present & (v > 0) & (v < SMALLEST_VARIANCE))
+    if tiny.size:
+        row = int(tiny[0])
+        if standard_error:
+            message = (
+                f"standard error {np.sqrt(v[row]):.6g} is too small: its square must be at "
+                f"least {SMALLEST_VARIANCE:.6g} (the smallest normal double), so SE >= "
+                f"{np.sqrt(SMALLEST_VARIANCE):.6g}"
+            )
+        else:
+            message = (
+                f"sampling variance {v[row]:.6g} is too small: it must be at least "
+                f"{SMALLEST_VARIANCE:.6g} (the smallest normal double; a subnormal number "
+                "carries too few digits)"
+            )
+        raise InputError(message, file=source, row=_cell(row, rows), column=vi_column)
+    index = np.flatnonzero(present)
+    if index.size == 0:
+        return
+    y, v = y[index], v[index]
+    median = float(np.median(y))
+    with np.errstate(over="ignore", invalid="ignore"):
+        distance = np.abs(y - median)
+    far = np.flatnonzero(~(distance <= LARGEST_EFFECT_SPREAD))
+    if far.size:
+        row = int(far[np.argmax(np.where(np.isfinite(distance[far]), distance[far], np.inf))])
+        raise InputError(
+            f"effect {y[row]:.6g} is out of range: effects must lie within "
+            f"{LARGEST_EFFECT_SPREAD:g} of the median effect ({median:.6g}), since tau² "
+            "is measured in their squares and the square of a larger spread is not a "
+            "double; rescale the effects",
+            file=source,
+            row=_cell(int(index[row]), rows),
+            column=yi_column,
+        )
+    # each study's term of Q in logarithms: 2 log|y - mu| - log v, mu the common-effect mean
+    from srma.stats.batch import as_batch
+    from srma.stats.tau2 import weighted_sums
+
+    mu = float(weighted_sums(as_batch(y, v), np.zeros(1)).mean[0])
+    with np.errstate(divide="ignore"):
+        log_term = 2.0 * np.log(np.abs(y - mu)) - np.log(v)
+    largest = float(np.log(np.finfo(np.float64).max)) - np.log(max(y.size, 1))
+    over = np.flatnonzero(log_term > largest)
+    if over.size:
+        row = int(over[np.argmax(log_term[over])])
+        what = "standard error" if standard_error else "variance"
+        raise InputError(
+            f"{what} {np.sqrt(v[row]) if standard_error else v[row]:.6g} is too small for "
+            f"an effect of {y[row]:.6g} {abs(y[row] - mu):.3g} from the pooled mean: "
+            "Cochran's Q, the sum of (y - mu)² / v, would exceed the largest double "
+            "(1.8e308)",
+            file=source,
+            row=_cell(int(index[row]), rows),
+            column=vi_column,
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -44,9 +45,119 @@ class Batch:
         """Number of model coefficients: 1, the intercept-only model ``X = 1``."""
         return 1
 
+    @cached_property
+    def standardised(self) -> Standardised:
+        """The effects centred and scaled once per batch (:class:`Standardised`)."""
+        return standardise(self.y, self.v, self.mask)
+
     def rows(self, index: NDArray[np.intp]) -> Batch:
         """The sub-batch made of the given rows (kept in column-major order)."""
-        return Batch(*(np.take(a.T, index, axis=1).T for a in (self.y, self.v, self.mask)))
+        sub = Batch(*(np.take(a.T, index, axis=1).T for a in (self.y, self.v, self.mask)))
+        if "standardised" in self.__dict__:  # carry what was computed along (no recomputation)
+            standard = self.standardised
+            sub.__dict__["standardised"] = standard.rows(
+                index, sub.y if standard.rho is self.y else None
+            )
+        return sub
+
+
+@dataclass(frozen=True)
+class Standardised:
+    """Effects centred and scaled by a power of two, and the smallest variance, per row.
+
+    ``rho = (y - centre) / 2**exponent`` lies in [-1, 1] (0 where a study is
+    absent): ``centre`` is the midrange of the row's effects and ``2**exponent``
+    the power of two at or above half their range, so the scaling is exact and
+    squares of ``rho`` neither overflow nor underflow.  Ordinary effects
+    (:data:`ORDINARY_EFFECT`) are kept as they are: ``rho = y``.  ``min_v`` is the
+    smallest variance present; weights ``1/(v + tau²)`` are used relative to
+    the largest one, ``(min_v + tau²)/(v + tau²)`` in (0, 1].  With both, every
+    sum in :mod:`srma.stats.tau2` is of numbers in [0, 1] times k, whatever the
+    scale of the data (see docs/statistics.md, "Extreme inputs").
+    """
+
+    centre: FloatArray
+    exponent: NDArray[np.int64]
+    rho: FloatArray
+    min_v: FloatArray
+    #: every cell present (no masking needed; a sub-batch of a full batch is full)
+    full: bool = False
+    #: some row's variances span more than :data:`WIDE_VARIANCES`
+    wide: bool = False
+
+    @property
+    def scale(self) -> FloatArray:
+        """``2**exponent``, the scale of the effects (inf where it overflows)."""
+        with np.errstate(over="ignore"):
+            return np.ldexp(1.0, self.exponent)
+
+    def rows(self, index: NDArray[np.intp], rho: FloatArray | None = None) -> Standardised:
+        """The rows ``index`` (``rho`` kept in column-major order, or the one given)."""
+        return Standardised(
+            self.centre[index],
+            self.exponent[index],
+            np.take(self.rho.T, index, axis=1).T if rho is None else rho,
+            self.min_v[index],
+            self.full,
+            self.wide,
+        )
+
+
+#: Effects of at most this size need no rescaling: their squares, times any
+#: relative weight in (0, 1] and summed over any k, stay far inside the range
+#: of doubles, so they are used as they are (``centre = 0``, ``exponent = 0``,
+#: ``rho`` the very array ``y``: no copy, nothing more to carry into sub-batches).
+ORDINARY_EFFECT = 1e50
+
+#: ... and effects centred within this many half-ranges of 0: farther out, the
+#: weighted mean's rounding error (relative to the effects' size) would show in
+#: the residuals (relative to their spread), so the effects are centred first.
+ORDINARY_OFFSET = 16.0
+
+#: Variances spanning more than this ratio within a row make the trace of the
+#: projection be summed without the largest weight (see srma.stats.tau2).
+WIDE_VARIANCES = 1e6
+
+
+def standardise(y: FloatArray, v: FloatArray, mask: BoolArray) -> Standardised:
+    """:class:`Standardised` effects of a batch (vectorised over rows; no loop over studies).
+
+    A batch whose effects are all within :data:`ORDINARY_EFFECT` of 0, and
+    within :data:`ORDINARY_OFFSET` half-ranges of it, keeps them as they are
+    (scale 1 is then as good as any); otherwise each row is centred at its
+    midrange and scaled by a power of two.
+    """
+    full = bool(mask.all())
+    min_v = (v if full else np.where(mask, v, np.inf)).min(axis=1)
+    min_v = np.where(np.isfinite(min_v), min_v, 1.0)
+    max_v = v.max(axis=1, initial=0.0)  # absent cells hold v = 1
+    wide = bool((max_v > WIDE_VARIANCES * min_v).any())
+    with np.errstate(invalid="ignore", over="ignore"):
+        high = (y if full else np.where(mask, y, -np.inf)).max(axis=1)
+        low = (y if full else np.where(mask, y, np.inf)).min(axis=1)
+        empty = ~np.isfinite(high)
+        high, low = np.where(empty, 0.0, high), np.where(empty, 0.0, low)
+        centre = 0.5 * high + 0.5 * low  # the midrange, without overflowing
+        half_range = 0.5 * high - 0.5 * low
+    n = y.shape[0]
+    # (a row of equal effects, k = 1 among them, has no spread to lose)
+    near_zero = (np.abs(centre) <= ORDINARY_OFFSET * half_range) | (half_range == 0)
+    ordinary = np.abs(y).max(initial=0.0) <= ORDINARY_EFFECT and bool(near_zero.all())
+    if ordinary:  # absent cells hold y = 0
+        return Standardised(np.zeros(n), np.zeros(n, dtype=np.int64), y, min_v, full, wide)
+    with np.errstate(invalid="ignore", over="ignore"):
+        _, exponent = np.frexp(half_range)  # half_range < 2**exponent
+        exponent = np.where(half_range > 0, exponent, 0).astype(np.int64)
+        inverse = np.ldexp(1.0, -exponent)
+        rho = np.where(mask, (y - centre[:, None]) * inverse[:, None], 0.0)
+    return Standardised(
+        centre=centre,
+        exponent=exponent,
+        rho=np.asfortranarray(rho),
+        min_v=min_v,
+        full=full,
+        wide=wide,
+    )
 
 
 @dataclass(frozen=True)

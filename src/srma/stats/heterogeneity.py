@@ -43,7 +43,8 @@ def cochran_q(batch: Batch) -> CochranQ:
     df = (batch.k - 1).astype(np.float64)
     q = np.maximum(sums.q, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        typical = df / (sums.sum_w - sums.sum_w2 / sums.sum_w)
+        # (k - 1) / tr P at tau² = 0, from the scaled sums: m (k - 1) / (s1 - s2 / s1)
+        typical = sums.unit * (df / sums.trace_p_scaled)
     return CochranQ(q=q, df=df, pvalue=chi2_pvalue(q, df), typical_variance=typical)
 
 

@@ -121,6 +121,7 @@ def pool(
         # a programming error: user input is checked by srma.analysis.validation
         raise ValueError(f"invalid test {test!r}, pi_type {pi_type!r} or level {level!r}")
     common = method in COMMON_EFFECT_METHODS
+    _ = batch.standardised  # computed once here and carried into every sub-batch
     k = batch.k
     n = k.shape[0]
     several = k >= 2
@@ -143,7 +144,7 @@ def pool(
     with np.errstate(divide="ignore", invalid="ignore"):
         sums = weighted_sums(batch, tau2)
         estimate = sums.mean
-        variance = 1.0 / sums.sum_w
+        variance = sums.variance_of_mean
         # t-based tests on k - 1 df; a single study falls back to z (df NaN)
         df_reported = degrees_of_freedom(test, k)
         scale = variance_scale(test, sums.ypy, df_reported)
@@ -178,8 +179,9 @@ def pool(
             pi_crit = critical_value(level, prediction_df(pi_type, test, k))
             pi_lower, pi_upper = prediction_interval(estimate, se, tau2, pi_crit)
 
-        weights = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
-        weights = 100.0 * weights / sums.sum_w[:, None]
+        # relative weights u_i = m / (v_i + tau²) (no overflow with tiny variances)
+        weights = np.where(batch.mask, sums.unit[:, None] / (batch.v + tau2[:, None]), 0.0)
+        weights = 100.0 * weights / sums.s1[:, None]
 
     undefined_heterogeneity = ~several
     tau2_out = np.where(several, tau2, np.nan)

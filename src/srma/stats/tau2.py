@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -78,17 +79,97 @@ class Tau2Estimate:
 # --- the projection, for X = 1 and for any X -------------------------------------
 
 
-@dataclass(frozen=True)
-class WeightedSums:
-    """The projection quantities for ``X = 1``, from sums of the weights and residuals."""
+def _power(
+    x: FloatArray, mantissa: FloatArray, power_m: int, shift: NDArray[np.int64]
+) -> FloatArray:
+    """``x / mantissa**power_m * 2**shift``: a scaled sum back in the data's units."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return np.ldexp(x / mantissa**power_m, shift)
 
-    sum_w: FloatArray
-    sum_w2: FloatArray
-    sum_w3: FloatArray
-    q: FloatArray  # sum w r²  = y'Py
-    q2: FloatArray  # sum w² r² = y'PPy
-    q3: FloatArray  # y'PPPy = sum w³ r² - (sum w² r)² / sum w
-    mean: FloatArray
+
+@dataclass(frozen=True)
+class QSums:
+    """What the generalised Q equations need for ``X = 1``, as scaled sums.
+
+    With ``m = min_i (v_i + tau²)`` (the smallest variance, so ``u_i = m w_i``
+    lies in (0, 1]) and the effects standardised to ``rho = (y - c) / s``
+    (:class:`~srma.stats.batch.Standardised`, ``s = 2**exponent``), the sums
+    are ``s1 = sum u``, ``q1 = sum u (rho - rho_w)²``, ``q2 = sum u² (rho -
+    rho_w)²``: each at most k, whatever the scale of the data.  Then ``sum w
+    = s1/m``, ``y'Py = s² q1 / m``, ``y'PPy = s² q2 / m²``; the properties give
+    those in the data's units (they overflow only where the value itself is
+    not a double).  The estimating equations use the scaled form: with ``g =
+    max(s², m)``, ``a = s²/g`` and ``b = m/g`` lie in [0, 1].
+    """
+
+    unit: FloatArray  # m
+    exponent: NDArray[np.int64]  # s = 2**exponent
+    centre: FloatArray
+    rho_mean: FloatArray
+    s1: FloatArray
+    q1: FloatArray
+    q2: FloatArray
+
+    @cached_property
+    def _unit_parts(self) -> tuple[FloatArray, NDArray[np.int64]]:
+        mantissa, power = np.frexp(self.unit)
+        return mantissa, power.astype(np.int64)
+
+    @cached_property
+    def _ab(self) -> tuple[FloatArray, FloatArray]:
+        with np.errstate(over="ignore", invalid="ignore"):
+            s2 = np.ldexp(1.0, 2 * self.exponent)  # exact; a power of two
+            g = np.maximum(s2, self.unit)
+            return s2 / g, self.unit / g
+
+    @property
+    def a(self) -> FloatArray:
+        """``s² / max(s², m)``, in [0, 1]."""
+        return self._ab[0]
+
+    @property
+    def b(self) -> FloatArray:
+        """``m / max(s², m)``, in [0, 1]."""
+        return self._ab[1]
+
+    def _units(self, x: FloatArray, power_s2: int, power_m: int) -> FloatArray:
+        """``x s^(2 power_s2) / m^power_m``."""
+        mantissa, power = self._unit_parts
+        return _power(x, mantissa, power_m, 2 * power_s2 * self.exponent - power_m * power)
+
+    # the scaled quantities the equations use (``Fit`` offers the same names, unscaled)
+    @property
+    def ypy_scaled(self) -> FloatArray:
+        return self.q1
+
+    @property
+    def yppy_scaled(self) -> FloatArray:
+        return self.q2
+
+    @property
+    def sum_w_scaled(self) -> FloatArray:
+        return self.s1
+
+    # in the data's units
+    @property
+    def mean(self) -> FloatArray:
+        """The weighted mean ``c + s rho_w``."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.centre + np.ldexp(self.rho_mean, self.exponent)
+
+    @property
+    def sum_w(self) -> FloatArray:
+        return self._units(self.s1, 0, 1)
+
+    @property
+    def variance_of_mean(self) -> FloatArray:
+        """``1 / sum w = m / s1``, without forming ``sum w``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.unit / self.s1
+
+    @property
+    def q(self) -> FloatArray:
+        return self._units(self.q1, 1, 1)
 
     @property
     def ypy(self) -> FloatArray:
@@ -96,46 +177,143 @@ class WeightedSums:
 
     @property
     def yppy(self) -> FloatArray:
-        return self.q2
+        return self._units(self.q2, 1, 2)
+
+
+@dataclass(frozen=True)
+class WeightedSums(QSums):
+    """The projection quantities for ``X = 1``, from scaled sums of weights and residuals.
+
+    Adds ``s2 = sum u²``, ``s3 = sum u³`` and ``q3 = sum u³ r² - (sum u² r)² /
+    s1`` (``r = rho - rho_w``) to :class:`QSums`; ``tr P = (s1 - s2/s1)/m``,
+    ``tr PP = (s2 - 2 s3/s1 + (s2/s1)²)/m²``, ``y'PPPy = s² q3 / m³``.
+    """
+
+    s2: FloatArray
+    s3: FloatArray
+    q3: FloatArray
+    #: ``sum u^j`` over every study but one of largest weight (``u = 1``), j = 1, 2, 3
+    rest: tuple[FloatArray, FloatArray, FloatArray]
 
     @property
-    def ypppy(self) -> FloatArray:
+    def ypppy_scaled(self) -> FloatArray:
         return self.q3
 
     @property
+    def trace_p_scaled(self) -> FloatArray:
+        """``s1 - s2/s1 = (2 R1 + R1² - R2) / s1``: no cancellation when one weight dominates."""
+        r1, r2, _ = self.rest
+        return (2.0 * r1 + (r1 * r1 - r2)) / self.s1
+
+    @property
+    def trace_pp_scaled(self) -> FloatArray:
+        """``s2 - 2 s3/s1 + (s2/s1)²``, expanded about the largest weight (all terms >= 0)."""
+        r1, r2, r3 = self.rest
+        top = r1 * r1 + (3.0 * r2 - 2.0 * r3) + 2.0 * r1 * (r2 - r3) + r2 * (r1 * r1 + r2)
+        return top / (self.s1 * self.s1)
+
+    @property
+    def sum_w2_scaled(self) -> FloatArray:
+        return self.s2
+
+    @property
+    def sum_w2(self) -> FloatArray:
+        return self._units(self.s2, 0, 2)
+
+    @property
+    def sum_w3(self) -> FloatArray:
+        return self._units(self.s3, 0, 3)
+
+    @property
+    def ypppy(self) -> FloatArray:
+        return self._units(self.q3, 1, 3)
+
+    @property
     def trace_p(self) -> FloatArray:
-        return self.sum_w - self.sum_w2 / self.sum_w
+        return self._units(self.trace_p_scaled, 0, 1)
 
     @property
     def trace_pp(self) -> FloatArray:
-        ratio = self.sum_w2 / self.sum_w
-        return self.sum_w2 - 2.0 * self.sum_w3 / self.sum_w + ratio * ratio
+        return self._units(self.trace_pp_scaled, 0, 2)
 
     @property
     def logdet_xtwx(self) -> FloatArray:
-        return np.log(self.sum_w)
+        return np.log(self.s1) - np.log(self.unit)
+
+
+def _relative_weights(batch: Batch, tau2: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``m = min v + tau²`` per row and ``u = m / (v + tau²)`` (0 where absent)."""
+    standard = batch.standardised
+    unit = standard.min_v + tau2
+    u = unit[:, None] / (batch.v + tau2[:, None])
+    return unit, u if standard.full else np.where(batch.mask, u, 0.0)
 
 
 def weighted_sums(batch: Batch, tau2: FloatArray) -> WeightedSums:
-    """:func:`projection` for ``X = 1``: sums of ``w_i = 1/(v_i + tau²)`` and the residuals."""
-    return sums_at_weights(batch, np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0))
-
-
-def sums_at_weights(batch: Batch, w: FloatArray) -> WeightedSums:
-    """The X = 1 projection sums at given weights ``w`` (zero where a study is absent)."""
-    sum_w = w.sum(axis=1)
-    mean = (w * batch.y).sum(axis=1) / sum_w
-    wr = w * (batch.y - mean[:, None])
-    w2 = w * w
-    w2r = wr * w
+    """:func:`projection` for ``X = 1`` at ``w_i = 1/(v_i + tau²)``, as scaled sums."""
+    standard = batch.standardised
+    unit, u = _relative_weights(batch, tau2)
+    rho = standard.rho
+    s1 = u.sum(axis=1)
+    rho_mean = (u * rho).sum(axis=1) / s1
+    # the residual is formed twice rather than kept: fewer live arrays, faster
+    ur = u * (rho - rho_mean[:, None])
+    u2 = u * u
+    u2r = ur * u
+    s2 = u2.sum(axis=1)
+    s3 = (u2 * u).sum(axis=1)
     return WeightedSums(
-        sum_w=sum_w,
-        sum_w2=w2.sum(axis=1),
-        sum_w3=(w2 * w).sum(axis=1),
-        q=(wr * (batch.y - mean[:, None])).sum(axis=1),
-        q2=(wr * wr).sum(axis=1),
-        q3=(w2r * wr).sum(axis=1) - w2r.sum(axis=1) ** 2 / sum_w,
-        mean=mean,
+        unit=unit,
+        exponent=standard.exponent,
+        centre=standard.centre,
+        rho_mean=rho_mean,
+        s1=s1,
+        q1=(ur * (rho - rho_mean[:, None])).sum(axis=1),
+        q2=(ur * ur).sum(axis=1),
+        s2=s2,
+        s3=s3,
+        q3=(u2r * ur).sum(axis=1) - u2r.sum(axis=1) ** 2 / s1,
+        rest=_rest(u, s1, s2, s3, standard.wide),
+    )
+
+
+def _rest(
+    u: FloatArray, s1: FloatArray, s2: FloatArray, s3: FloatArray, wide: bool
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Sums of ``u, u², u³`` over all studies but one with ``u = 1`` (the largest weight).
+
+    ``s - 1`` is exact enough unless the other weights are tiny beside the
+    largest; a batch whose variances span more than :data:`WIDE_VARIANCES`
+    sums the others directly (two more passes over the weights).
+    """
+    if not wide:
+        return s1 - 1.0, s2 - 1.0, s3 - 1.0
+    others = np.where(u < 1.0, u, 0.0)
+    ties = (u == 1.0).sum(axis=1) - 1.0  # further studies of the smallest variance
+    o2 = others * others
+    return (
+        others.sum(axis=1) + ties,
+        o2.sum(axis=1) + ties,
+        (o2 * others).sum(axis=1) + ties,
+    )
+
+
+def q_sums(batch: Batch, tau2: FloatArray) -> QSums:
+    """The generalised Q statistic at tau² and minus its derivative, for ``X = 1``."""
+    standard = batch.standardised
+    unit, u = _relative_weights(batch, tau2)
+    rho = standard.rho
+    s1 = u.sum(axis=1)
+    rho_mean = (u * rho).sum(axis=1) / s1
+    ur = u * (rho - rho_mean[:, None])
+    return QSums(
+        unit=unit,
+        exponent=standard.exponent,
+        centre=standard.centre,
+        rho_mean=rho_mean,
+        s1=s1,
+        q1=(ur * (rho - rho_mean[:, None])).sum(axis=1),
+        q2=(ur * ur).sum(axis=1),
     )
 
 
@@ -164,6 +342,41 @@ class Fit:
     @property
     def logdet_xtwx(self) -> FloatArray:
         return -np.linalg.slogdet(self.inverse)[1]
+
+    # the names the estimating equations use: a Fit is not rescaled (m = a = b = 1)
+    @property
+    def unit(self) -> FloatArray:
+        return np.ones(self.ypy.shape[0])
+
+    a = b = unit
+
+    @property
+    def ypy_scaled(self) -> FloatArray:
+        return self.ypy
+
+    @property
+    def yppy_scaled(self) -> FloatArray:
+        return self.yppy
+
+    @property
+    def ypppy_scaled(self) -> FloatArray:
+        return self.ypppy
+
+    @property
+    def trace_p_scaled(self) -> FloatArray:
+        return self.trace_p
+
+    @property
+    def trace_pp_scaled(self) -> FloatArray:
+        return self.trace_pp
+
+    @property
+    def sum_w_scaled(self) -> FloatArray:
+        return self.sum_w
+
+    @property
+    def sum_w2_scaled(self) -> FloatArray:
+        return self.sum_w2
 
 
 def weighted_fit(batch: RegressionBatch, tau2: FloatArray) -> Fit:
@@ -206,30 +419,47 @@ def projection(batch: AnyBatch, tau2: FloatArray) -> WeightedSums | Fit:
     return weighted_sums(batch, tau2)
 
 
-def _moments_at_weights(batch: AnyBatch, a: FloatArray) -> tuple[FloatArray, ...]:
-    """``y'P_a y``, ``tr P_a`` and ``tr(P_a V)`` for the projection at weights ``a``.
+def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
+    """``(y'P_a y - tr(P_a V)) / tr P_a`` for the projection at weights ``a`` (not truncated).
 
     ``P_a = A - A X (X'AX)^-1 X'A`` with ``A = diag(a)``; its diagonal is
-    ``a_i - a_i² x_i'(X'AX)^-1 x_i`` (``a_i - a_i² / sum a`` for X = 1).
+    ``a_i - a_i² x_i'(X'AX)^-1 x_i`` (``a_i - a_i² / sum a`` for X = 1).  For
+    X = 1 the weights are taken relative to the largest, ``alpha = a / max a``
+    (the factor cancels), and the effects standardised, ``y = c + s rho``:
+    ``tau² = (s² sum alpha (rho - rho_alpha)² - tr(P_alpha V)) / tr P_alpha``.
     """
     if isinstance(batch, RegressionBatch):
         fit = fit_at_weights(batch, a)
         leverage = np.einsum("bki,bij,bkj->bk", batch.X, fit.inverse, batch.X)
         diagonal = a - a * a * leverage
-        return fit.ypy, fit.trace_p, (diagonal * batch.v).sum(axis=1)
-    # X = 1: only the sums these three need
-    sum_a = a.sum(axis=1)
-    r = batch.y - (a * batch.y).sum(axis=1)[:, None] / sum_a[:, None]
-    a2 = a * a
-    trace_p = sum_a - a2.sum(axis=1) / sum_a
-    trace_pv = (a * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
-    return (a * r * r).sum(axis=1), trace_p, trace_pv
+        trace_pv = (diagonal * batch.v).sum(axis=1)
+        return (fit.ypy - trace_pv) / fit.trace_p
+    standard = batch.standardised
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        alpha = a / a.max(axis=1)[:, None]
+        sum_a = alpha.sum(axis=1)
+        r = standard.rho - ((alpha * standard.rho).sum(axis=1) / sum_a)[:, None]
+        a2 = alpha * alpha
+        # s1 - s2/s1 about the largest weight (see WeightedSums.trace_p_scaled)
+        others = np.where(alpha < 1.0, alpha, 0.0)
+        ties = (alpha == 1.0).sum(axis=1) - 1.0
+        r1, r2 = others.sum(axis=1) + ties, (others * others).sum(axis=1) + ties
+        trace_p = (2.0 * r1 + (r1 * r1 - r2)) / sum_a
+        trace_pv = (alpha * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
+        ypy = np.ldexp((alpha * r * r).sum(axis=1), 2 * standard.exponent)
+        return (ypy - trace_pv) / trace_p
 
 
 def _unweighted_residual_ss(batch: AnyBatch) -> FloatArray:
     """``sum (y_i - ybar)²`` about the unweighted mean ``ybar`` (whatever X is)."""
-    ybar = masked_sum(batch.y, batch.mask) / batch.k
-    return masked_sum((batch.y - ybar[:, None]) ** 2, batch.mask)
+    if isinstance(batch, RegressionBatch):
+        ybar = masked_sum(batch.y, batch.mask) / batch.k
+        return masked_sum((batch.y - ybar[:, None]) ** 2, batch.mask)
+    standard = batch.standardised
+    rho_bar = standard.rho.sum(axis=1) / batch.k
+    spread = masked_sum((standard.rho - rho_bar[:, None]) ** 2, batch.mask)
+    with np.errstate(over="ignore"):
+        return np.ldexp(spread, 2 * standard.exponent)
 
 
 # --- likelihoods -------------------------------------------------------------------
@@ -259,10 +489,11 @@ def profile_loglik(batch: AnyBatch, tau2: FloatArray) -> FloatArray:
 
 
 def _closed_form(tau2: FloatArray) -> Tau2Estimate:
+    """A closed-form estimate truncated at 0; converged wherever it is a number."""
     n = tau2.shape[0]
     return Tau2Estimate(
         tau2=np.maximum(tau2, 0.0),
-        converged=np.ones(n, dtype=bool),
+        converged=np.isfinite(tau2),
         iterations=np.zeros(n, dtype=np.int64),
     )
 
@@ -282,16 +513,18 @@ def generalised_q_moments(batch: AnyBatch, weights: FloatArray) -> Tau2Estimate:
     Hedges'.  ``weights`` is shaped like ``batch.y`` (ignored where absent).
     """
     a = np.where(batch.mask, np.asarray(weights, dtype=np.float64), 0.0)
-    ypy, trace_p, trace_pv = _moments_at_weights(batch, a)
-    return _closed_form((ypy - trace_pv) / trace_p)
+    return _closed_form(_moment_estimate(batch, a))
 
 
 def dersimonian_laird(batch: AnyBatch) -> Tau2Estimate:
     """DerSimonian & Laird (1986): generalised Q moments at ``a_i = 1/v_i``.
 
     ``tr(P_a V) = k - p`` there, so ``tau² = max(0, (y'Py - (k - p)) / tr P)`` at tau² = 0.
+    For X = 1 the weights ``min v / v_i`` are used (the same estimator, no overflow).
     """
-    return generalised_q_moments(batch, 1.0 / batch.v)
+    if isinstance(batch, RegressionBatch):
+        return generalised_q_moments(batch, 1.0 / batch.v)
+    return generalised_q_moments(batch, batch.standardised.min_v[:, None] / batch.v)
 
 
 def hedges(batch: AnyBatch) -> Tau2Estimate:
@@ -304,9 +537,16 @@ def hedges(batch: AnyBatch) -> Tau2Estimate:
 
 
 def hunter_schmidt(batch: AnyBatch) -> Tau2Estimate:
-    """Hunter & Schmidt (2004): ``tau² = max(0, (y'Py - k) / sum w_i)`` at ``w_i = 1/v_i``."""
+    """Hunter & Schmidt (2004): ``tau² = max(0, (y'Py - k) / sum w_i)`` at ``w_i = 1/v_i``.
+
+    For X = 1 in scaled form, ``(s² q1 - k m) / s1`` (:class:`QSums`).
+    """
     sums = projection(batch, np.zeros(batch.y.shape[0]))
-    return _closed_form((sums.ypy - batch.k) / sums.sum_w)
+    if isinstance(sums, Fit):
+        return _closed_form((sums.ypy - batch.k) / sums.sum_w)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ypy_m = np.ldexp(sums.q1, 2 * sums.exponent)  # y'Py m
+        return _closed_form((ypy_m - batch.k * sums.unit) / sums.s1)
 
 
 def sidik_jonkman(batch: AnyBatch) -> Tau2Estimate:
@@ -316,63 +556,66 @@ def sidik_jonkman(batch: AnyBatch) -> Tau2Estimate:
     """
     tau0 = _unweighted_residual_ss(batch) / batch.k
     sums = projection(batch, tau0)
-    return _closed_form(tau0 * sums.ypy / (batch.k - batch.p))
+    if isinstance(sums, Fit):
+        return _closed_form(tau0 * sums.ypy / (batch.k - batch.p))
+    # tau0 y'Py = (tau0 / m) s² q1 with tau0 / m <= 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = tau0 / sums.unit
+        return _closed_form(np.ldexp(ratio * sums.q1, 2 * sums.exponent) / (batch.k - batch.p))
 
 
 # --- estimating equations and their solver ----------------------------------------
 
+#: ``equation(sums, rows) -> (f, step)``: a value with the sign of the
+#: estimating equation (positive below its root) and Newton's step ``f / -f'``
+#: in tau² (see :func:`srma.stats.roots.solve_decreasing`).
 Equation = Callable[[Any, NDArray[np.intp]], tuple[FloatArray, FloatArray]]
 
 
+def _newton(sums: Any, value: FloatArray, slope: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(value, m value / slope)``: the scaled equation and Newton's step in tau²."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return value, sums.unit * (value / slope)
+
+
 def reml_equation(sums: Any, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-    """REML score ``y'PPy - tr P`` and minus its derivative ``2 y'PPPy - tr PP``.
+    """REML score ``y'PPy - tr P`` and Newton's step against ``2 y'PPPy - tr PP``.
 
     Uses ``dP/dtau² = -PP`` (Harville 1977), so Newton's step is exact and
-    converges quadratically near the root, unlike Fisher scoring.
+    converges quadratically near the root, unlike Fisher scoring.  In scaled
+    form (:class:`QSums`) the score is ``(a q2 - b trP') g / m²`` and minus its
+    derivative ``(2 a q3 - b trPP') g / m³``: the sign and the step need no
+    number larger than k.
     """
-    return sums.yppy - sums.trace_p, 2.0 * sums.ypppy - sums.trace_pp
+    a, b = sums.a, sums.b
+    return _newton(
+        sums,
+        a * sums.yppy_scaled - b * sums.trace_p_scaled,
+        2.0 * a * sums.ypppy_scaled - b * sums.trace_pp_scaled,
+    )
 
 
 def ml_equation(sums: Any, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-    """ML score ``y'PPy - sum w_i`` and minus its derivative ``2 y'PPPy - sum w_i²``."""
-    return sums.yppy - sums.sum_w, 2.0 * sums.ypppy - sums.sum_w2
+    """ML score ``y'PPy - sum w_i`` and Newton's step against ``2 y'PPPy - sum w_i²``."""
+    a, b = sums.a, sums.b
+    return _newton(
+        sums,
+        a * sums.yppy_scaled - b * sums.sum_w_scaled,
+        2.0 * a * sums.ypppy_scaled - b * sums.sum_w2_scaled,
+    )
 
 
 def generalised_q_equation(target: FloatArray) -> Equation:
-    """``y'Py - target`` and minus its derivative, ``y'PPy`` (``d y'Py / dtau² = -y'PPy``)."""
+    """``y'Py - target`` and Newton's step against ``y'PPy`` (``d y'Py / dtau² = -y'PPy``).
+
+    Scaled: ``(a q1 - b target) g / m`` and ``a q2 g / m²``.
+    """
 
     def equation(sums: Any, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-        return sums.ypy - target[rows], sums.yppy
+        a = sums.a
+        return _newton(sums, a * sums.ypy_scaled - sums.b * target[rows], a * sums.yppy_scaled)
 
     return equation
-
-
-@dataclass(frozen=True)
-class QSums:
-    """What the generalised Q equations need for ``X = 1`` (cheaper than all sums)."""
-
-    sum_w: FloatArray
-    q: FloatArray
-    q2: FloatArray
-    mean: FloatArray
-
-    @property
-    def ypy(self) -> FloatArray:
-        return self.q
-
-    @property
-    def yppy(self) -> FloatArray:
-        return self.q2
-
-
-def q_sums(batch: Batch, tau2: FloatArray) -> QSums:
-    """The generalised Q statistic at tau² and minus its derivative, for ``X = 1``."""
-    w = np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0)
-    sum_w = w.sum(axis=1)
-    mean = (w * batch.y).sum(axis=1) / sum_w
-    r = batch.y - mean[:, None]
-    wr = w * r
-    return QSums(sum_w=sum_w, q=(wr * r).sum(axis=1), q2=(wr * wr).sum(axis=1), mean=mean)
 
 
 def q_equation_upper(batch: Batch, target: FloatArray) -> FloatArray:
@@ -382,8 +625,8 @@ def q_equation_upper(batch: Batch, target: FloatArray) -> FloatArray:
     with ``S = sum (y - ybar)²``, since the weighted mean minimises the
     weighted sum of squares.
     """
-    min_v = np.where(batch.mask, batch.v, np.inf).min(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    min_v = batch.standardised.min_v
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         bound = _unweighted_residual_ss(batch) / target - min_v
     return np.where(np.isfinite(bound), np.maximum(bound, 0.0), 0.0) * (1 + 1e-12) + 1e-300
 
@@ -470,12 +713,21 @@ def solve_tau2_equation(
 
 
 def _bracket_scale(batch: Any) -> tuple[FloatArray, FloatArray]:
-    """A first upper end for the bracket and an absolute tolerance, per row."""
+    """A first upper end for the bracket and an absolute tolerance, per row.
+
+    The tolerance is ``1e-14`` times the harmonic mean of the variances (the
+    variance of the common-effect mean times k), computed as ``k min v / sum
+    (min v / v_i)``: one huge variance must not make the tolerance huge (a
+    study of variance 1e300 weighs nothing and must not end the search).
+    """
     k = batch.k
     spread = _unweighted_residual_ss(batch) / np.maximum(k - 1, 1)
     max_v = np.where(batch.mask, batch.v, 0.0).max(axis=1)
-    mean_v = masked_sum(batch.v, batch.mask) / k
-    return 2.0 * spread + max_v, 1e-14 * mean_v
+    min_v = np.where(batch.mask, batch.v, np.inf).min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        relative = masked_sum(min_v[:, None] / batch.v, batch.mask)
+        harmonic = min_v * (k / relative)
+    return 2.0 * spread + max_v, 1e-14 * harmonic
 
 
 # --- iterative estimators ----------------------------------------------------------
