@@ -59,7 +59,15 @@ def _labels(frame: pd.DataFrame, label: str | None) -> list[str]:
         return [f"Study {position + 1}" for position in range(len(frame))]
     if label not in frame.columns:
         raise InputError(f"label column {label!r} not found", column=label)
-    return [str(value) for value in frame[label]]
+    # as written: a blank cell is an empty label, not "nan"
+    return ["" if _missing(value) else str(value) for value in frame[label]]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _variances_from_frame(
