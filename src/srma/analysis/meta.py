@@ -280,6 +280,10 @@ def result_from_arrays(
     messages = list(effects.notes) + list(notes)
     if pooled["k"] == 1:
         messages.append("k = 1: the pooled result is the single study; heterogeneity is undefined")
+    if pooled["k"] > 0 and (pooled["estimate"] is None or pooled["se"] is None):
+        # never a null estimate reported as a success (validation should have refused the data)
+        pooled["converged"] = False
+        messages.append("the pooled estimate could not be computed: a value is out of range")
     if not pooled["converged"]:
         messages.append(f"the {method} estimate of tau² did not converge")
     if test == "knha" and pooled["k"] > 1 and pooled["se"] == 0.0:
