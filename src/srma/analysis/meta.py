@@ -66,7 +66,15 @@ def _labels(frame: pd.DataFrame, label: str | None) -> list[str]:
         return [f"Study {position + 1}" for position in range(len(frame))]
     if label not in frame.columns:
         raise InputError(f"label column {label!r} not found", column=label)
-    return [str(value) for value in frame[label]]
+    # as written: a blank cell is an empty label, not "nan"
+    return ["" if _missing(value) else str(value) for value in frame[label]]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _variances_from_frame(
@@ -279,6 +287,10 @@ def result_from_arrays(
     messages = list(effects.notes) + list(notes)
     if pooled["k"] == 1:
         messages.append("k = 1: the pooled result is the single study; heterogeneity is undefined")
+    if pooled["k"] > 0 and (pooled["estimate"] is None or pooled["se"] is None):
+        # never a null estimate reported as a success (validation should have refused the data)
+        pooled["converged"] = False
+        messages.append("the pooled estimate could not be computed: a value is out of range")
     if not pooled["converged"]:
         messages.append(f"the {method} estimate of tau² did not converge")
     if test == "knha" and pooled["k"] > 1 and pooled["se"] == 0.0:

@@ -87,7 +87,27 @@ def read_table(path: Path) -> pd.DataFrame:
         raise CommandError(f"{path}: not a file")
     separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     try:
-        return pd.read_csv(path, sep=separator, skipinitialspace=True)
+        frame = pd.read_csv(path, sep=separator, skipinitialspace=True)
+        text_columns = [
+            name
+            for name in frame.columns
+            if not pd.api.types.is_numeric_dtype(frame[name]) or frame[name].isna().all()
+        ]
+        if text_columns:
+            # labels as written: a study called NA or null is not a missing value
+            # (numeric columns keep pandas' missing-value words and blank cells)
+            text = pd.read_csv(
+                path,
+                sep=separator,
+                skipinitialspace=True,
+                usecols=text_columns,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+            )
+            for name in text_columns:
+                frame[name] = text[name]
+        return frame
     except pd.errors.EmptyDataError:
         raise CommandError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

@@ -70,6 +70,7 @@ from srma.stats.effects import binary_effect
 from srma.stats.inference import critical_value, two_sided_pvalue, wald_interval
 from srma.stats.pooling import PooledArrays, pool
 from srma.stats.regression import meta_regression, regression_batch
+from srma.stats.tau2 import weighted_sums
 
 #: Predictors of metafor's ``regtest``: what each study's effect is regressed on.
 PREDICTORS = vocabulary.BIAS_PREDICTORS
@@ -459,6 +460,66 @@ def _tie_sums(values: FloatArray) -> tuple[float, float, float]:
     )
 
 
+#: Up to this many studies per row Kendall's S is counted over all pairs,
+#: vectorised over the batch (fastest for many small rows); beyond it, row by
+#: row in O(k log k) by sorting (scipy's ``kendalltau``, Knight 1966).
+PAIRWISE_KENDALL_MAX = 256
+
+
+def _kendall_pairwise(
+    x: FloatArray, y: FloatArray, mask: BoolArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Kendall's S and the numbers of pairs tied in x and in y, over all pairs (O(k²))."""
+    n_rows, width = x.shape
+    score = np.zeros(n_rows)
+    ties_x = np.zeros(n_rows)
+    ties_y = np.zeros(n_rows)
+    for i in range(width - 1):
+        both = mask[:, i : i + 1] & mask[:, i + 1 :]
+        dx = np.sign(x[:, i : i + 1] - x[:, i + 1 :])
+        dy = np.sign(y[:, i : i + 1] - y[:, i + 1 :])
+        score += np.where(both, dx * dy, 0.0).sum(axis=1)
+        ties_x += (both & (dx == 0)).sum(axis=1)
+        ties_y += (both & (dy == 0)).sum(axis=1)
+    return score, ties_x, ties_y
+
+
+def _tied_pairs(values: FloatArray) -> float:
+    _, counts = np.unique(values, return_counts=True)
+    counts = counts.astype(np.float64)
+    return float(np.sum(counts * (counts - 1) / 2.0))
+
+
+def _kendall_sorted(
+    x: FloatArray, y: FloatArray, mask: BoolArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`_kendall_pairwise` in O(k log k) per row, from scipy's tau-b and the ties.
+
+    ``S = tau_b sqrt((P - T_x)(P - T_y))`` with ``P = k(k-1)/2`` pairs and
+    ``T`` the pairs tied in each variable; S is an integer and is rounded.
+    """
+    from scipy.stats import kendalltau
+
+    n_rows = x.shape[0]
+    score = np.zeros(n_rows)
+    ties_x = np.zeros(n_rows)
+    ties_y = np.zeros(n_rows)
+    for row in range(n_rows):  # one row per large meta-analysis: the loop is over rows
+        present = mask[row]
+        xs, ys = x[row, present], y[row, present]
+        n = xs.size
+        if n < 2:
+            continue
+        pairs = n * (n - 1) / 2.0
+        ties_x[row], ties_y[row] = _tied_pairs(xs), _tied_pairs(ys)
+        denominator = (pairs - ties_x[row]) * (pairs - ties_y[row])
+        if denominator <= 0:
+            continue
+        tau = kendalltau(xs, ys, variant="b").statistic
+        score[row] = np.rint(tau * np.sqrt(denominator)) if np.isfinite(tau) else 0.0
+    return score, ties_x, ties_y
+
+
 def kendall(
     x: FloatArray, y: FloatArray, mask: BoolArray, *, exact_max: int = KENDALL_EXACT_MAX
 ) -> RankTestArrays:
@@ -471,16 +532,11 @@ def kendall(
     (9n(n-1)(n-2))`` (t, u: sizes of groups of ties; Kendall 1970, ch. 4).
     """
     n_rows, width = x.shape
-    score = np.zeros(n_rows)
-    ties_x = np.zeros(n_rows)
-    ties_y = np.zeros(n_rows)
-    for i in range(width - 1):
-        both = mask[:, i : i + 1] & mask[:, i + 1 :]
-        dx = np.sign(x[:, i : i + 1] - x[:, i + 1 :])
-        dy = np.sign(y[:, i : i + 1] - y[:, i + 1 :])
-        score += np.where(both, dx * dy, 0.0).sum(axis=1)
-        ties_x += (both & (dx == 0)).sum(axis=1)
-        ties_y += (both & (dy == 0)).sum(axis=1)
+    mask = mask & np.isfinite(x) & np.isfinite(y)  # a value that is not a number has no rank
+    if width > PAIRWISE_KENDALL_MAX:
+        score, ties_x, ties_y = _kendall_sorted(x, y, mask)
+    else:
+        score, ties_x, ties_y = _kendall_pairwise(x, y, mask)
     k = mask.sum(axis=1)
     pairs = k * (k - 1) / 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -525,11 +581,16 @@ def begg(batch: Batch, *, exact_max: int = KENDALL_EXACT_MAX) -> RankTestArrays:
     :func:`kendall` (metafor's ``ranktest``).  Rows with fewer than 3 studies
     are NaN.
     """
-    w = np.where(batch.mask, 1.0 / batch.v, 0.0)
-    total = w.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu = masked_sum(w * batch.y, batch.mask) / total
-        deviates = (batch.y - mu[:, None]) / np.sqrt(batch.v - 1.0 / total[:, None])
+    # v_i - 1/sum w = v_i (sum w - w_i) / sum w, in relative weights u = m w with the
+    # sum of the others taken about the largest weight: no cancellation where one
+    # study (a variance of 1e-300 among 0.04s) carries nearly all the weight
+    sums = weighted_sums(batch, np.zeros(batch.y.shape[0]))
+    u = np.where(batch.mask, sums.unit[:, None] / batch.v, 0.0)
+    largest = u == 1.0
+    others = np.where(largest, sums.rest[0][:, None], sums.s1[:, None] - u)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mu = sums.mean
+        deviates = (batch.y - mu[:, None]) / np.sqrt(batch.v * (others / sums.s1[:, None]))
     result = kendall(np.where(batch.mask, deviates, 0.0), batch.v, batch.mask, exact_max=exact_max)
     small = result.k < 3
     return RankTestArrays(

@@ -1,0 +1,125 @@
+"""Hostile CSVs through the CLI (issue 10): right answers or errors naming file, row, column.
+
+The inputs are in tests/fixtures/hostile/; numbers at the edges of double
+precision are checked against exact arithmetic in test_extreme_inputs.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from srma.cli import app
+
+runner = CliRunner()
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+EFFECTS = np.array([0.1, 0.5, -0.2, 0.8, 0.3, 0.05, 0.6, -0.4, 0.25])
+
+
+def _meta(name: str, *options: str) -> dict:
+    result = runner.invoke(app, ["meta", str(HOSTILE / name), "--yi", "yi", *options, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _error(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("method", ["DL", "REML", "PM"])
+def test_tiny_variances_give_the_sample_variance(method: str) -> None:
+    out = _meta("tiny_variances.csv", "--vi", "vi", "--method", method)
+    assert out["converged"] is True
+    assert out["tau2"] == pytest.approx(np.var(EFFECTS, ddof=1), rel=1e-9)
+    assert out["estimate"] == pytest.approx(EFFECTS.mean(), rel=1e-12)
+    assert out["q"] == pytest.approx(np.var(EFFECTS, ddof=1) * 8 / 1e-300, rel=1e-9)
+
+
+def test_one_huge_variance_weighs_nothing() -> None:
+    out = _meta("one_huge_variance.csv", "--vi", "vi", "--method", "REML")
+    # a study of variance 1e300 carries no weight: REML of the other eight (equal v)
+    assert out["converged"] is True
+    assert out["tau2"] == pytest.approx(np.var(EFFECTS[1:], ddof=1) - 0.04, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "column", "words"),
+    [
+        ("huge_effects.csv", 1, "yi", "out of range"),
+        ("subnormal_variances.csv", 1, "vi", "too small"),
+        ("effects_1e200.csv", None, "yi", "out of range"),
+    ],
+)
+@pytest.mark.parametrize("command", ["meta", "forest", "bias", "report"])
+def test_unrepresentable_values_are_refused_by_every_command(
+    tmp_path: Path, name: str, row: int | None, column: str, words: str, command: str
+) -> None:
+    args = [command, str(HOSTILE / name), "--yi", "yi", "--vi", "vi"]
+    if command in ("forest", "report"):
+        args += ["-o", str(tmp_path / ("out.png" if command == "forest" else "out.html"))]
+    message = _error(args)
+    assert name in message
+    assert f"column '{column}'" in message
+    if row is not None:
+        assert f"row {row}," in message
+    assert words in message
+    assert "All arrays must be of the same length" not in message
+
+
+def test_negative_standard_error_is_refused() -> None:
+    message = _error(["meta", str(HOSTILE / "negative_se.csv"), "--yi", "yi", "--sei", "sei"])
+    assert "row 2" in message and "column 'sei'" in message
+    assert "standard error must be > 0" in message
+
+
+def test_labels_are_shown_as_written() -> None:
+    out = _meta("na_labels.csv", "--vi", "vi")
+    assert out["labels"] == ["NA", "nan", "N/A", "null", "S5", "S6", "S7", "S8", ""]
+    assert out["k"] == 9
+
+
+@pytest.mark.parametrize("name", ["tiny_variances.csv", "one_tiny_variance.csv"])
+def test_bias_and_report_with_a_variance_of_1e300(tmp_path: Path, name: str) -> None:
+    """Once 'cannot convert float NaN to integer'; now numbers or a stated reason."""
+    result = runner.invoke(app, ["bias", str(HOSTILE / name), "--yi", "yi", "--vi", "vi"])
+    assert result.exit_code == 0, result.output
+    assert "NaN to integer" not in result.output
+    report = tmp_path / "report.html"
+    args = ["report", str(HOSTILE / name), "--yi", "yi", "--vi", "vi", "-o", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert report.exists()
+
+
+def test_kendall_sorted_equals_pairwise() -> None:
+    from srma.stats.bias import _kendall_pairwise, _kendall_sorted
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 300))
+    y = np.round(rng.normal(size=(3, 300)), 1)  # with ties
+    mask = np.ones_like(x, dtype=bool)
+    mask[1, 250:] = False
+    for fast, slow in zip(_kendall_sorted(x, y, mask), _kendall_pairwise(x, y, mask), strict=True):
+        np.testing.assert_array_equal(fast, slow)
+
+
+def test_bias_is_near_linear_in_k() -> None:
+    """k = 100,000 studies: Begg, Egger, trim-and-fill and fail-safe N in seconds."""
+    import time
+
+    from srma import meta, small_study_tests
+
+    rng = np.random.default_rng(1)
+    k = 100_000
+    fit = meta(rng.normal(0.3, 0.3, size=k), rng.uniform(0.01, 0.2, size=k), method="DL")
+    start = time.perf_counter()
+    result = small_study_tests(fit)
+    assert time.perf_counter() - start < 60
+    assert result.begg is not None and np.isfinite(result.begg.pvalue)
