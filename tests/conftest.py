@@ -62,3 +62,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def srma(*args: object, input: str | None = None, code: int = 0) -> str:
+    """Run ``srma ARGS`` in-process (Typer's runner); check the exit code; its output."""
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input)
+    assert result.exit_code == code, result.output
+    return result.output

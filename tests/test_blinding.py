@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SHARED
-from srma.cli import app
+from conftest import SHARED, srma
 from srma.review.flow.status import prisma_counts
 from srma.review.project import open_project
 from srma.review.screen.decisions import view_of
@@ -22,15 +20,8 @@ from srma.review.screen.queue import screening_queue
 from srma.review.state import load_state
 
 EXPORTS = SHARED / "fixtures" / "exports"
-runner = CliRunner()
 SECRET = "rats-not-humans-SECRET"
 FIRST_TITLE = "Stress and the brain-gut axis"
-
-
-def srma(*args: object, input: str | None = None, code: int = 0) -> str:
-    result = runner.invoke(app, [str(a) for a in args], input=input)
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture

@@ -8,19 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SHARED
-from srma.cli import app
+from conftest import SHARED, srma
 
 EXPORTS = SHARED / "fixtures" / "exports"
-runner = CliRunner()
-
-
-def srma(*args: object, input: str | None = None, code: int = 0) -> str:
-    result = runner.invoke(app, [str(a) for a in args], input=input)
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture

@@ -18,24 +18,16 @@ import openpyxl
 import pandas as pd
 import pytest
 import rispy
-from typer.testing import CliRunner
 
-from srma.cli import app
+from conftest import srma
 from srma.review.identify.records import read_records
 
-runner = CliRunner()
 TITLE = "Neurological involvement in a child with atypical haemolytic uraemic syndrome"
 FORGED = "Real title\nER  - \nTY  - JOUR\nTI  - forged"
 HOSTILE = (
     f"\x1b[2J\x1b]0;pwned\x07{TITLE} [/]",
     f"\x1b]52;c;aGk=\x07{TITLE} [bold red]x",
 )
-
-
-def srma(*args: object, input: str | None = None, code: int = 0) -> str:
-    result = runner.invoke(app, [str(a) for a in args], input=input)
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 def _export(folder: Path, changes: dict[int, dict[str, str]]) -> Path:

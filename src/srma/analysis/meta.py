@@ -580,15 +580,9 @@ def meta_batch(
     and H²), which costs about as much as the rest of the fit, for
     simulations that do not report it.
     """
-    method = validate_options(
-        "meta_batch",
-        method=method,
-        test=test,
-        level=level,
-        pi_type=pi_type,
-        tau2_interval=tau2_interval,
-        workers=workers,
-    )["method"]
+    settings = {"test": test, "level": level, "pi_type": pi_type,
+                "tau2_interval": tau2_interval, "workers": workers}  # fmt: skip
+    method = validate_options("meta_batch", method=method, **settings)["method"]
     y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
     v = np.atleast_2d(np.asarray(V, dtype=np.float64))
     if y.shape != v.shape or y.ndim != 2:
@@ -614,13 +608,5 @@ def meta_batch(
             raise InputError(
                 f"{error.reason} (meta-analysis {row + 1}, study {study + 1})"
             ) from None
-    arrays = pool_in_blocks(
-        as_batch(y, v),
-        method=method,
-        test=test,
-        level=level,
-        pi_type=pi_type,
-        tau2_interval=tau2_interval,
-        workers=workers,
-    )
+    arrays = pool_in_blocks(as_batch(y, v), method=method, **settings)
     return MetaBatchResult(method=method, test=test, level=level, pi_type=pi_type, arrays=arrays)

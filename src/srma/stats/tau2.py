@@ -317,6 +317,12 @@ def q_sums(batch: Batch, tau2: FloatArray) -> QSums:
     )
 
 
+def _unscaled(name: str) -> property:
+    """A :class:`Fit`'s quantity ``name`` under the name the estimating equations use for
+    its scaled form (a Fit is not rescaled, so the two are the same)."""
+    return property(lambda fit: getattr(fit, name), doc=f"``{name}`` (a Fit is not rescaled)")
+
+
 @dataclass(frozen=True)
 class Fit:
     """Weighted least squares at given tau², with the projection quantities (any X)."""
@@ -350,33 +356,13 @@ class Fit:
 
     a = b = unit
 
-    @property
-    def ypy_scaled(self) -> FloatArray:
-        return self.ypy
-
-    @property
-    def yppy_scaled(self) -> FloatArray:
-        return self.yppy
-
-    @property
-    def ypppy_scaled(self) -> FloatArray:
-        return self.ypppy
-
-    @property
-    def trace_p_scaled(self) -> FloatArray:
-        return self.trace_p
-
-    @property
-    def trace_pp_scaled(self) -> FloatArray:
-        return self.trace_pp
-
-    @property
-    def sum_w_scaled(self) -> FloatArray:
-        return self.sum_w
-
-    @property
-    def sum_w2_scaled(self) -> FloatArray:
-        return self.sum_w2
+    ypy_scaled = _unscaled("ypy")
+    yppy_scaled = _unscaled("yppy")
+    ypppy_scaled = _unscaled("ypppy")
+    trace_p_scaled = _unscaled("trace_p")
+    trace_pp_scaled = _unscaled("trace_pp")
+    sum_w_scaled = _unscaled("sum_w")
+    sum_w2_scaled = _unscaled("sum_w2")
 
 
 def weighted_fit(batch: RegressionBatch, tau2: FloatArray) -> Fit:
