@@ -61,7 +61,9 @@ def h2_from_tau2(tau2: FloatArray, typical_variance: FloatArray) -> FloatArray:
 def i2_from_q(q: FloatArray, df: FloatArray) -> FloatArray:
     """``I² = max(0, 100 (Q - df) / Q)``, the form used with a common-effect model."""
     above = q > df
-    return np.where(above, 100.0 * (q - df) / np.where(above, q, 1.0), 0.0)
+    # divided before it is scaled to a percentage, so that a Q near the largest double cannot
+    # overflow
+    return np.where(above, 100.0 * ((q - df) / np.where(above, q, 1.0)), 0.0)
 
 
 def h2_from_q(q: FloatArray, df: FloatArray) -> FloatArray:

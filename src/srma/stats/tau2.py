@@ -87,6 +87,12 @@ def _power(
         return np.ldexp(x / mantissa**power_m, shift)
 
 
+def _in_units(scaled: str, power_s2: int, power_m: int) -> property:
+    """A :class:`QSums` quantity in the data's units, from its scaled form ``scaled``:
+    ``x s^(2 power_s2) / m^power_m`` (:meth:`QSums._units`)."""
+    return property(lambda sums: sums._units(getattr(sums, scaled), power_s2, power_m))
+
+
 @dataclass(frozen=True)
 class QSums:
     """What the generalised Q equations need for ``X = 1``, as scaled sums.
@@ -157,9 +163,7 @@ class QSums:
         with np.errstate(over="ignore", invalid="ignore"):
             return self.centre + np.ldexp(self.rho_mean, self.exponent)
 
-    @property
-    def sum_w(self) -> FloatArray:
-        return self._units(self.s1, 0, 1)
+    sum_w = _in_units("s1", 0, 1)
 
     @property
     def variance_of_mean(self) -> FloatArray:
@@ -167,17 +171,13 @@ class QSums:
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.unit / self.s1
 
-    @property
-    def q(self) -> FloatArray:
-        return self._units(self.q1, 1, 1)
+    q = _in_units("q1", 1, 1)
 
     @property
     def ypy(self) -> FloatArray:
         return self.q
 
-    @property
-    def yppy(self) -> FloatArray:
-        return self._units(self.q2, 1, 2)
+    yppy = _in_units("q2", 1, 2)
 
 
 @dataclass(frozen=True)
@@ -216,25 +216,15 @@ class WeightedSums(QSums):
     def sum_w2_scaled(self) -> FloatArray:
         return self.s2
 
-    @property
-    def sum_w2(self) -> FloatArray:
-        return self._units(self.s2, 0, 2)
+    sum_w2 = _in_units("s2", 0, 2)
 
-    @property
-    def sum_w3(self) -> FloatArray:
-        return self._units(self.s3, 0, 3)
+    sum_w3 = _in_units("s3", 0, 3)
 
-    @property
-    def ypppy(self) -> FloatArray:
-        return self._units(self.q3, 1, 3)
+    ypppy = _in_units("q3", 1, 3)
 
-    @property
-    def trace_p(self) -> FloatArray:
-        return self._units(self.trace_p_scaled, 0, 1)
+    trace_p = _in_units("trace_p_scaled", 0, 1)
 
-    @property
-    def trace_pp(self) -> FloatArray:
-        return self._units(self.trace_pp_scaled, 0, 2)
+    trace_pp = _in_units("trace_pp_scaled", 0, 2)
 
     @property
     def logdet_xtwx(self) -> FloatArray:
