@@ -277,11 +277,18 @@ def propose(
     answered though not asked: :class:`InputError` naming the question).
     """
     chosen = find_tool(tool)
-    found = _keyed({domain: None}, chosen.domains_for(effect), chosen, "a proposal")
-    (domain_id,) = found
+    if effect is not None:
+        chosen.domains_for(effect)  # checks the effect
+    (domain_id,) = _keyed({domain: None}, chosen.domains, chosen, "a proposal")
     if domain_id == OVERALL:
         raise InputError(f"{chosen.name}: the overall judgement comes from the domains")
-    target = next(d for d in chosen.domains_for(effect) if d.id == domain_id)
+    found = [d for d in chosen.domains if d.id == domain_id and d.effect in (None, effect)]
+    if not found:
+        raise InputError(
+            f"{chosen.name} {domain_id} depends on the effect of interest; expected one of "
+            f"{', '.join(chosen.effects)}"
+        )
+    target = found[0]
     where = f"{chosen.name} {target.id} ({target.name})"
     read = read_answers(target.questions, answers, where=where)
     return target.propose(read) if target.propose is not None else None
