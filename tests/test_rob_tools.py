@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -392,3 +393,20 @@ def test_assessment_is_a_frozen_value_with_a_json_form() -> None:
         "applicability": None,
     }
     assert data["effect"] == "assignment" and data["unit"] == "result"
+
+
+def test_docs_list_every_question_as_worded_and_run_their_example() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "risk_of_bias.md").read_text(
+        encoding="utf-8"
+    )
+    for chosen in TOOLS.values():
+        for domain in chosen.domains:
+            for question in domain.questions:
+                assert question.wording in text, question.wording
+    example = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(example, namespace)  # the page's example runs and says what it shows
+    result = namespace["result"]
+    assert result.domains[4].proposal == "Some concerns"  # type: ignore[attr-defined]
+    assert result.overall_proposal == "Some concerns"  # type: ignore[attr-defined]
+    assert result.overall == "High"  # type: ignore[attr-defined]
