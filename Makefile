@@ -46,7 +46,7 @@ lint: $(STAMP_DEV)
 	$(BIN)/ruff format --check src tests benchmarks
 
 # Regenerates the metafor fixtures; needs R with metafor, metadat and jsonlite
-# (Debian: apt-get install r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite r-cran-psych).
+# (Debian: apt-get install r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite r-cran-psych r-cran-vcd).
 reference:
 	for script in tests/reference/*.R; do Rscript $$script tests/reference/fixtures || exit 1; done
 
