@@ -79,7 +79,9 @@ def _missing(value: Any) -> bool:
 
 def _variances_from_frame(
     frame: pd.DataFrame, columns: dict[str, str], source: str | None
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    """``yi``, ``vi`` (squared standard errors with ``sei``) and the name of the column
+    that gave the variances."""
     yi_column = columns.get("yi", "yi")
     yi = numeric_column(frame, yi_column, source=source)
     if "vi" in columns or ("sei" not in columns and "vi" in frame.columns):
@@ -101,7 +103,7 @@ def _variances_from_frame(
         check_representable(
             yi, vi, source=source, yi_column=yi_column, vi_column=vi_column, standard_error=True
         )
-        return yi, vi
+        return yi, vi, vi_column
     bad = np.flatnonzero(np.isfinite(vi) & (vi <= 0))
     if bad.size:
         raise InputError(
@@ -111,7 +113,7 @@ def _variances_from_frame(
             column=vi_column,
         )
     check_representable(yi, vi, source=source, yi_column=yi_column, vi_column=vi_column)
-    return yi, vi
+    return yi, vi, vi_column
 
 
 def _validate_arrays(
@@ -143,7 +145,9 @@ class EffectData:
 
     ``frame`` holds the kept rows of the input table (with ``yi`` and ``vi``
     added when they were computed), for analyses that need other columns:
-    per-arm counts, subgroups, moderators.
+    per-arm counts, subgroups, moderators.  ``rows`` are the kept studies'
+    0-based rows in the input table (for errors that name a row), and
+    ``variance_column`` the column the variances came from.
     """
 
     labels: tuple[str, ...]
@@ -154,10 +158,31 @@ class EffectData:
     source: str | None
     frame: pd.DataFrame | None
     notes: tuple[str, ...]
+    rows: tuple[int, ...] | None = None
+    variance_column: str = "vi"
 
     @property
     def k(self) -> int:
         return int(self.yi.size)
+
+    def row(self, position: int) -> int:
+        """The 1-based row of the input table that holds the kept study ``position``."""
+        return (self.rows[position] if self.rows is not None else position) + 1
+
+    def subset(self, keep: NDArray[np.intp]) -> EffectData:
+        """The studies at positions ``keep`` (their rows, frame and labels with them)."""
+        return EffectData(
+            labels=tuple(self.labels[i] for i in keep),
+            yi=self.yi[keep],
+            vi=self.vi[keep],
+            omitted=(),
+            measure=self.measure,
+            source=self.source,
+            frame=None if self.frame is None else self.frame.iloc[keep].reset_index(drop=True),
+            notes=(),
+            rows=tuple(self.row(int(i)) - 1 for i in keep),
+            variance_column=self.variance_column,
+        )
 
 
 def prepare_effects(
@@ -183,6 +208,7 @@ def prepare_effects(
         measure = measure.upper()
     frame: pd.DataFrame | None = None
     counts = None
+    variance_column = "vi (computed)" if measure is not None else "vi"
     if isinstance(data_or_yi, pd.DataFrame) and isinstance(vi, str):
         columns = {**columns, "vi": vi}  # meta(df, vi="var") names the variance column
     if isinstance(data_or_yi, pd.DataFrame):
@@ -223,7 +249,7 @@ def prepare_effects(
                 y, v, source=source, yi_column="yi (computed)", vi_column="vi (computed)"
             )
         else:
-            y, v = _variances_from_frame(frame, columns, source)
+            y, v, variance_column = _variances_from_frame(frame, columns, source)
     else:
         if vi is None:
             raise InputError("vi is required when effect sizes are given as an array")
@@ -255,6 +281,8 @@ def prepare_effects(
         source=source,
         frame=None if frame is None else frame.loc[present].reset_index(drop=True),
         notes=tuple(notes),
+        rows=tuple(int(i) for i in np.flatnonzero(present)),
+        variance_column=variance_column,
     )
 
 

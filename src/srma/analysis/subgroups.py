@@ -25,6 +25,7 @@ from srma.analysis.meta import (
     result_from_arrays,
     warn_about,
 )
+from srma.analysis.metareg import imprecise_fit_error
 from srma.analysis.results import MetaResult
 from srma.errors import InputError
 from srma.formatting import format_count, format_p
@@ -118,17 +119,7 @@ class SubgroupResult:
 
 
 def _subset(effects: EffectData, keep: np.ndarray) -> EffectData:
-    index = np.flatnonzero(keep)
-    return EffectData(
-        labels=tuple(effects.labels[i] for i in index),
-        yi=effects.yi[index],
-        vi=effects.vi[index],
-        omitted=(),
-        measure=effects.measure,
-        source=effects.source,
-        frame=None if effects.frame is None else effects.frame.iloc[index].reset_index(drop=True),
-        notes=(),
-    )
+    return effects.subset(np.flatnonzero(keep))
 
 
 def subgroup_analysis(
@@ -249,6 +240,8 @@ def subgroup_analysis(
         pi_type=pi_type,
         common_tau2=common_tau2,
     )
+    if arrays.common_tau2 is not None and not np.isfinite(arrays.common_tau2):
+        raise imprecise_fit_error(effects, method)
     subgroups = tuple(
         warn_about(
             result_from_arrays(

@@ -197,12 +197,43 @@ FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
 }
 
 
+class OptionError(InputError):
+    """A bad value of an option: the function, the option, the value and its constraint.
+
+    Reads ``"meta(): unknown test 'w'; expected one of z, t, knha, adhoc"``;
+    :meth:`for_flag` gives the same for a command line that spells the option
+    ``--test`` (the shell maps it once, in :func:`srma.cli.shell.run`).
+    """
+
+    def __init__(self, function: str, option: str, value: Any, constraint: Constraint) -> None:
+        self.function = function
+        self.option = option
+        self.value = value
+        self.constraint = constraint
+        super().__init__(f"{function}(): {constraint.message(option, value)}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (OptionError, (self.function, self.option, self.value, self.constraint))
+
+    def for_flag(self, flag: str) -> str:
+        """``"--test: unknown test 'w'; expected one of z, t, knha, adhoc"``.
+
+        On a command line an optional value that is None is an option not
+        given, so only the inner constraint is stated.
+        """
+        inner = self.constraint.inner if isinstance(self.constraint, Optional) else self.constraint
+        if isinstance(inner, OneOf):
+            return f"{flag}: {inner.message(self.option, self.value)}"
+        return f"{flag}: {inner.requirement}, got {self.value!r}"
+
+
 def validate_options(function: str, **options: Any) -> dict[str, Any]:
     """Check the options of one call of ``function``; return them in canonical form.
 
-    Raises :class:`InputError` naming the function, the option, the value and
-    what is allowed (``"meta(): unknown test 'w'; expected one of z, t, knha,
-    adhoc"``) for the first option that its constraint rejects.
+    Raises :class:`OptionError` (an :class:`InputError`) naming the function,
+    the option, the value and what is allowed (``"meta(): unknown test 'w';
+    expected one of z, t, knha, adhoc"``) for the first option that its
+    constraint rejects.
     """
     specific = FUNCTION_CONSTRAINTS.get(function, {})
     parsed: dict[str, Any] = {}
@@ -211,7 +242,7 @@ def validate_options(function: str, **options: Any) -> dict[str, Any]:
         try:
             parsed[name] = constraint.parse(value)
         except (ValueError, TypeError):
-            raise InputError(f"{function}(): {constraint.message(name, value)}") from None
+            raise OptionError(function, name, value, constraint) from None
     return parsed
 
 

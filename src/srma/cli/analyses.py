@@ -11,7 +11,6 @@ import typer
 from srma.cli.app import app
 from srma.cli.shell import (
     ColumnOption,
-    CommandError,
     DataArgument,
     JsonOption,
     LabelOption,
@@ -49,8 +48,6 @@ def effects(
         from srma.analysis.effect_sizes import effect_sizes
 
         table = read_table(data)
-        if to not in ("only0", "all", "if0all", "none"):
-            raise CommandError(f"--to must be only0, all, if0all or none, got {to!r}")
         out = effect_sizes(
             table, measure, add=add, to=to, drop00=drop00, source=str(data), **column_options(col)
         )

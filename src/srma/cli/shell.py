@@ -292,7 +292,7 @@ def run(action: Callable[[], T]) -> T:
     except (typer.Exit, typer.Abort):
         raise
     except (InputError, CommandError) as error:
-        fail(str(error))
+        fail(_cli_message(error))
     except OSError as error:  # unreadable input, unwritable output
         where = f"{error.filename}: " if error.filename is not None else ""
         fail(f"{where}{error.strerror or error}")
@@ -305,6 +305,25 @@ def run(action: Callable[[], T]) -> T:
             f"unexpected {type(error).__name__}: {error} (a bug in srma; set SRMA_TRACEBACK=1 "
             "for the traceback and please report it)"
         )
+
+
+def option_flag(option: str) -> str:
+    """The command-line spelling of an analysis option: ``pi_type`` is ``--pi-type``.
+
+    Typer derives every flag from its parameter's name this way, and the
+    commands name their parameters as the analyses name their options
+    (tests/test_hostile_csv.py checks this for every command).
+    """
+    return "--" + option.replace("_", "-")
+
+
+def _cli_message(error: Exception) -> str:
+    """The error's message; a bad option value names the option as typed (``--test``)."""
+    # an OptionError comes from srma.analysis.validation, so that module is loaded by then
+    validation = sys.modules.get("srma.analysis.validation")
+    if validation is not None and isinstance(error, validation.OptionError):
+        return error.for_flag(option_flag(error.option))
+    return str(error)
 
 
 def terminal_line(text: str) -> str:
