@@ -502,3 +502,15 @@ def test_knapp_hartung_with_huge_variances_is_not_zero() -> None:
     assert huge.se == pytest.approx(ordinary.se, rel=1e-9)
     equal = meta(np.full(5, 0.3), np.linspace(0.01, 0.05, 5), method="DL", test="knha")
     assert equal.se == 0.0
+
+
+def test_an_interval_end_beyond_the_largest_double_is_undefined_not_tiny() -> None:
+    """Effects 2e150 apart at level 0.999999: the Q-profile upper end is beyond 1.8e308.
+    It was 7.5e-301 (below tau² itself); now it is left out with a warning."""
+    y = np.array([-0.99e150, 0.99e150])
+    with pytest.warns(Warning, match="beyond the largest double"):
+        result = meta(y, np.full(2, 1e290), method="REML", level=0.999999)
+    assert result.converged and result.tau2 == pytest.approx(1.9602e300, rel=1e-9)
+    assert result.tau2_ci_upper is None and result.tau2_ci_lower < result.tau2
+    usual = meta(y, np.full(2, 1e290), method="REML")
+    assert usual.tau2_ci_upper is not None and usual.tau2_ci_upper > usual.tau2

@@ -123,3 +123,77 @@ def test_bias_is_near_linear_in_k() -> None:
     result = small_study_tests(fit)
     assert time.perf_counter() - start < 60
     assert result.begg is not None and np.isfinite(result.begg.pvalue)
+
+
+# --- option errors name the option as typed, for every analysis command ---------------
+
+#: A valid call of each analysis command (``{data}`` a yi/vi table, ``{raw}`` raw MD data,
+#: ``{out}`` a folder to write to); a bad option value is appended to it.
+VALID_CALLS = {
+    "effects": ["effects", "{raw}", "--measure", "MD"],
+    "meta": ["meta", "{data}", "--yi", "yi", "--vi", "vi"],
+    "subgroup": ["subgroup", "{data}", "--yi", "yi", "--vi", "vi", "--by", "g"],
+    "metareg": ["metareg", "{data}", "--yi", "yi", "--vi", "vi", "--mods", "~ x"],
+    "sensitivity": ["sensitivity", "{data}", "--yi", "yi", "--vi", "vi"],
+    "bias": ["bias", "{data}", "--yi", "yi", "--vi", "vi"],
+    "forest": ["forest", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
+    "funnel": ["funnel", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
+    "report": ["report", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/r.html"],
+}
+#: Commands whose options share a name with an analysis option but mean something else.
+OTHER_MEANINGS = {"reviewer", "resolve", "screen", "simulate", "rob"}
+
+
+def _bad_value(constraint) -> str:
+    from srma.analysis.validation import Number, OneOf, Optional
+
+    inner = constraint.inner if isinstance(constraint, Optional) else constraint
+    if isinstance(inner, OneOf):
+        return "no-such-choice"
+    assert isinstance(inner, Number)
+    return str(inner.high + 1 if inner.high < float("inf") else inner.low - 1)
+
+
+def _option_cases() -> list[tuple[str, str, tuple[str, ...]]]:
+    import typer.main
+
+    from srma.analysis.validation import OPTION_CONSTRAINTS
+
+    cases = []
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        options = [
+            p for p in command.params
+            if p.name in OPTION_CONSTRAINTS and not getattr(p, "is_flag", False)
+        ]  # fmt: skip
+        if not options or name in OTHER_MEANINGS:
+            continue
+        assert name in VALID_CALLS, f"add a valid call of {name!r} to VALID_CALLS"
+        cases += [(name, p.name, tuple(p.opts)) for p in options]
+    return cases
+
+
+@pytest.mark.parametrize(("command", "option", "flags"), _option_cases())
+def test_a_bad_option_value_names_the_option_as_typed(
+    tmp_path: Path, command: str, option: str, flags: tuple[str, ...]
+) -> None:
+    from srma.analysis.validation import OPTION_CONSTRAINTS
+
+    data = tmp_path / "data.csv"
+    data.write_text(
+        "study,yi,vi,g,x\n"
+        + "".join(f"S{i},{0.1 * i},{0.02 + 0.01 * i},{'ab'[i % 2]},{i}\n" for i in range(8))
+    )
+    raw = tmp_path / "raw.csv"
+    raw.write_text("study,mean1,sd1,n1,mean2,sd2,n2\nA,1,2,10,0,2,10\nB,2,1,10,0,2,10\n")
+    call = [a.format(data=data, raw=raw, out=tmp_path) for a in VALID_CALLS[command]]
+    ok = runner.invoke(app, call)
+    assert ok.exit_code == 0, ok.output
+    value = _bad_value(OPTION_CONSTRAINTS[option])
+    result = runner.invoke(app, [*call, flags[0], value])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {flags[0]}: "), lines[0]
+    assert repr(value) in lines[0] or repr(float(value)) in lines[0] or value in lines[0]
+    assert "()" not in lines[0]  # not the Python function's name

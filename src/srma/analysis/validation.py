@@ -318,8 +318,18 @@ def reject(
 #: subnormal variance carries too few significant digits to weigh a study by.
 SMALLEST_VARIANCE = float(np.finfo(np.float64).tiny)
 
-#: The largest distance accepted between an effect and the median effect: the
-#: square of a spread beyond it (which tau² is measured in) is not a double.
+#: The largest distance accepted between an effect and the median effect.
+#:
+#: Absolute, and rightly so: the effects themselves may be of any size (they
+#: are centred before anything is summed, so 1e300 ± 1e149 is fine), but tau²,
+#: its interval and the prediction interval are in squared units of the
+#: effects, whatever their variances, and must be doubles.  tau² is at most
+#: about the squared spread, so the spread must stay below ``sqrt(1.8e308) =
+#: 1.3e154``; 1e150 leaves a factor of 1e8 for the upper end of the Q-profile
+#: interval (``S / chi²_{k-1, alpha/2}``: about 1e3 times the squared spread at
+#: level 0.95 with k = 2, 2.5e6 at 0.999) and the sums of squares.  Beyond
+#: that end, it is reported as undefined with a warning.  A bound relative to
+#: the variances would admit spreads whose tau² is not a double.
 LARGEST_EFFECT_SPREAD = 1e150
 
 

@@ -694,12 +694,13 @@ def q_equation_upper(batch: Batch, target: FloatArray) -> FloatArray:
 
     ``Q(tau²) = sum w (y - mu_w)² <= sum w (y - ybar)² <= S / (min v + tau²)``
     with ``S = sum (y - ybar)²``, since the weighted mean minimises the
-    weighted sum of squares.
+    weighted sum of squares.  Infinite where ``S / target`` is beyond the largest
+    double (``Q(tau²)`` tends to ``S / tau²``, so the root is beyond it too).
     """
     min_v = batch.standardised.min_v
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         bound = _unweighted_residual_ss(batch) / target - min_v
-    return np.where(np.isfinite(bound), np.maximum(bound, 0.0), 0.0) * (1 + 1e-12) + 1e-300
+        return np.where(np.isnan(bound), 0.0, np.maximum(bound, 0.0)) * (1 + 1e-12) + 1e-300
 
 
 #: Grid of multiples of the bracket's upper end on which a likelihood that is
