@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.results import MetaResult, optional_float, ratio_overflow
 from srma.analysis.validation import check_representable, numeric_column, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
@@ -31,7 +31,13 @@ from srma.stats.mantel_haenszel import (
     peto,
 )
 from srma.stats.pooling import PooledArrays, pool, pool_in_blocks
-from srma.vocabulary import BINARY_MEASURES, COMMON_EFFECT_METHODS, COUNT_METHODS, METHOD_ALIASES
+from srma.vocabulary import (
+    BINARY_MEASURES,
+    COMMON_EFFECT_METHODS,
+    COUNT_METHODS,
+    METHOD_ALIASES,
+    RATIO_MEASURES,
+)
 
 __all__ = [
     "BINARY_MEASURES",
@@ -297,14 +303,19 @@ def result_from_arrays(
     pi_type: str,
     notes: Sequence[str] = (),
     extra: dict[str, float | None] | None = None,
+    present: NDArray[np.bool_] | None = None,
 ) -> MetaResult:
-    """The :class:`MetaResult` of one row of a pooled batch, with the checks users need."""
+    """The :class:`MetaResult` of one row of a pooled batch, with the checks users need.
+
+    ``present`` marks the row's own studies among the batch's columns (default:
+    every column), so that a study whose weight underflows to 0 is still listed.
+    """
     pooled: dict[str, Any] = {}
     for item in fields(arrays):
         value = getattr(arrays, item.name)[row]
         if item.name == "weights":
-            # the row's own studies: in a batch of subsets, absent studies weigh 0
-            pooled["weights"] = tuple(float(w) for w in value[value > 0])
+            own = value if present is None else value[present]
+            pooled["weights"] = tuple(float(w) for w in own)
         elif item.name in ("k", "iterations"):
             pooled[item.name] = int(value)
         elif item.name == "converged":
@@ -331,6 +342,10 @@ def result_from_arrays(
         )
     if method in COMMON_EFFECT_METHODS and test in ("knha", "adhoc"):
         messages.append(f"the {test} test is not meant for a common-effect model")
+    if effects.measure in RATIO_MEASURES:
+        overflow = ratio_overflow(pooled)
+        if overflow:
+            messages.append(overflow)
     return MetaResult(
         measure=effects.measure,
         method=method,
@@ -499,6 +514,9 @@ def _pool_counts(
         notes.append(f"the {method} estimate is undefined: no events in one of the groups")
     if test != "z":
         notes.append(f"{method} pooling uses the z test; test={test!r} was ignored")
+    overflow = ratio_overflow(value)
+    if overflow:
+        notes.append(overflow)
     return MetaResult(
         measure=effects.measure,
         method=method,

@@ -252,6 +252,7 @@ def subgroup_analysis(
                 test=test,
                 level=level,
                 pi_type=pi_type,
+                present=codes == g,
             )
         )
         for g in range(len(groups))

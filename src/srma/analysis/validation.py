@@ -256,10 +256,24 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, source: str 
         what = "column" if len(missing) == 1 else "columns"
         raise InputError(
             f"{what} {', '.join(map(repr, missing))} not found; the table has "
-            f"{', '.join(map(str, frame.columns)) or 'no columns'}",
+            f"{', '.join(map(column_name, frame.columns)) or 'no columns'}",
             file=source,
             column=missing[0],
         )
+
+
+def column_name(name: object) -> str:
+    """A column's name as a message shows it: quoted where spaces at its ends or invisible
+    characters (a zero-width space, a control character) would hide what it is."""
+    text = str(name)
+    return text if text and text.isprintable() and text == text.strip() else repr(text)
+
+
+def shown(value: object) -> str:
+    """A cell's value as a message shows it: ``'abc'``, ``-inf`` (not ``np.float64(-inf)``)."""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return repr(value)
 
 
 def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> NDArray[np.float64]:
@@ -272,13 +286,16 @@ def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> N
     if text.size:
         row = int(text[0])
         raise InputError(
-            f"expected a number, got {raw.iloc[row]!r}", file=source, row=row + 1, column=column
+            f"expected a number, got {shown(raw.iloc[row])}",
+            file=source,
+            row=row + 1,
+            column=column,
         )
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
         row = int(infinite[0])
         raise InputError(
-            f"expected a finite number, got {raw.iloc[row]!r}",
+            f"expected a finite number, got {shown(raw.iloc[row])}",
             file=source,
             row=row + 1,
             column=column,

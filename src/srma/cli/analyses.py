@@ -63,7 +63,7 @@ def effects(
         else:
             wrote(output)
 
-    run(action)
+    run(action, data)
 
 
 @app.command("meta")
@@ -81,7 +81,7 @@ def meta_command(
         result = studies.read().fit(**model.settings(), level=level, pi_type=pi_type)
         show(as_json, result)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -108,7 +108,7 @@ def subgroup(
         )  # fmt: skip
         show(as_json, result)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -136,7 +136,7 @@ def metareg(
         )  # fmt: skip
         show(as_json, result)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -188,7 +188,7 @@ def sensitivity(
                 sys.stdout.write(f"\n{name.replace('_', ' ')}:\n")
                 sys.stdout.write(pd.DataFrame(out[name]).to_string(index=False) + "\n")
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -219,7 +219,7 @@ def bias(
         )
         show(as_json, tests)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -240,4 +240,4 @@ def policy(
             as_json, apply_policy(name, table, label=label, source=str(data), **column_options(col))
         )
 
-    run(action)
+    run(action, data)
