@@ -197,3 +197,100 @@ def test_a_bad_option_value_names_the_option_as_typed(
     assert lines[0].startswith(f"error: {flags[0]}: "), lines[0]
     assert repr(value) in lines[0] or repr(float(value)) in lines[0] or value in lines[0]
     assert "()" not in lines[0]  # not the Python function's name
+
+
+# --- what the analysis fuzz campaign found (tests/fuzz/analysis_campaign.py) ----------
+
+
+def _one_error(args: list[str]) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "unexpected" not in lines[0] and "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "options", "words"),
+    [
+        # "a policy needs per-arm data" named no file
+        ("policy", "tiny_variances.csv", ["--policy", "modern"], "per-arm data"),
+        # "leave-one-out needs at least 2 studies" named no file
+        ("sensitivity", "one_study.csv", ["--yi", "yi", "--vi", "vi"], "at least 2 studies"),
+        # pandas' "Error tokenizing data. C error: Expected 4 fields in line 3, saw 5"
+        ("meta", "ragged_row.csv", ["--yi", "yi", "--vi", "vi"], "line 3 (row 2) has 5 fields"),
+        # "column 'yi' not found; the table has study;yi;vi"
+        ("meta", "semicolons.csv", ["--yi", "yi", "--vi", "vi"], "separated by semicolons"),
+        # a common tau² with one study per subgroup: ZeroDivisionError
+        (
+            "subgroup",
+            "one_study_per_group.csv",
+            ["--yi", "yi", "--vi", "vi", "--by", "g", "--common-tau2"],
+            "more studies (3) than subgroups (3)",
+        ),
+    ],
+)
+def test_data_errors_name_the_file(command, name, options, words) -> None:
+    message = _one_error([command, HOSTILE / name, *options])
+    assert name in message and words in message, message
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "row", "column"),
+    [
+        ("meta", ["--yi", "yi", "--vi", "vi"], 3, "yi"),  # was "got np.float64(-inf)"
+        ("metareg", ["--yi", "yi", "--vi", "vi", "--mods", "~ x"], 3, "yi"),
+    ],
+)
+def test_an_infinite_cell_is_shown_as_written(command, options, row, column) -> None:
+    message = _one_error([command, HOSTILE / "infinite_cells.csv", *options])
+    assert f"row {row}, column '{column}': expected a finite number, got -inf" in message
+
+
+def test_an_infinite_moderator_names_its_row_and_column(tmp_path: Path) -> None:
+    """Was "SVD did not converge"."""
+    path = tmp_path / "moderator.csv"
+    path.write_text(
+        "study,yi,vi,x\nS1,0.1,0.04,1\nS2,0.5,0.04,2\nS3,-0.2,0.05,-inf\nS4,0.3,0.05,4\n"
+    )
+    message = _one_error(["metareg", path, "--yi", "yi", "--vi", "vi", "--mods", "~ x"])
+    assert "row 3, column 'x': expected a finite number, got -inf" in message
+
+
+def test_a_standard_error_whose_square_underflows_is_refused() -> None:
+    """SE = 1.8e-303 squared is 0: once a null estimate with k = 4, now an error."""
+    message = _one_error(
+        ["meta", HOSTILE / "se_square_underflow.csv", "--yi", "yi", "--sei", "sei"]
+    )
+    assert "row 3, column 'sei': standard error 1.8e-303 is too small" in message
+
+
+def test_a_study_whose_weight_underflows_is_still_listed() -> None:
+    """Variances 1e300 and 1.8e-278: the first weighs 0 (1e-578), but k = 2 studies."""
+    out = _meta("weight_underflow.csv", "--vi", "vi", "--method", "PM")
+    assert out["k"] == 2 and len(out["weights"]) == 2 and out["weights"] == [0.0, 100.0]
+    assert out["estimate"] == 0.5
+
+
+@pytest.mark.parametrize("command", ["meta", "bias"])
+def test_an_odds_ratio_beyond_the_largest_double_is_left_out(command: str) -> None:
+    """Log odds ratios near 690 with intervals past 709.78: once OverflowError."""
+    args = [command, str(HOSTILE / "huge_odds.csv"), "--measure", "OR", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "beyond the largest double" in result.stderr
+    out = json.loads(result.stdout)
+    fits = [out] if command == "meta" else [v for v in out.values() if isinstance(v, dict)]
+    exp = next(fit["exp"] for fit in fits if "exp" in fit)
+    assert exp["ci_upper"] is None and exp["estimate"] > 1e290
+
+
+def test_meta_regression_refuses_a_dominating_variance_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tiny.csv"
+    text = (HOSTILE / "one_tiny_variance.csv").read_text().splitlines()
+    path.write_text("\n".join([text[0] + ",x"] + [f"{r},{i}" for i, r in enumerate(text[1:])]))
+    message = _one_error(["metareg", path, "--yi", "yi", "--vi", "vi", "--mods", "~ x"])
+    assert "row 1, column 'vi': variance 1e-300 is too small beside the others'" in message

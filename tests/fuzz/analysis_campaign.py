@@ -142,8 +142,6 @@ def _from_frame(name: str, kind: str, frame: Any) -> Table:
 def seed_tables() -> list[Table]:
     """The real data sets shipped with srma, as raw data and as effects, and the hostile
     fixtures; each with a subgroup column ``g`` and a moderator ``x``."""
-    import pandas as pd
-
     from srma import effect_sizes
     from srma.datasets import load
 
@@ -163,13 +161,12 @@ def seed_tables() -> list[Table]:
         sei = vi.assign(sei=vi["vi"] ** 0.5).drop(columns="vi")
         tables.append(_from_frame(f"{name}_yi_sei", "yi/sei", sei))
     for path in sorted(HOSTILE.glob("*.csv")):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if "yi" not in frame.columns:
-            continue
-        frame["g"] = ["a" if i % 3 else "b" for i in range(len(frame))]
-        frame["x"] = [str(i) for i in range(len(frame))]
-        kind = "yi/sei" if "sei" in frame.columns else "yi/vi"
-        tables.append(Table(path.stem, kind, list(frame.columns), frame.values.tolist()))
+        header, *rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+        if "yi" not in header or any(len(row) != len(header) for row in rows):
+            continue  # raw counts, or a fixture of a broken layout
+        rows = [[*row, "a" if i % 3 else "b", str(i)] for i, row in enumerate(rows)]
+        kind = "yi/sei" if "sei" in header else "yi/vi"
+        tables.append(Table(path.stem, kind, [*header, "g", "x"], rows))
     return tables
 
 

@@ -19,7 +19,13 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from srma.analysis.results import MetaResult, optional_float, ratio_overflow
-from srma.analysis.validation import check_representable, numeric_column, reject, validate_options
+from srma.analysis.validation import (
+    SMALLEST_VARIANCE,
+    check_representable,
+    numeric_column,
+    reject,
+    validate_options,
+)
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
 from srma.stats.mantel_haenszel import (
@@ -103,6 +109,18 @@ def _variances_from_frame(
             column=vi_column,
             source=source,
             message=lambda value: f"standard error must be > 0, got {value:g}",
+        )
+        # before squaring: an SE below 1.5e-154 has a square of 0 or a subnormal number
+        reject(
+            sei < np.sqrt(SMALLEST_VARIANCE),
+            sei,
+            column=vi_column,
+            source=source,
+            message=lambda value: (
+                f"standard error {value:.6g} is too small: its square must be at least "
+                f"{SMALLEST_VARIANCE:.6g} (the smallest normal double), so SE >= "
+                f"{np.sqrt(SMALLEST_VARIANCE):.6g}"
+            ),
         )
         with np.errstate(over="ignore", under="ignore"):
             vi = sei**2

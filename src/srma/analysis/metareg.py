@@ -21,7 +21,7 @@ import pandas as pd
 
 from srma.analysis.meta import EffectData, prepare_effects
 from srma.analysis.results import optional_float
-from srma.analysis.validation import validate_options
+from srma.analysis.validation import shown, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_count, format_number, format_p, format_p_value
 from srma.stats.batch import as_batch
@@ -71,12 +71,18 @@ def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
 
 
 def design_matrix(
-    frame: pd.DataFrame, moderators: str | Sequence[str], *, source: str | None = None
+    frame: pd.DataFrame,
+    moderators: str | Sequence[str],
+    *,
+    source: str | None = None,
+    rows: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, list[Term], np.ndarray]:
     """The design matrix (intercept first), its terms, and which rows are complete.
 
     A column is categorical when wrapped in ``factor()`` or when it holds text;
-    its first level in sorted order is the reference (R's convention).
+    its first level in sorted order is the reference (R's convention).  An
+    infinite value of a numeric moderator is an error naming its row (``rows``:
+    the frame's 0-based rows in the input table) and column.
     """
     columns: list[np.ndarray] = [np.ones(len(frame))]
     terms: list[Term] = []
@@ -96,7 +102,17 @@ def design_matrix(
                 columns.append((text == level).to_numpy(dtype=float))
             terms.append(Term(name, True, levels))
         else:
-            columns.append(numeric.to_numpy(dtype=float))
+            values = numeric.to_numpy(dtype=float)
+            infinite = np.flatnonzero(np.isinf(values))
+            if infinite.size:
+                position = int(infinite[0])
+                raise InputError(
+                    f"expected a finite number, got {shown(raw.iloc[position])}",
+                    file=source,
+                    row=(rows[position] if rows is not None else position) + 1,
+                    column=name,
+                )
+            columns.append(values)
             terms.append(Term(name, False))
     return np.column_stack(columns), terms, complete
 
@@ -427,7 +443,7 @@ def meta_regression(
     effects = prepare_effects(
         data, measure=measure, method=method, label=label, source=source, **columns
     )
-    X, terms, complete = design_matrix(effects.frame, moderators, source=source)
+    X, terms, complete = design_matrix(effects.frame, moderators, source=source, rows=effects.rows)
     notes = list(effects.notes)
     omitted = list(effects.omitted)
     if not complete.all():

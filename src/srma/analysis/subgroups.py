@@ -38,6 +38,7 @@ from srma.stats.mantel_haenszel import (
 )
 from srma.stats.pooling import pool
 from srma.stats.subgroups import subgroup_analysis as subgroup_engine
+from srma.vocabulary import COMMON_EFFECT_METHODS, COUNT_METHODS
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,21 @@ def subgroup_analysis(
     groups = list(dict.fromkeys(text)) if order is None else [str(g) for g in order]
     unknown = sorted(set(text) - set(groups))
     if unknown:
-        raise InputError(f"subgroups {unknown} are not in the given order {groups}", column=by)
+        raise InputError(
+            f"subgroups {unknown} are not in the given order {groups}", file=source, column=by
+        )
     if len(groups) < 2:
-        raise InputError(f"subgroup analysis needs at least 2 groups in {by!r}", column=by)
+        raise InputError(
+            f"subgroup analysis needs at least 2 groups in {by!r}", file=source, column=by
+        )
+    random_effects = method not in COMMON_EFFECT_METHODS and method not in COUNT_METHODS
+    if common_tau2 and random_effects and len(text) <= len(groups):
+        raise InputError(
+            f"a common tau² needs more studies ({len(text)}) than subgroups ({len(groups)}) "
+            f"in {by!r}: there is no residual heterogeneity to estimate",
+            file=source,
+            column=by,
+        )
     codes = np.array([groups.index(value) for value in text])
 
     def pooled(subset: EffectData, extra_notes: Sequence[str] = ()) -> MetaResult:

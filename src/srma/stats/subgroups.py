@@ -151,7 +151,7 @@ def joint_model(
         weighted = float(np.sum(u * residual**2))  # = m sum w r²
         largest = float(np.max(np.abs(deviation)))
         exact = bool(residuals_vanish(weighted, float(np.sum(u)), largest))
-        factor = 0.0 if exact else weighted / df_residual
+        factor = 0.0 if exact else weighted / df_residual if df_residual > 0 else np.nan
         if test == "adhoc":
             factor = max(factor, unit)
     se = np.sqrt(factor / sum_u)
