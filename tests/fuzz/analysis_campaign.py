@@ -35,7 +35,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -431,9 +430,9 @@ def data_arguments(kind: str) -> list[str]:
 def command_for(table: Table, c: Chooser) -> tuple[str, list[str]]:
     """A command and its options (the data file comes first, then these; ``{out}`` a folder)."""
     raw = table.kind in ("MD", "OR")
-    commands = LIGHT + (("policy",) if raw else ())
+    commands = LIGHT * 3 + (("policy",) if raw else ())
     if len(table.rows) <= FIGURE_K:
-        commands += FIGURES
+        commands += FIGURES  # about one run in eight: they are the slowest to start
     command = c.choice(commands)
     if command == "policy":
         return command, ["--policy", c.choice(("huang2024", "hassanein2024", "modern")), "--json"]
@@ -613,30 +612,91 @@ def srma_command() -> list[str]:
     return [sys.executable, "-c", "from srma.cli import main; main()"]
 
 
-def run_case(case: Case, folder: Path, timeout: float) -> tuple[str, str, Outcome, Path]:
+@dataclass
+class Run:
+    """A case being run: its files, and the child process running ``srma`` on it."""
+
+    seed: int
+    case: Case
+    path: Path
+    arguments: list[str]
+    start: float
+    process: subprocess.Popen[bytes] | None = None  # --exec
+    pid: int | None = None  # forked
+
+    def start_exec(self) -> None:
+        self.process = subprocess.Popen(
+            [*srma_command(), self.case.command, str(self.path), *self.arguments],
+            stdout=(self.path.parent / "stdout").open("wb"),
+            stderr=(self.path.parent / "stderr").open("wb"),
+            env={**os.environ, "COLUMNS": "200"},
+        )
+
+    def start_fork(self) -> None:
+        """``srma`` in a child process forked from this one, which imported it once.
+
+        The child is the real command line (``srma.cli.main``, its own process,
+        standard output and error to files, its exit status), without the second
+        of imports that would otherwise dominate a campaign of thousands of runs.
+        """
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            self.pid = pid
+            return
+        code = 1
+        try:
+            for fd, name in ((1, "stdout"), (2, "stderr")):
+                target = os.open(self.path.parent / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                os.dup2(target, fd)
+            sys.argv = ["srma", self.case.command, str(self.path), *self.arguments]
+            from srma.cli import main
+
+            try:
+                main()
+                code = 0
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            except BaseException:  # escaped srma's own handling: show it as srma would not
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+    def poll(self) -> int | None:
+        """The exit status, or None while it runs."""
+        if self.process is not None:
+            return self.process.poll()
+        assert self.pid is not None
+        done, status = os.waitpid(self.pid, os.WNOHANG)
+        return os.waitstatus_to_exitcode(status) if done else None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+        elif self.pid is not None:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+
+    def outcome(self, code: int | None) -> Outcome:
+        read = lambda name: (self.path.parent / name).read_bytes().decode("utf-8", "replace")  # noqa: E731
+        return Outcome(code, read("stdout"), read("stderr"), time.perf_counter() - self.start)
+
+
+def prepare(seed: int, seeds: Sequence[Table], work: Path) -> Run:
+    case = draw_case(RandomChooser(seed), seeds)
+    folder = work / f"case{seed}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / case.file_name
     path.write_bytes(render(case.table, case.shape))
     arguments = [a.replace("{out}", str(folder)) for a in case.arguments]
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [*srma_command(), case.command, str(path), *arguments],
-            capture_output=True,
-            timeout=timeout,
-            env={**os.environ, "COLUMNS": "200"},
-            check=False,
-        )
-        outcome = Outcome(
-            done.returncode,
-            done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"),
-            time.perf_counter() - start,
-        )
-    except subprocess.TimeoutExpired:
-        outcome = Outcome(None, "", "", time.perf_counter() - start)
-    category, detail = classify(case, outcome, str(path))
-    return category, detail, outcome, path
+    return Run(seed, case, path, arguments, time.perf_counter())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -645,44 +705,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the first case")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run")
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side")
+    parser.add_argument("--exec", action="store_true",
+                        help="start the srma console script for every run (default: fork "
+                             "srma, imported once, for every run)")  # fmt: skip
     parser.add_argument("--keep", type=Path, default=Path("fuzz-findings"),
                         help="folder for the inputs and outputs of bad runs")  # fmt: skip
     parser.add_argument("--work", type=Path, default=None, help="scratch folder")
     options = parser.parse_args(argv)
     import tempfile
 
+    if not options.exec:  # what the commands import when they run, imported once
+        import srma.analysis.bias
+        import srma.analysis.policies
+        import srma.analysis.sensitivity
+        import srma.cli
+        import srma.figures.forest
+        import srma.report.document  # noqa: F401
     seeds = seed_tables()
     work = options.work or Path(tempfile.mkdtemp(prefix="srma-fuzz-"))
     counts: Counter[str] = Counter()
     by_command: Counter[tuple[str, str]] = Counter()
     slowest = 0.0
-
-    def one(index: int) -> tuple[Case, str, str, Outcome, Path]:
-        seed = options.seed + index
-        case = draw_case(RandomChooser(seed), seeds)
-        category, detail, outcome, path = run_case(case, work / f"case{seed}", options.timeout)
-        return case, category, detail, outcome, path
-
-    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        for n, (case, category, detail, outcome, path) in enumerate(
-            pool.map(one, range(options.cases)), 1
-        ):
+    pending = list(range(options.seed, options.seed + options.cases))[::-1]
+    running: list[Run] = []
+    finished = 0
+    while pending or running:
+        while pending and len(running) < options.jobs:
+            run = prepare(pending.pop(), seeds, work)
+            run.start_exec() if options.exec else run.start_fork()
+            running.append(run)
+        time.sleep(0.02)
+        for run in list(running):
+            code = run.poll()
+            late = time.perf_counter() - run.start > options.timeout
+            if code is None and not late:
+                continue
+            if code is None:
+                run.kill()
+            running.remove(run)
+            outcome = run.outcome(code)
+            category, detail = classify(run.case, outcome, str(run.path))
+            finished += 1
             counts[category] += 1
-            by_command[(case.command, category)] += 1
+            by_command[(run.case.command, category)] += 1
             slowest = max(slowest, outcome.seconds)
+            case = run.case
             if category not in GOOD:
-                keep = options.keep / path.parent.name
+                keep = options.keep / run.path.parent.name
                 keep.mkdir(parents=True, exist_ok=True)
-                (keep / path.name).write_bytes(path.read_bytes())
+                (keep / run.path.name).write_bytes(run.path.read_bytes())
                 (keep / "run.txt").write_text(
-                    f"srma {case.command} {path.name} {' '.join(case.arguments)}\n"
+                    f"srma {case.command} {run.path.name} {' '.join(case.arguments)}\n"
                     f"{case.describe()}\n{category}: {detail}\n\n--- stdout\n{outcome.stdout}"
                     f"\n--- stderr\n{outcome.stderr}\n",
                     encoding="utf-8",
                 )
-                print(f"[{n}] {category}: {case.command} {case.describe()}: {detail}", flush=True)
-            elif n % 100 == 0:
-                print(f"[{n}] {dict(counts)}", flush=True)
+                print(f"[{run.seed}] {category}: {case.command} {case.describe()}: {detail}",
+                      flush=True)  # fmt: skip
+            elif finished % 100 == 0:
+                print(f"[{finished}] {dict(counts)}", flush=True)
     commands = sorted({command for command, _ in by_command})
     print(f"\n{options.cases} runs, seeds {options.seed}..{options.seed + options.cases - 1}, "
           f"slowest {slowest:.1f} s\n")  # fmt: skip

@@ -344,19 +344,23 @@ def check_design(
     """
     largest = np.abs(X).max(axis=0)
     scaled = X / np.where(largest > 0, largest, 1.0)
-    for j in range(1, X.shape[1] + 1):
-        if np.linalg.matrix_rank(scaled[:, :j]) < j:
-            name = names[j - 1]
-            column = next(
-                (t.column for t in terms if name in t.names), name
-            )  # a categorical level names its column
-            raise InputError(
-                f"moderator {name!r} is constant or collinear with the intercept and the "
-                "moderators before it (or a category has no studies left); drop it, or "
-                "centre or rescale it if its values differ only in far digits",
-                file=source,
-                column=column,
-            )
+    if np.linalg.matrix_rank(scaled) < X.shape[1]:  # (the caller checks k > p first)
+        # the first column that the ones before it span: R_jj of a QR (in the columns'
+        # order) is 0 there, to matrix_rank's tolerance; one QR, not a rank per column
+        diagonal = np.abs(np.diagonal(np.linalg.qr(scaled, mode="r")))
+        tolerance = diagonal.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+        dependent = np.flatnonzero(diagonal <= tolerance)
+        name = names[int(dependent[0]) if dependent.size else -1]
+        column = next(
+            (t.column for t in terms if name in t.names), name
+        )  # a categorical level names its column
+        raise InputError(
+            f"moderator {name!r} is constant or collinear with the intercept and the "
+            "moderators before it (or a category has no studies left); drop it, or "
+            "centre or rescale it if its values differ only in far digits",
+            file=source,
+            column=column,
+        )
 
 
 def imprecise_fit_error(effects: EffectData, method: str) -> InputError:
@@ -455,9 +459,9 @@ def meta_regression(
         X = X[keep]
     k, p = X.shape
     names = ("intercept", *(name for term in terms for name in term.names))
-    check_design(X, names, terms, source=source)
     if k <= p:
         raise InputError(f"{k} studies cannot estimate {p} coefficients", file=source)
+    check_design(X, names, terms, source=source)
     fit = regression_engine(
         regression_batch(effects.yi, effects.vi, X), method=method, test=test, level=level
     )

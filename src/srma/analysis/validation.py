@@ -152,6 +152,13 @@ class Optional:
 
 PROBABILITY = Number(0.0, 1.0, low_open=True, high_open=True)
 
+#: The most permutations of a meta-regression's permutation test (metafor's default is 1,000).
+MOST_PERMUTATIONS = 100_000
+#: The most subsets a GOSH plot fits (2**24: every subset of 24 studies).
+MOST_SUBSETS = 2**24
+#: The most iterations of trim-and-fill (it settles in a handful).
+MOST_ITERATIONS = 10_000
+
 #: Every user-facing option of srma's analysis functions, declared once.
 OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "measure": Optional(OneOf(tuple(vocabulary.MEASURE_NAMES), case_insensitive=True)),
@@ -167,13 +174,15 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "drop00": Optional(Boolean()),
     "tau2_interval": Boolean(),
     "workers": Optional(Number(1, integer=True)),
-    "permutations": Optional(Number(1, integer=True)),
+    # upper bounds: every loop ends (the permutations are refitted as one batch of
+    # permutations x k x p numbers; GOSH fits up to max_subsets subsets)
+    "permutations": Optional(Number(1, MOST_PERMUTATIONS, integer=True)),
     "seed": Optional(Number(0, integer=True)),
     "common_tau2": Boolean(),
-    "max_subsets": Number(1, integer=True),
+    "max_subsets": Number(1, MOST_SUBSETS, integer=True),
     "estimator": OneOf(vocabulary.TRIMFILL_ESTIMATORS),
     "side": Optional(OneOf(vocabulary.TRIMFILL_SIDES)),
-    "max_iterations": Number(1, integer=True),
+    "max_iterations": Number(1, MOST_ITERATIONS, integer=True),
     "model": OneOf(vocabulary.EGGER_MODELS),
     "predictor": OneOf(vocabulary.BIAS_PREDICTORS),
     "type": OneOf(vocabulary.FAIL_SAFE_TYPES),
