@@ -294,3 +294,10 @@ def test_meta_regression_refuses_a_dominating_variance_on_the_command_line(
     path.write_text("\n".join([text[0] + ",x"] + [f"{r},{i}" for i, r in enumerate(text[1:])]))
     message = _one_error(["metareg", path, "--yi", "yi", "--vi", "vi", "--mods", "~ x"])
     assert "row 1, column 'vi': variance 1e-300 is too small beside the others'" in message
+
+
+@pytest.mark.parametrize("method", ["DL", "HE", "HS", "SJ", "REML", "ML", "PM", "PMM", "EE"])
+def test_one_study_with_all_the_weight_gives_that_study(method: str) -> None:
+    """DL once gave a null estimate here (tr P underflowed to 0, and tr(P V) with it)."""
+    out = _meta("weight_underflow.csv", "--vi", "vi", "--method", method)
+    assert out["converged"] is True and out["estimate"] == 0.5 and out["tau2"] < 1e-300

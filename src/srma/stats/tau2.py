@@ -491,7 +491,9 @@ def projection(batch: AnyBatch, tau2: FloatArray) -> WeightedSums | Fit:
     return weighted_sums(batch, tau2)
 
 
-def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
+def _moment_estimate(
+    batch: AnyBatch, a: FloatArray, trace_pv: FloatArray | None = None
+) -> FloatArray:
     """``(y'P_a y - tr(P_a V)) / tr P_a`` for the projection at weights ``a`` (not truncated).
 
     ``P_a = A - A X (X'AX)^-1 X'A`` with ``A = diag(a)``; its diagonal is
@@ -499,6 +501,8 @@ def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
     X = 1 the weights are taken relative to the largest, ``alpha = a / max a``
     (the factor cancels), and the effects standardised, ``y = c + s rho``:
     ``tau² = (s² sum alpha (rho - rho_alpha)² - tr(P_alpha V)) / tr P_alpha``.
+    ``trace_pv``, where known (DL's ``m (k - p)``), replaces the sum: with
+    variances 1e300 apart, ``alpha_i v_i`` underflows to 0 instead of ``m``.
     """
     if isinstance(batch, RegressionBatch):
         # the same with alpha = a / max a on the rescaled design (Fit): the diagonal of
@@ -507,7 +511,8 @@ def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
         X = batch.scaled.X
         leverage = np.einsum("bki,bij,bkj->bk", X, fit.inverse_scaled, X)
         alpha = fit.u
-        trace_pv = ((alpha - alpha * alpha * leverage) * batch.v).sum(axis=1)
+        if trace_pv is None:
+            trace_pv = ((alpha - alpha * alpha * leverage) * batch.v).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ypy = np.ldexp(fit.q1, 2 * fit.exponent)
             return np.where(fit.precise, (ypy - trace_pv) / fit.trace_p_scaled, np.nan)
@@ -522,7 +527,8 @@ def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
         ties = (alpha == 1.0).sum(axis=1) - 1.0
         r1, r2 = others.sum(axis=1) + ties, (others * others).sum(axis=1) + ties
         trace_p = (2.0 * r1 + (r1 * r1 - r2)) / sum_a
-        trace_pv = (alpha * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
+        if trace_pv is None:
+            trace_pv = (alpha * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
         ypy = np.ldexp((alpha * r * r).sum(axis=1), 2 * standard.exponent)
         return (ypy - trace_pv) / trace_p
 
@@ -563,11 +569,15 @@ def profile_loglik(batch: AnyBatch, tau2: FloatArray) -> FloatArray:
 
 
 def _closed_form(tau2: FloatArray) -> Tau2Estimate:
-    """A closed-form estimate truncated at 0; converged wherever it is a number."""
+    """A closed-form estimate truncated at 0; converged wherever it is a number.
+
+    ``-inf`` (a negative numerator over a trace that underflowed to 0, one study
+    carrying all the weight) is truncated to 0 like any negative estimate.
+    """
     n = tau2.shape[0]
     return Tau2Estimate(
         tau2=np.maximum(tau2, 0.0),
-        converged=np.isfinite(tau2),
+        converged=np.isfinite(tau2) | (tau2 == -np.inf),
         iterations=np.zeros(n, dtype=np.int64),
     )
 
@@ -594,9 +604,12 @@ def dersimonian_laird(batch: AnyBatch) -> Tau2Estimate:
     """DerSimonian & Laird (1986): generalised Q moments at ``a_i = 1/v_i``.
 
     ``tr(P_a V) = k - p`` there, so ``tau² = max(0, (y'Py - (k - p)) / tr P)`` at tau² = 0.
-    The weights ``min v / v_i`` are used (the same estimator, no overflow).
+    The weights ``min v / v_i`` are used (the same estimator, no overflow), with
+    ``tr(P_a V) = min v (k - p)`` exactly.
     """
-    return generalised_q_moments(batch, batch.standardised.min_v[:, None] / batch.v)
+    min_v = batch.standardised.min_v
+    a = np.where(batch.mask, min_v[:, None] / batch.v, 0.0)
+    return _closed_form(_moment_estimate(batch, a, trace_pv=min_v * (batch.k - batch.p)))
 
 
 def hedges(batch: AnyBatch) -> Tau2Estimate:
