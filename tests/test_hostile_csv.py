@@ -301,3 +301,18 @@ def test_one_study_with_all_the_weight_gives_that_study(method: str) -> None:
     """DL once gave a null estimate here (tr P underflowed to 0, and tr(P V) with it)."""
     out = _meta("weight_underflow.csv", "--vi", "vi", "--method", method)
     assert out["converged"] is True and out["estimate"] == 0.5 and out["tau2"] < 1e-300
+
+
+@pytest.mark.parametrize("measure", ["RR", "OR"])
+def test_mantel_haenszel_sums_in_logarithms(measure: str) -> None:
+    """Events of 1e-300 in 1e65 patients (tiny_events.csv): sum c n1 / N underflowed to 0
+    and the MH estimate was inf (null in JSON); summed in logarithms it is a number
+    (log RR 838.150364241480 by 50-digit arithmetic)."""
+    args = ["meta", str(HOSTILE / "tiny_events.csv"), "--measure", measure, "--method", "MH"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["estimate"] is not None and out["se"] is not None
+    if measure == "RR":
+        assert out["estimate"] == pytest.approx(838.15036424148017, rel=1e-12)
+    assert out["exp"]["estimate"] is None and "beyond the largest double" in result.stderr
