@@ -54,6 +54,8 @@ CATEGORIES = (
     "other failure",
 )
 GOOD = ("correct", "clear error")
+#: A run slower than this is listed (it is a hang only past ``--timeout``).
+SLOW_SECONDS = 20.0
 
 
 # --- choices: random for the campaign, hypothesis for the tests -------------------------------
@@ -587,7 +589,8 @@ def reference_problem(case: Case, payload: Any) -> str | None:
             if abs(tau2 - exact) > 1e-6 * exact + 1e-9 * harmonic:
                 return f"DL tau² {tau2!r}, exact {float(exact)!r}"
         elif tau2 == 0:
-            if reml(mpmath.mpf(0)) > 0:
+            # rising at 0 by more than rounding (relative to tr P): a positive root was missed
+            if reml(mpmath.mpf(0)) > 1e-9 * trace_p(weights(mpmath.mpf(0))):
                 return "REML tau² 0, but the restricted likelihood rises at 0"
         else:
             t = mpmath.mpf(tau2)
@@ -762,6 +765,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 print(f"[{run.seed}] {category}: {case.command} {case.describe()}: {detail}",
                       flush=True)  # fmt: skip
+            elif outcome.seconds > SLOW_SECONDS:
+                print(f"[{run.seed}] slow ({outcome.seconds:.0f} s), {category}: "
+                      f"{case.command} {case.describe()}", flush=True)  # fmt: skip
             elif finished % 100 == 0:
                 print(f"[{finished}] {dict(counts)}", flush=True)
     commands = sorted({command for command, _ in by_command})
