@@ -123,3 +123,196 @@ def test_bias_is_near_linear_in_k() -> None:
     result = small_study_tests(fit)
     assert time.perf_counter() - start < 60
     assert result.begg is not None and np.isfinite(result.begg.pvalue)
+
+
+# --- option errors name the option as typed, for every analysis command ---------------
+
+#: A valid call of each analysis command (``{data}`` a yi/vi table, ``{raw}`` raw MD data,
+#: ``{out}`` a folder to write to); a bad option value is appended to it.
+VALID_CALLS = {
+    "effects": ["effects", "{raw}", "--measure", "MD"],
+    "meta": ["meta", "{data}", "--yi", "yi", "--vi", "vi"],
+    "subgroup": ["subgroup", "{data}", "--yi", "yi", "--vi", "vi", "--by", "g"],
+    "metareg": ["metareg", "{data}", "--yi", "yi", "--vi", "vi", "--mods", "~ x"],
+    "sensitivity": ["sensitivity", "{data}", "--yi", "yi", "--vi", "vi"],
+    "bias": ["bias", "{data}", "--yi", "yi", "--vi", "vi"],
+    "forest": ["forest", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
+    "funnel": ["funnel", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
+    "report": ["report", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/r.html"],
+}
+#: Commands whose options share a name with an analysis option but mean something else.
+OTHER_MEANINGS = {"reviewer", "resolve", "screen", "simulate", "rob"}
+
+
+def _bad_value(constraint) -> str:
+    from srma.analysis.validation import Number, OneOf, Optional
+
+    inner = constraint.inner if isinstance(constraint, Optional) else constraint
+    if isinstance(inner, OneOf):
+        return "no-such-choice"
+    assert isinstance(inner, Number)
+    return str(inner.high + 1 if inner.high < float("inf") else inner.low - 1)
+
+
+def _option_cases() -> list[tuple[str, str, tuple[str, ...]]]:
+    import typer.main
+
+    from srma.analysis.validation import OPTION_CONSTRAINTS
+
+    cases = []
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        options = [
+            p for p in command.params
+            if p.name in OPTION_CONSTRAINTS and not getattr(p, "is_flag", False)
+        ]  # fmt: skip
+        if not options or name in OTHER_MEANINGS:
+            continue
+        assert name in VALID_CALLS, f"add a valid call of {name!r} to VALID_CALLS"
+        cases += [(name, p.name, tuple(p.opts)) for p in options]
+    return cases
+
+
+@pytest.mark.parametrize(("command", "option", "flags"), _option_cases())
+def test_a_bad_option_value_names_the_option_as_typed(
+    tmp_path: Path, command: str, option: str, flags: tuple[str, ...]
+) -> None:
+    from srma.analysis.validation import OPTION_CONSTRAINTS
+
+    data = tmp_path / "data.csv"
+    data.write_text(
+        "study,yi,vi,g,x\n"
+        + "".join(f"S{i},{0.1 * i},{0.02 + 0.01 * i},{'ab'[i % 2]},{i}\n" for i in range(8))
+    )
+    raw = tmp_path / "raw.csv"
+    raw.write_text("study,mean1,sd1,n1,mean2,sd2,n2\nA,1,2,10,0,2,10\nB,2,1,10,0,2,10\n")
+    call = [a.format(data=data, raw=raw, out=tmp_path) for a in VALID_CALLS[command]]
+    ok = runner.invoke(app, call)
+    assert ok.exit_code == 0, ok.output
+    value = _bad_value(OPTION_CONSTRAINTS[option])
+    result = runner.invoke(app, [*call, flags[0], value])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {flags[0]}: "), lines[0]
+    assert repr(value) in lines[0] or repr(float(value)) in lines[0] or value in lines[0]
+    assert "()" not in lines[0]  # not the Python function's name
+
+
+# --- what the analysis fuzz campaign found (tests/fuzz/analysis_campaign.py) ----------
+
+
+def _one_error(args: list[str]) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "unexpected" not in lines[0] and "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "options", "words"),
+    [
+        # "a policy needs per-arm data" named no file
+        ("policy", "tiny_variances.csv", ["--policy", "modern"], "per-arm data"),
+        # "leave-one-out needs at least 2 studies" named no file
+        ("sensitivity", "one_study.csv", ["--yi", "yi", "--vi", "vi"], "at least 2 studies"),
+        # pandas' "Error tokenizing data. C error: Expected 4 fields in line 3, saw 5"
+        ("meta", "ragged_row.csv", ["--yi", "yi", "--vi", "vi"], "line 3 (row 2) has 5 fields"),
+        # "column 'yi' not found; the table has study;yi;vi"
+        ("meta", "semicolons.csv", ["--yi", "yi", "--vi", "vi"], "separated by semicolons"),
+        # a common tau² with one study per subgroup: ZeroDivisionError
+        (
+            "subgroup",
+            "one_study_per_group.csv",
+            ["--yi", "yi", "--vi", "vi", "--by", "g", "--common-tau2"],
+            "more studies (3) than subgroups (3)",
+        ),
+    ],
+)
+def test_data_errors_name_the_file(command, name, options, words) -> None:
+    message = _one_error([command, HOSTILE / name, *options])
+    assert name in message and words in message, message
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "row", "column"),
+    [
+        ("meta", ["--yi", "yi", "--vi", "vi"], 3, "yi"),  # was "got np.float64(-inf)"
+        ("metareg", ["--yi", "yi", "--vi", "vi", "--mods", "~ x"], 3, "yi"),
+    ],
+)
+def test_an_infinite_cell_is_shown_as_written(command, options, row, column) -> None:
+    message = _one_error([command, HOSTILE / "infinite_cells.csv", *options])
+    assert f"row {row}, column '{column}': expected a finite number, got -inf" in message
+
+
+def test_an_infinite_moderator_names_its_row_and_column(tmp_path: Path) -> None:
+    """Was "SVD did not converge"."""
+    path = tmp_path / "moderator.csv"
+    path.write_text(
+        "study,yi,vi,x\nS1,0.1,0.04,1\nS2,0.5,0.04,2\nS3,-0.2,0.05,-inf\nS4,0.3,0.05,4\n"
+    )
+    message = _one_error(["metareg", path, "--yi", "yi", "--vi", "vi", "--mods", "~ x"])
+    assert "row 3, column 'x': expected a finite number, got -inf" in message
+
+
+def test_a_standard_error_whose_square_underflows_is_refused() -> None:
+    """SE = 1.8e-303 squared is 0: once a null estimate with k = 4, now an error."""
+    message = _one_error(
+        ["meta", HOSTILE / "se_square_underflow.csv", "--yi", "yi", "--sei", "sei"]
+    )
+    assert "row 3, column 'sei': standard error 1.8e-303 is too small" in message
+
+
+def test_a_study_whose_weight_underflows_is_still_listed() -> None:
+    """Variances 1e300 and 1.8e-278: the first weighs 0 (1e-578), but k = 2 studies."""
+    out = _meta("weight_underflow.csv", "--vi", "vi", "--method", "PM")
+    assert out["k"] == 2 and len(out["weights"]) == 2 and out["weights"] == [0.0, 100.0]
+    assert out["estimate"] == 0.5
+
+
+@pytest.mark.parametrize("command", ["meta", "bias"])
+def test_an_odds_ratio_beyond_the_largest_double_is_left_out(command: str) -> None:
+    """Log odds ratios near 690 with intervals past 709.78: once OverflowError."""
+    args = [command, str(HOSTILE / "huge_odds.csv"), "--measure", "OR", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "beyond the largest double" in result.stderr
+    out = json.loads(result.stdout)
+    fits = [out] if command == "meta" else [v for v in out.values() if isinstance(v, dict)]
+    exp = next(fit["exp"] for fit in fits if "exp" in fit)
+    assert exp["ci_upper"] is None and exp["estimate"] > 1e290
+
+
+def test_meta_regression_refuses_a_dominating_variance_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tiny.csv"
+    text = (HOSTILE / "one_tiny_variance.csv").read_text().splitlines()
+    path.write_text("\n".join([text[0] + ",x"] + [f"{r},{i}" for i, r in enumerate(text[1:])]))
+    message = _one_error(["metareg", path, "--yi", "yi", "--vi", "vi", "--mods", "~ x"])
+    assert "row 1, column 'vi': variance 1e-300 is too small beside the others'" in message
+
+
+@pytest.mark.parametrize("method", ["DL", "HE", "HS", "SJ", "REML", "ML", "PM", "PMM", "EE"])
+def test_one_study_with_all_the_weight_gives_that_study(method: str) -> None:
+    """DL once gave a null estimate here (tr P underflowed to 0, and tr(P V) with it)."""
+    out = _meta("weight_underflow.csv", "--vi", "vi", "--method", method)
+    assert out["converged"] is True and out["estimate"] == 0.5 and out["tau2"] < 1e-300
+
+
+@pytest.mark.parametrize("measure", ["RR", "OR"])
+def test_mantel_haenszel_sums_in_logarithms(measure: str) -> None:
+    """Events of 1e-300 in 1e65 patients (tiny_events.csv): sum c n1 / N underflowed to 0
+    and the MH estimate was inf (null in JSON); summed in logarithms it is a number
+    (log RR 838.150364241480 by 50-digit arithmetic)."""
+    args = ["meta", str(HOSTILE / "tiny_events.csv"), "--measure", measure, "--method", "MH"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["estimate"] is not None and out["se"] is not None
+    if measure == "RR":
+        assert out["estimate"] == pytest.approx(838.15036424148017, rel=1e-12)
+    assert out["exp"]["estimate"] is None and "beyond the largest double" in result.stderr

@@ -18,8 +18,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from srma.analysis.results import MetaResult, optional_float
-from srma.analysis.validation import check_representable, numeric_column, reject, validate_options
+from srma.analysis.results import MetaResult, optional_float, ratio_overflow
+from srma.analysis.validation import (
+    SMALLEST_VARIANCE,
+    check_representable,
+    numeric_column,
+    reject,
+    validate_options,
+)
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
 from srma.stats.mantel_haenszel import (
@@ -31,7 +37,13 @@ from srma.stats.mantel_haenszel import (
     peto,
 )
 from srma.stats.pooling import PooledArrays, pool, pool_in_blocks
-from srma.vocabulary import BINARY_MEASURES, COMMON_EFFECT_METHODS, COUNT_METHODS, METHOD_ALIASES
+from srma.vocabulary import (
+    BINARY_MEASURES,
+    COMMON_EFFECT_METHODS,
+    COUNT_METHODS,
+    METHOD_ALIASES,
+    RATIO_MEASURES,
+)
 
 __all__ = [
     "BINARY_MEASURES",
@@ -79,7 +91,9 @@ def _missing(value: Any) -> bool:
 
 def _variances_from_frame(
     frame: pd.DataFrame, columns: dict[str, str], source: str | None
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    """``yi``, ``vi`` (squared standard errors with ``sei``) and the name of the column
+    that gave the variances."""
     yi_column = columns.get("yi", "yi")
     yi = numeric_column(frame, yi_column, source=source)
     if "vi" in columns or ("sei" not in columns and "vi" in frame.columns):
@@ -96,12 +110,24 @@ def _variances_from_frame(
             source=source,
             message=lambda value: f"standard error must be > 0, got {value:g}",
         )
+        # before squaring: an SE below 1.5e-154 has a square of 0 or a subnormal number
+        reject(
+            sei < np.sqrt(SMALLEST_VARIANCE),
+            sei,
+            column=vi_column,
+            source=source,
+            message=lambda value: (
+                f"standard error {value:.6g} is too small: its square must be at least "
+                f"{SMALLEST_VARIANCE:.6g} (the smallest normal double), so SE >= "
+                f"{np.sqrt(SMALLEST_VARIANCE):.6g}"
+            ),
+        )
         with np.errstate(over="ignore", under="ignore"):
             vi = sei**2
         check_representable(
             yi, vi, source=source, yi_column=yi_column, vi_column=vi_column, standard_error=True
         )
-        return yi, vi
+        return yi, vi, vi_column
     bad = np.flatnonzero(np.isfinite(vi) & (vi <= 0))
     if bad.size:
         raise InputError(
@@ -111,7 +137,7 @@ def _variances_from_frame(
             column=vi_column,
         )
     check_representable(yi, vi, source=source, yi_column=yi_column, vi_column=vi_column)
-    return yi, vi
+    return yi, vi, vi_column
 
 
 def _validate_arrays(
@@ -143,7 +169,9 @@ class EffectData:
 
     ``frame`` holds the kept rows of the input table (with ``yi`` and ``vi``
     added when they were computed), for analyses that need other columns:
-    per-arm counts, subgroups, moderators.
+    per-arm counts, subgroups, moderators.  ``rows`` are the kept studies'
+    0-based rows in the input table (for errors that name a row), and
+    ``variance_column`` the column the variances came from.
     """
 
     labels: tuple[str, ...]
@@ -154,10 +182,31 @@ class EffectData:
     source: str | None
     frame: pd.DataFrame | None
     notes: tuple[str, ...]
+    rows: tuple[int, ...] | None = None
+    variance_column: str = "vi"
 
     @property
     def k(self) -> int:
         return int(self.yi.size)
+
+    def row(self, position: int) -> int:
+        """The 1-based row of the input table that holds the kept study ``position``."""
+        return (self.rows[position] if self.rows is not None else position) + 1
+
+    def subset(self, keep: NDArray[np.intp]) -> EffectData:
+        """The studies at positions ``keep`` (their rows, frame and labels with them)."""
+        return EffectData(
+            labels=tuple(self.labels[i] for i in keep),
+            yi=self.yi[keep],
+            vi=self.vi[keep],
+            omitted=(),
+            measure=self.measure,
+            source=self.source,
+            frame=None if self.frame is None else self.frame.iloc[keep].reset_index(drop=True),
+            notes=(),
+            rows=tuple(self.row(int(i)) - 1 for i in keep),
+            variance_column=self.variance_column,
+        )
 
 
 def prepare_effects(
@@ -183,6 +232,7 @@ def prepare_effects(
         measure = measure.upper()
     frame: pd.DataFrame | None = None
     counts = None
+    variance_column = "vi (computed)" if measure is not None else "vi"
     if isinstance(data_or_yi, pd.DataFrame) and isinstance(vi, str):
         columns = {**columns, "vi": vi}  # meta(df, vi="var") names the variance column
     if isinstance(data_or_yi, pd.DataFrame):
@@ -223,7 +273,7 @@ def prepare_effects(
                 y, v, source=source, yi_column="yi (computed)", vi_column="vi (computed)"
             )
         else:
-            y, v = _variances_from_frame(frame, columns, source)
+            y, v, variance_column = _variances_from_frame(frame, columns, source)
     else:
         if vi is None:
             raise InputError("vi is required when effect sizes are given as an array")
@@ -255,6 +305,8 @@ def prepare_effects(
         source=source,
         frame=None if frame is None else frame.loc[present].reset_index(drop=True),
         notes=tuple(notes),
+        rows=tuple(int(i) for i in np.flatnonzero(present)),
+        variance_column=variance_column,
     )
 
 
@@ -269,14 +321,19 @@ def result_from_arrays(
     pi_type: str,
     notes: Sequence[str] = (),
     extra: dict[str, float | None] | None = None,
+    present: NDArray[np.bool_] | None = None,
 ) -> MetaResult:
-    """The :class:`MetaResult` of one row of a pooled batch, with the checks users need."""
+    """The :class:`MetaResult` of one row of a pooled batch, with the checks users need.
+
+    ``present`` marks the row's own studies among the batch's columns (default:
+    every column), so that a study whose weight underflows to 0 is still listed.
+    """
     pooled: dict[str, Any] = {}
     for item in fields(arrays):
         value = getattr(arrays, item.name)[row]
         if item.name == "weights":
-            # the row's own studies: in a batch of subsets, absent studies weigh 0
-            pooled["weights"] = tuple(float(w) for w in value[value > 0])
+            own = value if present is None else value[present]
+            pooled["weights"] = tuple(float(w) for w in own)
         elif item.name in ("k", "iterations"):
             pooled[item.name] = int(value)
         elif item.name == "converged":
@@ -293,6 +350,9 @@ def result_from_arrays(
         messages.append("the pooled estimate could not be computed: a value is out of range")
     if not pooled["converged"]:
         messages.append(f"the {method} estimate of tau² did not converge")
+    if pooled["tau2"] is not None and pooled["tau2_ci_upper"] is None and pooled["k"] > 1:
+        limit = "largest double (1.8e308)"
+        messages.append(f"the upper bound of tau²'s interval is beyond the {limit}: left out")
     if test == "knha" and pooled["k"] > 1 and pooled["se"] == 0.0:
         messages.append(
             "the Knapp-Hartung scale factor is 0 (the studies agree exactly), so the "
@@ -300,6 +360,10 @@ def result_from_arrays(
         )
     if method in COMMON_EFFECT_METHODS and test in ("knha", "adhoc"):
         messages.append(f"the {test} test is not meant for a common-effect model")
+    if effects.measure in RATIO_MEASURES:
+        overflow = ratio_overflow(pooled)
+        if overflow:
+            messages.append(overflow)
     return MetaResult(
         measure=effects.measure,
         method=method,
@@ -468,6 +532,9 @@ def _pool_counts(
         notes.append(f"the {method} estimate is undefined: no events in one of the groups")
     if test != "z":
         notes.append(f"{method} pooling uses the z test; test={test!r} was ignored")
+    overflow = ratio_overflow(value)
+    if overflow:
+        notes.append(overflow)
     return MetaResult(
         measure=effects.measure,
         method=method,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from srma.analysis.meta import EffectData, prepare_effects
 from srma.analysis.results import optional_float
-from srma.analysis.validation import validate_options
+from srma.analysis.validation import shown, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_count, format_number, format_p, format_p_value
 from srma.stats.batch import as_batch
@@ -71,12 +71,18 @@ def parse_moderators(moderators: str | Sequence[str]) -> list[tuple[str, bool]]:
 
 
 def design_matrix(
-    frame: pd.DataFrame, moderators: str | Sequence[str], *, source: str | None = None
+    frame: pd.DataFrame,
+    moderators: str | Sequence[str],
+    *,
+    source: str | None = None,
+    rows: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, list[Term], np.ndarray]:
     """The design matrix (intercept first), its terms, and which rows are complete.
 
     A column is categorical when wrapped in ``factor()`` or when it holds text;
-    its first level in sorted order is the reference (R's convention).
+    its first level in sorted order is the reference (R's convention).  An
+    infinite value of a numeric moderator is an error naming its row (``rows``:
+    the frame's 0-based rows in the input table) and column.
     """
     columns: list[np.ndarray] = [np.ones(len(frame))]
     terms: list[Term] = []
@@ -96,7 +102,17 @@ def design_matrix(
                 columns.append((text == level).to_numpy(dtype=float))
             terms.append(Term(name, True, levels))
         else:
-            columns.append(numeric.to_numpy(dtype=float))
+            values = numeric.to_numpy(dtype=float)
+            infinite = np.flatnonzero(np.isinf(values))
+            if infinite.size:
+                position = int(infinite[0])
+                raise InputError(
+                    f"expected a finite number, got {shown(raw.iloc[position])}",
+                    file=source,
+                    row=(rows[position] if rows is not None else position) + 1,
+                    column=name,
+                )
+            columns.append(values)
             terms.append(Term(name, False))
     return np.column_stack(columns), terms, complete
 
@@ -316,6 +332,56 @@ class MetaRegressionResult:
         return "\n".join(lines)
 
 
+def check_design(
+    X: np.ndarray, names: Sequence[str], terms: Sequence[Term], *, source: str | None
+) -> None:
+    """Refuse a design matrix without full column rank, naming the moderator that breaks it.
+
+    Columns are compared on one scale (each divided by a power of two near its
+    largest value, as the fit does), so a moderator in units of 1e-200 or
+    1e200 is not mistaken for a collinear one; a moderator whose values agree
+    to all digits of a double (1e20 + 1, 1e20 + 2 ...) is constant.
+    """
+    largest = np.abs(X).max(axis=0)
+    scaled = X / np.where(largest > 0, largest, 1.0)
+    if np.linalg.matrix_rank(scaled) < X.shape[1]:  # (the caller checks k > p first)
+        # the first column that the ones before it span: R_jj of a QR (in the columns'
+        # order) is 0 there, to matrix_rank's tolerance; one QR, not a rank per column
+        diagonal = np.abs(np.diagonal(np.linalg.qr(scaled, mode="r")))
+        tolerance = diagonal.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+        dependent = np.flatnonzero(diagonal <= tolerance)
+        name = names[int(dependent[0]) if dependent.size else -1]
+        column = next(
+            (t.column for t in terms if name in t.names), name
+        )  # a categorical level names its column
+        raise InputError(
+            f"moderator {name!r} is constant or collinear with the intercept and the "
+            "moderators before it (or a category has no studies left); drop it, or "
+            "centre or rescale it if its values differ only in far digits",
+            file=source,
+            column=column,
+        )
+
+
+def imprecise_fit_error(effects: EffectData, method: str) -> InputError:
+    """The error for a fit whose weights are too unequal to compute in double precision.
+
+    Names the study with the smallest variance: it outweighs the others so far
+    that it alone fixes a coefficient (:data:`srma.stats.tau2.PRECISE_TRACE`).
+    """
+    order = np.argsort(effects.vi, kind="stable")
+    first = int(order[0])
+    others = f" (the next smallest is {effects.vi[order[1]]:.3g})" if order.size > 1 else ""
+    return InputError(
+        f"variance {effects.vi[first]:.3g} is too small beside the others'{others}: this "
+        "study outweighs the rest so far that it alone fixes a coefficient, and the "
+        f"weighted fit ({method}) cannot be computed in double precision; check the value",
+        file=effects.source,
+        row=effects.row(first),
+        column=effects.variance_column,
+    )
+
+
 def _r_squared(
     effects: EffectData, X: np.ndarray, method: str, test: str, tau2: float, qe: float
 ) -> float | None:
@@ -381,7 +447,7 @@ def meta_regression(
     effects = prepare_effects(
         data, measure=measure, method=method, label=label, source=source, **columns
     )
-    X, terms, complete = design_matrix(effects.frame, moderators, source=source)
+    X, terms, complete = design_matrix(effects.frame, moderators, source=source, rows=effects.rows)
     notes = list(effects.notes)
     omitted = list(effects.omitted)
     if not complete.all():
@@ -389,25 +455,20 @@ def meta_regression(
         notes.append(f"omitted studies with a missing moderator: {', '.join(missing)}")
         omitted.extend(missing)
         keep = np.flatnonzero(complete)
-        effects = EffectData(
-            labels=tuple(effects.labels[i] for i in keep),
-            yi=effects.yi[keep],
-            vi=effects.vi[keep],
-            omitted=(),
-            measure=effects.measure,
-            source=effects.source,
-            frame=effects.frame.iloc[keep].reset_index(drop=True),
-            notes=(),
-        )
+        effects = effects.subset(keep)
         X = X[keep]
     k, p = X.shape
-    if np.linalg.matrix_rank(X) < p:
-        raise InputError("the moderators are collinear (or a category has no studies left)")
+    names = ("intercept", *(name for term in terms for name in term.names))
     if k <= p:
-        raise InputError(f"{k} studies cannot estimate {p} coefficients")
+        raise InputError(f"{k} studies cannot estimate {p} coefficients", file=source)
+    check_design(X, names, terms, source=source)
     fit = regression_engine(
         regression_batch(effects.yi, effects.vi, X), method=method, test=test, level=level
     )
+    if not np.isfinite(fit.beta[0]).all() or not np.isfinite(fit.tau2[0]):
+        raise imprecise_fit_error(effects, method)
+    if not fit.converged[0]:
+        notes.append(f"the {method} estimate of residual tau² did not converge")
     tau2 = float(fit.tau2[0])
     qe = float(fit.qe[0])
     permutation = None
@@ -435,7 +496,6 @@ def meta_regression(
         )
     for note in notes:
         warnings.warn(note, SrmaWarning, stacklevel=2)
-    names = ("intercept", *(name for term in terms for name in term.names))
     return MetaRegressionResult(
         method=method,
         test=test,

@@ -163,7 +163,7 @@ class PolicyResult:
         return "\n".join(lines)
 
 
-def _outcome(data: pd.DataFrame, columns: dict[str, str]) -> str:
+def _outcome(data: pd.DataFrame, columns: dict[str, str], source: str | None) -> str:
     def present(role: str) -> bool:
         return columns.get(role, role) in data.columns
 
@@ -171,9 +171,11 @@ def _outcome(data: pd.DataFrame, columns: dict[str, str]) -> str:
         return "continuous"
     if present("events1") or present("a"):
         return "binary"
+    has = ", ".join(map(str, data.columns)) or "no columns"
     raise InputError(
         "a policy needs per-arm data: mean1, sd1, n1, mean2, sd2, n2 (continuous) or "
-        "events1, total1, events2, total2 (binary)"
+        f"events1, total1, events2, total2 (binary); the table has {has}",
+        file=source,
     )
 
 
@@ -187,7 +189,7 @@ def apply_policy(
 ) -> PolicyResult:
     """Run the analyses a policy prescribes on per-arm data, recording every decision."""
     chosen = get_policy(policy) if isinstance(policy, str) else policy
-    outcome = _outcome(data, columns)
+    outcome = _outcome(data, columns, source)
     measure = chosen.continuous_measure if outcome == "continuous" else chosen.binary_measure
     common = (
         chosen.common_method_continuous if outcome == "continuous" else chosen.common_method_binary

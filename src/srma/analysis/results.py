@@ -65,6 +65,28 @@ def _format(value: float | None, digits: int = 4) -> str:
     return format_number(value, digits)
 
 
+#: The fields a ratio measure reports back on the ratio scale (``exp``).
+BACK_TRANSFORMED = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
+
+#: ``log`` of the largest double: a log ratio above it has no ratio that is a double.
+LARGEST_LOG = math.log(float(np.finfo(np.float64).max))
+
+
+def _exp(value: float | None) -> float | None:
+    return None if value is None or value > LARGEST_LOG else math.exp(value)
+
+
+def ratio_overflow(values: Mapping[str, float | None]) -> str | None:
+    """A warning naming the fields whose ``exp`` is beyond the largest double, or None."""
+    names = [name for name in BACK_TRANSFORMED if (values.get(name) or 0.0) > LARGEST_LOG]
+    if not names:
+        return None
+    return (
+        f"the ratio of {', '.join(names)} is beyond the largest double (log ratio > "
+        f"{LARGEST_LOG:.2f}): left out of the back-transformed values"
+    )
+
+
 @dataclass(frozen=True)
 class MetaResult:
     """A pooled meta-analysis: the settings that produced it, its data and its results.
@@ -123,12 +145,15 @@ class MetaResult:
         return self.measure in RATIO_MEASURES
 
     def back_transformed(self) -> dict[str, float | None] | None:
-        """``exp`` of the estimate and of the interval bounds, for ratio measures."""
+        """``exp`` of the estimate and of the interval bounds, for ratio measures.
+
+        None where ``exp`` is beyond the largest double (a log ratio above 709.78):
+        the ratio is not a number srma can write (:func:`ratio_overflow` says which).
+        """
         if not self.is_ratio:
             return None
-        names = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
-        values = {name: getattr(self, name) for name in names}
-        return {name: None if value is None else math.exp(value) for name, value in values.items()}
+        values = {name: getattr(self, name) for name in BACK_TRANSFORMED}
+        return {name: _exp(value) for name, value in values.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-ready values (None where undefined), plus ``exp`` for ratios."""

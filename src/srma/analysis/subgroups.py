@@ -25,6 +25,7 @@ from srma.analysis.meta import (
     result_from_arrays,
     warn_about,
 )
+from srma.analysis.metareg import imprecise_fit_error
 from srma.analysis.results import MetaResult
 from srma.errors import InputError
 from srma.formatting import format_count, format_p
@@ -37,6 +38,7 @@ from srma.stats.mantel_haenszel import (
 )
 from srma.stats.pooling import pool
 from srma.stats.subgroups import subgroup_analysis as subgroup_engine
+from srma.vocabulary import COMMON_EFFECT_METHODS, COUNT_METHODS
 
 
 @dataclass(frozen=True)
@@ -118,17 +120,7 @@ class SubgroupResult:
 
 
 def _subset(effects: EffectData, keep: np.ndarray) -> EffectData:
-    index = np.flatnonzero(keep)
-    return EffectData(
-        labels=tuple(effects.labels[i] for i in index),
-        yi=effects.yi[index],
-        vi=effects.vi[index],
-        omitted=(),
-        measure=effects.measure,
-        source=effects.source,
-        frame=None if effects.frame is None else effects.frame.iloc[index].reset_index(drop=True),
-        notes=(),
-    )
+    return effects.subset(np.flatnonzero(keep))
 
 
 def subgroup_analysis(
@@ -199,9 +191,21 @@ def subgroup_analysis(
     groups = list(dict.fromkeys(text)) if order is None else [str(g) for g in order]
     unknown = sorted(set(text) - set(groups))
     if unknown:
-        raise InputError(f"subgroups {unknown} are not in the given order {groups}", column=by)
+        raise InputError(
+            f"subgroups {unknown} are not in the given order {groups}", file=source, column=by
+        )
     if len(groups) < 2:
-        raise InputError(f"subgroup analysis needs at least 2 groups in {by!r}", column=by)
+        raise InputError(
+            f"subgroup analysis needs at least 2 groups in {by!r}", file=source, column=by
+        )
+    random_effects = method not in COMMON_EFFECT_METHODS and method not in COUNT_METHODS
+    if common_tau2 and random_effects and len(text) <= len(groups):
+        raise InputError(
+            f"a common tau² needs more studies ({len(text)}) than subgroups ({len(groups)}) "
+            f"in {by!r}: there is no residual heterogeneity to estimate",
+            file=source,
+            column=by,
+        )
     codes = np.array([groups.index(value) for value in text])
 
     def pooled(subset: EffectData, extra_notes: Sequence[str] = ()) -> MetaResult:
@@ -249,6 +253,8 @@ def subgroup_analysis(
         pi_type=pi_type,
         common_tau2=common_tau2,
     )
+    if arrays.common_tau2 is not None and not np.isfinite(arrays.common_tau2):
+        raise imprecise_fit_error(effects, method)
     subgroups = tuple(
         warn_about(
             result_from_arrays(
@@ -259,6 +265,7 @@ def subgroup_analysis(
                 test=test,
                 level=level,
                 pi_type=pi_type,
+                present=codes == g,
             )
         )
         for g in range(len(groups))

@@ -152,6 +152,13 @@ class Optional:
 
 PROBABILITY = Number(0.0, 1.0, low_open=True, high_open=True)
 
+#: The most permutations of a meta-regression's permutation test (metafor's default is 1,000).
+MOST_PERMUTATIONS = 100_000
+#: The most subsets a GOSH plot fits (2**24: every subset of 24 studies).
+MOST_SUBSETS = 2**24
+#: The most iterations of trim-and-fill (it settles in a handful).
+MOST_ITERATIONS = 10_000
+
 #: Every user-facing option of srma's analysis functions, declared once.
 OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "measure": Optional(OneOf(tuple(vocabulary.MEASURE_NAMES), case_insensitive=True)),
@@ -167,13 +174,15 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "drop00": Optional(Boolean()),
     "tau2_interval": Boolean(),
     "workers": Optional(Number(1, integer=True)),
-    "permutations": Optional(Number(1, integer=True)),
+    # upper bounds: every loop ends (the permutations are refitted as one batch of
+    # permutations x k x p numbers; GOSH fits up to max_subsets subsets)
+    "permutations": Optional(Number(1, MOST_PERMUTATIONS, integer=True)),
     "seed": Optional(Number(0, integer=True)),
     "common_tau2": Boolean(),
-    "max_subsets": Number(1, integer=True),
+    "max_subsets": Number(1, MOST_SUBSETS, integer=True),
     "estimator": OneOf(vocabulary.TRIMFILL_ESTIMATORS),
     "side": Optional(OneOf(vocabulary.TRIMFILL_SIDES)),
-    "max_iterations": Number(1, integer=True),
+    "max_iterations": Number(1, MOST_ITERATIONS, integer=True),
     "model": OneOf(vocabulary.EGGER_MODELS),
     "predictor": OneOf(vocabulary.BIAS_PREDICTORS),
     "type": OneOf(vocabulary.FAIL_SAFE_TYPES),
@@ -197,12 +206,43 @@ FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
 }
 
 
+class OptionError(InputError):
+    """A bad value of an option: the function, the option, the value and its constraint.
+
+    Reads ``"meta(): unknown test 'w'; expected one of z, t, knha, adhoc"``;
+    :meth:`for_flag` gives the same for a command line that spells the option
+    ``--test`` (the shell maps it once, in :func:`srma.cli.shell.run`).
+    """
+
+    def __init__(self, function: str, option: str, value: Any, constraint: Constraint) -> None:
+        self.function = function
+        self.option = option
+        self.value = value
+        self.constraint = constraint
+        super().__init__(f"{function}(): {constraint.message(option, value)}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (OptionError, (self.function, self.option, self.value, self.constraint))
+
+    def for_flag(self, flag: str) -> str:
+        """``"--test: unknown test 'w'; expected one of z, t, knha, adhoc"``.
+
+        On a command line an optional value that is None is an option not
+        given, so only the inner constraint is stated.
+        """
+        inner = self.constraint.inner if isinstance(self.constraint, Optional) else self.constraint
+        if isinstance(inner, OneOf):
+            return f"{flag}: {inner.message(self.option, self.value)}"
+        return f"{flag}: {inner.requirement}, got {self.value!r}"
+
+
 def validate_options(function: str, **options: Any) -> dict[str, Any]:
     """Check the options of one call of ``function``; return them in canonical form.
 
-    Raises :class:`InputError` naming the function, the option, the value and
-    what is allowed (``"meta(): unknown test 'w'; expected one of z, t, knha,
-    adhoc"``) for the first option that its constraint rejects.
+    Raises :class:`OptionError` (an :class:`InputError`) naming the function,
+    the option, the value and what is allowed (``"meta(): unknown test 'w';
+    expected one of z, t, knha, adhoc"``) for the first option that its
+    constraint rejects.
     """
     specific = FUNCTION_CONSTRAINTS.get(function, {})
     parsed: dict[str, Any] = {}
@@ -211,7 +251,7 @@ def validate_options(function: str, **options: Any) -> dict[str, Any]:
         try:
             parsed[name] = constraint.parse(value)
         except (ValueError, TypeError):
-            raise InputError(f"{function}(): {constraint.message(name, value)}") from None
+            raise OptionError(function, name, value, constraint) from None
     return parsed
 
 
@@ -225,10 +265,24 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, source: str 
         what = "column" if len(missing) == 1 else "columns"
         raise InputError(
             f"{what} {', '.join(map(repr, missing))} not found; the table has "
-            f"{', '.join(map(str, frame.columns)) or 'no columns'}",
+            f"{', '.join(map(column_name, frame.columns)) or 'no columns'}",
             file=source,
             column=missing[0],
         )
+
+
+def column_name(name: object) -> str:
+    """A column's name as a message shows it: quoted where spaces at its ends or invisible
+    characters (a zero-width space, a control character) would hide what it is."""
+    text = str(name)
+    return text if text and text.isprintable() and text == text.strip() else repr(text)
+
+
+def shown(value: object) -> str:
+    """A cell's value as a message shows it: ``'abc'``, ``-inf`` (not ``np.float64(-inf)``)."""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return repr(value)
 
 
 def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> NDArray[np.float64]:
@@ -241,13 +295,16 @@ def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> N
     if text.size:
         row = int(text[0])
         raise InputError(
-            f"expected a number, got {raw.iloc[row]!r}", file=source, row=row + 1, column=column
+            f"expected a number, got {shown(raw.iloc[row])}",
+            file=source,
+            row=row + 1,
+            column=column,
         )
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
         row = int(infinite[0])
         raise InputError(
-            f"expected a finite number, got {raw.iloc[row]!r}",
+            f"expected a finite number, got {shown(raw.iloc[row])}",
             file=source,
             row=row + 1,
             column=column,
@@ -287,8 +344,18 @@ def reject(
 #: subnormal variance carries too few significant digits to weigh a study by.
 SMALLEST_VARIANCE = float(np.finfo(np.float64).tiny)
 
-#: The largest distance accepted between an effect and the median effect: the
-#: square of a spread beyond it (which tau² is measured in) is not a double.
+#: The largest distance accepted between an effect and the median effect.
+#:
+#: Absolute, and rightly so: the effects themselves may be of any size (they
+#: are centred before anything is summed, so 1e300 ± 1e149 is fine), but tau²,
+#: its interval and the prediction interval are in squared units of the
+#: effects, whatever their variances, and must be doubles.  tau² is at most
+#: about the squared spread, so the spread must stay below ``sqrt(1.8e308) =
+#: 1.3e154``; 1e150 leaves a factor of 1e8 for the upper end of the Q-profile
+#: interval (``S / chi²_{k-1, alpha/2}``: about 1e3 times the squared spread at
+#: level 0.95 with k = 2, 2.5e6 at 0.999) and the sums of squares.  Beyond
+#: that end, it is reported as undefined with a warning.  A bound relative to
+#: the variances would admit spreads whose tau² is not a double.
 LARGEST_EFFECT_SPREAD = 1e150
 
 

@@ -11,7 +11,6 @@ import typer
 from srma.cli.app import app
 from srma.cli.shell import (
     ColumnOption,
-    CommandError,
     DataArgument,
     JsonOption,
     LabelOption,
@@ -49,8 +48,6 @@ def effects(
         from srma.analysis.effect_sizes import effect_sizes
 
         table = read_table(data)
-        if to not in ("only0", "all", "if0all", "none"):
-            raise CommandError(f"--to must be only0, all, if0all or none, got {to!r}")
         out = effect_sizes(
             table, measure, add=add, to=to, drop00=drop00, source=str(data), **column_options(col)
         )
@@ -66,7 +63,7 @@ def effects(
         else:
             wrote(output)
 
-    run(action)
+    run(action, data)
 
 
 @app.command("meta")
@@ -84,7 +81,7 @@ def meta_command(
         result = studies.read().fit(**model.settings(), level=level, pi_type=pi_type)
         show(as_json, result)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -111,7 +108,7 @@ def subgroup(
         )  # fmt: skip
         show(as_json, result)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -139,7 +136,7 @@ def metareg(
         )  # fmt: skip
         show(as_json, result)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -191,7 +188,7 @@ def sensitivity(
                 sys.stdout.write(f"\n{name.replace('_', ' ')}:\n")
                 sys.stdout.write(pd.DataFrame(out[name]).to_string(index=False) + "\n")
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -222,7 +219,7 @@ def bias(
         )
         show(as_json, tests)
 
-    run(action)
+    run(action, studies.data)
 
 
 @app.command()
@@ -243,4 +240,4 @@ def policy(
             as_json, apply_policy(name, table, label=label, source=str(data), **column_options(col))
         )
 
-    run(action)
+    run(action, data)

@@ -11,6 +11,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -107,11 +108,29 @@ def read_table(path: Path) -> pd.DataFrame:
             )
             for name in text_columns:
                 frame[name] = text[name]
-        return frame
     except pd.errors.EmptyDataError:
         raise CommandError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except pd.errors.ParserError as error:
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if fields:
+            expected, line, saw = fields.groups()
+            raise CommandError(
+                f"{path}: line {line} (row {int(line) - 1}) has {saw} fields but the header "
+                f"has {expected}"
+            ) from None
         raise CommandError(f"{path}: cannot read it as a table ({error})") from None
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path}: cannot read it as a table ({error})") from None
+    if len(frame.columns) == 1 and separator == ",":
+        header = str(frame.columns[0])
+        for name, other in (("semicolons", ";"), ("tabs", "\t")):
+            if other in header:
+                raise CommandError(
+                    f"{path}: the header is one column, {header!r}: the file seems to be "
+                    f"separated by {name}; srma reads comma-separated .csv files and "
+                    "tab-separated .tsv files"
+                )
+    return frame
 
 
 def column_options(pairs: list[str] | None) -> dict[str, str]:
@@ -279,12 +298,14 @@ def reported_warnings() -> Iterator[None]:
             stderr.print(f"warning: {terminal_line(str(item.message))}", markup=False)
 
 
-def run(action: Callable[[], T]) -> T:
+def run(action: Callable[[], T], data: Path | None = None) -> T:
     """Run a command body; turn expected failures into one line and exit status 1.
 
     This is the one place where errors become messages: bad input
     (:class:`~srma.errors.InputError`), a :class:`CommandError`, an unreadable
-    or unwritable file, a bad option value, and, as a last resort, a bug.
+    or unwritable file, a bad option value, and, as a last resort, a bug.  A
+    command that reads a table passes it as ``data``: an error about the data
+    that names no file then names that one.
     """
     try:
         with reported_warnings():
@@ -292,7 +313,7 @@ def run(action: Callable[[], T]) -> T:
     except (typer.Exit, typer.Abort):
         raise
     except (InputError, CommandError) as error:
-        fail(str(error))
+        fail(_cli_message(error, data))
     except OSError as error:  # unreadable input, unwritable output
         where = f"{error.filename}: " if error.filename is not None else ""
         fail(f"{where}{error.strerror or error}")
@@ -305,6 +326,28 @@ def run(action: Callable[[], T]) -> T:
             f"unexpected {type(error).__name__}: {error} (a bug in srma; set SRMA_TRACEBACK=1 "
             "for the traceback and please report it)"
         )
+
+
+def option_flag(option: str) -> str:
+    """The command-line spelling of an analysis option: ``pi_type`` is ``--pi-type``.
+
+    Typer derives every flag from its parameter's name this way, and the
+    commands name their parameters as the analyses name their options
+    (tests/test_hostile_csv.py checks this for every command).
+    """
+    return "--" + option.replace("_", "-")
+
+
+def _cli_message(error: Exception, data: Path | None = None) -> str:
+    """The error's message; a bad option value names the option as typed (``--test``), and
+    an error about the data that names no file names ``data``."""
+    # an OptionError comes from srma.analysis.validation, so that module is loaded by then
+    validation = sys.modules.get("srma.analysis.validation")
+    if validation is not None and isinstance(error, validation.OptionError):
+        return error.for_flag(option_flag(error.option))
+    if isinstance(error, InputError) and error.file is None and data is not None:
+        return str(error.with_file(str(data)))
+    return str(error)
 
 
 def terminal_line(text: str) -> str:

@@ -119,13 +119,17 @@ ORDINARY_OFFSET = 16.0
 WIDE_VARIANCES = 1e6
 
 
-def standardise(y: FloatArray, v: FloatArray, mask: BoolArray) -> Standardised:
+def standardise(
+    y: FloatArray, v: FloatArray, mask: BoolArray, centred: bool = True
+) -> Standardised:
     """:class:`Standardised` effects of a batch (vectorised over rows; no loop over studies).
 
     A batch whose effects are all within :data:`ORDINARY_EFFECT` of 0, and
     within :data:`ORDINARY_OFFSET` half-ranges of it, keeps them as they are
     (scale 1 is then as good as any); otherwise each row is centred at its
-    midrange and scaled by a power of two.
+    midrange and scaled by a power of two.  ``centred=False`` (a design
+    without an intercept, which could not absorb the centre) only scales,
+    by the power of two at or above the largest ``|y|``.
     """
     full = bool(mask.all())
     min_v = (v if full else np.where(mask, v, np.inf)).min(axis=1)
@@ -139,6 +143,9 @@ def standardise(y: FloatArray, v: FloatArray, mask: BoolArray) -> Standardised:
         high, low = np.where(empty, 0.0, high), np.where(empty, 0.0, low)
         centre = 0.5 * high + 0.5 * low  # the midrange, without overflowing
         half_range = 0.5 * high - 0.5 * low
+        if not centred:
+            half_range = np.maximum(np.abs(high), np.abs(low))
+            centre = np.zeros_like(centre)
     n = y.shape[0]
     # (a row of equal effects, k = 1 among them, has no spread to lose)
     near_zero = (np.abs(centre) <= ORDINARY_OFFSET * half_range) | (half_range == 0)
@@ -158,6 +165,51 @@ def standardise(y: FloatArray, v: FloatArray, mask: BoolArray) -> Standardised:
         full=full,
         wide=wide,
     )
+
+
+@dataclass(frozen=True)
+class ScaledDesign:
+    """A meta-regression's effects and design matrix rescaled exactly, per row.
+
+    ``rho = (y - centre) / 2**exponent`` (:class:`Standardised`; centred only
+    when column 0 is the intercept, which absorbs the centre) and ``X~ = X /
+    2**f`` column by column, ``2**f_j`` the power of two at or below the
+    column's largest ``|x|`` (so ``|X~| < 2``; the intercept keeps ``f = 0``).
+    Then ``beta_j = (2**exponent beta~_j + centre [j = 0]) / 2**f_j`` where
+    ``beta~`` fits ``rho`` on ``X~``: moderators of any scale (1e-200, 1e200)
+    and effects of any size give sums of ordinary numbers.
+    """
+
+    effects: Standardised
+    X: FloatArray  # (batch, k, p)
+    column_exponent: NDArray[np.int64]  # (batch, p)
+
+    def coefficients(self, scaled: FloatArray) -> FloatArray:
+        """``beta`` in the data's units from ``beta~`` (batch, p)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            beta = np.ldexp(scaled, self.effects.exponent[:, None] - self.column_exponent)
+            beta[:, 0] += self.effects.centre  # 0 unless column 0 is the intercept
+        return beta
+
+    def rows(self, index: NDArray[np.intp]) -> ScaledDesign:
+        """The rows ``index``."""
+        effects = self.effects
+        sub = Standardised(
+            effects.centre[index], effects.exponent[index], effects.rho[index],
+            effects.min_v[index], effects.full, effects.wide,
+        )  # fmt: skip
+        return ScaledDesign(sub, self.X[index], self.column_exponent[index])
+
+
+def scale_design(y: FloatArray, v: FloatArray, X: FloatArray, mask: BoolArray) -> ScaledDesign:
+    """:class:`ScaledDesign` of a batch of meta-regressions (vectorised; no loop over studies)."""
+    intercept = bool(np.all(np.where(mask, X[:, :, 0] == 1.0, True)))
+    effects = standardise(y, v, mask, centred=intercept)
+    largest = np.abs(X).max(axis=1)  # absent studies have zero rows
+    _, column_exponent = np.frexp(largest)
+    column_exponent = np.where(largest > 0, column_exponent - 1, 0).astype(np.int64)
+    scaled = np.ldexp(X, -column_exponent[:, None, :])
+    return ScaledDesign(effects, scaled, column_exponent)
 
 
 @dataclass(frozen=True)
@@ -185,9 +237,22 @@ class RegressionBatch:
         """Number of columns of the design matrix."""
         return self.X.shape[2]
 
+    @cached_property
+    def scaled(self) -> ScaledDesign:
+        """The effects and the design rescaled once per batch (:class:`ScaledDesign`)."""
+        return scale_design(self.y, self.v, self.X, self.mask)
+
+    @property
+    def standardised(self) -> Standardised:
+        """The effects standardised as :class:`Batch` has them (``scaled.effects``)."""
+        return self.scaled.effects
+
     def rows(self, index: NDArray[np.intp]) -> RegressionBatch:
-        """The sub-batch made of the given rows."""
-        return RegressionBatch(self.y[index], self.v[index], self.X[index], self.mask[index])
+        """The sub-batch made of the given rows (what was rescaled comes along)."""
+        sub = RegressionBatch(self.y[index], self.v[index], self.X[index], self.mask[index])
+        if "scaled" in self.__dict__:
+            sub.__dict__["scaled"] = self.scaled.rows(index)
+        return sub
 
 
 def regression_batch(

@@ -196,14 +196,19 @@ def peto_log_odds_ratio(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) 
     (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335-371).  Like escalc, this
     is computed from the cells as given, so the default continuity
     correction applies to PETO too (unlike the pooled Peto method).
+
+    ``a - E = -(c - E_c)`` with ``E_c = (a + c) n2 / N``; the mean of the two
+    forms, and ``V`` with its factors in a fixed order, make swapping the groups
+    negate ``yi`` exactly (in floating point, not just to rounding).
     """
     a_, b_, c_, d_ = _float(a, b, c, d)
     n1, n2 = a_ + b_, c_ + d_
     total = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
-        expected = (a_ + c_) * n1 / total
-        variance = (a_ + c_) * (b_ + d_) * (n1 / total) * (n2 / total) / (total - 1)
-        return (a_ - expected) / variance, 1 / variance
+        events = a_ + c_
+        observed_minus_expected = 0.5 * ((a_ - events * n1 / total) - (c_ - events * n2 / total))
+        variance = events * (b_ + d_) * ((n1 / total) * (n2 / total)) / (total - 1)
+        return observed_minus_expected / variance, 1 / variance
 
 
 BINARY_MEASURES = {

@@ -85,26 +85,26 @@ def q_profile_interval(batch: Batch, level: float) -> Tau2Interval:
     The bounds solve ``Q(tau²) = chi²_{k-1, 1-alpha/2}`` (lower) and
     ``Q(tau²) = chi²_{k-1, alpha/2}`` (upper), where ``Q(tau²) = sum w_i
     (y_i - mu_w)²`` with ``w_i = 1/(v_i + tau²)`` decreases in tau²; a bound
-    whose equation has no positive root is 0.
+    whose equation has no positive root is 0, and one beyond the largest double
+    (effects 1e150 apart at a level of 0.999999) is NaN.
     """
     df = (batch.k - 1).astype(np.float64)
     alpha = 1.0 - level
     start = np.zeros(batch.y.shape[0])
-    upper_quantile = quantile_per_df(chi2.isf, alpha / 2, df)
-    lower_quantile = quantile_per_df(chi2.ppf, alpha / 2, df)
-    lower = solve_tau2_equation(
-        batch,
-        generalised_q_equation(upper_quantile),
-        start,
-        evaluate=q_sums,
-        upper=q_equation_upper(batch, upper_quantile),
-    )
-    # Q decreases in tau², so the upper bound lies beyond the lower one: start there.
-    upper = solve_tau2_equation(
-        batch,
-        generalised_q_equation(lower_quantile),
-        lower.tau2,
-        evaluate=q_sums,
-        upper=q_equation_upper(batch, lower_quantile),
-    )
-    return Tau2Interval(lower=lower.tau2, upper=upper.tau2)
+    bounds = []
+    for quantile in (
+        quantile_per_df(chi2.isf, alpha / 2, df),
+        quantile_per_df(chi2.ppf, alpha / 2, df),
+    ):
+        bracket = q_equation_upper(batch, quantile)
+        beyond = np.isinf(bracket)
+        # Q decreases in tau², so the upper bound lies beyond the lower one: start there.
+        solution = solve_tau2_equation(
+            batch,
+            generalised_q_equation(quantile),
+            bounds[0] if bounds else start,
+            evaluate=q_sums,
+            upper=np.where(beyond, 1.0, bracket),
+        )
+        bounds.append(np.where(beyond, np.nan, solution.tau2))
+    return Tau2Interval(lower=bounds[0], upper=bounds[1])

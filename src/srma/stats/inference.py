@@ -13,7 +13,9 @@ example k = 1) and t rows.
   df (Hartung & Knapp 2001, Stat Med 20:3875-3889; Knapp & Hartung 2003, Stat
   Med 22:2693-2710; Sidik & Jonkman 2002); the ad hoc variant truncates ``s²``
   below at 1 (Knapp & Hartung 2003; Röver, Knapp & Friede 2015, BMC Med Res
-  Methodol 15:99).  ``s² = 0`` (the studies agree exactly) is kept as 0.
+  Methodol 15:99).  ``s² = 0`` (the studies agree exactly) is kept as 0:
+  where the residuals are no larger than the rounding error of the effects
+  (:func:`residuals_vanish`), ``s²`` is taken to be 0.
 * Prediction interval ``estimate ± crit_pi * sqrt(se² + tau²)`` (Higgins,
   Thompson & Spiegelhalter 2009, J R Stat Soc A 172:137-159), with ``crit_pi``
   as metafor's ``predict(pi.type=)``: ``riley`` t on ``k - p - 1`` df (Riley et
@@ -24,13 +26,12 @@ example k = 1) and t rows.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2, norm
 from scipy.stats import f as f_distribution
 from scipy.stats import t as student_t
 
 from srma.stats.batch import FloatArray, quantile_per_df
-from srma.vocabulary import KNAPP_HARTUNG_TESTS
 
 
 def _as_df(df: ArrayLike | None, shape: tuple[int, ...]) -> FloatArray:
@@ -93,22 +94,18 @@ def wald_interval(
     return estimate - half, estimate + half
 
 
-def knapp_hartung_scale(ypy: ArrayLike, df: ArrayLike, *, adhoc: bool = False) -> FloatArray:
-    """``s² = y'Py / (k - p)``, 0 when ``y'Py`` is below machine epsilon; ``max(1, s²)`` if adhoc.
+def residuals_vanish(
+    residual_ss: ArrayLike, weight_sum: ArrayLike, largest_effect: ArrayLike
+) -> NDArray[np.bool_]:
+    """Whether ``sum u r² <= (4 eps max|y|)² sum u``: residuals within the effects' rounding.
 
-    Hartung & Knapp (2001); Knapp & Hartung (2003) for the ad hoc truncation.
+    ``u`` are the weights (any common scale: relative weights do), ``r`` the
+    residuals and ``max|y|`` the largest effect, in one unit of the effects.
+    Scale-free: studies that agree to 1e-99 of their standard errors (variances
+    of 1e200) still have a Knapp-Hartung factor, and effects that are equal have none.
     """
-    ypy = np.asarray(ypy, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(ypy > np.finfo(float).eps, ypy / np.asarray(df, dtype=np.float64), 0.0)
-    return np.maximum(scale, 1.0) if adhoc else scale
-
-
-def variance_scale(test: str, ypy: ArrayLike, df: ArrayLike) -> FloatArray | None:
-    """The factor the test multiplies ``Var(beta)`` by: None for z and t, else Knapp-Hartung's."""
-    if test not in KNAPP_HARTUNG_TESTS:
-        return None
-    return knapp_hartung_scale(ypy, df, adhoc=test == "adhoc")
+    floor = (4.0 * np.finfo(float).eps * np.asarray(largest_effect, dtype=np.float64)) ** 2
+    return np.asarray(residual_ss) <= floor * np.asarray(weight_sum)
 
 
 def prediction_df(

@@ -49,6 +49,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import logsumexp
 from scipy.stats import chi2
 
 from srma.stats.batch import BoolArray, FloatArray
@@ -364,6 +365,22 @@ def _sum(values: FloatArray, use: BoolArray) -> FloatArray:
     return np.where(use, values, 0.0).sum(axis=1)
 
 
+def _log_sum(*logs: FloatArray, use: BoolArray) -> FloatArray:
+    """``log`` of the row sums of ``exp(logs)`` over the tables in ``use`` (log-sum-exp).
+
+    The Mantel-Haenszel sums ``sum a n2 / N`` and ``sum c n1 / N`` of tables
+    with 1e-300 events in 1e65 patients underflow to 0 although their ratio,
+    the pooled estimate, is an ordinary number: summed in logarithms they do not.
+    """
+    terms = np.concatenate([np.where(use, x, -np.inf) for x in logs], axis=1)
+    return logsumexp(terms, axis=1)
+
+
+def _log(x: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
 def _effect_sizes(
     measure: str,
     cells: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
@@ -576,32 +593,45 @@ def mantel_haenszel(
 def _pool_or(
     a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray, use: BoolArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Mantel-Haenszel log odds ratio, Robins-Breslow-Greenland SE, weights ``b c / N``."""
+    """Mantel-Haenszel log odds ratio, Robins-Breslow-Greenland SE, weights ``b c / N``.
+
+    ``log(R / S)`` with ``R = sum a d / N``, ``S = sum b c / N`` and the variance
+    ``(sum P R_i / R² + sum (P S_i + Q R_i) / (R S) + sum Q S_i / S²) / 2`` are
+    computed from log-sums (:func:`_log_sum`).
+    """
     total = a + b + c + d
     p, q = a / total + d / total, b / total + c / total
-    r_i, s_i = (a / total) * d, (b / total) * c
-    r, s = _sum(r_i, use), _sum(s_i, use)
-    variance = 0.5 * (
-        _sum(p * r_i, use) / r**2
-        + _sum(p * s_i + q * r_i, use) / (r * s)
-        + _sum(q * s_i, use) / s**2
-    )
-    defined = (r != 0) & (s != 0)
-    estimate = np.where(defined, np.log(r / s), np.nan)
+    log_r_i, log_s_i = _log(a) - _log(total) + _log(d), _log(b) - _log(total) + _log(c)
+    log_r, log_s = _log_sum(log_r_i, use=use), _log_sum(log_s_i, use=use)
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = 0.5 * (
+            np.exp(_log_sum(_log(p) + log_r_i, use=use) - 2.0 * log_r)
+            + np.exp(_log_sum(_log(p) + log_s_i, _log(q) + log_r_i, use=use) - log_r - log_s)
+            + np.exp(_log_sum(_log(q) + log_s_i, use=use) - 2.0 * log_s)
+        )
+    defined = np.isfinite(log_r) & np.isfinite(log_s)
+    estimate = np.where(defined, log_r - log_s, np.nan)
     se = np.where(defined, np.sqrt(variance), np.nan)
-    return estimate, se, _percent(s_i, use)
+    return estimate, se, _percent((b / total) * c, use)
 
 
 def _pool_rr(
     a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray, use: BoolArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Mantel-Haenszel log risk ratio, Greenland-Robins SE, weights ``c n1 / N``."""
+    """Mantel-Haenszel log risk ratio, Greenland-Robins SE, weights ``c n1 / N``.
+
+    ``log(R / S)`` with ``R = sum a n2 / N``, ``S = sum c n1 / N`` from log-sums
+    (:func:`_log_sum`), and the variance ``sum (n1 n2 (a + c) / N² - a c / N) / (R S)``.
+    """
     n1, n2 = a + b, c + d
     total = n1 + n2
-    r, s = _sum(a * (n2 / total), use), _sum(c * (n1 / total), use)
-    variance = _sum((n1 / total) * (n2 / total) * (a + c) - (a / total) * c, use) / (r * s)
-    defined = (_sum(a, use) != 0) & (_sum(c, use) != 0)
-    estimate = np.where(defined, np.log(r / s), np.nan)
+    log_r = _log_sum(_log(a) + _log(n2) - _log(total), use=use)
+    log_s = _log_sum(_log(c) + _log(n1) - _log(total), use=use)
+    numerator = _sum((n1 / total) * (n2 / total) * (a + c) - (a / total) * c, use)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        variance = np.exp(_log(numerator) - log_r - log_s)
+    defined = (_sum(a, use) != 0) & (_sum(c, use) != 0) & np.isfinite(log_r - log_s)
+    estimate = np.where(defined, log_r - log_s, np.nan)
     se = np.where(defined, np.sqrt(variance), np.nan)
     return estimate, se, _percent((c / total) * n1, use)
 

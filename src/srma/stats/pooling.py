@@ -44,12 +44,12 @@ from srma.stats.inference import (
     degrees_of_freedom,
     prediction_df,
     prediction_interval,
+    residuals_vanish,
     two_sided_pvalue,
-    variance_scale,
     wald_interval,
 )
 from srma.stats.tau2 import estimate_tau2, weighted_sums
-from srma.vocabulary import COMMON_EFFECT_METHODS, PI_TYPES, TESTS
+from srma.vocabulary import COMMON_EFFECT_METHODS, KNAPP_HARTUNG_TESTS, PI_TYPES, TESTS
 
 __all__ = ["COMMON_EFFECT_METHODS", "PI_TYPES", "TESTS", "PooledArrays", "pool", "pool_in_blocks"]
 
@@ -147,9 +147,15 @@ def pool(
         variance = sums.variance_of_mean
         # t-based tests on k - 1 df; a single study falls back to z (df NaN)
         df_reported = degrees_of_freedom(test, k)
-        scale = variance_scale(test, sums.ypy, df_reported)
-        if scale is not None:
-            variance = np.where(several, variance * scale, variance)
+        if test in KNAPP_HARTUNG_TESTS:
+            # Var(mu) s² = (m / s1) (s² q1 / m) / (k - 1) = s_y² q1 / (s1 (k - 1)): no tiny m
+            # divided by (variances of 1e-300) or huge one multiplied by
+            exact = residuals_vanish(sums.q1, sums.s1, np.abs(batch.standardised.rho).max(axis=1))
+            kh = np.ldexp(sums.q1 / sums.s1, 2 * sums.exponent) / df_reported
+            kh = np.where(exact, 0.0, kh)
+            if test == "adhoc":
+                kh = np.maximum(kh, variance)
+            variance = np.where(several, kh, variance)
         se = np.sqrt(variance)
         statistic = estimate / se
         crit = critical_value(level, df_reported)

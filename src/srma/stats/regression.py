@@ -20,7 +20,7 @@ absent studies have zero weight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,8 +32,8 @@ from srma.stats.inference import (
     critical_value,
     degrees_of_freedom,
     f_pvalue,
+    residuals_vanish,
     two_sided_pvalue,
-    variance_scale,
     wald_interval,
 )
 from srma.stats.tau2 import (
@@ -43,6 +43,7 @@ from srma.stats.tau2 import (
     restricted_loglik,
     weighted_fit,
 )
+from srma.vocabulary import KNAPP_HARTUNG_TESTS
 
 __all__ = [
     "Fit",
@@ -94,6 +95,8 @@ class RegressionArrays:
     h2: FloatArray
     fitted: FloatArray  # (batch, k)
     weights: FloatArray  # (batch, k), w_i = 1/(v_i + tau²)
+    #: tau² converged and the weighted fit kept its digits (where it did not, every number is NaN)
+    converged: NDArray[np.bool_]
 
 
 def meta_regression(
@@ -114,32 +117,59 @@ def meta_regression(
     becomes an F statistic ``QM/m`` on ``(m, k - p)`` df and coefficients are
     tested with t on ``k - p`` df, as in metafor.  ``tau2`` fixes tau² instead
     of estimating it.
+
+    Computed on the rescaled design (:class:`srma.stats.tau2.Fit`): ``Var(beta)
+    = m D^-1 A~ D^-1`` and ``QM = beta_T' Var(beta_T)^-1 beta_T = (s² / m')
+    beta~_T' A~_T^-1 beta~_T`` with ``m'`` the unit times the Knapp-Hartung
+    factor, so moderators and variances of any scale give numbers where the
+    answer is a double.  ``converged`` is False where tau² did not converge or
+    the weighted fit lost its digits (``Fit.precise``); every number of a row
+    whose fit lost its digits, or whose tau² is not a number, is NaN.
     """
     n = batch.y.shape[0]
     k, p = batch.k, batch.p
     if tested is None:
         tested = np.arange(1, p)
+    converged = np.ones(n, dtype=bool)
     if tau2 is None:
-        tau2 = residual_tau2(batch, method)
-    fit = weighted_fit(batch, tau2)
-    vcov = fit.inverse
+        estimate = estimate_tau2(batch, method)
+        tau2, converged = estimate.tau2, estimate.converged.copy()
+    fit = weighted_fit(batch, np.where(np.isfinite(tau2), tau2, 0.0))
+    fixed = weighted_fit(batch, np.zeros(n))
+    defined = fit.precise & fixed.precise & np.isfinite(tau2)
+    converged &= defined
     df_residual = (k - p).astype(np.float64)
-    scale = variance_scale(test, fit.ypy, df_residual)
-    if scale is not None:
-        vcov = vcov * scale[:, None, None]
-    se = np.sqrt(np.diagonal(vcov, axis1=1, axis2=2))
-    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0: an exact fit
-        statistic = fit.beta / se
+    # Var(beta) = factor D^-1 A~ D^-1: factor = m, times the Knapp-Hartung s² = y'Py/(k - p)
+    factor = fit.unit
+    if test in KNAPP_HARTUNG_TESTS:
+        largest = np.abs(batch.scaled.effects.rho).max(axis=1)
+        exact = residuals_vanish(fit.q1, fit.s1, largest)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # m s² = s_y² q1 / (k - p) (no division by a tiny m), or m when adhoc truncates at 1
+            kh = np.ldexp(fit.q1, 2 * fit.exponent) / df_residual
+            factor = np.where(exact, 0.0, kh)
+            if test == "adhoc":
+                factor = np.maximum(factor, fit.unit)
+    vcov = fit.covariance(factor)
+    se = fit.standard_errors(factor)
+    beta = fit.beta
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # se = 0: an exact fit
+        statistic = beta / se
     m = len(tested)
     if m:
-        sub_beta = fit.beta[:, tested]
-        sub_vcov = vcov[:, tested[:, None], tested[None, :]]
+        # QM in scaled form: beta_T = s beta~_T / d_T and Var(beta_T) = factor A~_T / (d d'),
+        # so QM = (s² / factor) beta~_T' A~_T^-1 beta~_T
+        sub_beta = fit.coefficients[:, tested]
+        sub_inverse = fit.inverse_scaled[:, tested[:, None], tested[None, :]]
         # a zero Knapp-Hartung factor makes the covariance singular: QM is then
         # undefined (metafor reports NA)
-        singular = ~(np.diagonal(sub_vcov, axis1=1, axis2=2) > 0).all(axis=1)
-        safe = np.where(singular[:, None, None], np.eye(m)[None], sub_vcov)
+        singular = ~((factor > 0) & np.all(np.isfinite(sub_inverse), axis=(1, 2)))
+        safe = np.where(singular[:, None, None], np.eye(m)[None], sub_inverse)
         solved = np.linalg.solve(safe, sub_beta[:, :, None])[..., 0]
-        qm = np.where(singular, np.nan, np.einsum("bi,bi->b", sub_beta, solved))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            quadratic = np.einsum("bi,bi->b", sub_beta, solved)
+            qm = np.ldexp(quadratic / factor, 2 * fit.exponent)
+        qm = np.where(singular, np.nan, qm)
     else:
         qm = np.full(n, np.nan)
     df = degrees_of_freedom(test, k, p)
@@ -153,22 +183,27 @@ def meta_regression(
         qm = qm / m if m else qm
         qm_df2 = df
         qm_pvalue = f_pvalue(qm, m, df) if m else qm
-    ci_lower, ci_upper = wald_interval(fit.beta, se, crit[:, None])
+    with np.errstate(over="ignore", invalid="ignore"):
+        ci_lower, ci_upper = wald_interval(beta, se, crit[:, None])
 
-    fixed = weighted_fit(batch, np.zeros(n))
     qe = np.maximum(fixed.ypy, 0.0)
-    typical = df_residual / fixed.trace_p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        typical = fixed.unit * (df_residual / fixed.trace_p_scaled)
     if method == "EE":
         i2 = i2_from_q(qe, df_residual)
         h2 = h2_from_q(qe, df_residual)
     else:
         i2 = i2_from_tau2(tau2, typical)
         h2 = h2_from_tau2(tau2, typical)
-    fitted = np.einsum("bkj,bj->bk", batch.X, fit.beta)
-    return RegressionArrays(
+    design = batch.scaled
+    with np.errstate(over="ignore", invalid="ignore"):
+        fitted = design.effects.centre[:, None] + np.ldexp(
+            np.einsum("bkj,bj->bk", design.X, fit.coefficients), design.effects.exponent[:, None]
+        )
+    arrays = RegressionArrays(
         k=k,
         p=p,
-        beta=fit.beta,
+        beta=beta,
         se=se,
         vcov=vcov,
         statistic=statistic,
@@ -188,7 +223,23 @@ def meta_regression(
         h2=h2,
         fitted=fitted,
         weights=fit.weights,
+        converged=converged,
     )
+    return _undefined_where(arrays, ~defined)
+
+
+def _undefined_where(arrays: RegressionArrays, rows: NDArray[np.bool_]) -> RegressionArrays:
+    """``arrays`` with every number of the given rows NaN (a fit that cannot be trusted)."""
+    if not rows.any():
+        return arrays
+    changes = {}
+    for item in fields(arrays):
+        value = getattr(arrays, item.name)
+        if isinstance(value, np.ndarray) and value.dtype == np.float64:
+            changed = value.copy()
+            changed[rows] = np.nan
+            changes[item.name] = changed
+    return replace(arrays, **changes)
 
 
 def multiset_permutations(labels: NDArray[np.intp], limit: int) -> NDArray[np.intp] | None:

@@ -41,6 +41,7 @@ from scipy.stats import t as student_t
 
 from srma.stats.batch import Batch, FloatArray, as_batch
 from srma.stats.heterogeneity import cochran_q
+from srma.stats.inference import residuals_vanish
 from srma.stats.pooling import COMMON_EFFECT_METHODS, PooledArrays, pool
 from srma.stats.regression import meta_regression, regression_batch
 
@@ -133,19 +134,27 @@ def joint_model(
     and the prediction intervals of its ``predict(pi.type = pi_type)``.
     """
     member = codes[None, :] == np.arange(groups)[:, None]  # (groups, k)
-    w = 1.0 / (v + tau2)
-    sum_w = np.where(member, w, 0.0).sum(axis=1)
-    estimate = np.where(member, w * y, 0.0).sum(axis=1) / sum_w
+    # relative weights u = m w (m = min(v) + tau²) and effects about a centre: no overflow
+    # with variances of 1e-300 or effects of 1e300 (docs/statistics.md, "Extreme inputs")
+    unit = float(np.min(v)) + tau2
+    u = unit / (v + tau2)
+    centre = 0.5 * float(np.max(y)) + 0.5 * float(np.min(y))
+    deviation = y - centre
+    sum_u = np.where(member, u, 0.0).sum(axis=1)
+    offset = np.where(member, u * deviation, 0.0).sum(axis=1) / sum_u
+    estimate = centre + offset
     k = y.size
     df_residual = float(k - groups)
-    scale = 1.0
+    factor = unit  # Var(mu_g) = factor / sum_g u: m, times s² under Knapp-Hartung
     if test in ("knha", "adhoc"):
-        residual = y - estimate[codes]
-        weighted = float(np.sum(w * residual**2))
-        scale = weighted / df_residual if weighted > np.finfo(float).eps else 0.0
+        residual = deviation - offset[codes]
+        weighted = float(np.sum(u * residual**2))  # = m sum w r²
+        largest = float(np.max(np.abs(deviation)))
+        exact = bool(residuals_vanish(weighted, float(np.sum(u)), largest))
+        factor = 0.0 if exact else weighted / df_residual if df_residual > 0 else np.nan
         if test == "adhoc":
-            scale = max(scale, 1.0)
-    se = np.sqrt(scale / sum_w)
+            factor = max(factor, unit)
+    se = np.sqrt(factor / sum_u)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = estimate / se
     upper_tail = (1.0 - level) / 2.0

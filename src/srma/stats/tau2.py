@@ -58,6 +58,7 @@ from srma.stats.batch import (
     Batch,
     FloatArray,
     RegressionBatch,
+    ScaledDesign,
     masked_sum,
     quantile_per_df,
 )
@@ -94,27 +95,16 @@ def _in_units(scaled: str, power_s2: int, power_m: int) -> property:
 
 
 @dataclass(frozen=True)
-class QSums:
-    """What the generalised Q equations need for ``X = 1``, as scaled sums.
+class ScaledSums:
+    """Sums in scaled form: ``unit`` ``m`` (a variance) and the effects' scale ``s = 2**exponent``.
 
-    With ``m = min_i (v_i + tau²)`` (the smallest variance, so ``u_i = m w_i``
-    lies in (0, 1]) and the effects standardised to ``rho = (y - c) / s``
-    (:class:`~srma.stats.batch.Standardised`, ``s = 2**exponent``), the sums
-    are ``s1 = sum u``, ``q1 = sum u (rho - rho_w)²``, ``q2 = sum u² (rho -
-    rho_w)²``: each at most k, whatever the scale of the data.  Then ``sum w
-    = s1/m``, ``y'Py = s² q1 / m``, ``y'PPy = s² q2 / m²``; the properties give
-    those in the data's units (they overflow only where the value itself is
-    not a double).  The estimating equations use the scaled form: with ``g =
-    max(s², m)``, ``a = s²/g`` and ``b = m/g`` lie in [0, 1].
+    A quantity ``x`` in scaled form stands for ``x s^(2 j) / m^i`` in the data's
+    units (:meth:`_units`); ``a = s²/max(s², m)`` and ``b = m/max(s², m)``
+    lie in [0, 1] and put the estimating equations on one scale.
     """
 
     unit: FloatArray  # m
     exponent: NDArray[np.int64]  # s = 2**exponent
-    centre: FloatArray
-    rho_mean: FloatArray
-    s1: FloatArray
-    q1: FloatArray
-    q2: FloatArray
 
     @cached_property
     def _unit_parts(self) -> tuple[FloatArray, NDArray[np.int64]]:
@@ -138,23 +128,47 @@ class QSums:
         """``m / max(s², m)``, in [0, 1]."""
         return self._ab[1]
 
+    @property
+    def precise(self) -> NDArray[np.bool_]:
+        """Whether the sums kept their digits (always, for X = 1: see :class:`WeightedSums`)."""
+        return np.ones(self.unit.shape, dtype=bool)
+
     def _units(self, x: FloatArray, power_s2: int, power_m: int) -> FloatArray:
         """``x s^(2 power_s2) / m^power_m``."""
         mantissa, power = self._unit_parts
         return _power(x, mantissa, power_m, 2 * power_s2 * self.exponent - power_m * power)
 
-    # the scaled quantities the equations use (``Fit`` offers the same names, unscaled)
-    @property
-    def ypy_scaled(self) -> FloatArray:
-        return self.q1
 
-    @property
-    def yppy_scaled(self) -> FloatArray:
-        return self.q2
+def _alias(name: str) -> property:
+    """Another name for the field ``name`` (the one the estimating equations use)."""
+    return property(lambda sums: getattr(sums, name), doc=f"``{name}``")
 
-    @property
-    def sum_w_scaled(self) -> FloatArray:
-        return self.s1
+
+@dataclass(frozen=True)
+class QSums(ScaledSums):
+    """What the generalised Q equations need for ``X = 1``, as scaled sums.
+
+    With ``m = min_i (v_i + tau²)`` (the smallest variance, so ``u_i = m w_i``
+    lies in (0, 1]) and the effects standardised to ``rho = (y - c) / s``
+    (:class:`~srma.stats.batch.Standardised`, ``s = 2**exponent``), the sums
+    are ``s1 = sum u``, ``q1 = sum u (rho - rho_w)²``, ``q2 = sum u² (rho -
+    rho_w)²``: each at most k, whatever the scale of the data.  Then ``sum w
+    = s1/m``, ``y'Py = s² q1 / m``, ``y'PPy = s² q2 / m²``; the properties give
+    those in the data's units (they overflow only where the value itself is
+    not a double).  The estimating equations use the scaled form: with ``g =
+    max(s², m)``, ``a = s²/g`` and ``b = m/g`` lie in [0, 1].
+    """
+
+    centre: FloatArray
+    rho_mean: FloatArray
+    s1: FloatArray
+    q1: FloatArray
+    q2: FloatArray
+
+    # the scaled quantities the equations use (``Fit`` offers the same names)
+    ypy_scaled = _alias("q1")
+    yppy_scaled = _alias("q2")
+    sum_w_scaled = _alias("s1")
 
     # in the data's units
     @property
@@ -195,9 +209,7 @@ class WeightedSums(QSums):
     #: ``sum u^j`` over every study but one of largest weight (``u = 1``), j = 1, 2, 3
     rest: tuple[FloatArray, FloatArray, FloatArray]
 
-    @property
-    def ypppy_scaled(self) -> FloatArray:
-        return self.q3
+    ypppy_scaled = _alias("q3")
 
     @property
     def trace_p_scaled(self) -> FloatArray:
@@ -212,9 +224,7 @@ class WeightedSums(QSums):
         top = r1 * r1 + (3.0 * r2 - 2.0 * r3) + 2.0 * r1 * (r2 - r3) + r2 * (r1 * r1 + r2)
         return top / (self.s1 * self.s1)
 
-    @property
-    def sum_w2_scaled(self) -> FloatArray:
-        return self.s2
+    sum_w2_scaled = _alias("s2")
 
     sum_w2 = _in_units("s2", 0, 2)
 
@@ -307,84 +317,170 @@ def q_sums(batch: Batch, tau2: FloatArray) -> QSums:
     )
 
 
-def _unscaled(name: str) -> property:
-    """A :class:`Fit`'s quantity ``name`` under the name the estimating equations use for
-    its scaled form (a Fit is not rescaled, so the two are the same)."""
-    return property(lambda fit: getattr(fit, name), doc=f"``{name}`` (a Fit is not rescaled)")
+#: A meta-regression's weighted fit keeps its digits while ``tr P`` (in scaled
+#: form) is at least this share of ``sum u``: below it, a few studies carry
+#: nearly all the weight and each alone fixes a coefficient (leverage 1), so
+#: ``tr P = sum u (1 - h)`` is a difference of nearly equal numbers and the
+#: weighted least squares are ill-conditioned by the inverse of this ratio.
+PRECISE_TRACE = 1e-8
 
 
 @dataclass(frozen=True)
-class Fit:
-    """Weighted least squares at given tau², with the projection quantities (any X)."""
+class Fit(ScaledSums):
+    """Weighted least squares for any X at relative weights ``u = m w``, in scaled form.
 
-    beta: FloatArray  # (batch, p)
-    inverse: FloatArray  # A = (X'WX)^-1, (batch, p, p)
-    residuals: FloatArray  # (batch, k)
-    weights: FloatArray  # (batch, k)
-    ypy: FloatArray
-    yppy: FloatArray
-    ypppy: FloatArray
-    trace_p: FloatArray
-    trace_pp: FloatArray
+    With the design rescaled (:class:`~srma.stats.batch.ScaledDesign`: ``rho``,
+    ``X~``) and ``A~ = (X~'UX~)^-1``: ``beta~ = A~ X~'U rho``, ``r = rho -
+    X~ beta~``, ``q1 = sum u r²``, ``q2 = sum u² r²``, ``q3 = sum u³ r² -
+    (X~'U²r)' A~ (X~'U²r)``, ``tr P = (s1 - tr(A~ X~'U²X~)) / m``, ``tr PP =
+    (s2 - 2 tr(A~ X~'U³X~) + tr((A~ X~'U²X~)²)) / m²`` (``s_j = sum u^j``): the
+    same scaled quantities as :class:`WeightedSums`, so the estimating
+    equations serve both.  ``A = (X'WX)^-1 = m D^-1 A~ D^-1`` with ``D =
+    diag(2**f)``.  ``precise`` is False where :data:`PRECISE_TRACE` fails:
+    there the sums are not to be trusted.
+    """
+
+    design: ScaledDesign
+    coefficients: FloatArray  # beta~ (batch, p)
+    inverse_scaled: FloatArray  # A~ (batch, p, p)
+    u: FloatArray  # (batch, k)
+    s1: FloatArray
+    s2: FloatArray
+    q1: FloatArray
+    q2: FloatArray
+    q3: FloatArray
+    trace_p_scaled: FloatArray
+    trace_pp_scaled: FloatArray
+    logdet_scaled: FloatArray  # log det X~'UX~
+    trace_kept: NDArray[np.bool_]
+
+    ypy_scaled = _alias("q1")
+    yppy_scaled = _alias("q2")
+    ypppy_scaled = _alias("q3")
+    sum_w_scaled = _alias("s1")
+    sum_w2_scaled = _alias("s2")
+
+    ypy = _in_units("q1", 1, 1)
+    yppy = _in_units("q2", 1, 2)
+    ypppy = _in_units("q3", 1, 3)
+    trace_p = _in_units("trace_p_scaled", 0, 1)
+    trace_pp = _in_units("trace_pp_scaled", 0, 2)
+    sum_w = _in_units("s1", 0, 1)
+    sum_w2 = _in_units("s2", 0, 2)
 
     @property
-    def sum_w(self) -> FloatArray:
-        return self.weights.sum(axis=1)
+    def precise(self) -> NDArray[np.bool_]:
+        return self.trace_kept
 
     @property
-    def sum_w2(self) -> FloatArray:
-        return (self.weights**2).sum(axis=1)
+    def beta(self) -> FloatArray:
+        """The coefficients in the data's units (batch, p)."""
+        return self.design.coefficients(self.coefficients)
+
+    @property
+    def weights(self) -> FloatArray:
+        """``w_i = 1/(v_i + tau²)`` (0 where absent)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.u / self.unit[:, None]
+
+    def covariance(self, factor: FloatArray) -> FloatArray:
+        """``factor D^-1 A~ D^-1`` (batch, p, p): ``Var(beta)`` is ``covariance(m)``."""
+        exponent = self.design.column_exponent
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            scaled = self.inverse_scaled * factor[:, None, None]
+            return np.ldexp(scaled, -(exponent[:, :, None] + exponent[:, None, :]))
+
+    def standard_errors(self, factor: FloatArray) -> FloatArray:
+        """``sqrt(diag(covariance(factor)))`` without forming the covariance (no overflow)."""
+        diagonal = np.diagonal(self.inverse_scaled, axis1=1, axis2=2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            root = np.sqrt(factor)[:, None] * np.sqrt(diagonal)
+            return np.ldexp(root, -self.design.column_exponent)
+
+    @property
+    def inverse(self) -> FloatArray:
+        """``A = (X'WX)^-1`` in the data's units (may overflow where Var(beta) is not a double)."""
+        return self.covariance(self.unit)
 
     @property
     def logdet_xtwx(self) -> FloatArray:
-        return -np.linalg.slogdet(self.inverse)[1]
+        """``log det X'WX = log det X~'UX~ + 2 sum f log 2 - p log m``."""
+        p = self.coefficients.shape[1]
+        column = 2.0 * np.log(2.0) * self.design.column_exponent.sum(axis=1)
+        return self.logdet_scaled + column - p * np.log(self.unit)
 
-    # the names the estimating equations use: a Fit is not rescaled (m = a = b = 1)
-    @property
-    def unit(self) -> FloatArray:
-        return np.ones(self.ypy.shape[0])
 
-    a = b = unit
-
-    ypy_scaled = _unscaled("ypy")
-    yppy_scaled = _unscaled("yppy")
-    ypppy_scaled = _unscaled("ypppy")
-    trace_p_scaled = _unscaled("trace_p")
-    trace_pp_scaled = _unscaled("trace_pp")
-    sum_w_scaled = _unscaled("sum_w")
-    sum_w2_scaled = _unscaled("sum_w2")
+def _safe_inverse(matrices: FloatArray) -> FloatArray:
+    """Inverses of a batch of symmetric matrices; NaN for one that is singular in doubles."""
+    singular_values = np.linalg.svd(matrices, compute_uv=False)
+    largest = singular_values[:, 0]
+    singular = ~(singular_values[:, -1] > largest * (matrices.shape[1] * np.finfo(float).eps))
+    if not singular.any():
+        return np.linalg.inv(matrices)
+    eye = np.eye(matrices.shape[1])
+    inverse = np.linalg.inv(np.where(singular[:, None, None], eye, matrices))
+    inverse[singular] = np.nan
+    return inverse
 
 
 def weighted_fit(batch: RegressionBatch, tau2: FloatArray) -> Fit:
-    """:func:`projection` for any X: ``beta = A X'W y`` and the quantities above."""
-    return fit_at_weights(batch, np.where(batch.mask, 1.0 / (batch.v + tau2[:, None]), 0.0))
+    """:func:`projection` for any X: weighted least squares at ``w_i = 1/(v_i + tau²)``."""
+    unit = np.where(batch.mask, batch.v, np.inf).min(axis=1) + tau2
+    unit = np.where(np.isfinite(unit), unit, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(batch.mask, unit[:, None] / (batch.v + tau2[:, None]), 0.0)
+    return _scaled_fit(batch, u, unit)
 
 
 def fit_at_weights(batch: RegressionBatch, w: FloatArray) -> Fit:
-    """Weighted least squares and the projection quantities at given weights ``w``."""
-    X = batch.X
-    xtwx = np.einsum("bki,bk,bkj->bij", X, w, X)
-    inverse = np.linalg.inv(xtwx)
-    beta = np.einsum("bij,bkj,bk->bi", inverse, X, w * batch.y)
-    residuals = np.where(batch.mask, batch.y - np.einsum("bkj,bj->bk", X, beta), 0.0)
-    wr = w * residuals
-    w2 = w * w
-    xtw2x = np.einsum("bki,bk,bkj->bij", X, w2, X)
-    xtw3x = np.einsum("bki,bk,bkj->bij", X, w2 * w, X)
-    a_xtw2x = inverse @ xtw2x
-    xtw2r = np.einsum("bki,bk->bi", X, w * wr)
+    """Weighted least squares and the projection quantities at given weights ``w``.
+
+    The weights are used relative to the largest, ``u = w / max w`` (``m = 1 / max w``).
+    """
+    w = np.where(batch.mask, w, 0.0)
+    largest = w.max(axis=1)
+    largest = np.where(largest > 0, largest, 1.0)
+    return _scaled_fit(batch, w / largest[:, None], 1.0 / largest)
+
+
+def _scaled_fit(batch: RegressionBatch, u: FloatArray, unit: FloatArray) -> Fit:
+    """:class:`Fit` at relative weights ``u`` (in [0, 1]) and unit ``m``."""
+    design = batch.scaled
+    X, rho = design.X, design.effects.rho
+    xtux = np.einsum("bki,bk,bkj->bij", X, u, X)
+    inverse = _safe_inverse(xtux)
+    beta = np.einsum("bij,bkj,bk->bi", inverse, X, u * rho)
+    residuals = np.where(batch.mask, rho - np.einsum("bkj,bj->bk", X, beta), 0.0)
+    ur = u * residuals
+    u2 = u * u
+    xtu2x = np.einsum("bki,bk,bkj->bij", X, u2, X)
+    xtu3x = np.einsum("bki,bk,bkj->bij", X, u2 * u, X)
+    a_xtu2x = inverse @ xtu2x
+    xtu2r = np.einsum("bki,bk->bi", X, u * ur)
+    s1 = u.sum(axis=1)
+    trace_p = s1 - np.trace(a_xtu2x, axis1=1, axis2=2)
+    with np.errstate(invalid="ignore"):
+        kept = trace_p > PRECISE_TRACE * s1
     return Fit(
-        beta=beta,
-        inverse=inverse,
-        residuals=residuals,
-        weights=w,
-        ypy=(wr * residuals).sum(axis=1),
-        yppy=(wr * wr).sum(axis=1),
-        ypppy=(w * wr * wr).sum(axis=1) - np.einsum("bi,bij,bj->b", xtw2r, inverse, xtw2r),
-        trace_p=w.sum(axis=1) - np.trace(a_xtw2x, axis1=1, axis2=2),
-        trace_pp=w2.sum(axis=1)
-        - 2.0 * np.trace(inverse @ xtw3x, axis1=1, axis2=2)
-        + np.einsum("bij,bji->b", a_xtw2x, a_xtw2x),
+        unit=unit,
+        exponent=design.effects.exponent,
+        design=design,
+        coefficients=beta,
+        inverse_scaled=inverse,
+        u=u,
+        s1=s1,
+        s2=u2.sum(axis=1),
+        q1=(ur * residuals).sum(axis=1),
+        q2=(ur * ur).sum(axis=1),
+        q3=(u * ur * ur).sum(axis=1) - np.einsum("bi,bij,bj->b", xtu2r, inverse, xtu2r),
+        trace_p_scaled=trace_p,
+        trace_pp_scaled=(
+            u2.sum(axis=1)
+            - 2.0 * np.trace(inverse @ xtu3x, axis1=1, axis2=2)
+            + np.einsum("bij,bji->b", a_xtu2x, a_xtu2x)
+        ),
+        logdet_scaled=np.linalg.slogdet(xtux)[1],
+        trace_kept=kept,
     )
 
 
@@ -395,7 +491,9 @@ def projection(batch: AnyBatch, tau2: FloatArray) -> WeightedSums | Fit:
     return weighted_sums(batch, tau2)
 
 
-def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
+def _moment_estimate(
+    batch: AnyBatch, a: FloatArray, trace_pv: FloatArray | None = None
+) -> FloatArray:
     """``(y'P_a y - tr(P_a V)) / tr P_a`` for the projection at weights ``a`` (not truncated).
 
     ``P_a = A - A X (X'AX)^-1 X'A`` with ``A = diag(a)``; its diagonal is
@@ -403,13 +501,21 @@ def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
     X = 1 the weights are taken relative to the largest, ``alpha = a / max a``
     (the factor cancels), and the effects standardised, ``y = c + s rho``:
     ``tau² = (s² sum alpha (rho - rho_alpha)² - tr(P_alpha V)) / tr P_alpha``.
+    ``trace_pv``, where known (DL's ``m (k - p)``), replaces the sum: with
+    variances 1e300 apart, ``alpha_i v_i`` underflows to 0 instead of ``m``.
     """
     if isinstance(batch, RegressionBatch):
+        # the same with alpha = a / max a on the rescaled design (Fit): the diagonal of
+        # P_alpha is alpha_i - alpha_i² x~_i' A~ x~_i
         fit = fit_at_weights(batch, a)
-        leverage = np.einsum("bki,bij,bkj->bk", batch.X, fit.inverse, batch.X)
-        diagonal = a - a * a * leverage
-        trace_pv = (diagonal * batch.v).sum(axis=1)
-        return (fit.ypy - trace_pv) / fit.trace_p
+        X = batch.scaled.X
+        leverage = np.einsum("bki,bij,bkj->bk", X, fit.inverse_scaled, X)
+        alpha = fit.u
+        if trace_pv is None:
+            trace_pv = ((alpha - alpha * alpha * leverage) * batch.v).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ypy = np.ldexp(fit.q1, 2 * fit.exponent)
+            return np.where(fit.precise, (ypy - trace_pv) / fit.trace_p_scaled, np.nan)
     standard = batch.standardised
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         alpha = a / a.max(axis=1)[:, None]
@@ -421,16 +527,14 @@ def _moment_estimate(batch: AnyBatch, a: FloatArray) -> FloatArray:
         ties = (alpha == 1.0).sum(axis=1) - 1.0
         r1, r2 = others.sum(axis=1) + ties, (others * others).sum(axis=1) + ties
         trace_p = (2.0 * r1 + (r1 * r1 - r2)) / sum_a
-        trace_pv = (alpha * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
+        if trace_pv is None:
+            trace_pv = (alpha * batch.v).sum(axis=1) - (a2 * batch.v).sum(axis=1) / sum_a
         ypy = np.ldexp((alpha * r * r).sum(axis=1), 2 * standard.exponent)
         return (ypy - trace_pv) / trace_p
 
 
 def _unweighted_residual_ss(batch: AnyBatch) -> FloatArray:
     """``sum (y_i - ybar)²`` about the unweighted mean ``ybar`` (whatever X is)."""
-    if isinstance(batch, RegressionBatch):
-        ybar = masked_sum(batch.y, batch.mask) / batch.k
-        return masked_sum((batch.y - ybar[:, None]) ** 2, batch.mask)
     standard = batch.standardised
     rho_bar = standard.rho.sum(axis=1) / batch.k
     spread = masked_sum((standard.rho - rho_bar[:, None]) ** 2, batch.mask)
@@ -465,11 +569,15 @@ def profile_loglik(batch: AnyBatch, tau2: FloatArray) -> FloatArray:
 
 
 def _closed_form(tau2: FloatArray) -> Tau2Estimate:
-    """A closed-form estimate truncated at 0; converged wherever it is a number."""
+    """A closed-form estimate truncated at 0; converged wherever it is a number.
+
+    ``-inf`` (a negative numerator over a trace that underflowed to 0, one study
+    carrying all the weight) is truncated to 0 like any negative estimate.
+    """
     n = tau2.shape[0]
     return Tau2Estimate(
         tau2=np.maximum(tau2, 0.0),
-        converged=np.isfinite(tau2),
+        converged=np.isfinite(tau2) | (tau2 == -np.inf),
         iterations=np.zeros(n, dtype=np.int64),
     )
 
@@ -496,11 +604,12 @@ def dersimonian_laird(batch: AnyBatch) -> Tau2Estimate:
     """DerSimonian & Laird (1986): generalised Q moments at ``a_i = 1/v_i``.
 
     ``tr(P_a V) = k - p`` there, so ``tau² = max(0, (y'Py - (k - p)) / tr P)`` at tau² = 0.
-    For X = 1 the weights ``min v / v_i`` are used (the same estimator, no overflow).
+    The weights ``min v / v_i`` are used (the same estimator, no overflow), with
+    ``tr(P_a V) = min v (k - p)`` exactly.
     """
-    if isinstance(batch, RegressionBatch):
-        return generalised_q_moments(batch, 1.0 / batch.v)
-    return generalised_q_moments(batch, batch.standardised.min_v[:, None] / batch.v)
+    min_v = batch.standardised.min_v
+    a = np.where(batch.mask, min_v[:, None] / batch.v, 0.0)
+    return _closed_form(_moment_estimate(batch, a, trace_pv=min_v * (batch.k - batch.p)))
 
 
 def hedges(batch: AnyBatch) -> Tau2Estimate:
@@ -518,11 +627,10 @@ def hunter_schmidt(batch: AnyBatch) -> Tau2Estimate:
     For X = 1 in scaled form, ``(s² q1 - k m) / s1`` (:class:`QSums`).
     """
     sums = projection(batch, np.zeros(batch.y.shape[0]))
-    if isinstance(sums, Fit):
-        return _closed_form((sums.ypy - batch.k) / sums.sum_w)
     with np.errstate(over="ignore", invalid="ignore"):
         ypy_m = np.ldexp(sums.q1, 2 * sums.exponent)  # y'Py m
-        return _closed_form((ypy_m - batch.k * sums.unit) / sums.s1)
+        tau2 = (ypy_m - batch.k * sums.unit) / sums.s1
+    return _closed_form(np.where(sums.precise, tau2, np.nan))
 
 
 def sidik_jonkman(batch: AnyBatch) -> Tau2Estimate:
@@ -532,12 +640,11 @@ def sidik_jonkman(batch: AnyBatch) -> Tau2Estimate:
     """
     tau0 = _unweighted_residual_ss(batch) / batch.k
     sums = projection(batch, tau0)
-    if isinstance(sums, Fit):
-        return _closed_form(tau0 * sums.ypy / (batch.k - batch.p))
     # tau0 y'Py = (tau0 / m) s² q1 with tau0 / m <= 1
     with np.errstate(over="ignore", invalid="ignore"):
         ratio = tau0 / sums.unit
-        return _closed_form(np.ldexp(ratio * sums.q1, 2 * sums.exponent) / (batch.k - batch.p))
+        tau2 = np.ldexp(ratio * sums.q1, 2 * sums.exponent) / (batch.k - batch.p)
+    return _closed_form(np.where(sums.precise, tau2, np.nan))
 
 
 # --- estimating equations and their solver ----------------------------------------
@@ -551,6 +658,7 @@ Equation = Callable[[Any, NDArray[np.intp]], tuple[FloatArray, FloatArray]]
 def _newton(sums: Any, value: FloatArray, slope: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``(value, m value / slope)``: the scaled equation and Newton's step in tau²."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        value = np.where(sums.precise, value, np.nan)  # no evidence either way
         return value, sums.unit * (value / slope)
 
 
@@ -599,12 +707,13 @@ def q_equation_upper(batch: Batch, target: FloatArray) -> FloatArray:
 
     ``Q(tau²) = sum w (y - mu_w)² <= sum w (y - ybar)² <= S / (min v + tau²)``
     with ``S = sum (y - ybar)²``, since the weighted mean minimises the
-    weighted sum of squares.
+    weighted sum of squares.  Infinite where ``S / target`` is beyond the largest
+    double (``Q(tau²)`` tends to ``S / tau²``, so the root is beyond it too).
     """
     min_v = batch.standardised.min_v
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         bound = _unweighted_residual_ss(batch) / target - min_v
-    return np.where(np.isfinite(bound), np.maximum(bound, 0.0), 0.0) * (1 + 1e-12) + 1e-300
+        return np.where(np.isnan(bound), 0.0, np.maximum(bound, 0.0)) * (1 + 1e-12) + 1e-300
 
 
 #: Grid of multiples of the bracket's upper end on which a likelihood that is
@@ -663,6 +772,10 @@ def solve_tau2_equation(
         converged[rows] = solution.converged
         iterations[rows] = solution.iterations
 
+    # an equation that is not a number at 0 tells nothing: not converged (never a silent 0)
+    undefined = ~np.isfinite(at_zero)
+    tau2[undefined] = np.nan
+    converged[undefined] = False
     interior = np.flatnonzero(at_zero > 0)
     if interior.size:
         solve(interior, np.zeros(interior.size), start[interior])
