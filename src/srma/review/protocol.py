@@ -347,8 +347,8 @@ def validate_protocol(raw: dict[str, object], text: str, name: str) -> Protocol:
             problems.append((None, f"missing table [{key}]"))
     arrays: dict[str, list[dict[str, object]]] = {}
     for key in _ARRAYS:
-        entries = raw.get(key, []) if "." not in key else tables.get("extraction", {}).get(
-            "fields", []
+        entries = (
+            raw.get(key, []) if "." not in key else tables.get("extraction", {}).get("fields", [])
         )
         if not isinstance(entries, list):
             problems.append((lines.of(key), f"{key} must be written as [[{key}]] tables"))
