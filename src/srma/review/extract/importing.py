@@ -1,0 +1,277 @@
+"""Storing what a form file holds, as events: only what changed, all or nothing.
+
+:func:`import_form` reads a workbook (``.xlsx``) or the long CSV form
+(``.csv``), compares every value with what the reviewer stored before (for a
+consensus form: with the reconciled value), checks the rows that changed
+(:func:`srma.review.extract.values.row_problems`) and the studies it submits
+(their required characteristics filled), and only then writes, in the
+caller's transaction: one event per study with the values that changed (who,
+when, the file and its SHA-256, and per value the sheet and cell it came from),
+and one ``*_submit`` event per study newly submitted.  Any problem raises
+:class:`~srma.review.extract.reading.FormError` before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from srma.errors import InputError
+from srma.review.decision_log import resolve_kind, submit_kind
+from srma.review.extract.assessment import DISCREPANCY, AssessmentState, project_identity
+from srma.review.extract.forms import FormSpec, ItemKey, extraction_form
+from srma.review.extract.reading import FormError, ReadForm
+from srma.review.extract.studies import Studies, load_studies
+from srma.review.extract.values import Entry, Problem, row_problems
+from srma.review.project import SYSTEM_REVIEWER, Project, reviewer_id, reviewer_name
+from srma.review.state import ReviewState
+from srma.store import Event
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored: values changed (and in how many studies), studies newly
+    submitted, the events written; nothing is stored when nothing changed."""
+
+    file: str
+    reviewer: str
+    consensus: bool
+    values_read: int
+    values_changed: int
+    studies_changed: tuple[str, ...]
+    submitted: tuple[str, ...]
+    events: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file, "reviewer": self.reviewer, "consensus": self.consensus,
+            "values_read": self.values_read, "values_changed": self.values_changed,
+            "studies_changed": list(self.studies_changed), "submitted": list(self.submitted),
+            "events": list(self.events), "problems": [],
+        }  # fmt: skip
+
+
+def checked_reviewer(session: Session, reviewer: str) -> str:
+    """The stored spelling of a registered reviewer who may assess studies."""
+    if reviewer.strip().lower() == SYSTEM_REVIEWER:
+        raise InputError(f"{SYSTEM_REVIEWER!r} does not extract data; give your own name")
+    return reviewer_name(session, reviewer)
+
+
+def read_form(path: Path, form: FormSpec, *, project_id: str, reviewer: str,
+              consensus: bool) -> ReadForm:  # fmt: skip
+    """Read an ``.xlsx`` workbook or a ``.csv`` long form."""
+    from srma.review.extract.longform import read_longform
+    from srma.review.extract.workbook import read_workbook
+
+    if not path.is_file():
+        raise InputError("no such file", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return read_workbook(path, form, project_id=project_id, reviewer=reviewer,
+                             consensus=consensus)  # fmt: skip
+    if suffix == ".csv":
+        if consensus:
+            raise InputError("a consensus form is a workbook (.xlsx): write one with "
+                             "`srma extract form --consensus`", file=str(path))  # fmt: skip
+        return read_longform(path, form)
+    raise InputError("a form is an .xlsx workbook or a .csv long form", file=str(path))
+
+
+def _where(entry: Entry) -> str:
+    return f"sheet {entry.sheet!r}, cell {entry.cell}" if entry.sheet else entry.cell
+
+
+def _row_check(form: FormSpec, changed: Sequence[Entry], read: Sequence[Entry],
+               stored: Mapping[ItemKey, Entry]) -> list[Problem]:  # fmt: skip
+    """Problems of the rows ``changed`` touches, with the stored values they keep."""
+    in_file: dict[tuple[int, str, str, str], dict[str, Entry]] = {}
+    for entry in read:
+        key = entry.key
+        in_file.setdefault((key.study, key.scope, key.arm, key.time), {})[key.field] = entry
+    touched = list(dict.fromkeys((e.key.study, e.key.scope, e.key.arm, e.key.time)
+                                 for e in changed if e.key.scope))  # fmt: skip
+    problems: list[Problem] = []
+    for sheet in form.sheets:
+        if sheet.data is None:
+            continue
+        rows = [row for row in touched if row[1] == sheet.scope]
+        names = [f.name for f in sheet.fields]
+        merged = []
+        for study, scope, arm, time in rows:
+            given = in_file.get((study, scope, arm, time), {})
+            values = {}
+            for name in names:
+                entry = given.get(name) or stored.get(ItemKey(study, scope, arm, time, name))
+                values[name] = entry.value if entry is not None else None
+            merged.append(values)
+        for index, name, message in row_problems(sheet.data, names, merged):
+            study, scope, arm, time = rows[index]
+            entry = in_file.get((study, scope, arm, time), {}).get(name)
+            where = _where(entry) if entry is not None else (
+                f"sheet {scope!r}, {form.studies.by_id[study].label}, {arm}"
+                + (f", {time}" if time else "") + f", {name} (stored earlier)"
+            )  # fmt: skip
+            problems.append(Problem(where, message))
+    return problems
+
+
+def _submission_problems(form: FormSpec, state: AssessmentState, read: ReadForm, reviewer: str,
+                         own: Mapping[ItemKey, Entry]) -> tuple[list[Problem], list[int]]:  # fmt: skip
+    problems, new = [], []
+    for study, where in read.not_submitted:
+        if state.has_submitted(study, reviewer):
+            when = state.submitted[study][next(r for r in state.submitted[study]
+                                               if r.lower() == reviewer.lower())].created_at
+            problems.append(Problem(where, f"{form.studies.by_id[study].label} was submitted "
+                                           f"on {when:%Y-%m-%d %H:%M} UTC; a submission cannot "
+                                           "be taken back (change values by importing them; "
+                                           "every change is logged)"))  # fmt: skip
+    file_values = {e.key: e for e in read.entries}
+    required = [f for f in form.sheet("").fields if f.required] if form.sheet("") else []
+    for study, where in read.submitted:
+        if state.has_submitted(study, reviewer):
+            continue
+        empty = []
+        for field in required:
+            key = ItemKey(study, "", "", "", field.name)
+            entry = file_values.get(key) or own.get(key)
+            if entry is None or entry.value is None:
+                empty.append(field.name)
+        if empty:
+            problems.append(Problem(where, f"{form.studies.by_id[study].label} cannot be "
+                                           f"submitted: required {', '.join(empty)} empty"))  # fmt: skip
+        else:
+            new.append(study)
+    return problems, new
+
+
+def _consensus_changes(state: AssessmentState, read: ReadForm, studies: Studies
+                       ) -> tuple[list[Entry], list[Problem]]:  # fmt: skip
+    """The values of a consensus form that settle an item: those differing from the
+    reconciled value (a blank cell leaves an open discrepancy open)."""
+    problems = []
+    for study in sorted({e.key.study for e in read.entries}):
+        if state.is_blinded(study):
+            submitted = len(state.submitted.get(study, {}))
+            problems.append(Problem(_where(next(e for e in read.entries if e.key.study == study)),
+                                    f"{studies.by_id[study].label} is still blinded ({submitted} "
+                                    f"of {state.required} extractors submitted); consensus "
+                                    "settles only studies every extractor submitted"))  # fmt: skip
+    if problems:
+        return [], problems
+    current = {
+        ItemKey(int(r.study), r.scope, r.arm, r.time, r.field): (r.status, r.value)
+        for r in state.reconciliation().itertuples(index=False)
+    }
+    changed = []
+    for entry in read.entries:
+        status, value = current.get(entry.key, (None, None))
+        if status == DISCREPANCY and entry.value is None:
+            continue
+        if entry.value != value:
+            changed.append(entry)
+    return changed, problems
+
+
+def import_form(
+    session: Session,
+    project: Project,
+    review: ReviewState,
+    path: Path,
+    *,
+    reviewer: str,
+    consensus: bool = False,
+    assessment_state: AssessmentState | None = None,
+) -> ImportResult:
+    """Import one form file for ``reviewer`` (a consensus form: resolutions); write the
+    changes as events in ``session``'s transaction, or raise with every problem."""
+    from srma.review.extract.assessment import assessment_state as replay
+
+    name = checked_reviewer(session, reviewer)
+    studies = load_studies(session, project, review)
+    if not len(studies):
+        raise InputError("no study is included at full text yet: nothing to extract")
+    form = extraction_form(project.protocol, studies)
+    state = assessment_state or replay(review, form.assessment)
+    read = read_form(path, form, project_id=project_identity(session), reviewer=name,
+                     consensus=consensus)  # fmt: skip
+    if consensus:
+        changed, problems = _consensus_changes(state, read, studies)
+        new_submissions: list[int] = []
+    else:
+        own = state.own(name)
+        changed = [e for e in read.entries if not e.same(own.get(e.key))]
+        problems = _row_check(form, changed, read.entries, own)
+        more, new_submissions = _submission_problems(form, state, read, name, own)
+        problems += more
+    if problems:
+        raise FormError(read.file, problems)
+    who = reviewer_id(session, name)
+    kind = resolve_kind(form.assessment) if consensus else form.assessment
+    by_study: dict[int, list[Entry]] = {}
+    for entry in changed:
+        by_study.setdefault(entry.key.study, []).append(entry)
+    file = Path(read.file).name
+    events = [
+        Event(reviewer_id=who, kind=kind, record_id=study,
+              payload={"file": file, "sha256": read.sha256,
+                       "values": [e.payload() for e in entries],
+                       **({"method": "consensus"} if consensus else {})})
+        for study, entries in by_study.items()
+    ]  # fmt: skip
+    events += [
+        Event(reviewer_id=who, kind=submit_kind(form.assessment), record_id=study,
+              payload={"file": file, "sha256": read.sha256})
+        for study in new_submissions
+    ]  # fmt: skip
+    session.add_all(events)
+    session.flush()
+    label = {s.id: s.label for s in studies}
+    return ImportResult(
+        file=read.file, reviewer=name, consensus=consensus, values_read=len(read.entries),
+        values_changed=len(changed), studies_changed=tuple(label[s] for s in by_study),
+        submitted=tuple(label[s] for s in new_submissions), events=tuple(e.id for e in events),
+    )  # fmt: skip
+
+
+def submit(
+    session: Session,
+    project: Project,
+    review: ReviewState,
+    *,
+    reviewer: str,
+    labels: Sequence[str],
+    assessment: str = "extraction",
+) -> tuple[int, ...]:
+    """Submit studies (by label) for ``reviewer``: their extraction is complete.
+
+    Required characteristics must be filled; a study already submitted is left
+    as it is.  Returns the ids of the ``*_submit`` events written.
+    """
+    from srma.review.extract.assessment import assessment_state as replay
+
+    name = checked_reviewer(session, reviewer)
+    studies = load_studies(session, project, review)
+    state = replay(review, assessment)
+    own = state.own(name)
+    required = [f.name for f in project.protocol.extraction.fields if f.required]
+    chosen = list(dict.fromkeys(studies.find(label).id for label in labels))
+    if not chosen:
+        raise InputError("name the studies to submit with --study (or --all)")
+    for study in chosen:
+        empty = [n for n in required
+                 if (e := own.get(ItemKey(study, "", "", "", n))) is None or e.value is None]  # fmt: skip
+        if empty:
+            raise InputError(f"{studies.by_id[study].label} cannot be submitted: required "
+                             f"{', '.join(empty)} empty")  # fmt: skip
+    who = reviewer_id(session, name)
+    events = [Event(reviewer_id=who, kind=submit_kind(assessment), record_id=study,
+                    payload={"command": "srma extract submit"})
+              for study in chosen if not state.has_submitted(study, name)]  # fmt: skip
+    session.add_all(events)
+    session.flush()
+    return tuple(e.id for e in events)
