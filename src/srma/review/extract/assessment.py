@@ -51,9 +51,10 @@ def project_identity(session: Session) -> str:
     return (first or "")[:16]
 
 
-def _frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+def _frame(rows: list[tuple[object, ...]], latest_by: list[str]) -> pd.DataFrame:
+    """The rows as a frame, keeping the latest row per ``latest_by``."""
     frame = pd.DataFrame(rows, columns=COLUMNS).astype({"value": object, "written": object})
-    frame = frame.drop_duplicates([*KEY, "reviewer"], keep="last").reset_index(drop=True)
+    frame = frame.drop_duplicates(latest_by, keep="last").reset_index(drop=True)
     for column in ("value", "written"):  # missing as None, never NaN
         frame[column] = frame[column].where(frame[column].notna(), None)
     return frame
@@ -93,11 +94,17 @@ class AssessmentState:
         mine = self.values[self.values["reviewer"].str.lower() == reviewer.lower()]
         return {
             ItemKey(int(r.study), r.scope, r.arm, r.time, r.field): Entry(
-                ItemKey(int(r.study), r.scope, r.arm, r.time, r.field), r.value, r.written,
-                r.source, bool(r.digitised), r.comment, r.sheet, r.cell,
+                ItemKey(int(r.study), r.scope, r.arm, r.time, r.field),
+                r.value,
+                r.written,
+                r.source,
+                bool(r.digitised),
+                r.comment,
+                r.sheet,
+                r.cell,
             )
             for r in mine.itertuples(index=False)
-        }  # fmt: skip
+        }
 
     def value_counts(self) -> dict[tuple[int, str], int]:
         """How many values each ``(study, arm)`` holds, over every reviewer (no values shown)."""
@@ -162,17 +169,35 @@ def assessment_state(review: ReviewState, assessment: str = "extraction") -> Ass
         file = payload.get("file", "")
         for v in payload.get("values", []):
             value = v.get("value")
-            rows.append((
-                e.record_id, v["scope"], v["arm"], v["time"], v["field"], e.reviewer, value,
-                v.get("written", value), v.get("source", ""), bool(v.get("digitised", False)),
-                v.get("comment", ""), v.get("sheet", ""), v.get("cell", ""), file, e.id,
-                e.created_at,
-            ))  # fmt: skip
+            rows.append(
+                (
+                    e.record_id,
+                    v["scope"],
+                    v["arm"],
+                    v["time"],
+                    v["field"],
+                    e.reviewer,
+                    value,
+                    v.get("written", value),
+                    v.get("source", ""),
+                    bool(v.get("digitised", False)),
+                    v.get("comment", ""),
+                    v.get("sheet", ""),
+                    v.get("cell", ""),
+                    file,
+                    e.id,
+                    e.created_at,
+                )
+            )
     submitted = {
         study: MappingProxyType(by)
         for (study, name), by in submissions(review.events).items()
         if name == assessment
     }
     return AssessmentState(
-        assessment, review, _frame(values), _frame(settled), MappingProxyType(submitted)
+        assessment,
+        review,
+        _frame(values, [*KEY, "reviewer"]),
+        _frame(settled, KEY),
+        MappingProxyType(submitted),
     )

@@ -79,9 +79,13 @@ DATA_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         _n("n_randomised", "participants randomised to the arm"),
         _n("n_analysed", "participants analysed for this outcome (must not exceed n_randomised)"),
         FieldSpec("value_type", "choice", VALUE_TYPES, help="final value or change from baseline"),
-        FieldSpec("dispersion", "choice", DISPERSIONS,
-                  help="what the spread is: SD, SE or a CI of the mean (fill mean and it), "
-                       "or IQR and/or range of the median (fill median and them)"),  # fmt: skip
+        FieldSpec(
+            "dispersion",
+            "choice",
+            DISPERSIONS,
+            help="what the spread is: SD, SE or a CI of the mean (fill mean and it), "
+            "or IQR and/or range of the median (fill median and them)",
+        ),
         _x("mean", "the arm's mean"),
         _x("sd", "standard deviation (dispersion SD)"),
         _x("se", "standard error of the mean (dispersion SE)"),
@@ -169,20 +173,26 @@ def outcome_rows(outcome: Outcome, study: Study) -> list[RowKey]:
     return [RowKey(study.id, arm, time) for time in outcome.time_points for arm in arms]
 
 
-def extraction_form(protocol: Protocol, studies: Studies, *,
-                    only: Sequence[int] | None = None) -> FormSpec:  # fmt: skip
+def extraction_form(
+    protocol: Protocol, studies: Studies, *, only: Sequence[int] | None = None
+) -> FormSpec:
     """The extraction form of ``studies`` (or of the studies ``only`` names)."""
     chosen = [s for s in studies if only is None or s.id in only]
     characteristics = characteristic_fields(protocol)
     sheets = [
         SheetSpec(
-            "", "long", None, characteristics,
+            "",
+            "long",
+            None,
+            characteristics,
             long_rows=tuple((s.id, f.name) for s in chosen for f in characteristics),
-        )  # fmt: skip
+        )
     ]
     for outcome in protocol.outcomes:
         if outcome.data is None:
             continue
         rows = tuple(row for s in chosen for row in outcome_rows(outcome, s))
-        sheets.append(SheetSpec(outcome.name, "wide", outcome.data, DATA_FIELDS[outcome.data], rows))
+        sheets.append(
+            SheetSpec(outcome.name, "wide", outcome.data, DATA_FIELDS[outcome.data], rows)
+        )
     return FormSpec("extraction", tuple(sheets), studies, tuple(s.id for s in chosen))

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from srma.errors import InputError
 from srma.review.decision_log import resolve_kind, submit_kind
-from srma.review.extract.assessment import DISCREPANCY, AssessmentState, project_identity
-from srma.review.extract.forms import FormSpec, ItemKey, extraction_form
+from srma.review.extract.assessment import DISCREPANCY, AssessmentState
+from srma.review.extract.context import Extraction, require_studies
+from srma.review.extract.forms import FormSpec, ItemKey
 from srma.review.extract.reading import FormError, ReadForm
-from srma.review.extract.studies import Studies, load_studies
+from srma.review.extract.studies import Studies
 from srma.review.extract.values import Entry, Problem, row_problems
-from srma.review.project import SYSTEM_REVIEWER, Project, reviewer_id, reviewer_name
-from srma.review.state import ReviewState
+from srma.review.project import SYSTEM_REVIEWER, reviewer_id, reviewer_name
 from srma.store import Event
 
 
@@ -47,11 +47,16 @@ class ImportResult:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "file": self.file, "reviewer": self.reviewer, "consensus": self.consensus,
-            "values_read": self.values_read, "values_changed": self.values_changed,
-            "studies_changed": list(self.studies_changed), "submitted": list(self.submitted),
-            "events": list(self.events), "problems": [],
-        }  # fmt: skip
+            "file": self.file,
+            "reviewer": self.reviewer,
+            "consensus": self.consensus,
+            "values_read": self.values_read,
+            "values_changed": self.values_changed,
+            "studies_changed": list(self.studies_changed),
+            "submitted": list(self.submitted),
+            "events": list(self.events),
+            "problems": [],
+        }
 
 
 def checked_reviewer(session: Session, reviewer: str) -> str:
@@ -61,8 +66,9 @@ def checked_reviewer(session: Session, reviewer: str) -> str:
     return reviewer_name(session, reviewer)
 
 
-def read_form(path: Path, form: FormSpec, *, project_id: str, reviewer: str,
-              consensus: bool) -> ReadForm:  # fmt: skip
+def read_form(
+    path: Path, form: FormSpec, *, project_id: str, reviewer: str, consensus: bool
+) -> ReadForm:
     """Read an ``.xlsx`` workbook or a ``.csv`` long form."""
     from srma.review.extract.longform import read_longform
     from srma.review.extract.workbook import read_workbook
@@ -71,12 +77,16 @@ def read_form(path: Path, form: FormSpec, *, project_id: str, reviewer: str,
         raise InputError("no such file", file=str(path))
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return read_workbook(path, form, project_id=project_id, reviewer=reviewer,
-                             consensus=consensus)  # fmt: skip
+        return read_workbook(
+            path, form, project_id=project_id, reviewer=reviewer, consensus=consensus
+        )
     if suffix == ".csv":
         if consensus:
-            raise InputError("a consensus form is a workbook (.xlsx): write one with "
-                             "`srma extract form --consensus`", file=str(path))  # fmt: skip
+            raise InputError(
+                "a consensus form is a workbook (.xlsx): write one with "
+                "`srma extract form --consensus`",
+                file=str(path),
+            )
         return read_longform(path, form)
     raise InputError("a form is an .xlsx workbook or a .csv long form", file=str(path))
 
@@ -85,15 +95,19 @@ def _where(entry: Entry) -> str:
     return f"sheet {entry.sheet!r}, cell {entry.cell}" if entry.sheet else entry.cell
 
 
-def _row_check(form: FormSpec, changed: Sequence[Entry], read: Sequence[Entry],
-               stored: Mapping[ItemKey, Entry]) -> list[Problem]:  # fmt: skip
+def _row_check(
+    form: FormSpec, changed: Sequence[Entry], read: Sequence[Entry], stored: Mapping[ItemKey, Entry]
+) -> list[Problem]:
     """Problems of the rows ``changed`` touches, with the stored values they keep."""
     in_file: dict[tuple[int, str, str, str], dict[str, Entry]] = {}
     for entry in read:
         key = entry.key
         in_file.setdefault((key.study, key.scope, key.arm, key.time), {})[key.field] = entry
-    touched = list(dict.fromkeys((e.key.study, e.key.scope, e.key.arm, e.key.time)
-                                 for e in changed if e.key.scope))  # fmt: skip
+    touched = list(
+        dict.fromkeys(
+            (e.key.study, e.key.scope, e.key.arm, e.key.time) for e in changed if e.key.scope
+        )
+    )
     problems: list[Problem] = []
     for sheet in form.sheets:
         if sheet.data is None:
@@ -111,25 +125,41 @@ def _row_check(form: FormSpec, changed: Sequence[Entry], read: Sequence[Entry],
         for index, name, message in row_problems(sheet.data, names, merged):
             study, scope, arm, time = rows[index]
             entry = in_file.get((study, scope, arm, time), {}).get(name)
-            where = _where(entry) if entry is not None else (
-                f"sheet {scope!r}, {form.studies.by_id[study].label}, {arm}"
-                + (f", {time}" if time else "") + f", {name} (stored earlier)"
-            )  # fmt: skip
+            where = (
+                _where(entry)
+                if entry is not None
+                else (
+                    f"sheet {scope!r}, {form.studies.by_id[study].label}, {arm}"
+                    + (f", {time}" if time else "")
+                    + f", {name} (stored earlier)"
+                )
+            )
             problems.append(Problem(where, message))
     return problems
 
 
-def _submission_problems(form: FormSpec, state: AssessmentState, read: ReadForm, reviewer: str,
-                         own: Mapping[ItemKey, Entry]) -> tuple[list[Problem], list[int]]:  # fmt: skip
+def _submission_problems(
+    form: FormSpec,
+    state: AssessmentState,
+    read: ReadForm,
+    reviewer: str,
+    own: Mapping[ItemKey, Entry],
+) -> tuple[list[Problem], list[int]]:
     problems, new = [], []
     for study, where in read.not_submitted:
         if state.has_submitted(study, reviewer):
-            when = state.submitted[study][next(r for r in state.submitted[study]
-                                               if r.lower() == reviewer.lower())].created_at
-            problems.append(Problem(where, f"{form.studies.by_id[study].label} was submitted "
-                                           f"on {when:%Y-%m-%d %H:%M} UTC; a submission cannot "
-                                           "be taken back (change values by importing them; "
-                                           "every change is logged)"))  # fmt: skip
+            when = state.submitted[study][
+                next(r for r in state.submitted[study] if r.lower() == reviewer.lower())
+            ].created_at
+            problems.append(
+                Problem(
+                    where,
+                    f"{form.studies.by_id[study].label} was submitted "
+                    f"on {when:%Y-%m-%d %H:%M} UTC; a submission cannot "
+                    "be taken back (change values by importing them; "
+                    "every change is logged)",
+                )
+            )
     file_values = {e.key: e for e in read.entries}
     required = [f for f in form.sheet("").fields if f.required] if form.sheet("") else []
     for study, where in read.submitted:
@@ -142,25 +172,35 @@ def _submission_problems(form: FormSpec, state: AssessmentState, read: ReadForm,
             if entry is None or entry.value is None:
                 empty.append(field.name)
         if empty:
-            problems.append(Problem(where, f"{form.studies.by_id[study].label} cannot be "
-                                           f"submitted: required {', '.join(empty)} empty"))  # fmt: skip
+            problems.append(
+                Problem(
+                    where,
+                    f"{form.studies.by_id[study].label} cannot be "
+                    f"submitted: required {', '.join(empty)} empty",
+                )
+            )
         else:
             new.append(study)
     return problems, new
 
 
-def _consensus_changes(state: AssessmentState, read: ReadForm, studies: Studies
-                       ) -> tuple[list[Entry], list[Problem]]:  # fmt: skip
+def _consensus_changes(
+    state: AssessmentState, read: ReadForm, studies: Studies
+) -> tuple[list[Entry], list[Problem]]:
     """The values of a consensus form that settle an item: those differing from the
     reconciled value (a blank cell leaves an open discrepancy open)."""
     problems = []
     for study in sorted({e.key.study for e in read.entries}):
         if state.is_blinded(study):
             submitted = len(state.submitted.get(study, {}))
-            problems.append(Problem(_where(next(e for e in read.entries if e.key.study == study)),
-                                    f"{studies.by_id[study].label} is still blinded ({submitted} "
-                                    f"of {state.required} extractors submitted); consensus "
-                                    "settles only studies every extractor submitted"))  # fmt: skip
+            problems.append(
+                Problem(
+                    _where(next(e for e in read.entries if e.key.study == study)),
+                    f"{studies.by_id[study].label} is still blinded ({submitted} "
+                    f"of {state.required} extractors submitted); consensus "
+                    "settles only studies every extractor submitted",
+                )
+            )
     if problems:
         return [], problems
     current = {
@@ -179,26 +219,18 @@ def _consensus_changes(state: AssessmentState, read: ReadForm, studies: Studies
 
 def import_form(
     session: Session,
-    project: Project,
-    review: ReviewState,
+    extraction: Extraction,
     path: Path,
     *,
     reviewer: str,
     consensus: bool = False,
-    assessment_state: AssessmentState | None = None,
 ) -> ImportResult:
     """Import one form file for ``reviewer`` (a consensus form: resolutions); write the
     changes as events in ``session``'s transaction, or raise with every problem."""
-    from srma.review.extract.assessment import assessment_state as replay
-
+    require_studies(extraction)
     name = checked_reviewer(session, reviewer)
-    studies = load_studies(session, project, review)
-    if not len(studies):
-        raise InputError("no study is included at full text yet: nothing to extract")
-    form = extraction_form(project.protocol, studies)
-    state = assessment_state or replay(review, form.assessment)
-    read = read_form(path, form, project_id=project_identity(session), reviewer=name,
-                     consensus=consensus)  # fmt: skip
+    studies, form, state = extraction.studies, extraction.form, extraction.state
+    read = read_form(path, form, project_id=extraction.identity, reviewer=name, consensus=consensus)
     if consensus:
         changed, problems = _consensus_changes(state, read, studies)
         new_submissions: list[int] = []
@@ -217,61 +249,86 @@ def import_form(
         by_study.setdefault(entry.key.study, []).append(entry)
     file = Path(read.file).name
     events = [
-        Event(reviewer_id=who, kind=kind, record_id=study,
-              payload={"file": file, "sha256": read.sha256,
-                       "values": [e.payload() for e in entries],
-                       **({"method": "consensus"} if consensus else {})})
+        Event(
+            reviewer_id=who,
+            kind=kind,
+            record_id=study,
+            payload={
+                "file": file,
+                "sha256": read.sha256,
+                "values": [e.payload() for e in entries],
+                **({"method": "consensus"} if consensus else {}),
+            },
+        )
         for study, entries in by_study.items()
-    ]  # fmt: skip
+    ]
     events += [
-        Event(reviewer_id=who, kind=submit_kind(form.assessment), record_id=study,
-              payload={"file": file, "sha256": read.sha256})
+        Event(
+            reviewer_id=who,
+            kind=submit_kind(form.assessment),
+            record_id=study,
+            payload={"file": file, "sha256": read.sha256},
+        )
         for study in new_submissions
-    ]  # fmt: skip
+    ]
     session.add_all(events)
     session.flush()
     label = {s.id: s.label for s in studies}
     return ImportResult(
-        file=read.file, reviewer=name, consensus=consensus, values_read=len(read.entries),
-        values_changed=len(changed), studies_changed=tuple(label[s] for s in by_study),
-        submitted=tuple(label[s] for s in new_submissions), events=tuple(e.id for e in events),
-    )  # fmt: skip
+        file=read.file,
+        reviewer=name,
+        consensus=consensus,
+        values_read=len(read.entries),
+        values_changed=len(changed),
+        studies_changed=tuple(label[s] for s in by_study),
+        submitted=tuple(label[s] for s in new_submissions),
+        events=tuple(e.id for e in events),
+    )
 
 
 def submit(
     session: Session,
-    project: Project,
-    review: ReviewState,
+    extraction: Extraction,
     *,
     reviewer: str,
     labels: Sequence[str],
-    assessment: str = "extraction",
 ) -> tuple[int, ...]:
     """Submit studies (by label) for ``reviewer``: their extraction is complete.
 
     Required characteristics must be filled; a study already submitted is left
     as it is.  Returns the ids of the ``*_submit`` events written.
     """
-    from srma.review.extract.assessment import assessment_state as replay
-
+    require_studies(extraction)
     name = checked_reviewer(session, reviewer)
-    studies = load_studies(session, project, review)
-    state = replay(review, assessment)
+    studies, state = extraction.studies, extraction.state
+    assessment = state.assessment
     own = state.own(name)
-    required = [f.name for f in project.protocol.extraction.fields if f.required]
+    required = [f.name for f in extraction.project.protocol.extraction.fields if f.required]
     chosen = list(dict.fromkeys(studies.find(label).id for label in labels))
     if not chosen:
         raise InputError("name the studies to submit with --study (or --all)")
     for study in chosen:
-        empty = [n for n in required
-                 if (e := own.get(ItemKey(study, "", "", "", n))) is None or e.value is None]  # fmt: skip
+        empty = [
+            n
+            for n in required
+            if (e := own.get(ItemKey(study, "", "", "", n))) is None or e.value is None
+        ]
         if empty:
-            raise InputError(f"{studies.by_id[study].label} cannot be submitted: required "
-                             f"{', '.join(empty)} empty")  # fmt: skip
+            raise InputError(
+                f"{studies.by_id[study].label} cannot be submitted: required "
+                f"{', '.join(empty)} empty"
+            )
     who = reviewer_id(session, name)
-    events = [Event(reviewer_id=who, kind=submit_kind(assessment), record_id=study,
-                    payload={"command": "srma extract submit"})
-              for study in chosen if not state.has_submitted(study, name)]  # fmt: skip
+    events = [
+        Event(
+            reviewer_id=who,
+            kind=submit_kind(assessment),
+            record_id=study,
+            payload={"command": "srma extract submit"},
+        )
+        for study in chosen
+        if not state.has_submitted(study, name)
+    ]
     session.add_all(events)
     session.flush()
     return tuple(e.id for e in events)

@@ -34,9 +34,16 @@ def _decoded(path: Path) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         byte = data[error.start : error.start + 1].hex()
-        raise FormError(str(path), [Problem(
-            f"line {line}", f"not UTF-8 text (byte 0x{byte}; Latin-1 or Windows-1252?): "
-                            "save the CSV as UTF-8")]) from None  # fmt: skip
+        raise FormError(
+            str(path),
+            [
+                Problem(
+                    f"line {line}",
+                    f"not UTF-8 text (byte 0x{byte}; Latin-1 or Windows-1252?): "
+                    "save the CSV as UTF-8",
+                )
+            ],
+        ) from None
 
 
 def _unquoted(text: str) -> str:
@@ -63,9 +70,12 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
     problems: list[Problem] = []
     for column, title in enumerate(header):
         if title not in COLUMNS:
-            problems.append(Problem(f"line 1, column {column + 1}",
-                                    f"unknown column {title!r}; expected some of: "
-                                    f"{', '.join(COLUMNS)}"))  # fmt: skip
+            problems.append(
+                Problem(
+                    f"line 1, column {column + 1}",
+                    f"unknown column {title!r}; expected some of: {', '.join(COLUMNS)}",
+                )
+            )
         elif header.index(title) != column:
             problems.append(Problem(f"line 1, column {column + 1}", f"column {title!r} repeats"))
     missing = [c for c in REQUIRED if c not in header]
@@ -83,12 +93,13 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
         cell: Mapping[str, str] = {
             t: _unquoted(values[i].strip() if i < len(values) else "") for t, i in position.items()
         }
-        where = lambda column: f"line {line}, column {column!r}"  # noqa: E731
-        entry = _entry(form, rows, cell, line, where, problems)
+        entry = _entry(form, rows, cell, line, problems)
         if entry is None:
             continue
         if entry.key in seen:
-            problems.append(Problem(where("field"), f"repeats line {seen[entry.key]}"))
+            problems.append(
+                Problem(f"line {line}, column 'field'", f"repeats line {seen[entry.key]}")
+            )
             continue
         seen[entry.key] = line
         entries.append(entry)
@@ -97,51 +108,80 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
     return ReadForm(name, file_hash(path), form.assessment, None, False, tuple(entries))
 
 
-def _entry(form: FormSpec, rows: Mapping[str, set[RowKey]], cell: Mapping[str, str], line: int,
-           where, problems: list[Problem]) -> Entry | None:  # type: ignore[no-untyped-def]  # fmt: skip
+def _entry(
+    form: FormSpec,
+    rows: Mapping[str, set[RowKey]],
+    cell: Mapping[str, str],
+    line: int,
+    problems: list[Problem],
+) -> Entry | None:
     """One row of the long form as an entry (None, with a problem, when it is wrong)."""
+
+    def where(column: str) -> str:
+        return f"line {line}, column {column!r}"
+
     try:
         if cell.get("study_id"):
             study = form.studies.find(f"#{cell['study_id']}")
             if cell.get("study") and cell["study"].lower() != study.label.lower():
-                raise InputError(f"study {study.id} is labelled {study.label!r}, "
-                                 f"not {cell['study']!r}")  # fmt: skip
+                raise InputError(
+                    f"study {study.id} is labelled {study.label!r}, not {cell['study']!r}"
+                )
         else:
             study = form.studies.find(cell["study"])
     except InputError as error:
-        problems.append(Problem(where("study_id" if cell.get("study_id") else "study"),
-                                error.reason))  # fmt: skip
+        problems.append(
+            Problem(where("study_id" if cell.get("study_id") else "study"), error.reason)
+        )
         return None
     sheet = _scope(form, cell.get("outcome", ""))
     if sheet is None:
         known = ", ".join(s.scope for s in form.sheets if s.scope)
-        problems.append(Problem(where("outcome"),
-                                f"unknown outcome {cell['outcome']!r}; the protocol's are: "
-                                f"{known} (blank for a study characteristic)"))  # fmt: skip
+        problems.append(
+            Problem(
+                where("outcome"),
+                f"unknown outcome {cell['outcome']!r}; the protocol's are: "
+                f"{known} (blank for a study characteristic)",
+            )
+        )
         return None
     field = sheet.field(cell["field"])
     if field is None:
         known = ", ".join(f.name for f in sheet.fields)
-        problems.append(Problem(where("field"), f"unknown field {cell['field']!r}; "
-                                                f"expected one of: {known}"))  # fmt: skip
+        problems.append(
+            Problem(where("field"), f"unknown field {cell['field']!r}; expected one of: {known}")
+        )
         return None
     arm, time = " ".join(cell.get("arm", "").split()), " ".join(cell.get("time_point", "").split())
     if sheet.layout == "long":
         if arm or time:
-            problems.append(Problem(where("arm" if arm else "time_point"),
-                                    "a study characteristic has no arm or time point"))  # fmt: skip
+            problems.append(
+                Problem(
+                    where("arm" if arm else "time_point"),
+                    "a study characteristic has no arm or time point",
+                )
+            )
             return None
     elif RowKey(study.id, arm, time) not in rows[sheet.scope]:
         arms = sorted({r.arm for r in rows[sheet.scope] if r.study == study.id})
         times = sorted({r.time for r in rows[sheet.scope] if r.study == study.id})
         if arm not in arms:
-            problems.append(Problem(where("arm"), f"{study.label} has no arm {arm!r} for "
-                                                  f"{sheet.scope} (its arms: "
-                                                  f"{', '.join(arms) or 'none'})"))  # fmt: skip
+            problems.append(
+                Problem(
+                    where("arm"),
+                    f"{study.label} has no arm {arm!r} for "
+                    f"{sheet.scope} (its arms: "
+                    f"{', '.join(arms) or 'none'})",
+                )
+            )
         else:
-            problems.append(Problem(where("time_point"),
-                                    f"unknown time point {time!r} for {sheet.scope}; "
-                                    f"expected one of: {', '.join(times)}"))  # fmt: skip
+            problems.append(
+                Problem(
+                    where("time_point"),
+                    f"unknown time point {time!r} for {sheet.scope}; "
+                    f"expected one of: {', '.join(times)}",
+                )
+            )
         return None
     try:
         value, written = parse_value(field, cell["value"])
@@ -154,11 +194,19 @@ def _entry(form: FormSpec, rows: Mapping[str, set[RowKey]], cell: Mapping[str, s
         problems.append(Problem(where("digitised"), str(error)))
         return None
     if value is None:  # a blank value clears it; its source and comment go with it
-        return Entry(ItemKey(study.id, sheet.scope, arm, time, field.name), None, None,
-                     cell=f"line {line}")  # fmt: skip
-    return Entry(ItemKey(study.id, sheet.scope, arm, time, field.name), value, written,
-                 " ".join(cell.get("source", "").split()), digitised,
-                 " ".join(cell.get("comment", "").split()), "", f"line {line}")  # fmt: skip
+        return Entry(
+            ItemKey(study.id, sheet.scope, arm, time, field.name), None, None, cell=f"line {line}"
+        )
+    return Entry(
+        ItemKey(study.id, sheet.scope, arm, time, field.name),
+        value,
+        written,
+        " ".join(cell.get("source", "").split()),
+        digitised,
+        " ".join(cell.get("comment", "").split()),
+        "",
+        f"line {line}",
+    )
 
 
 def write_longform(path: Path, form: FormSpec, values: Mapping[ItemKey, Entry]) -> Path:
@@ -172,16 +220,28 @@ def write_longform(path: Path, form: FormSpec, values: Mapping[ItemKey, Entry]) 
             keys = (
                 [ItemKey(s, "", "", "", f) for s, f in sheet.long_rows]
                 if sheet.layout == "long"
-                else [ItemKey(r.study, sheet.scope, r.arm, r.time, f.name)
-                      for r in sheet.rows for f in sheet.fields]  # fmt: skip
+                else [
+                    ItemKey(r.study, sheet.scope, r.arm, r.time, f.name)
+                    for r in sheet.rows
+                    for f in sheet.fields
+                ]
             )
             for key in keys:
                 entry = values.get(key)
                 label = form.studies.by_id[key.study].label
-                row = (key.study, label, key.scope, key.arm, key.time, key.field,
-                       (entry.written or entry.value) if entry and entry.value else "",
-                       entry.source if entry else "", "yes" if entry and entry.digitised else "",
-                       entry.comment if entry else "")  # fmt: skip
-                writer.writerow([spreadsheet_cell(v) if i not in (0, 6) else v
-                                 for i, v in enumerate(row)])  # fmt: skip
+                row = (
+                    key.study,
+                    label,
+                    key.scope,
+                    key.arm,
+                    key.time,
+                    key.field,
+                    (entry.written or entry.value) if entry and entry.value else "",
+                    entry.source if entry else "",
+                    "yes" if entry and entry.digitised else "",
+                    entry.comment if entry else "",
+                )
+                writer.writerow(
+                    [spreadsheet_cell(v) if i not in (0, 6) else v for i, v in enumerate(row)]
+                )
     return path

@@ -26,16 +26,21 @@ class FormError(InputError):
 
     def __init__(self, file: str, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        shown = [f"{file}, {p.where}: {p.message}" if p.where else f"{file}: {p.message}"
-                 for p in self.problems[:SHOWN_PROBLEMS]]  # fmt: skip
+        shown = [
+            f"{file}, {p.where}: {p.message}" if p.where else f"{file}: {p.message}"
+            for p in self.problems[:SHOWN_PROBLEMS]
+        ]
         if len(self.problems) > SHOWN_PROBLEMS:
             shown.append(f"{file}: ... and {len(self.problems) - SHOWN_PROBLEMS} more problems")
         super().__init__("\n".join(shown) or "invalid form")
         self.file = file
 
     def to_dict(self) -> dict[str, object]:
-        return {"file": self.file, "stored": 0,
-                "problems": [{"where": p.where, "message": p.message} for p in self.problems]}  # fmt: skip
+        return {
+            "file": self.file,
+            "stored": 0,
+            "problems": [{"where": p.where, "message": p.message} for p in self.problems],
+        }
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,10 @@ def _labels(
             continue
         letters = iter(ascii_lowercase)
         for main in members:
-            label = next((f"{bases[main]}{c}" for c in letters
-                          if f"{bases[main]}{c}".lower() not in taken), f"{bases[main]} #{main}")  # fmt: skip
+            label = next(
+                (f"{bases[main]}{c}" for c in letters if f"{bases[main]}{c}".lower() not in taken),
+                f"{bases[main]} #{main}",
+            )
             labels[main] = label
             taken.add(label.lower())
     return labels
@@ -158,8 +160,9 @@ def default_groups(protocol: Protocol) -> tuple[str, ...]:
     return tuple(groups)
 
 
-def studies_of(state: ReviewState, records: Mapping[int, tuple[Sequence[str], int | None]],
-               protocol: Protocol) -> Studies:  # fmt: skip
+def studies_of(
+    state: ReviewState, records: Mapping[int, tuple[Sequence[str], int | None]], protocol: Protocol
+) -> Studies:
     """The studies of the review: included records, grouped by the latest links.
 
     ``records`` gives each included record's authors and year.  A link sets the
@@ -202,8 +205,15 @@ def studies_of(state: ReviewState, records: Mapping[int, tuple[Sequence[str], in
         event = arms.get(main)
         payload = event.payload or {} if event is not None else {}
         study_arms = tuple(Arm(str(n), str(g)) for n, g in payload.get("arms", [])) or defaults
-        found.append(Study(main, labels[main], tuple(listed), study_arms,
-                           tuple(str(c) for c in payload.get("chosen", []))))  # fmt: skip
+        found.append(
+            Study(
+                main,
+                labels[main],
+                tuple(listed),
+                study_arms,
+                tuple(str(c) for c in payload.get("chosen", [])),
+            )
+        )
     found.sort(key=lambda s: (s.label.lower(), s.id))
     return Studies(MappingProxyType({s.id: s for s in found}))
 
@@ -258,14 +268,17 @@ def link_records(
     studies = load_studies(session, project, state)
     if label is not None and label.strip():
         label = " ".join(label.split())
-        clash = next((s for s in studies if s.label.lower() == label.lower()
-                      and s.id != listed[0]), None)  # fmt: skip
+        clash = next(
+            (s for s in studies if s.label.lower() == label.lower() and s.id != listed[0]), None
+        )
         if clash is not None:
             raise InputError(f"study label {label!r} is taken by study {clash.id}")
     event = Event(
-        reviewer_id=reviewer_id(session, reviewer), kind=LINK, record_id=listed[0],
+        reviewer_id=reviewer_id(session, reviewer),
+        kind=LINK,
+        record_id=listed[0],
         payload={"records": listed, "label": label or None},
-    )  # fmt: skip
+    )
     session.add(event)
     session.flush()
     return event.id
@@ -303,8 +316,9 @@ def set_arms(
     groups = default_groups(project.protocol)
     unknown = sorted({a.group for a in arms} - set(groups))
     if unknown:
-        raise InputError(f"unknown group {unknown[0]!r}; the protocol's groups are: "
-                         f"{', '.join(groups)}")  # fmt: skip
+        raise InputError(
+            f"unknown group {unknown[0]!r}; the protocol's groups are: {', '.join(groups)}"
+        )
     names = [a.name.lower() for a in arms]
     repeated = sorted({a.name for a in arms if names.count(a.name.lower()) > 1})
     if repeated:
@@ -315,12 +329,16 @@ def set_arms(
     if empty:
         raise InputError(f"group {empty[0]!r} has no arm; every group of the comparison needs one")
     kept = {a.name for a in arms}
-    dropped = sorted(arm for (sid, arm), n in values.items()
-                     if sid == study.id and n and arm and arm not in kept
-                     and VERSUS not in arm)  # fmt: skip
+    dropped = sorted(
+        arm
+        for (sid, arm), n in values.items()
+        if sid == study.id and n and arm and arm not in kept and VERSUS not in arm
+    )
     if dropped:
-        raise InputError(f"arm {dropped[0]!r} of {study.label} already holds extracted values; "
-                         "keep it (rename it by extracting into a new arm first)")  # fmt: skip
+        raise InputError(
+            f"arm {dropped[0]!r} of {study.label} already holds extracted values; "
+            "keep it (rename it by extracting into a new arm first)"
+        )
     picked = []
     for name in chosen:
         arm = next((a for a in arms if a.name.lower() == name.strip().lower()), None)
@@ -330,9 +348,11 @@ def set_arms(
             raise InputError(f"--choose names two arms of group {arm.group!r}; choose one")
         picked.append(arm)
     event = Event(
-        reviewer_id=reviewer_id(session, reviewer), kind=ARMS, record_id=study.id,
+        reviewer_id=reviewer_id(session, reviewer),
+        kind=ARMS,
+        record_id=study.id,
         payload={"arms": [[a.name, a.group] for a in arms], "chosen": [a.name for a in picked]},
-    )  # fmt: skip
+    )
     session.add(event)
     session.flush()
     return event.id

@@ -53,9 +53,12 @@ class Entry:
     def payload(self) -> dict[str, object]:
         """The entry as stored in an event's payload (empty parts left out)."""
         found: dict[str, object] = {
-            "scope": self.key.scope, "arm": self.key.arm, "time": self.key.time,
-            "field": self.key.field, "value": self.value,
-        }  # fmt: skip
+            "scope": self.key.scope,
+            "arm": self.key.arm,
+            "time": self.key.time,
+            "field": self.key.field,
+            "value": self.value,
+        }
         if self.written is not None and self.written != self.value:
             found["written"] = self.written
         for name in ("source", "comment", "sheet", "cell"):
@@ -70,8 +73,11 @@ class Entry:
         if other is None:
             return self.value is None and not (self.source or self.comment or self.digitised)
         return (self.value, self.source, self.digitised, self.comment) == (
-            other.value, other.source, other.digitised, other.comment,
-        )  # fmt: skip
+            other.value,
+            other.source,
+            other.digitised,
+            other.comment,
+        )
 
 
 def canonical_number(number: Decimal) -> str:
@@ -193,8 +199,18 @@ NEEDS: Mapping[str, tuple[str, ...]] = {
     "range": ("median", "minimum", "maximum"),
     "IQR and range": ("median", "q1", "q3", "minimum", "maximum"),
 }
-STATISTICS = ("mean", "sd", "se", "ci_lower", "ci_upper", "median", "q1", "q3", "minimum",
-              "maximum")  # fmt: skip
+STATISTICS = (
+    "mean",
+    "sd",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "median",
+    "q1",
+    "q3",
+    "minimum",
+    "maximum",
+)
 assert set(NEEDS) == set(DISPERSIONS)
 
 #: A rule: (rows where it is broken, the field to blame, the message with {field} holes).
@@ -207,9 +223,7 @@ class _Rows:
     def __init__(self, rows: Sequence[Mapping[str, str | None]], names: Sequence[str]) -> None:
         self.size = len(rows)
         self.text = {n: np.array([r.get(n) or "" for r in rows], dtype=object) for n in names}
-        self.x = {
-            n: np.array([_float(r.get(n)) for r in rows], dtype=float) for n in names
-        }
+        self.x = {n: np.array([_float(r.get(n)) for r in rows], dtype=float) for n in names}
 
     def has(self, name: str) -> np.ndarray:
         return self.text[name] != ""
@@ -234,43 +248,82 @@ def _continuous(r: _Rows) -> list[Rule]:
     centre = r.has("mean") | r.has("median")
     blank = r.no("dispersion")
     rules: list[Rule] = [
-        (blank & r.has("mean") & ~r.any_of(spread), "mean",
-         "a mean needs its dispersion: fill its SD, SE or CI and choose the dispersion type"),
-        (blank & ~(r.has("mean") & ~r.any_of(spread)) & r.any_of(STATISTICS), "dispersion",
-         "choose the dispersion type (" + ", ".join(DISPERSIONS) + ") of the values given"),
-    ]  # fmt: skip
+        (
+            blank & r.has("mean") & ~r.any_of(spread),
+            "mean",
+            "a mean needs its dispersion: fill its SD, SE or CI and choose the dispersion type",
+        ),
+        (
+            blank & ~(r.has("mean") & ~r.any_of(spread)) & r.any_of(STATISTICS),
+            "dispersion",
+            "choose the dispersion type (" + ", ".join(DISPERSIONS) + ") of the values given",
+        ),
+    ]
     for kind, needed in NEEDS.items():
         chosen = disp == kind
         for name in needed:
             rules.append((chosen & r.no(name), name, f"dispersion {kind!r} needs {name}"))
         for name in STATISTICS:
             if name not in needed:
-                rules.append((chosen & r.has(name), name,
-                              f"{name} is given, but the dispersion is {kind!r}, which uses "
-                              f"{', '.join(needed)}"))  # fmt: skip
-    return rules + [
+                rules.append(
+                    (
+                        chosen & r.has(name),
+                        name,
+                        f"{name} is given, but the dispersion is {kind!r}, which uses "
+                        f"{', '.join(needed)}",
+                    )
+                )
+    return [
+        *rules,
         (x["sd"] <= 0, "sd", "an SD must be > 0, got {sd}"),
         (x["se"] <= 0, "se", "an SE must be > 0, got {se}"),
-        (x["ci_lower"] >= x["ci_upper"], "ci_upper",
-         "the CI's upper limit ({ci_upper}) must exceed its lower limit ({ci_lower})"),
-        ((x["mean"] < x["ci_lower"]) | (x["mean"] > x["ci_upper"]), "mean",
-         "the mean ({mean}) lies outside its CI ({ci_lower} to {ci_upper})"),
+        (
+            x["ci_lower"] >= x["ci_upper"],
+            "ci_upper",
+            "the CI's upper limit ({ci_upper}) must exceed its lower limit ({ci_lower})",
+        ),
+        (
+            (x["mean"] < x["ci_lower"]) | (x["mean"] > x["ci_upper"]),
+            "mean",
+            "the mean ({mean}) lies outside its CI ({ci_lower} to {ci_upper})",
+        ),
         (x["q1"] > x["q3"], "q3", "q3 ({q3}) is below q1 ({q1})"),
-        ((x["median"] < x["q1"]) | (x["median"] > x["q3"]), "median",
-         "the median ({median}) lies outside its IQR ({q1} to {q3})"),
-        (x["minimum"] > x["maximum"], "maximum", "the maximum ({maximum}) is below the minimum "
-                                                 "({minimum})"),
-        ((x["median"] < x["minimum"]) | (x["median"] > x["maximum"]), "median",
-         "the median ({median}) lies outside its range ({minimum} to {maximum})"),
-        ((x["q1"] < x["minimum"]) | (x["q3"] > x["maximum"]), "q1",
-         "the IQR ({q1} to {q3}) reaches outside the range ({minimum} to {maximum})"),
-        (x["n_analysed"] > x["n_randomised"], "n_analysed",
-         "n_analysed ({n_analysed}) is larger than n_randomised ({n_randomised})"),
-        (centre & r.no("n_analysed") & r.no("n_randomised"), "n_analysed",
-         "the arm's data need n_analysed (or at least n_randomised)"),
-        (centre & r.no("value_type"), "value_type",
-         "choose the value type: final value or change from baseline"),
-    ]  # fmt: skip
+        (
+            (x["median"] < x["q1"]) | (x["median"] > x["q3"]),
+            "median",
+            "the median ({median}) lies outside its IQR ({q1} to {q3})",
+        ),
+        (
+            x["minimum"] > x["maximum"],
+            "maximum",
+            "the maximum ({maximum}) is below the minimum ({minimum})",
+        ),
+        (
+            (x["median"] < x["minimum"]) | (x["median"] > x["maximum"]),
+            "median",
+            "the median ({median}) lies outside its range ({minimum} to {maximum})",
+        ),
+        (
+            (x["q1"] < x["minimum"]) | (x["q3"] > x["maximum"]),
+            "q1",
+            "the IQR ({q1} to {q3}) reaches outside the range ({minimum} to {maximum})",
+        ),
+        (
+            x["n_analysed"] > x["n_randomised"],
+            "n_analysed",
+            "n_analysed ({n_analysed}) is larger than n_randomised ({n_randomised})",
+        ),
+        (
+            centre & r.no("n_analysed") & r.no("n_randomised"),
+            "n_analysed",
+            "the arm's data need n_analysed (or at least n_randomised)",
+        ),
+        (
+            centre & r.no("value_type"),
+            "value_type",
+            "choose the value type: final value or change from baseline",
+        ),
+    ]
 
 
 def _binary(r: _Rows) -> list[Rule]:
@@ -278,52 +331,74 @@ def _binary(r: _Rows) -> list[Rule]:
     return [
         (r.has("events") & r.no("total"), "total", "events need the total analysed"),
         (x["events"] > x["total"], "events", "events ({events}) exceed the total ({total})"),
-        (x["total"] > x["n_randomised"], "total",
-         "the total analysed ({total}) is larger than n_randomised ({n_randomised})"),
+        (
+            x["total"] > x["n_randomised"],
+            "total",
+            "the total analysed ({total}) is larger than n_randomised ({n_randomised})",
+        ),
         (r.has("events") & (x["total"] < 1), "total", "the total must be at least 1"),
-    ]  # fmt: skip
+    ]
 
 
 def _interval(r: _Rows, centre: str, what: str) -> list[Rule]:
     x = r.x
     return [
-        (x["ci_lower"] >= x["ci_upper"], "ci_upper",
-         "the CI's upper limit ({ci_upper}) must exceed its lower limit ({ci_lower})"),
-        ((x[centre] < x["ci_lower"]) | (x[centre] > x["ci_upper"]), centre,
-         f"the {what} ({{{centre}}}) lies outside its CI ({{ci_lower}} to {{ci_upper}})"),
-        (r.has(centre) & (r.has("ci_lower") ^ r.has("ci_upper")), "ci_lower",
-         "a CI needs both limits"),
+        (
+            x["ci_lower"] >= x["ci_upper"],
+            "ci_upper",
+            "the CI's upper limit ({ci_upper}) must exceed its lower limit ({ci_lower})",
+        ),
+        (
+            (x[centre] < x["ci_lower"]) | (x[centre] > x["ci_upper"]),
+            centre,
+            f"the {what} ({{{centre}}}) lies outside its CI ({{ci_lower}} to {{ci_upper}})",
+        ),
+        (
+            r.has(centre) & (r.has("ci_lower") ^ r.has("ci_upper")),
+            "ci_lower",
+            "a CI needs both limits",
+        ),
         (r.no(centre) & r.any_of(("ci_lower", "ci_upper")), centre, f"a CI needs its {what}"),
-    ]  # fmt: skip
+    ]
 
 
 def _time_to_event(r: _Rows) -> list[Rule]:
     x = r.x
-    return _interval(r, "hr", "hazard ratio") + [
+    return [
+        *_interval(r, "hr", "hazard ratio"),
         (x["hr"] <= 0, "hr", "a hazard ratio must be > 0, got {hr}"),
         (x["ci_lower"] <= 0, "ci_lower", "a hazard ratio's CI limits must be > 0"),
-        (r.has("hr") & r.no("ci_lower") & r.no("ci_upper"), "ci_lower",
-         "the hazard ratio needs its CI"),
+        (
+            r.has("hr") & r.no("ci_lower") & r.no("ci_upper"),
+            "ci_lower",
+            "the hazard ratio needs its CI",
+        ),
         (r.has("o_minus_e") & r.no("variance"), "variance", "O - E needs its variance"),
         (r.has("variance") & r.no("o_minus_e"), "o_minus_e", "a variance needs its O - E"),
         (x["variance"] <= 0, "variance", "the variance must be > 0, got {variance}"),
-    ]  # fmt: skip
+    ]
 
 
 def _generic(r: _Rows) -> list[Rule]:
     x = r.x
-    return _interval(r, "estimate", "estimate") + [
-        (r.has("estimate") & r.no("se") & r.no("ci_lower") & r.no("ci_upper"), "se",
-         "the estimate needs its SE or CI"),
+    return [
+        *_interval(r, "estimate", "estimate"),
+        (
+            r.has("estimate") & r.no("se") & r.no("ci_lower") & r.no("ci_upper"),
+            "se",
+            "the estimate needs its SE or CI",
+        ),
         (r.has("se") & r.no("estimate"), "estimate", "an SE needs its estimate"),
         (x["se"] <= 0, "se", "an SE must be > 0, got {se}"),
-    ]  # fmt: skip
+    ]
 
 
 _RULES: Mapping[str, Callable[[_Rows], list[Rule]]] = {
-    "continuous": _continuous, "binary": _binary, "time-to-event": _time_to_event,
+    "continuous": _continuous,
+    "binary": _binary,
+    "time-to-event": _time_to_event,
     "generic": _generic,
-}  # fmt: skip
+}
 
 
 class _Holes(dict):  # type: ignore[type-arg]
@@ -342,7 +417,14 @@ def row_problems(
     found = []
     for broken, name, message in _RULES[data](table):
         for index in np.flatnonzero(broken):
-            found.append((int(index), name, message.format_map(_Holes(
-                {k: v for k, v in rows[index].items() if v is not None}))))  # fmt: skip
+            found.append(
+                (
+                    int(index),
+                    name,
+                    message.format_map(
+                        _Holes({k: v for k, v in rows[index].items() if v is not None})
+                    ),
+                )
+            )
     found.sort(key=lambda item: item[0])
     return found

@@ -22,9 +22,17 @@ DATA_TYPES: Final = MappingProxyType(
 
 #: The data type an outcome gets when the protocol does not say, by its measure.
 DEFAULT_DATA_TYPE: Final = MappingProxyType(
-    {"MD": "continuous", "SMD": "continuous", "ROM": "continuous", "RR": "binary",
-     "OR": "binary", "RD": "binary", "PETO": "binary", "GEN": "generic"}
-)  # fmt: skip
+    {
+        "MD": "continuous",
+        "SMD": "continuous",
+        "ROM": "continuous",
+        "RR": "binary",
+        "OR": "binary",
+        "RD": "binary",
+        "PETO": "binary",
+        "GEN": "generic",
+    }
+)
 
 #: Data types measured per arm (a row per study x arm x time point); the others are
 #: estimates of a comparison (a row per study x comparison x time point).
@@ -43,10 +51,33 @@ ROB_LEVELS: Final = ("study", "result")
 
 #: Columns of ``srma extract export`` that a study characteristic may not be called.
 EXPORT_COLUMNS: Final = frozenset(
-    {"study", "study_id", "records", "outcome", "time_point", "arm1", "arm2", "mean1", "sd1",
-     "n1", "mean2", "sd2", "n2", "events1", "total1", "events2", "total2", "yi", "sei",
-     "value_type", "conversions", "multi_arm", "missing"}
-)  # fmt: skip
+    {
+        "study",
+        "study_id",
+        "records",
+        "outcome",
+        "time_point",
+        "arm1",
+        "arm2",
+        "mean1",
+        "sd1",
+        "n1",
+        "mean2",
+        "sd2",
+        "n2",
+        "events1",
+        "total1",
+        "events2",
+        "total2",
+        "yi",
+        "sei",
+        "value_type",
+        "conversions",
+        "multi_arm",
+        "missing",
+        "unresolved",
+    }
+)
 
 
 def column_name(name: str) -> str:

@@ -161,15 +161,30 @@ def _validate(sheet: Worksheet, field: FieldSpec, cells: str, lists: _Lists) -> 
         return
     if field.kind == "choice" or field.kind == "yes/no":
         choices = field.choices or YES_NO
-        rule = DataValidation(type="list", formula1=f"={lists.of(choices)}", allow_blank=True,
-                              error=f"choose one of: {', '.join(choices)}")  # fmt: skip
+        rule = DataValidation(
+            type="list",
+            formula1=f"={lists.of(choices)}",
+            allow_blank=True,
+            error=f"choose one of: {', '.join(choices)}",
+        )
     elif field.kind == "count":
-        rule = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                              allow_blank=True, error="a whole number >= 0")  # fmt: skip
+        rule = DataValidation(
+            type="whole",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            error="a whole number >= 0",
+        )
     elif field.kind == "number":
         unit = f" in {field.unit}" if field.unit else ""
-        rule = DataValidation(type="decimal", operator="between", formula1="-1E+300",
-                              formula2="1E+300", allow_blank=True, error=f"a number{unit}")  # fmt: skip
+        rule = DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="-1E+300",
+            formula2="1E+300",
+            allow_blank=True,
+            error=f"a number{unit}",
+        )
     else:
         return
     rule.showErrorMessage = True
@@ -184,22 +199,38 @@ def _column_range(letter: str, rows: int) -> str:
 _YES_NO = FieldSpec("digitised", "yes/no")
 
 
-def _studies_sheet(book: Any, studies: Studies, ids: Sequence[int], submitted: Iterable[int],
-                   lists: _Lists, *, consensus: bool) -> None:  # fmt: skip
+def _studies_sheet(
+    book: Any,
+    studies: Studies,
+    ids: Sequence[int],
+    submitted: Iterable[int],
+    lists: _Lists,
+    *,
+    consensus: bool,
+) -> None:
     sheet = book.active
     sheet.title = STUDIES
-    _header(sheet, STUDY_COLUMNS, {
-        "submitted": "yes once your extraction of the study is complete: the other "
-                     "extractor's values become visible to you once they submit too, and "
-                     "a submission cannot be taken back",
-        "arms": "the study's arms and their groups (srma extract arms changes them)",
-    })  # fmt: skip
+    _header(
+        sheet,
+        STUDY_COLUMNS,
+        {
+            "submitted": "yes once your extraction of the study is complete: the other "
+            "extractor's values become visible to you once they submit too, and "
+            "a submission cannot be taken back",
+            "arms": "the study's arms and their groups (srma extract arms changes them)",
+        },
+    )
     done = set(submitted)
     for row, study_id in enumerate(ids, start=2):
         study = studies.by_id[study_id]
         arms = "; ".join(f"{a.name} ({a.group})" for a in study.arms)
-        values = (study.id, study.label, ", ".join(map(str, study.records)), arms,
-                  "yes" if consensus or study.id in done else "no")  # fmt: skip
+        values = (
+            study.id,
+            study.label,
+            ", ".join(map(str, study.records)),
+            arms,
+            "yes" if consensus or study.id in done else "no",
+        )
         for column, value in enumerate(values, start=1):
             _put(sheet, row, column, value)
     _validate(sheet, FieldSpec("submitted", "yes/no"), _column_range("E", len(ids)), lists)
@@ -239,8 +270,14 @@ def write_form(
     for spec in form.sheets:
         sheet = book.create_sheet(titles[spec.scope])
         if spec.layout == "long":
-            _header(sheet, LONG_COLUMNS, {"unit": "values are written in this unit",
-                                          "digitised": "yes when read off a figure"})  # fmt: skip
+            _header(
+                sheet,
+                LONG_COLUMNS,
+                {
+                    "unit": "values are written in this unit",
+                    "digitised": "yes when read off a figure",
+                },
+            )
             cells: dict[str, list[str]] = {}
             for row, (study_id, name) in enumerate(spec.long_rows, start=2):
                 field = spec.field(name)
@@ -249,9 +286,18 @@ def write_form(
                 entry = values.get(key)
                 label = form.studies.by_id[study_id].label
                 for column, value in enumerate(
-                    (study_id, label, name, field.unit, _cell_value(field, entry),
-                     entry.source if entry else "", "yes" if entry and entry.digitised else "",
-                     entry.comment if entry else ""), start=1):  # fmt: skip
+                    (
+                        study_id,
+                        label,
+                        name,
+                        field.unit,
+                        _cell_value(field, entry),
+                        entry.source if entry else "",
+                        "yes" if entry and entry.digitised else "",
+                        entry.comment if entry else "",
+                    ),
+                    start=1,
+                ):
                     _put(sheet, row, column, value)
                 if key in marked:
                     _mark(sheet.cell(row=row, column=5), marked[key])
@@ -293,17 +339,25 @@ def write_form(
         for offset, field in enumerate(spec.fields):
             letter = get_column_letter(first + offset)
             _validate(sheet, field, _column_range(letter, len(spec.rows)), lists)
-        _validate(sheet, _YES_NO, _column_range(get_column_letter(len(columns) - 1),
-                                                len(spec.rows)), lists)  # fmt: skip
+        _validate(
+            sheet,
+            _YES_NO,
+            _column_range(get_column_letter(len(columns) - 1), len(spec.rows)),
+            lists,
+        )
     meta = book.create_sheet(META)
     meta.sheet_state = "hidden"
     rows: list[tuple[str, ...]] = [
-        ("format", FORMAT), ("version", VERSION), ("assessment", form.assessment),
-        ("project", project_id), ("title", title), ("reviewer", reviewer),
+        ("format", FORMAT),
+        ("version", VERSION),
+        ("assessment", form.assessment),
+        ("project", project_id),
+        ("title", title),
+        ("reviewer", reviewer),
         ("consensus", "yes" if consensus else "no"),
         ("written", datetime.now(UTC).isoformat(timespec="seconds")),
         *(("sheet", titles[s.scope], s.scope) for s in form.sheets),
-    ]  # fmt: skip
+    ]
     for number, values_row in enumerate(rows, start=1):
         for column, value in enumerate(values_row, start=1):
             _put(meta, number, column, value)
@@ -330,29 +384,40 @@ def _rows(sheet: Any) -> list[tuple[object, ...]]:
     return [tuple(r) for r in sheet.iter_rows(values_only=True)]
 
 
-def _check_header(title: str, row: Sequence[object], expected: Sequence[str],
-                  problems: list[Problem]) -> bool:  # fmt: skip
+def _check_header(
+    title: str, row: Sequence[object], expected: Sequence[str], problems: list[Problem]
+) -> bool:
     found = list(row) + [None] * max(0, len(expected) - len(row))
     ok = True
     for column, name in enumerate(expected, start=1):
         value = found[column - 1]
         if (str(value).strip() if value is not None else "") != name:
-            problems.append(Problem(_where(title, 1, column),
-                                    f"expected the header {name!r}, found {value!r} (headers "
-                                    "must stay as srma wrote them)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    _where(title, 1, column),
+                    f"expected the header {name!r}, found {value!r} (headers "
+                    "must stay as srma wrote them)",
+                )
+            )
             ok = False
     for column in range(len(expected) + 1, len(found) + 1):
         if not is_blank(found[column - 1]):
-            problems.append(Problem(_where(title, 1, column),
-                                    f"unexpected column {found[column - 1]!r}"))  # fmt: skip
+            problems.append(
+                Problem(_where(title, 1, column), f"unexpected column {found[column - 1]!r}")
+            )
             ok = False
     return ok
 
 
 def _meta(book: Any, problems: list[Problem]) -> dict[str, object]:
     if META not in book.sheetnames:
-        problems.append(Problem("", "this workbook was not written by `srma extract form` "
-                                    "(it has no 'srma' sheet); write one with it"))  # fmt: skip
+        problems.append(
+            Problem(
+                "",
+                "this workbook was not written by `srma extract form` "
+                "(it has no 'srma' sheet); write one with it",
+            )
+        )
         return {}
     found: dict[str, object] = {"sheets": {}}
     for row in _rows(book[META]):
@@ -363,13 +428,15 @@ def _meta(book: Any, problems: list[Problem]) -> dict[str, object]:
         elif len(row) >= 2:
             found[str(row[0])] = "" if row[1] is None else str(row[1])
     if found.get("format") != FORMAT:
-        problems.append(Problem("sheet 'srma'", "this workbook was not written by "
-                                                "`srma extract form`"))  # fmt: skip
+        problems.append(
+            Problem("sheet 'srma'", "this workbook was not written by `srma extract form`")
+        )
     return found
 
 
-def _study(studies: Studies, title: str, row: int, values: Sequence[object],
-           problems: list[Problem]) -> int | None:  # fmt: skip
+def _study(
+    studies: Studies, title: str, row: int, values: Sequence[object], problems: list[Problem]
+) -> int | None:
     """The study a row names (study_id, with the label as check), or None with a problem."""
     raw, label = values[0], values[1] if len(values) > 1 else None
     number = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
@@ -379,21 +446,30 @@ def _study(studies: Studies, title: str, row: int, values: Sequence[object],
         number = int(raw.strip())
     study = studies.get(number) if number is not None else None
     if study is None:
-        problems.append(Problem(_where(title, row, 1),
-                                f"unknown study id {raw!r} (rows are matched by study_id; "
-                                "write a fresh form if studies changed)"))  # fmt: skip
+        problems.append(
+            Problem(
+                _where(title, row, 1),
+                f"unknown study id {raw!r} (rows are matched by study_id; "
+                "write a fresh form if studies changed)",
+            )
+        )
         return None
     if str(label or "").strip() != study.label:
-        problems.append(Problem(_where(title, row, 2),
-                                f"study {study.id} is labelled {study.label!r}, not {label!r} "
-                                "(labels must stay as srma wrote them)"))  # fmt: skip
+        problems.append(
+            Problem(
+                _where(title, row, 2),
+                f"study {study.id} is labelled {study.label!r}, not {label!r} "
+                "(labels must stay as srma wrote them)",
+            )
+        )
         return None
     return study.id
 
 
-def _provenance(title: str, row: int, values: Sequence[object], start: int,
-                problems: list[Problem]) -> tuple[str, bool, str]:  # fmt: skip
-    source, digitised, comment = (list(values[start:start + 3]) + [None] * 3)[:3]
+def _provenance(
+    title: str, row: int, values: Sequence[object], start: int, problems: list[Problem]
+) -> tuple[str, bool, str]:
+    source, digitised, comment = (list(values[start : start + 3]) + [None] * 3)[:3]
     try:
         flag = parse_yes_no(digitised, name="digitised")
     except ValueError as error:
@@ -407,8 +483,14 @@ def _provenance(title: str, row: int, values: Sequence[object], start: int,
 _NONE = ("", False, "")
 
 
-def _read_long(title: str, spec: SheetSpec, rows: list[tuple[object, ...]], studies: Studies,
-               problems: list[Problem], entries: list[Entry]) -> None:  # fmt: skip
+def _read_long(
+    title: str,
+    spec: SheetSpec,
+    rows: list[tuple[object, ...]],
+    studies: Studies,
+    problems: list[Problem],
+    entries: list[Entry],
+) -> None:
     expected = set(spec.long_rows)
     seen: dict[tuple[int, str], int] = {}
     for number, values in enumerate(rows[1:], start=2):
@@ -422,20 +504,31 @@ def _read_long(title: str, spec: SheetSpec, rows: list[tuple[object, ...]], stud
         field = spec.field(name)
         if field is None or (study, name) not in expected:
             known = ", ".join(f.name for f in spec.fields)
-            problems.append(Problem(_where(title, number, 3),
-                                    f"unknown field {name!r}; the protocol's are: {known}"))  # fmt: skip
+            problems.append(
+                Problem(
+                    _where(title, number, 3), f"unknown field {name!r}; the protocol's are: {known}"
+                )
+            )
             continue
         if (study, name) in seen:
-            problems.append(Problem(_where(title, number, 3),
-                                    f"repeats row {seen[(study, name)]} (same study and field)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    _where(title, number, 3),
+                    f"repeats row {seen[(study, name)]} (same study and field)",
+                )
+            )
             continue
         seen[(study, name)] = number
         unit = str(values[3] or "").strip()
         if unit != field.unit:
-            problems.append(Problem(_where(title, number, 4),
-                                    f"the unit of {name!r} is {field.unit!r} (from the "
-                                    f"protocol), found {unit!r}; give the value in "
-                                    f"{field.unit or 'no unit'}"))  # fmt: skip
+            problems.append(
+                Problem(
+                    _where(title, number, 4),
+                    f"the unit of {name!r} is {field.unit!r} (from the "
+                    f"protocol), found {unit!r}; give the value in "
+                    f"{field.unit or 'no unit'}",
+                )
+            )
             continue
         try:
             value, written = parse_value(field, values[4])
@@ -443,13 +536,26 @@ def _read_long(title: str, spec: SheetSpec, rows: list[tuple[object, ...]], stud
             problems.append(Problem(_where(title, number, 5), str(error)))
             continue
         source, digitised, comment = _provenance(title, number, values, 5, problems)
-        entries.append(Entry(ItemKey(study, "", "", "", name), value, written,
-                             *(_NONE if value is None else (source, digitised, comment)),
-                             title, _cell(number, 5)))  # fmt: skip
+        entries.append(
+            Entry(
+                ItemKey(study, "", "", "", name),
+                value,
+                written,
+                *(_NONE if value is None else (source, digitised, comment)),
+                title,
+                _cell(number, 5),
+            )
+        )
 
 
-def _read_wide(title: str, spec: SheetSpec, rows: list[tuple[object, ...]], studies: Studies,
-               problems: list[Problem], entries: list[Entry]) -> None:  # fmt: skip
+def _read_wide(
+    title: str,
+    spec: SheetSpec,
+    rows: list[tuple[object, ...]],
+    studies: Studies,
+    problems: list[Problem],
+    entries: list[Entry],
+) -> None:
     columns = wide_columns(spec)
     arms: dict[int, set[str]] = {}
     times: set[str] = set()
@@ -472,22 +578,35 @@ def _read_wide(title: str, spec: SheetSpec, rows: list[tuple[object, ...]], stud
         if key not in expected:
             if arm not in arms.get(study, set()):
                 known = ", ".join(sorted(arms.get(study, set()))) or "none"
-                problems.append(Problem(_where(title, number, 3),
-                                        f"{studies.by_id[study].label} has no arm {arm!r} for "
-                                        f"this outcome (its arms: {known}; srma extract arms "
-                                        "names them)"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        _where(title, number, 3),
+                        f"{studies.by_id[study].label} has no arm {arm!r} for "
+                        f"this outcome (its arms: {known}; srma extract arms "
+                        "names them)",
+                    )
+                )
             else:
-                problems.append(Problem(_where(title, number, 5),
-                                        f"unknown time point {time!r}; the protocol's are: "
-                                        f"{', '.join(sorted(times))}"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        _where(title, number, 5),
+                        f"unknown time point {time!r}; the protocol's are: "
+                        f"{', '.join(sorted(times))}",
+                    )
+                )
             continue
         if key in seen:
-            problems.append(Problem(_where(title, number, 1),
-                                    f"repeats row {seen[key]} (same study, arm and time point)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    _where(title, number, 1),
+                    f"repeats row {seen[key]} (same study, arm and time point)",
+                )
+            )
             continue
         seen[key] = number
-        source, digitised, comment = _provenance(title, number, values, first + len(spec.fields),
-                                                 problems)  # fmt: skip
+        source, digitised, comment = _provenance(
+            title, number, values, first + len(spec.fields), problems
+        )
         for offset, field in enumerate(spec.fields):
             column = first + offset + 1
             try:
@@ -495,14 +614,21 @@ def _read_wide(title: str, spec: SheetSpec, rows: list[tuple[object, ...]], stud
             except ValueError as error:
                 problems.append(Problem(_where(title, number, column), str(error)))
                 continue
-            entries.append(Entry(ItemKey(study, spec.scope, arm, time, field.name), value,
-                                 written, *(_NONE if value is None else (source, digitised,
-                                                                         comment)),
-                                 title, _cell(number, column)))  # fmt: skip
+            entries.append(
+                Entry(
+                    ItemKey(study, spec.scope, arm, time, field.name),
+                    value,
+                    written,
+                    *(_NONE if value is None else (source, digitised, comment)),
+                    title,
+                    _cell(number, column),
+                )
+            )
 
 
-def _read_studies(book: Any, studies: Studies, problems: list[Problem], *, consensus: bool
-                  ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:  # fmt: skip
+def _read_studies(
+    book: Any, studies: Studies, problems: list[Problem], *, consensus: bool
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     if STUDIES not in book.sheetnames:
         problems.append(Problem("", "the workbook has no 'studies' sheet"))
         return [], []
@@ -552,32 +678,51 @@ def read_workbook(
         if problems:
             raise FormError(name, problems)
         if meta.get("project") != project_id:
-            problems.append(Problem("sheet 'srma'", f"this workbook belongs to another project "
-                                    f"({meta.get('title')!r}); write a form for this one with "
-                                    "`srma extract form`"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "sheet 'srma'",
+                    f"this workbook belongs to another project "
+                    f"({meta.get('title')!r}); write a form for this one with "
+                    "`srma extract form`",
+                )
+            )
         if meta.get("assessment") != form.assessment:
-            problems.append(Problem("sheet 'srma'", f"this is a {meta.get('assessment')} form, "
-                                                    f"not a {form.assessment} form"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "sheet 'srma'",
+                    f"this is a {meta.get('assessment')} form, not a {form.assessment} form",
+                )
+            )
         owner = str(meta.get("reviewer", ""))
         if owner.lower() != reviewer.lower():
-            problems.append(Problem("sheet 'srma'", f"this workbook is {owner}'s form; a "
-                                    f"reviewer imports only their own ({reviewer} was given)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "sheet 'srma'",
+                    f"this workbook is {owner}'s form; a "
+                    f"reviewer imports only their own ({reviewer} was given)",
+                )
+            )
         marked = meta.get("consensus") == "yes"
         if marked != consensus:
-            problems.append(Problem("sheet 'srma'", "a consensus workbook: import it with "
-                                    "--consensus" if marked else "not a consensus workbook "
-                                    "(written without --consensus)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "sheet 'srma'",
+                    "a consensus workbook: import it with --consensus"
+                    if marked
+                    else "not a consensus workbook (written without --consensus)",
+                )
+            )
         if problems:
             raise FormError(name, problems)
-        submitted, not_submitted = _read_studies(book, form.studies, problems,
-                                                 consensus=consensus)  # fmt: skip
+        submitted, not_submitted = _read_studies(book, form.studies, problems, consensus=consensus)
         entries: list[Entry] = []
         scopes: Mapping[str, str] = meta.get("sheets", {})  # type: ignore[assignment]
         for title, scope in scopes.items():
             spec = form.sheet(scope)
             if spec is None:
-                problems.append(Problem(f"sheet {title!r}",
-                                        f"the protocol has no outcome {scope!r} (any more)"))  # fmt: skip
+                problems.append(
+                    Problem(f"sheet {title!r}", f"the protocol has no outcome {scope!r} (any more)")
+                )
                 continue
             if title not in book.sheetnames:
                 continue  # a sheet removed changes nothing
@@ -591,5 +736,13 @@ def read_workbook(
             raise FormError(name, problems)
     finally:
         book.close()
-    return ReadForm(name, file_hash(path), form.assessment, owner, consensus, tuple(entries),
-                    tuple(submitted), tuple(not_submitted))  # fmt: skip
+    return ReadForm(
+        name,
+        file_hash(path),
+        form.assessment,
+        owner,
+        consensus,
+        tuple(entries),
+        tuple(submitted),
+        tuple(not_submitted),
+    )
