@@ -15,7 +15,7 @@ Only studies that every extractor they need has submitted are compared
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import combinations
 
 import pandas as pd
@@ -219,11 +219,7 @@ def compare(state: AssessmentState, form: FormSpec) -> Comparison:
             shown,
         )
         if row.status == RESOLVED:
-            resolved.append(
-                Discrepancy(
-                    **{**asdict(item), "values": shown}, resolved=row.written, resolved_by=row.by
-                )
-            )
+            resolved.append(replace(item, resolved=row.written, resolved_by=row.by))
         elif row.status == DISCREPANCY:
             open_items.append(item)
     fields = _kinds(form)
