@@ -53,8 +53,8 @@ def header(sheet) -> dict[str, int]:  # type: ignore[no-untyped-def]
 def fill(
     path: Path,
     *,
-    rows: Mapping[tuple[str, str, str, str], Mapping[str, object]] = {},  # noqa: B006
-    characteristics: Mapping[tuple[str, str], object] = {},  # noqa: B006
+    rows: Mapping[tuple[str, str, str, str], Mapping[str, object]] = {},
+    characteristics: Mapping[tuple[str, str], object] = {},
     submitted: tuple[str, ...] = (),
     out: Path | None = None,
 ) -> Path:

@@ -13,7 +13,9 @@ object, so they cannot disagree.
 reason or note on that record at that stage: only how many have decided
 ("1 of 2 decided").  Assessments of included studies (data extraction) are
 blinded the same way: until ``reviewers_per_record`` reviewers have submitted a
-study, nobody sees another's values on it (:meth:`ReviewState.is_assessment_blinded`).  A reviewer always sees their own decisions.  Blinding
+study, nobody sees another's values on it
+(:meth:`ReviewState.is_assessment_blinded`).  A reviewer always sees their own
+decisions and values.  Blinding
 is decided on the whole log, so a past state (``srma status --at``, ``srma
 audit --until``) is blinded as the present is.  ``--unblind`` (``srma export``, ``srma audit``)
 shows everything and is itself written to the log as an ``unblind`` event
