@@ -140,7 +140,9 @@ class AssessmentState:
         )
         items = items.merge(settled, on=KEY, how="outer")
         items = items.merge(needed, left_on="study", right_index=True, how="left")
-        stands = items["resolution"].notna() & ~(items["last_event"] > items["resolution"])
+        resolution = pd.to_numeric(items["resolution"]).astype(float)
+        changed_after = pd.to_numeric(items["last_event"]).astype(float) > resolution
+        stands = resolution.notna() & ~changed_after
         agreed = (items["present"] == items["reviewers"]) & (items["distinct"] == 1)
         items["status"] = DISCREPANCY
         items.loc[agreed, "status"] = AGREED

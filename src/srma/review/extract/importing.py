@@ -96,16 +96,23 @@ def _where(entry: Entry) -> str:
 
 
 def _row_check(
-    form: FormSpec, changed: Sequence[Entry], read: Sequence[Entry], stored: Mapping[ItemKey, Entry]
+    form: FormSpec,
+    changed: Sequence[Entry],
+    read: Sequence[Entry],
+    stored: Mapping[ItemKey, Entry],
+    bad: frozenset[tuple[int, str, str, str]] = frozenset(),
 ) -> list[Problem]:
-    """Problems of the rows ``changed`` touches, with the stored values they keep."""
+    """Problems of the rows ``changed`` touches (not the ``bad`` rows, whose cells already
+    have one), with the stored values they keep."""
     in_file: dict[tuple[int, str, str, str], dict[str, Entry]] = {}
     for entry in read:
         key = entry.key
         in_file.setdefault((key.study, key.scope, key.arm, key.time), {})[key.field] = entry
     touched = list(
         dict.fromkeys(
-            (e.key.study, e.key.scope, e.key.arm, e.key.time) for e in changed if e.key.scope
+            (e.key.study, e.key.scope, e.key.arm, e.key.time)
+            for e in changed
+            if e.key.scope and (e.key.study, e.key.scope, e.key.arm, e.key.time) not in bad
         )
     )
     problems: list[Problem] = []
@@ -124,16 +131,12 @@ def _row_check(
             merged.append(values)
         for index, name, message in row_problems(sheet.data, names, merged):
             study, scope, arm, time = rows[index]
-            entry = in_file.get((study, scope, arm, time), {}).get(name)
-            where = (
-                _where(entry)
-                if entry is not None
-                else (
-                    f"sheet {scope!r}, {form.studies.by_id[study].label}, {arm}"
-                    + (f", {time}" if time else "")
-                    + f", {name} (stored earlier)"
-                )
-            )
+            given = in_file.get((study, scope, arm, time), {})
+            entry = given.get(name)
+            # a field the file leaves out (the long form): named beside a line of its row
+            where = _where(entry) if entry is not None else (
+                f"{_where(next(iter(given.values())))} ({name})"
+            )  # fmt: skip
             problems.append(Problem(where, message))
     return problems
 
@@ -233,11 +236,12 @@ def import_form(
     read = read_form(path, form, project_id=extraction.identity, reviewer=name, consensus=consensus)
     if consensus:
         changed, problems = _consensus_changes(state, read, studies)
+        problems = [*read.problems, *problems]
         new_submissions: list[int] = []
     else:
         own = state.own(name)
         changed = [e for e in read.entries if not e.same(own.get(e.key))]
-        problems = _row_check(form, changed, read.entries, own)
+        problems = [*read.problems, *_row_check(form, changed, read.entries, own, read.bad_rows)]
         more, new_submissions = _submission_problems(form, state, read, name, own)
         problems += more
     if problems:

@@ -87,13 +87,14 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
     rows = {s.scope: set(s.rows) for s in form.sheets}
     seen: dict[ItemKey, int] = {}
     entries: list[Entry] = []
+    bad: set[tuple[int, str, str, str]] = set()
     for line, values in enumerate(reader, start=2):
         if all(is_blank(v) for v in values):
             continue
         cell: Mapping[str, str] = {
             t: _unquoted(values[i].strip() if i < len(values) else "") for t, i in position.items()
         }
-        entry = _entry(form, rows, cell, line, problems)
+        entry = _entry(form, rows, cell, line, problems, bad)
         if entry is None:
             continue
         if entry.key in seen:
@@ -103,9 +104,16 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
             continue
         seen[entry.key] = line
         entries.append(entry)
-    if problems:
-        raise FormError(name, problems)
-    return ReadForm(name, file_hash(path), form.assessment, None, False, tuple(entries))
+    return ReadForm(
+        name,
+        file_hash(path),
+        form.assessment,
+        None,
+        False,
+        tuple(entries),
+        problems=tuple(problems),
+        bad_rows=frozenset(bad),
+    )
 
 
 def _entry(
@@ -114,6 +122,7 @@ def _entry(
     cell: Mapping[str, str],
     line: int,
     problems: list[Problem],
+    bad: set[tuple[int, str, str, str]],
 ) -> Entry | None:
     """One row of the long form as an entry (None, with a problem, when it is wrong)."""
 
@@ -187,6 +196,7 @@ def _entry(
         value, written = parse_value(field, cell["value"])
     except ValueError as error:
         problems.append(Problem(where("value"), str(error)))
+        bad.add((study.id, sheet.scope, arm, time))
         return None
     try:
         digitised = parse_yes_no(cell.get("digitised"), name="digitised")

@@ -46,8 +46,9 @@ class FormError(InputError):
 @dataclass(frozen=True)
 class ReadForm:
     """A form file as read: who it is for (None: the long CSV form, which names nobody),
-    whether it is a consensus form, every value (blank cells as None), and the studies
-    it marks submitted or not submitted (with where)."""
+    whether it is a consensus form, every value (blank cells as None), the studies it
+    marks submitted or not submitted (with where), and the problems found in its cells
+    (``bad_rows``: the rows, study x scope x arm x time point, holding one)."""
 
     file: str
     sha256: str
@@ -57,6 +58,8 @@ class ReadForm:
     entries: tuple[Entry, ...]
     submitted: tuple[tuple[int, str], ...] = ()
     not_submitted: tuple[tuple[int, str], ...] = ()
+    problems: tuple[Problem, ...] = ()
+    bad_rows: frozenset[tuple[int, str, str, str]] = frozenset()
 
 
 def file_hash(path: Path) -> str:

@@ -555,6 +555,7 @@ def _read_wide(
     studies: Studies,
     problems: list[Problem],
     entries: list[Entry],
+    bad: set[tuple[int, str, str, str]],
 ) -> None:
     columns = wide_columns(spec)
     arms: dict[int, set[str]] = {}
@@ -613,6 +614,7 @@ def _read_wide(
                 value, written = parse_value(field, values[column - 1])
             except ValueError as error:
                 problems.append(Problem(_where(title, number, column), str(error)))
+                bad.add((study, spec.scope, arm, time))
                 continue
             entries.append(
                 Entry(
@@ -716,6 +718,7 @@ def read_workbook(
             raise FormError(name, problems)
         submitted, not_submitted = _read_studies(book, form.studies, problems, consensus=consensus)
         entries: list[Entry] = []
+        bad: set[tuple[int, str, str, str]] = set()
         scopes: Mapping[str, str] = meta.get("sheets", {})  # type: ignore[assignment]
         for title, scope in scopes.items():
             spec = form.sheet(scope)
@@ -730,10 +733,10 @@ def read_workbook(
             expected = LONG_COLUMNS if spec.layout == "long" else wide_columns(spec)
             if not rows or not _check_header(title, rows[0], expected, problems):
                 continue
-            reader = _read_long if spec.layout == "long" else _read_wide
-            reader(title, spec, rows, form.studies, problems, entries)
-        if problems:
-            raise FormError(name, problems)
+            if spec.layout == "long":
+                _read_long(title, spec, rows, form.studies, problems, entries)
+            else:
+                _read_wide(title, spec, rows, form.studies, problems, entries, bad)
     finally:
         book.close()
     return ReadForm(
@@ -745,4 +748,6 @@ def read_workbook(
         tuple(entries),
         tuple(submitted),
         tuple(not_submitted),
+        tuple(problems),
+        frozenset(bad),
     )
