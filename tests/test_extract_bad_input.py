@@ -14,8 +14,15 @@ from openpyxl import load_workbook
 from conftest import srma
 from test_extract_helpers import fill, header, included_project, labels
 
-GOOD = {"n_randomised": 20, "n_analysed": 18, "value_type": "final value", "dispersion": "SD",
-        "mean": 12.1, "sd": 3.5, "source": "Table 2"}  # fmt: skip
+GOOD = {
+    "n_randomised": 20,
+    "n_analysed": 18,
+    "value_type": "final value",
+    "dispersion": "SD",
+    "mean": 12.1,
+    "sd": 3.5,
+    "source": "Table 2",
+}
 
 
 @pytest.fixture
@@ -40,17 +47,25 @@ def test_every_problem_is_named_and_nothing_is_stored(project: Path, tmp_path: P
     names = labels(project)
     form = tmp_path / "ana.xlsx"
     srma("extract", "form", project, "--reviewer", "Ana", "-o", form)
-    fill(form, rows={("NIHSS", names[0], "MSC", "90 days"): GOOD},
-         characteristics={(names[0], "design"): "parallel RCT"})  # fmt: skip
+    fill(
+        form,
+        rows={("NIHSS", names[0], "MSC", "90 days"): GOOD},
+        characteristics={(names[0], "design"): "parallel RCT"},
+    )
     srma("extract", "import", project, form, "--reviewer", "Ana")
     before = event_count(project)
     bad = tmp_path / "bad.xlsx"
-    fill(form, out=bad, rows={
-        ("NIHSS", names[1], "MSC", "90 days"): {**GOOD, "mean": "abc"},
-        ("NIHSS", names[1], "control", "90 days"): {**GOOD, "sd": None, "dispersion": None},
-        ("NIHSS", names[2], "MSC", "90 days"): {**GOOD, "n_analysed": 25},
-        ("adverse events", names[0], "MSC", "end of follow-up"): {"events": 12, "total": 10},
-    }, characteristics={(names[1], "dose"): "5 million cells", (names[1], "design"): "RCT"})  # fmt: skip
+    fill(
+        form,
+        out=bad,
+        rows={
+            ("NIHSS", names[1], "MSC", "90 days"): {**GOOD, "mean": "abc"},
+            ("NIHSS", names[1], "control", "90 days"): {**GOOD, "sd": None, "dispersion": None},
+            ("NIHSS", names[2], "MSC", "90 days"): {**GOOD, "n_analysed": 25},
+            ("adverse events", names[0], "MSC", "end of follow-up"): {"events": 12, "total": 10},
+        },
+        characteristics={(names[1], "dose"): "5 million cells", (names[1], "design"): "RCT"},
+    )
     out = srma("extract", "import", project, bad, "--reviewer", "Ana", code=1)
     expected = [
         f"sheet 'NIHSS', cell {cell_of(bad, 'NIHSS', names[1], 'MSC', 'mean')}: expected a "
@@ -71,8 +86,9 @@ def test_every_problem_is_named_and_nothing_is_stored(project: Path, tmp_path: P
     for message in expected:
         assert message in flat, message
     assert "nothing stored" in out and event_count(project) == before
-    problems = json.loads(srma("extract", "import", project, bad, "--reviewer", "Ana", "--json",
-                               code=1))["problems"]  # fmt: skip
+    problems = json.loads(
+        srma("extract", "import", project, bad, "--reviewer", "Ana", "--json", code=1)
+    )["problems"]
     assert len(problems) == 6 and all(p["where"].startswith("sheet '") for p in problems)
     # the earlier import is intact: a fresh form still holds it
     fresh = tmp_path / "fresh.xlsx"
@@ -99,16 +115,20 @@ def test_unknown_studies_arms_units_and_edited_headers(project: Path, tmp_path: 
     dose[3].value, dose[4].value = "billion cells", 2
     book.save(form)
     out = " ".join(srma("extract", "import", project, form, "--reviewer", "Ana", code=1).split())
-    assert f"sheet 'NIHSS', cell {nihss.cell(row=1, column=columns['sd']).coordinate}: expected " \
-           "the header 'sd', found 'SD (points)'" in out  # fmt: skip
+    assert (
+        f"sheet 'NIHSS', cell {nihss.cell(row=1, column=columns['sd']).coordinate}: expected "
+        "the header 'sd', found 'SD (points)'" in out
+    )
     # the header is checked first; fix it and the rows are checked
     book["NIHSS"].cell(row=1, column=columns["sd"], value="sd")
     book.save(form)
     out = " ".join(srma("extract", "import", project, form, "--reviewer", "Ana", code=1).split())
     assert f"sheet 'NIHSS', cell C2: {names[0]} has no arm 'placebo' for this outcome" in out
     assert "sheet 'NIHSS', cell A3: unknown study id 999" in out
-    assert f"sheet 'characteristics', cell D{dose[0].row}: the unit of 'dose' is " \
-           "'million cells' (from the protocol), found 'billion cells'" in out  # fmt: skip
+    assert (
+        f"sheet 'characteristics', cell D{dose[0].row}: the unit of 'dose' is "
+        "'million cells' (from the protocol), found 'billion cells'" in out
+    )
 
 
 def test_forms_of_another_project_or_reviewer_are_refused(
@@ -174,8 +194,9 @@ def test_latin1_and_bad_rows_of_the_long_csv_form(project: Path, tmp_path: Path)
     )
 
 
-def test_submissions_need_required_fields_and_are_never_taken_back(project: Path,
-                                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_submissions_need_required_fields_and_are_never_taken_back(
+    project: Path, tmp_path: Path
+) -> None:
     names = labels(project)
     form = tmp_path / "ana.xlsx"
     srma("extract", "form", project, "--reviewer", "Ana", "-o", form)
@@ -212,18 +233,22 @@ def csv_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ["SRMA_DATABASE_URL"] = saved
 
 
-class _RolledBack(Exception):
+class _RolledBackError(Exception):
     pass
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(field=st.sampled_from(["mean", "sd", "n_analysed", "dispersion", "value_type"]),
-       value=st.one_of(st.text(max_size=12), st.floats(allow_nan=True).map(repr),
-                       st.integers(-5, 10**6).map(str)))  # fmt: skip
-def test_any_value_is_stored_or_named(csv_project: Path, tmp_path_factory, field: str,
-                                      value: str) -> None:  # fmt: skip
+@given(
+    field=st.sampled_from(["mean", "sd", "n_analysed", "dispersion", "value_type"]),
+    value=st.one_of(
+        st.text(max_size=12), st.floats(allow_nan=True).map(repr), st.integers(-5, 10**6).map(str)
+    ),
+)
+def test_any_value_is_stored_or_named(
+    csv_project: Path, tmp_path_factory, field: str, value: str
+) -> None:
     from srma.review.extract.context import load_extraction
     from srma.review.extract.importing import import_form
     from srma.review.extract.reading import FormError
@@ -238,19 +263,21 @@ def test_any_value_is_stored_or_named(csv_project: Path, tmp_path_factory, field
         import csv
 
         with path.open("w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle).writerows([
-                ("study", "outcome", "arm", "time_point", "field", "value"),
-                (label, "NIHSS", "MSC", "90 days", field, value),
-            ])  # fmt: skip
+            csv.writer(handle).writerows(
+                [
+                    ("study", "outcome", "arm", "time_point", "field", "value"),
+                    (label, "NIHSS", "MSC", "90 days", field, value),
+                ]
+            )
         try:
             with opened.store.transaction() as session:
                 extraction = load_extraction(session, opened)
                 result = import_form(session, extraction, path, reviewer="Ana")
                 assert result.values_changed in (0, 1)
-                raise _RolledBack
+                raise _RolledBackError
         except FormError as error:
             assert error.problems and all(p.where.startswith("line 2") for p in error.problems)
-        except _RolledBack:
+        except _RolledBackError:
             pass
         assert opened.store.verify().events == 24
     finally:

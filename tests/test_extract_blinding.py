@@ -51,12 +51,22 @@ def test_nothing_of_one_extractor_shows_before_both_submitted(
     first = names[0]
     ana = tmp_path / "ana.xlsx"
     srma("extract", "form", project, "--reviewer", "Ana", "-o", ana)
-    values = {"n_randomised": 20, "n_analysed": 20, "value_type": "final value",
-              "dispersion": "SD", "mean": SECRET_MEAN, "sd": 3, "source": SECRET_SOURCE,
-              "comment": SECRET_COMMENT}  # fmt: skip
-    fill(ana, rows={("NIHSS", first, "MSC", "90 days"): values},
-         characteristics={(first, "design"): "parallel RCT", (first, "cell source"): "other"},
-         submitted=(first,))  # fmt: skip
+    values = {
+        "n_randomised": 20,
+        "n_analysed": 20,
+        "value_type": "final value",
+        "dispersion": "SD",
+        "mean": SECRET_MEAN,
+        "sd": 3,
+        "source": SECRET_SOURCE,
+        "comment": SECRET_COMMENT,
+    }
+    fill(
+        ana,
+        rows={("NIHSS", first, "MSC", "90 days"): values},
+        characteristics={(first, "design"): "parallel RCT", (first, "cell source"): "other"},
+        submitted=(first,),
+    )
     srma("extract", "import", project, ana, "--reviewer", "Ana")
 
     # Ben's forms: the structure, none of Ana's values
@@ -96,19 +106,43 @@ def test_nothing_of_one_extractor_shows_before_both_submitted(
     assert SECRET_SOURCE in audit.read_text()
     # errors name nothing of Ana's: Ben cannot resolve, write a consensus form, or import
     # Ana's workbook
-    error = srma("extract", "resolve", project, "--study", first, "--field", "design",
-                 "--value", "crossover RCT", "--reviewer", "Cy", code=1)  # fmt: skip
+    error = srma(
+        "extract",
+        "resolve",
+        project,
+        "--study",
+        first,
+        "--field",
+        "design",
+        "--value",
+        "crossover RCT",
+        "--reviewer",
+        "Cy",
+        code=1,
+    )
     assert "still blinded (1 of 2 extractors submitted)" in error and secret_free(error)
-    error = srma("extract", "form", project, "--consensus", "--reviewer", "Cy", "-o",
-                 tmp_path / "c.xlsx", code=1)  # fmt: skip
+    error = srma(
+        "extract",
+        "form",
+        project,
+        "--consensus",
+        "--reviewer",
+        "Cy",
+        "-o",
+        tmp_path / "c.xlsx",
+        code=1,
+    )
     assert "no study has been submitted by every extractor" in error
     error = srma("extract", "import", project, ana, "--reviewer", "Ben", code=1)
     assert "this workbook is Ana's form" in error and secret_free(error)
 
     # once Ben submits, the values are compared
-    fill(ben, rows={("NIHSS", first, "MSC", "90 days"): {**values, "mean": 123.5}},
-         characteristics={(first, "design"): "parallel RCT", (first, "cell source"): "other"},
-         submitted=(first,))  # fmt: skip
+    fill(
+        ben,
+        rows={("NIHSS", first, "MSC", "90 days"): {**values, "mean": 123.5}},
+        characteristics={(first, "design"): "parallel RCT", (first, "cell source"): "other"},
+        submitted=(first,),
+    )
     srma("extract", "import", project, ben, "--reviewer", "Ben")
     result = json.loads(srma("extract", "compare", project, "--json"))
     [open_item] = result["discrepancies"]
@@ -128,18 +162,46 @@ def _events(script: list[tuple[str, str, int]]):  # type: ignore[no-untyped-def]
     events = []
     for number, (reviewer, action, study) in enumerate(script, start=1):
         kind = "extraction" if action == "values" else "extraction_submit"
-        payload = {"values": [{"scope": "", "arm": "", "time": "", "field": "country",
-                               "value": f"SECRET-{reviewer}-{number}"}]}  # fmt: skip
-        events.append(LoggedEvent(number, start + timedelta(minutes=number), reviewer, kind,
-                                  None, study, None, None, None, None,
-                                  payload if kind == "extraction" else {}))  # fmt: skip
+        payload = {
+            "values": [
+                {
+                    "scope": "",
+                    "arm": "",
+                    "time": "",
+                    "field": "country",
+                    "value": f"SECRET-{reviewer}-{number}",
+                }
+            ]
+        }
+        events.append(
+            LoggedEvent(
+                number,
+                start + timedelta(minutes=number),
+                reviewer,
+                kind,
+                None,
+                study,
+                None,
+                None,
+                None,
+                None,
+                payload if kind == "extraction" else {},
+            )
+        )
     return events
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["Ana", "Ben", "Cy"]),
-                          st.sampled_from(["values", "values", "submit"]),
-                          st.sampled_from([1, 2])), max_size=14))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Ana", "Ben", "Cy"]),
+            st.sampled_from(["values", "values", "submit"]),
+            st.sampled_from([1, 2]),
+        ),
+        max_size=14,
+    )
+)
 def test_no_view_of_a_replayed_log_shows_a_value_before_enough_submitted(script) -> None:
     from srma.review.extract.assessment import assessment_state
     from srma.review.state import replay
@@ -149,11 +211,18 @@ def test_no_view_of_a_replayed_log_shows_a_value_before_enough_submitted(script)
     for study in (1, 2):
         submitters = {r for r, a, s in script if a == "submit" and s == study}
         assert extraction.is_blinded(study) == (len(submitters) < 2)
-        visible = {e.payload["values"][0]["value"] for e in state.audit_events(viewer="Ben")
-                   if e.kind == "extraction" and e.record_id == study
-                   and isinstance(e.payload["values"], list)}  # fmt: skip
-        others = {f"SECRET-{r}-{n}" for n, (r, a, s) in enumerate(script, start=1)
-                  if a == "values" and s == study and r != "Ben"}  # fmt: skip
+        visible = {
+            e.payload["values"][0]["value"]
+            for e in state.audit_events(viewer="Ben")
+            if e.kind == "extraction"
+            and e.record_id == study
+            and isinstance(e.payload["values"], list)
+        }
+        others = {
+            f"SECRET-{r}-{n}"
+            for n, (r, a, s) in enumerate(script, start=1)
+            if a == "values" and s == study and r != "Ben"
+        }
         if len(submitters) < 2:
             assert not (visible & others)
             items = extraction.reconciliation()

@@ -74,8 +74,11 @@ class Log:
     def add(self, reviewer, kind, record, *, stage=None, decision=None, payload=None):  # type: ignore[no-untyped-def]
         number = len(self.events) + 1
         moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=number)
-        self.events.append(LoggedEvent(number, moment, reviewer, kind, stage, record, decision,
-                                       None, None, None, payload))  # fmt: skip
+        self.events.append(
+            LoggedEvent(
+                number, moment, reviewer, kind, stage, record, decision, None, None, None, payload
+            )
+        )
 
     def values(self, study: int, rows: dict, reviewers=("Ana", "Ben"), submit=True) -> None:  # type: ignore[no-untyped-def]
         for name in reviewers:
@@ -107,16 +110,34 @@ def test_conversions_to_mean_and_sd() -> None:
     log = Log(5)
     rows = {
         1: ({"dispersion": "SE", "mean": 10, "se": 2}, {"dispersion": "SD", "mean": 12, "sd": 9}),
-        2: ({"dispersion": "95% CI", "mean": 15, "ci_lower": 10, "ci_upper": 20},
-            {"dispersion": "90% CI", "mean": 14, "ci_lower": 11, "ci_upper": 17}),
-        3: ({"dispersion": "IQR", "median": 20, "q1": 15, "q3": 27},
-            {"dispersion": "range", "median": 22, "minimum": 5, "maximum": 40}),
-        4: ({"dispersion": "IQR and range", "median": 20, "q1": 15, "q3": 27, "minimum": 5,
-             "maximum": 40}, {"dispersion": "SD", "mean": 21, "sd": 6}),
-    }  # fmt: skip
+        2: (
+            {"dispersion": "95% CI", "mean": 15, "ci_lower": 10, "ci_upper": 20},
+            {"dispersion": "90% CI", "mean": 14, "ci_lower": 11, "ci_upper": 17},
+        ),
+        3: (
+            {"dispersion": "IQR", "median": 20, "q1": 15, "q3": 27},
+            {"dispersion": "range", "median": 22, "minimum": 5, "maximum": 40},
+        ),
+        4: (
+            {
+                "dispersion": "IQR and range",
+                "median": 20,
+                "q1": 15,
+                "q3": 27,
+                "minimum": 5,
+                "maximum": 40,
+            },
+            {"dispersion": "SD", "mean": 21, "sd": 6},
+        ),
+    }
     for study, (first, second) in rows.items():
-        log.values(study, {("score", "MSC", "12 weeks"): arm(25, **first),
-                           ("score", "control", "12 weeks"): arm(25, **second)})  # fmt: skip
+        log.values(
+            study,
+            {
+                ("score", "MSC", "12 weeks"): arm(25, **first),
+                ("score", "control", "12 weeks"): arm(25, **second),
+            },
+        )
     log.values(5, {("score", "MSC", "12 weeks"): {"n_randomised": 30}})
     table = log.export("score")
     assert table.loc["Author1 2001", "sd1"] == pytest.approx(10.0)  # SE sqrt(n) = 2 x 5
@@ -129,8 +150,9 @@ def test_conversions_to_mean_and_sd() -> None:
     )
     mean, sd = mean_sd_from_quantiles(25, 20, q1=15, q3=27)
     assert (table.loc["Author3 2003", "mean1"], table.loc["Author3 2003", "sd1"]) == (
-        pytest.approx(float(mean)), pytest.approx(float(sd)),
-    )  # fmt: skip
+        pytest.approx(float(mean)),
+        pytest.approx(float(sd)),
+    )
     mean, sd = mean_sd_from_quantiles(25, 20, minimum=5, q1=15, q3=27, maximum=40)
     assert table.loc["Author4 2004", "sd1"] == pytest.approx(float(sd))
     assert "Luo 2018; Shi 2020" in table.loc["Author4 2004", "conversions"]
@@ -147,20 +169,34 @@ def raw_arms(seed: int = 3) -> list[np.ndarray]:
 def multi_arm_log() -> Log:
     """Study 1 has two experimental arms (low and high dose) and one control; study 2 two."""
     log = Log(2)
-    log.add("Ana", "study_arms", 1, payload={
-        "arms": [["low", "MSC"], ["high", "MSC"], ["placebo", "control"]], "chosen": ["high"],
-    })  # fmt: skip
+    log.add(
+        "Ana",
+        "study_arms",
+        1,
+        payload={
+            "arms": [["low", "MSC"], ["high", "MSC"], ["placebo", "control"]],
+            "chosen": ["high"],
+        },
+    )
     data = raw_arms()
     rows = {}
     for name, values in zip(("low", "high", "placebo"), data, strict=True):
-        rows[("score", name, "12 weeks")] = arm(len(values), dispersion="SD",
-                                                mean=repr(float(values.mean())),
-                                                sd=repr(float(values.std(ddof=1))))  # fmt: skip
+        rows[("score", name, "12 weeks")] = arm(
+            len(values),
+            dispersion="SD",
+            mean=repr(float(values.mean())),
+            sd=repr(float(values.std(ddof=1))),
+        )
     for name, events, total in (("low", 3, 40), ("high", 5, 41), ("placebo", 9, 40)):
         rows[("deaths", name, "")] = {"events": events, "total": total}
     log.values(1, rows)
-    log.values(2, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2),
-                   ("score", "control", "12 weeks"): arm(20, dispersion="SD", mean=2, sd=2)})  # fmt: skip
+    log.values(
+        2,
+        {
+            ("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2),
+            ("score", "control", "12 weeks"): arm(20, dispersion="SD", mean=2, sd=2),
+        },
+    )
     return log
 
 
@@ -172,8 +208,14 @@ def test_multi_arm_trials_combined_chosen_or_split() -> None:
     assert combined["n1"] == len(pooled)
     assert combined["mean1"] == pytest.approx(pooled.mean(), rel=1e-12)
     assert combined["sd1"] == pytest.approx(pooled.std(ddof=1), rel=1e-12)
-    n, m, s = combine_groups(len(data[0]), data[0].mean(), data[0].std(ddof=1), len(data[1]),
-                             data[1].mean(), data[1].std(ddof=1))  # fmt: skip
+    *_, s = combine_groups(
+        len(data[0]),
+        data[0].mean(),
+        data[0].std(ddof=1),
+        len(data[1]),
+        data[1].mean(),
+        data[1].std(ddof=1),
+    )
     assert combined["sd1"] == pytest.approx(float(s), rel=1e-12)
     assert combined["multi_arm"] == "combined low + high (Handbook 6.5.2.10)"
     assert (combined["arm1"], combined["arm2"]) == ("low + high", "placebo")
@@ -187,19 +229,32 @@ def test_multi_arm_trials_combined_chosen_or_split() -> None:
     assert split.loc["Author2 2002", "multi_arm"] == ""
     deaths = multi_arm_log().export("deaths", "combine").loc["Author1 2001"]
     assert (deaths["events1"], deaths["total1"], deaths["events2"], deaths["total2"]) == (
-        8, 81, 9, 40,
-    )  # fmt: skip
+        8,
+        81,
+        9,
+        40,
+    )
     halves = multi_arm_log().export("deaths", "split")
     assert list(halves["events2"].iloc[:2]) == [4.5, 4.5]
 
 
 def test_time_to_event_and_generic_estimates() -> None:
     log = Log(3)
-    log.values(1, {("survival", "MSC vs control", ""): {"hr": 0.7, "ci_lower": 0.5,
-                                                        "ci_upper": 0.98}})  # fmt: skip
+    log.values(
+        1, {("survival", "MSC vs control", ""): {"hr": 0.7, "ci_lower": 0.5, "ci_upper": 0.98}}
+    )
     log.values(2, {("survival", "MSC vs control", ""): {"o_minus_e": -4.2, "variance": 9.5}})
-    log.values(3, {("generic", "MSC vs control", ""): {"estimate": 0.3, "ci_lower": 0.1,
-                                                       "ci_upper": 0.5, "ci_level": "90%"}})  # fmt: skip
+    log.values(
+        3,
+        {
+            ("generic", "MSC vs control", ""): {
+                "estimate": 0.3,
+                "ci_lower": 0.1,
+                "ci_upper": 0.5,
+                "ci_level": "90%",
+            }
+        },
+    )
     survival = log.export("survival")
     assert survival.loc["Author1 2001", "yi"] == pytest.approx(np.log(0.7))
     z = 1.959963984540054
@@ -217,17 +272,31 @@ def test_time_to_event_and_generic_estimates() -> None:
 def test_every_study_keeps_its_row_with_the_reason() -> None:
     log = Log(4)
     log.values(1, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2)})
-    log.values(2, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2),
-                   ("score", "control", "12 weeks"): {**arm(20, dispersion="SD", mean=1, sd=2),
-                                                      "value_type": "change from baseline"}})  # fmt: skip
-    log.values(3, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2)},
-               reviewers=("Ana",))  # fmt: skip
-    log.values(3, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1.5, sd=2)},
-               reviewers=("Ben",))  # fmt: skip
+    log.values(
+        2,
+        {
+            ("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2),
+            ("score", "control", "12 weeks"): {
+                **arm(20, dispersion="SD", mean=1, sd=2),
+                "value_type": "change from baseline",
+            },
+        },
+    )
+    log.values(
+        3,
+        {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2)},
+        reviewers=("Ana",),
+    )
+    log.values(
+        3,
+        {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1.5, sd=2)},
+        reviewers=("Ben",),
+    )
     table = log.export("score")
     assert table.loc["Author1 2001", "missing"] == "not reported for control"
-    assert table.loc["Author2 2002", "missing"].startswith("final values and changes from "
-                                                           "baseline mixed")  # fmt: skip
+    assert table.loc["Author2 2002", "missing"].startswith(
+        "final values and changes from baseline mixed"
+    )
     assert table.loc["Author3 2003", "missing"] == "unresolved discrepancy: mean (MSC)"
     assert table.loc["Author4 2004", "missing"] == "blinded: 0 of 2 extractors submitted"
     assert len(table) == 4
@@ -235,16 +304,23 @@ def test_every_study_keeps_its_row_with_the_reason() -> None:
 
 def test_a_study_submitted_by_one_extractor_is_blinded_in_the_export() -> None:
     log = Log(1)
-    log.values(1, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2)},
-               reviewers=("Ana",))  # fmt: skip
+    log.values(
+        1,
+        {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2)},
+        reviewers=("Ana",),
+    )
     row = log.export("score").loc["Author1 2001"]
     assert row["missing"] == "blinded: 1 of 2 extractors submitted" and np.isnan(row["mean1"])
 
 
 def test_labels_are_author_year_with_letters_where_they_repeat() -> None:
     log = Log(4)
-    authors = {1: (["Lee, J."], 2010), 2: (["Lee JH"], 2010), 3: (["TPT Madras"], 1980),
-               4: ([], None)}  # fmt: skip
+    authors = {
+        1: (["Lee, J."], 2010),
+        2: (["Lee JH"], 2010),
+        3: (["TPT Madras"], 1980),
+        4: ([], None),
+    }
     labels = list(log.export("score", authors=authors).index)
     assert labels == ["Lee 2010a", "Lee 2010b", "Record 4", "TPT Madras 1980"]
 
@@ -261,17 +337,43 @@ def test_linked_records_are_one_study_under_the_first() -> None:
 
 def test_resolutions_stand_until_a_submitter_changes_the_item() -> None:
     log = Log(1)
-    log.values(1, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2),
-                   ("score", "control", "12 weeks"): arm(20, dispersion="SD", mean=3, sd=2)},
-               reviewers=("Ana",))  # fmt: skip
-    log.values(1, {("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2.5),
-                   ("score", "control", "12 weeks"): arm(20, dispersion="SD", mean=3, sd=2)},
-               reviewers=("Ben",))  # fmt: skip
-    log.add("Cy", "extraction_resolve", 1, payload={"values": [
-        {"scope": "score", "arm": "MSC", "time": "12 weeks", "field": "sd", "value": "2.5"}]})  # fmt: skip
+    log.values(
+        1,
+        {
+            ("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2),
+            ("score", "control", "12 weeks"): arm(20, dispersion="SD", mean=3, sd=2),
+        },
+        reviewers=("Ana",),
+    )
+    log.values(
+        1,
+        {
+            ("score", "MSC", "12 weeks"): arm(20, dispersion="SD", mean=1, sd=2.5),
+            ("score", "control", "12 weeks"): arm(20, dispersion="SD", mean=3, sd=2),
+        },
+        reviewers=("Ben",),
+    )
+    log.add(
+        "Cy",
+        "extraction_resolve",
+        1,
+        payload={
+            "values": [
+                {"scope": "score", "arm": "MSC", "time": "12 weeks", "field": "sd", "value": "2.5"}
+            ]
+        },
+    )
     assert log.export("score").loc["Author1 2001", "sd1"] == 2.5
-    log.add("Ana", "extraction", 1, payload={"values": [
-        {"scope": "score", "arm": "MSC", "time": "12 weeks", "field": "sd", "value": "2"}]})  # fmt: skip
+    log.add(
+        "Ana",
+        "extraction",
+        1,
+        payload={
+            "values": [
+                {"scope": "score", "arm": "MSC", "time": "12 weeks", "field": "sd", "value": "2"}
+            ]
+        },
+    )
     assert log.export("score").loc["Author1 2001", "missing"] == "unresolved discrepancy: sd (MSC)"
 
 
@@ -291,8 +393,10 @@ def test_numbers_agree_at_the_precision_reported() -> None:
 def test_export_columns_carry_the_characteristics() -> None:
     log = Log(2)
     for study, source in ((1, "bone marrow"), (2, "umbilical cord")):
-        log.values(study, {("", "", ""): {"cell source": source, "dose": 10 * study,
-                                          "design": "parallel RCT"}})  # fmt: skip
+        log.values(
+            study,
+            {("", "", ""): {"cell source": source, "dose": 10 * study, "design": "parallel RCT"}},
+        )
     table = log.export("score")
     assert list(table["cell_source"]) == ["bone marrow", "umbilical cord"]
     assert list(table["dose"]) == [10.0, 20.0]

@@ -21,8 +21,9 @@ NORMAND = [
 ]
 
 
-def included_project(folder: Path, *, reviewers: tuple[str, ...] = ("Ana", "Ben", "Cy"),
-                     protocol: str | None = None) -> Path:  # fmt: skip
+def included_project(
+    folder: Path, *, reviewers: tuple[str, ...] = ("Ana", "Ben", "Cy"), protocol: str | None = None
+) -> Path:
     """A project with scopus.ris's six records, each included at both stages by Ana and Ben."""
     from srma.review.project import open_project
     from srma.review.screen.decisions import decide
@@ -38,8 +39,14 @@ def included_project(folder: Path, *, reviewers: tuple[str, ...] = ("Ana", "Ben"
             with opened.store.transaction() as session:
                 for record in range(1, 7):
                     for name in ("Ana", "Ben"):
-                        decide(session, opened, reviewer=name, record_id=record, stage=stage,
-                               decision="include")  # fmt: skip
+                        decide(
+                            session,
+                            opened,
+                            reviewer=name,
+                            record_id=record,
+                            stage=stage,
+                            decision="include",
+                        )
     finally:
         opened.close()
     return folder
@@ -69,8 +76,10 @@ def fill(
         for row in sheet.iter_rows(min_row=2):
             cells = {name: row[number - 1] for name, number in columns.items()}
             if (cells["study"].value, cells["arm"].value, cells["time_point"].value or "") == (
-                label, arm, time,
-            ):  # fmt: skip
+                label,
+                arm,
+                time,
+            ):
                 for name, value in values.items():
                     cells[name].value = value
                 break
@@ -78,8 +87,9 @@ def fill(
             raise AssertionError(f"no row {label}, {arm}, {time} in {title}")
     sheet = book["characteristics"]
     for (label, field), value in characteristics.items():
-        row = next(r for r in sheet.iter_rows(min_row=2)
-                   if r[1].value == label and r[2].value == field)  # fmt: skip
+        row = next(
+            r for r in sheet.iter_rows(min_row=2) if r[1].value == label and r[2].value == field
+        )
         row[4].value = value
     sheet = book["studies"]
     for row in sheet.iter_rows(min_row=2):
