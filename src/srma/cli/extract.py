@@ -384,3 +384,22 @@ def export_command(
         )
 
     run(action)
+
+
+@extract_app.command("example")
+def example_command(
+    folder: Annotated[Path, typer.Argument(help="A new folder for the example project.")],
+    db: DbOption = None,
+) -> None:
+    """Build the example review (13 BCG vaccine trials, shipped with srma) ready to extract.
+
+    Its records are screened in by Ana and Ben; folder/example holds their long
+    CSV forms (docs/extraction.md walks through the rest).
+    """
+    from srma.review.extract.example import build_example
+
+    def action() -> None:
+        build_example(folder, url=db)
+        say(f"example review in {folder}; the extractors' forms are in {folder / 'example'}")
+
+    run(action)

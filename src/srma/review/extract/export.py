@@ -523,6 +523,8 @@ def _frame(
         "unresolved",
     ]
     frame = pd.DataFrame(records, columns=columns)
+    if data != "continuous":  # only continuous data are final values or changes
+        frame = frame.drop(columns="value_type")
     for field in protocol.extraction.fields:
         column = traits[field.name] if field.name in traits else pd.Series(dtype=object)
         looked = frame["study_id"].map(column)
