@@ -148,10 +148,18 @@ def fill(form: Path, *, seed: int, differ: float) -> None:
     book.save(form)
 
 
-def timed(step: str, results: list[tuple[str, float]], action):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def timed(step: str, results: list[tuple[str, float, float]], action):  # type: ignore[no-untyped-def]
+    """Run ``action``; record its wall time and CPU time (this process and its children)."""
+    import resource
+
+    def cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    start, start_cpu = time.perf_counter(), cpu()
     value = action()
-    results.append((step, time.perf_counter() - start))
+    results.append((step, time.perf_counter() - start, cpu() - start_cpu))
     return value
 
 
@@ -174,7 +182,7 @@ def main() -> None:
     from srma.review.extract.writing import write_reviewer_form
     from srma.review.project import open_project
 
-    results: list[tuple[str, float]] = []
+    results: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as scratch:
         os.environ.pop("SRMA_DATABASE_URL", None)
         folder = Path(scratch) / "review"
@@ -234,9 +242,9 @@ def main() -> None:
         f"arms; {imported.values_read} values read per workbook, {imported.values_changed} "
         f"stored; {len(comparison.discrepancies)} discrepancies; export {len(table.table)} rows"
     )
-    print("| step | seconds |\n|---|---|")
-    for step, seconds in results:
-        print(f"| {step} | {seconds:.2f} |")
+    print("| step | wall (s) | CPU (s) |\n|---|---|---|")
+    for step, seconds, cpu in results:
+        print(f"| {step} | {seconds:.2f} | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

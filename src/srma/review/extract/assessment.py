@@ -92,18 +92,14 @@ class AssessmentState:
     def own(self, reviewer: str) -> dict[ItemKey, Entry]:
         """``reviewer``'s latest value of every item they entered (None where cleared)."""
         mine = self.values[self.values["reviewer"].str.lower() == reviewer.lower()]
+        keys = map(ItemKey, mine["study"].astype(int), mine["scope"], mine["arm"], mine["time"],
+                   mine["field"])  # fmt: skip
+        details = zip(*(mine[c] for c in _DETAILS), strict=True)
         return {
-            ItemKey(int(r.study), r.scope, r.arm, r.time, r.field): Entry(
-                ItemKey(int(r.study), r.scope, r.arm, r.time, r.field),
-                r.value,
-                r.written,
-                r.source,
-                bool(r.digitised),
-                r.comment,
-                r.sheet,
-                r.cell,
+            key: Entry(key, value, written, source, bool(digitised), comment, sheet, cell)
+            for key, (value, written, source, digitised, comment, sheet, cell) in zip(
+                keys, details, strict=True
             )
-            for r in mine.itertuples(index=False)
         }
 
     def value_counts(self) -> dict[tuple[int, str], int]:

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openpyxl.utils import get_column_letter
+
 from srma.review.extract.forms import (
     NUMBER_KINDS,
     PROVENANCE,
@@ -260,7 +262,6 @@ def write_form(
     form, the reconciled ones, and ``disagreements`` marked in yellow with each
     reviewer's value in the cell's note)."""
     from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     lists = _Lists(book)
@@ -368,16 +369,13 @@ def write_form(
 # --- reading ------------------------------------------------------------------------------
 
 
-def _where(sheet: str, row: int, column: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return f"sheet {sheet!r}, cell {get_column_letter(column)}{row}"
-
-
 def _cell(row: int, column: int) -> str:
-    from openpyxl.utils import get_column_letter
-
+    """``F7`` for row 7, column 6."""
     return f"{get_column_letter(column)}{row}"
+
+
+def _where(sheet: str, row: int, column: int) -> str:
+    return f"sheet {sheet!r}, cell {_cell(row, column)}"
 
 
 def _rows(sheet: Any) -> list[tuple[object, ...]]:
@@ -568,7 +566,7 @@ def _read_wide(
     first = len(WIDE_KEYS)
     for number, values in enumerate(rows[1:], start=2):
         values = tuple(values) + (None,) * (len(columns) - len(values))
-        if all(is_blank(v) for v in values):
+        if is_blank(values[0]) and all(is_blank(v) for v in values):
             continue
         study = _study(studies, title, number, values, problems)
         if study is None:
