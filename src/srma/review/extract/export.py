@@ -243,11 +243,10 @@ class _Row:
 
 
 def _pairwise(
-    study: Study, outcome: Outcome, arms: pd.DataFrame, combined: pd.DataFrame, data: str
+    study: Study, outcome: Outcome, mine: pd.DataFrame, combined: pd.DataFrame, data: str
 ) -> list[_Row]:
-    """The rows of one study's arms under the protocol's multi-arm rule."""
+    """The rows of one study (``mine``: its arms) under the protocol's multi-arm rule."""
     first, second = outcome.arms
-    mine = arms[arms["study"] == study.id]
     groups = {g: mine[mine["group"] == g] for g in (first, second)}
     columns = list(STATISTICS[data])
     bad = mine[mine["problem"] != ""]
@@ -347,8 +346,8 @@ def _pairwise(
     return rows
 
 
-def _estimates(study: Study, outcome: Outcome, rows: pd.DataFrame) -> list[_Row]:
-    mine = rows[rows["study"] == study.id]
+def _estimates(study: Study, outcome: Outcome, mine: pd.DataFrame) -> list[_Row]:
+    """The row of one study (``mine``: its comparisons): one comparison, or the chosen one."""
     bad = mine[mine["problem"] != ""]
     if len(bad):
         return [_Row(study.label, missing=f"values do not fit together: {bad.iloc[0]['problem']}")]
@@ -445,8 +444,12 @@ def export_outcome(
     disputed = pd.concat([open_cells, characteristics[characteristics["status"] == DISCREPANCY]])
     combined = _combined(arms, data) if per_arm and len(arms) else None
     output = []
+    by_study = {int(k): part for k, part in arms.groupby("study")}
+    open_by_study = {int(k): part for k, part in open_cells.groupby("study")}
+    disputed_by_study = {int(k): part for k, part in disputed.groupby("study")}
+    empty = arms.iloc[:0]
     for study in studies:
-        unresolved = disputed[disputed["study"] == study.id]
+        unresolved = disputed_by_study.get(study.id, disputed.iloc[:0])
         text = _fields_text(list(unresolved["field"]), list(unresolved["arm"]))
         if study.id not in open_ids:
             n = len(state.submitted.get(study.id, {}))
@@ -454,13 +457,14 @@ def export_outcome(
                 _Row(study.label, missing=f"blinded: {n} of {state.required} extractors submitted")
             ]
             text = ""
-        elif len(mine := open_cells[open_cells["study"] == study.id]):
+        elif study.id in open_by_study:
+            mine = open_by_study[study.id]
             where = _fields_text(list(mine["field"]), list(mine["arm"]))
             rows = [_Row(study.label, missing=f"unresolved discrepancy: {where}")]
         elif per_arm:
-            rows = _pairwise(study, outcome, arms, combined, data)
+            rows = _pairwise(study, outcome, by_study.get(study.id, empty), combined, data)
         else:
-            rows = _estimates(study, outcome, arms)
+            rows = _estimates(study, outcome, by_study.get(study.id, empty))
         for row in rows:
             output.append((row, study, text))
     return ExportTable(
