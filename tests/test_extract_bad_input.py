@@ -282,3 +282,34 @@ def test_any_value_is_stored_or_named(
         assert opened.store.verify().events == 24
     finally:
         opened.close()
+
+
+def test_hostile_text_is_kept_as_data_everywhere(project: Path, tmp_path: Path) -> None:
+    names = labels(project)
+    hostile = tmp_path / "hostile.csv"
+    source = '\x1b]0;pwned\x07=HYPERLINK("http://x")'
+    hostile.write_text(
+        "study,field,value,source\n"
+        f'{names[0]},country,"=HYPERLINK(""http://x"",""y"")","{source}"\n'
+        f"{names[0]},design,parallel RCT,\n{names[0]},cell source,other,\n",
+        encoding="utf-8",
+    )
+    for name in ("Ana", "Ben"):
+        srma("extract", "import", project, hostile, "--reviewer", name)
+        srma("extract", "submit", project, "--study", names[0], "--reviewer", name)
+    form = tmp_path / "form.xlsx"
+    srma("extract", "form", project, "--reviewer", "Ana", "-o", form)
+    row = next(
+        r
+        for r in load_workbook(form)["characteristics"].iter_rows(min_row=2)
+        if r[2].value == "country"
+    )
+    value = row[4]
+    assert value.value == '=HYPERLINK("http://x","y")' and value.data_type == "s"
+    assert value.quotePrefix and "\x1b" not in str(row[5].value)
+    # the form reads back as it was written: nothing changed
+    assert "0 of" in srma("extract", "import", project, form, "--reviewer", "Ana")
+    export = tmp_path / "export.csv"
+    srma("extract", "export", project, "--outcome", "NIHSS", "-o", export)
+    assert "'=HYPERLINK" in export.read_text(encoding="utf-8")
+    assert "\x1b" not in srma("extract", "compare", project)

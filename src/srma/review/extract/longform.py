@@ -21,7 +21,14 @@ from pathlib import Path
 from srma.errors import InputError
 from srma.review.extract.forms import PROVENANCE, FormSpec, ItemKey, RowKey, SheetSpec
 from srma.review.extract.reading import FormError, ReadForm, file_hash
-from srma.review.extract.values import Entry, Problem, is_blank, parse_value, parse_yes_no
+from srma.review.extract.values import (
+    Entry,
+    Problem,
+    clean_text,
+    is_blank,
+    parse_value,
+    parse_yes_no,
+)
 
 COLUMNS = ("study_id", "study", "outcome", "arm", "time_point", "field", "value", *PROVENANCE)
 REQUIRED = ("study", "field", "value")
@@ -211,9 +218,9 @@ def _entry(
         ItemKey(study.id, sheet.scope, arm, time, field.name),
         value,
         written,
-        " ".join(cell.get("source", "").split()),
+        clean_text(cell.get("source", "")),
         digitised,
-        " ".join(cell.get("comment", "").split()),
+        clean_text(cell.get("comment", "")),
         "",
         f"line {line}",
     )

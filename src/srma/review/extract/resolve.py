@@ -17,7 +17,7 @@ from srma.review.decision_log import resolve_kind
 from srma.review.extract.assessment import AssessmentState
 from srma.review.extract.forms import FormSpec, ItemKey, RowKey
 from srma.review.extract.importing import checked_reviewer
-from srma.review.extract.values import Entry, parse_value
+from srma.review.extract.values import Entry, clean_text, parse_value
 from srma.review.project import Project, reviewer_id
 from srma.store import Event
 
@@ -99,7 +99,8 @@ def resolve_item(
         canonical, written = parse_value(field, value)  # type: ignore[arg-type]
     except ValueError as error:
         raise InputError(f"--value: {error}") from None
-    entry = Entry(key, canonical, written, comment=(note or "").strip())
+    note = clean_text(note) if note else None
+    entry = Entry(key, canonical, written, comment=note or "")
     event = Event(
         reviewer_id=reviewer_id(session, name),
         kind=resolve_kind(state.assessment),

@@ -80,6 +80,15 @@ class Entry:
         )
 
 
+def clean_text(text: object) -> str:
+    """Text as stored: on one line, runs of white space as one space, and no escape
+    sequence or control character (:func:`srma.text_safety.printable`), so what a form
+    shows is what was stored and reads back the same."""
+    from srma.text_safety import printable
+
+    return " ".join(printable(str(text), newlines=False, tabs=False).split())
+
+
 def canonical_number(number: Decimal) -> str:
     """A decimal without exponent or trailing zeros: ``12.10`` -> ``12.1``, ``1E+6`` ->
     ``1000000``, ``-0.0`` -> ``0``."""
@@ -183,7 +192,7 @@ def parse_value(field: FieldSpec, raw: object) -> tuple[str | None, str | None]:
     if isinstance(raw, datetime | date):
         text = parse_date(raw)
     else:
-        text = _number_text(raw) if isinstance(raw, int | float) else " ".join(str(raw).split())
+        text = _number_text(raw) if isinstance(raw, int | float) else clean_text(raw)
     return text, text
 
 

@@ -40,7 +40,14 @@ from srma.review.extract.forms import (
 )
 from srma.review.extract.reading import FormError, ReadForm, file_hash
 from srma.review.extract.studies import VERSUS, Studies
-from srma.review.extract.values import Entry, Problem, is_blank, parse_value, parse_yes_no
+from srma.review.extract.values import (
+    Entry,
+    Problem,
+    clean_text,
+    is_blank,
+    parse_value,
+    parse_yes_no,
+)
 from srma.text_safety import FORMULA_TRIGGERS
 
 if TYPE_CHECKING:
@@ -473,7 +480,7 @@ def _provenance(
     except ValueError as error:
         problems.append(Problem(_where(title, row, start + 2), str(error)))
         flag = False
-    text = [" ".join(str(v).split()) if not is_blank(v) else "" for v in (source, comment)]
+    text = [clean_text(v) if not is_blank(v) else "" for v in (source, comment)]
     return text[0], flag, text[1]
 
 
