@@ -42,7 +42,7 @@ import pandas as pd
 
 from srma.errors import InputError
 from srma.review.extract.assessment import DISCREPANCY, AssessmentState
-from srma.review.extract.forms import DATA_FIELDS, FormSpec
+from srma.review.extract.forms import DATA_FIELDS, NUMBER_KINDS, FormSpec
 from srma.review.extract.studies import VERSUS, Study
 from srma.review.extract.values import row_problems
 from srma.review.protocol import Outcome, Protocol
@@ -61,6 +61,9 @@ STATISTICS = {
     "time-to-event": ("yi", "sei"),
     "generic": ("yi", "sei"),
 }
+#: The number fields of each data type.
+_NUMBERS = {d: tuple(f.name for f in fields if f.kind in NUMBER_KINDS)
+            for d, fields in DATA_FIELDS.items()}  # fmt: skip
 _LEVELS = {"95% CI": 0.95, "90% CI": 0.90, "99% CI": 0.99}
 _QUANTILE_NOTES = {
     "IQR": "mean and SD from median and IQR (Luo 2018; Wan 2014)",
@@ -106,23 +109,7 @@ def _arm_table(frame: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
 
 def _continuous(arms: pd.DataFrame) -> pd.DataFrame:
     """Mean, SD and n of every arm from what it reports (vectorised), with notes."""
-    x = {
-        f: _number(arms[f])
-        for f in (
-            "mean",
-            "sd",
-            "se",
-            "ci_lower",
-            "ci_upper",
-            "median",
-            "q1",
-            "q3",
-            "minimum",
-            "maximum",
-            "n_analysed",
-            "n_randomised",
-        )
-    }
+    x = {f: _number(arms[f]) for f in _NUMBERS["continuous"]}
     dispersion = arms["dispersion"].fillna("").to_numpy(dtype=object)
     n = np.where(np.isnan(x["n_analysed"]), x["n_randomised"], x["n_analysed"])
     mean, sd = np.full(len(arms), np.nan), np.full(len(arms), np.nan)
@@ -140,7 +127,11 @@ def _continuous(arms: pd.DataFrame) -> pd.DataFrame:
             notes[chosen] = f"SD from {kind} (t, n - 1 df)"
     quantiles = np.isin(dispersion, tuple(_QUANTILE_NOTES))
     if quantiles.any():
-        pick = lambda f, *kinds: np.where(np.isin(dispersion, kinds), x[f], np.nan)  # noqa: E731
+
+        def pick(name: str, *kinds: str) -> np.ndarray:
+            """``name``'s values where the dispersion reports it, NaN elsewhere."""
+            return np.where(np.isin(dispersion, kinds), x[name], np.nan)
+
         qm, qs = mean_sd_from_quantiles(
             n,
             x["median"],
@@ -168,7 +159,7 @@ def _binary(arms: pd.DataFrame) -> pd.DataFrame:
 
 def _comparisons(rows: pd.DataFrame, data: str) -> pd.DataFrame:
     """``yi`` and ``sei`` of every comparison (log HR for time-to-event), with notes."""
-    x = {f: _number(rows[f]) for f in rows.columns if f not in ("study", "arm", "ci_level")}
+    x = {f: _number(rows[f]) for f in _NUMBERS[data]}
     level = rows["ci_level"].fillna("95%").str.rstrip("%").astype(float).to_numpy() / 100.0
     centre = "hr" if data == "time-to-event" else "estimate"
     yi, sei = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
