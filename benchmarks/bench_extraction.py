@@ -92,7 +92,6 @@ def build(folder: Path, studies: int) -> None:
             set_arms(
                 session,
                 project,
-                extraction.review,
                 {},
                 study=study,
                 arms=arms,

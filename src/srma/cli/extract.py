@@ -136,7 +136,6 @@ def arms_command(
             event = set_arms(
                 session,
                 opened,
-                extraction.review,
                 extraction.state.value_counts(),
                 study=found,
                 arms=parse_arms(arm),

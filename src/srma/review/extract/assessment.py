@@ -83,9 +83,6 @@ class AssessmentState:
         """Whether fewer reviewers than needed have submitted ``study``."""
         return self.review.is_assessment_blinded(study, self.assessment)
 
-    def submitters(self, study: int) -> tuple[str, ...]:
-        return tuple(sorted(self.submitted.get(study, {})))
-
     def has_submitted(self, study: int, reviewer: str) -> bool:
         return any(r.lower() == reviewer.lower() for r in self.submitted.get(study, {}))
 

@@ -298,7 +298,6 @@ def parse_arms(texts: Iterable[str]) -> list[Arm]:
 def set_arms(
     session: Session,
     project: Project,
-    state: ReviewState,
     values: dict[tuple[int, str], int],
     *,
     study: Study,

@@ -436,6 +436,14 @@ def _meta(book: Any, problems: list[Problem]) -> dict[str, object]:
         problems.append(
             Problem("sheet 'srma'", "this workbook was not written by `srma extract form`")
         )
+    elif found.get("version") != VERSION:
+        problems.append(
+            Problem(
+                "sheet 'srma'",
+                f"a form of layout version {found.get('version')!r}; this srma reads version "
+                f"{VERSION}: write a fresh form with `srma extract form`",
+            )
+        )
     return found
 
 
