@@ -27,6 +27,37 @@ _STAGE_ALIASES = {"ta": "title_abstract", "ft": "full_text", "title-abstract": "
                   "full-text": "full_text"}  # fmt: skip
 DECISIONS = ("include", "exclude", "maybe")
 
+#: Assessments of included studies (data extraction; risk of bias).  Each is a family
+#: of event kinds, all with ``record_id`` the study (its main record): ``NAME`` (a
+#: reviewer's values, ``payload["values"]``), ``NAME_submit`` (a reviewer submits the
+#: study: their values are final and count for blinding) and ``NAME_resolve`` (a
+#: value settled after every extractor submitted).  See :mod:`srma.review.extract`.
+ASSESSMENTS = ("extraction", "rob")
+
+
+def submit_kind(assessment: str) -> str:
+    """The kind of event by which a reviewer submits a study for ``assessment``."""
+    return f"{assessment}_submit"
+
+
+def resolve_kind(assessment: str) -> str:
+    """The kind of event that settles a value of ``assessment``."""
+    return f"{assessment}_resolve"
+
+
+_SUBMIT_KINDS = {submit_kind(a): a for a in ASSESSMENTS}
+
+
+def submissions(events: Iterable[LoggedEvent]) -> dict[tuple[int, str], dict[str, LoggedEvent]]:
+    """Who submitted each study for each assessment: ``(study, assessment) -> {reviewer:
+    their first submit event}`` (a submission is never taken back)."""
+    found: dict[tuple[int, str], dict[str, LoggedEvent]] = {}
+    for e in events:
+        assessment = _SUBMIT_KINDS.get(e.kind)
+        if assessment is not None and e.record_id is not None:
+            found.setdefault((e.record_id, assessment), {}).setdefault(e.reviewer, e)
+    return found
+
 
 def stage_name(stage: str) -> str:
     """The canonical name of a screening stage."""

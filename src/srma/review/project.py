@@ -25,20 +25,21 @@ SYSTEM_REVIEWER = "srma"
 RENAME_REVIEWER = "rename_reviewer"
 
 PROTOCOL_TEMPLATE = """\
-# The review protocol. srma validates it whenever the project is opened.
+# The review protocol. srma validates it whenever the project is opened
+# (docs/review.md; what to extract: docs/extraction.md).
 [review]
 title = "{title}"
 reviewers_per_record = 2
 
 [question]
-population = "adult patients with acute myocardial infarction"
-intervention = "the intervention under review"
+population = "adults with acute ischaemic stroke"
+intervention = "mesenchymal stem cells (MSC)"
 comparator = "placebo or no treatment"
-outcome = "infarct size"
+outcome = "neurological deficit, function, adverse events"
 
 [eligibility]
 include = ["randomised or controlled studies", "reports the outcome with a measure of spread"]
-exclude = ["reviews, editorials and conference abstracts"]
+exclude = ["reviews, editorials and conference abstracts", "animal studies"]
 
 [screening]
 exclusion_reasons = [
@@ -50,18 +51,88 @@ exclusion_reasons = [
     "duplicate report",
     "full text not available",
 ]
-highlight_include = ["randomised", "randomized", "infarct"]
+highlight_include = ["randomised", "randomized", "stroke", "mesenchymal"]
 highlight_exclude = ["review", "editorial", "case report"]
 
+# What to extract from each included study. Every study is extracted by
+# reviewers_per_record reviewers, blinded, then reconciled (srma extract ...).
+[extraction]
+arms = ["MSC", "control"]          # the comparison's groups: experimental, then comparator
+multi_arm = "combine"              # more arms than two: combine, choose or split
+
+[[extraction.fields]]
+name = "design"
+type = "choice"                    # text, number, choice or date
+choices = ["parallel RCT", "crossover RCT", "cluster RCT", "non-randomised controlled"]
+required = true                    # must be filled before a study is submitted
+
+[[extraction.fields]]
+name = "country"
+type = "text"
+
+[[extraction.fields]]
+name = "cell source"
+type = "choice"
+choices = ["bone marrow", "adipose tissue", "umbilical cord", "other"]
+required = true
+
+[[extraction.fields]]
+name = "dose"
+type = "number"
+unit = "million cells"
+
+[[extraction.fields]]
+name = "route"
+type = "choice"
+choices = ["intravenous", "intra-arterial", "intracerebral", "intrathecal"]
+
+[[extraction.fields]]
+name = "time from onset"
+type = "number"
+unit = "days"
+
+[[extraction.fields]]
+name = "follow-up"
+type = "number"
+unit = "months"
+
+[[extraction.fields]]
+name = "first patient enrolled"
+type = "date"
+
 [[outcomes]]
-name = "infarct size"
+name = "NIHSS"
 measure = "SMD"
 direction = "lower is better"
 primary = true
+data = "continuous"                # continuous, binary, time-to-event or generic
+time_points = ["90 days", "1 year"]
+
+[[outcomes]]
+name = "Barthel index"
+measure = "MD"
+direction = "higher is better"
+data = "continuous"
+time_points = ["90 days"]
+
+[[outcomes]]
+name = "adverse events"
+measure = "RR"
+direction = "lower is better"
+data = "binary"
+time_points = ["end of follow-up"]
+
+[risk_of_bias]
+tool = "rob2"                      # rob1, rob2, robins-i, syrcle or quadas2
+level = "result"                   # judged per "study" or per "result" (study x outcome)
 
 [analysis]
 policy = "modern"
 planned = ["random-effects meta-analysis", "leave-one-out", "Egger's test"]
+
+[[subgroups]]
+name = "cell source"
+description = "bone marrow against other sources"
 """
 
 

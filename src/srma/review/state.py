@@ -11,7 +11,11 @@ object, so they cannot disagree.
 **Blinding.**  Until every reviewer a record needs at a stage (the protocol's
 ``reviewers_per_record``) has decided it, no view shows anyone's decision,
 reason or note on that record at that stage: only how many have decided
-("1 of 2 decided").  A reviewer always sees their own decisions.  Blinding
+("1 of 2 decided").  Assessments of included studies (data extraction) are
+blinded the same way: until ``reviewers_per_record`` reviewers have submitted a
+study, nobody sees another's values on it
+(:meth:`ReviewState.is_assessment_blinded`).  A reviewer always sees their own
+decisions and values.  Blinding
 is decided on the whole log, so a past state (``srma status --at``, ``srma
 audit --until``) is blinded as the present is.  ``--unblind`` (``srma export``, ``srma audit``)
 shows everything and is itself written to the log as an ``unblind`` event
@@ -22,7 +26,7 @@ afterwards.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
@@ -31,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from srma.errors import InputError
 from srma.review.decision_log import (
+    ASSESSMENTS,
     STAGES,
     LoggedEvent,
     as_stored,
@@ -42,6 +47,7 @@ from srma.review.decision_log import (
     outcome,
     resolutions,
     stage_name,
+    submissions,
 )
 from srma.review.project import SYSTEM_REVIEWER, Project, reviewer_id, reviewer_name
 from srma.store import Event, ImportBatch, RecordRow
@@ -105,7 +111,10 @@ class ReviewState:
 
     ``records`` maps each stored record id to its title; ``merges`` each
     merged duplicate to (the record it duplicates, the merge event);
-    ``stages`` maps each stage to the records that reached it.
+    ``stages`` maps each stage to the records that reached it;
+    ``submitted_counts`` maps ``(study, assessment)`` to how many reviewers
+    have submitted that study (decided on the whole log, like blinding of
+    decisions).
     """
 
     events: tuple[LoggedEvent, ...]
@@ -116,6 +125,9 @@ class ReviewState:
     stages: Mapping[str, Mapping[int, StageRecord]]
     decided_counts: Mapping[tuple[int, str], int]
     until: datetime | None = None
+    submitted_counts: Mapping[tuple[int, str], int] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def record_ids(self) -> tuple[int, ...]:
@@ -141,9 +153,19 @@ class ReviewState:
         """
         return self.decided_counts.get((record_id, stage_name(stage)), 0) < self.required
 
+    def is_assessment_blinded(self, study: int, assessment: str) -> bool:
+        """True while fewer reviewers than a study needs have submitted it for ``assessment``."""
+        return self.submitted_counts.get((study, assessment), 0) < self.required
+
     def may_see(self, event: LoggedEvent, *, viewer: str | None, unblind: bool = False) -> bool:
         """Whether ``viewer`` (None: nobody in particular) may see this event's contents."""
-        if unblind or event.kind != "screening" or event.stage is None or event.record_id is None:
+        if unblind or event.record_id is None:
+            return True
+        if event.kind in ASSESSMENTS:
+            if viewer is not None and event.reviewer.lower() == viewer.lower():
+                return True
+            return not self.is_assessment_blinded(event.record_id, event.kind)
+        if event.kind != "screening" or event.stage is None:
             return True
         if viewer is not None and event.reviewer.lower() == viewer.lower():
             return True
@@ -160,11 +182,10 @@ class ReviewState:
 
     def audit_events(self, *, viewer: str | None, unblind: bool = False) -> tuple[LoggedEvent, ...]:
         """The log as ``viewer`` may read it: blinded decisions keep their row (who, when,
-        which record) but show ``blinded`` instead of the decision, and no reason or note."""
+        which record) but show ``blinded`` instead of the decision, and no reason or note;
+        blinded assessment values keep their row and how many values it holds, nothing else."""
         return tuple(
-            e
-            if self.may_see(e, viewer=viewer, unblind=unblind)
-            else replace(e, decision=BLINDED, reason=None, note=None)
+            e if self.may_see(e, viewer=viewer, unblind=unblind) else _blinded(e)
             for e in self.events
         )
 
@@ -193,6 +214,16 @@ class ReviewState:
             and entry.resolution is None
             and entry.decided < self.required
         ]
+
+
+def _blinded(event: LoggedEvent) -> LoggedEvent:
+    """``event`` with what it decided or recorded replaced by :data:`BLINDED`."""
+    if event.kind in ASSESSMENTS:
+        values = (event.payload or {}).get("values", [])
+        count = len(values) if isinstance(values, list) else 0
+        payload = {"values": BLINDED, "count": count}
+        return replace(event, decision=None, reason=None, note=None, payload=payload)
+    return replace(event, decision=BLINDED, reason=None, note=None)
 
 
 def replay(
@@ -245,6 +276,10 @@ def replay(
             events if blinding_events is None else blinding_events, stage
         ).items()
     }
+    submitted = {
+        key: len(by)
+        for key, by in submissions(events if blinding_events is None else blinding_events).items()
+    }
     return ReviewState(
         events=events,
         records=MappingProxyType(dict(records)),
@@ -254,6 +289,7 @@ def replay(
         stages=MappingProxyType(stages),
         decided_counts=MappingProxyType(counts),
         until=until,
+        submitted_counts=MappingProxyType(submitted),
     )
 
 

@@ -1,0 +1,534 @@
+"""Reconciled data of one outcome in srma's columns, converted, ready for ``srma meta``.
+
+A row per study (per comparison, where a shared group is split), every study
+of the review included: one that cannot be analysed keeps its row, with the
+reason in ``missing`` and its numbers blank (``srma meta`` omits it with a
+warning), never dropped silently.  The columns are srma's canonical ones:
+
+* continuous: ``mean1, sd1, n1, mean2, sd2, n2`` (group 1 the protocol's first
+  arm, the experimental one);
+* binary: ``events1, total1, events2, total2``;
+* time-to-event and generic: ``yi, sei`` (a log hazard ratio for time-to-event);
+
+with ``study`` ("Author year"), ``study_id``, ``records``, ``outcome``,
+``time_point``, ``arm1``, ``arm2``, ``value_type``, ``conversions`` (each
+conversion applied), ``multi_arm`` (how a trial with more arms entered),
+``missing``, ``unresolved`` (fields still in discrepancy) and one column per
+study characteristic, for subgroups and meta-regression.
+
+Conversions (:mod:`srma.stats.conversions`, vectorised over every arm):
+
+* SD from an SE, ``SE sqrt(n)``, and from a CI of the mean, ``sqrt(n) (upper -
+  lower) / (2 t_{n-1})`` (Cochrane Handbook 6.5.2.2, t for small samples);
+* mean and SD from a median with its IQR and/or range (Luo et al. 2018; Wan
+  et al. 2014; Shi et al. 2020), as metafor's ``conv.fivenum``;
+* n analysed, else n randomised (said in ``conversions``);
+* arms of one group combined (Handbook 6.5.2.10, Table 6.5.a; events and
+  totals summed), one arm chosen, or a shared group split between comparisons
+  with its n (events and total) divided by their number (Handbook 23.3.4);
+* a hazard ratio's CI to the SE of its log, ``(log upper - log lower) / (2 z)``
+  (Handbook 6.3.2), or O - E and V to ``log HR = (O - E) / V`` with ``SE = 1 /
+  sqrt(V)`` (Peto's method, Handbook 6.8.2); a generic estimate's CI to its SE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from srma.errors import InputError
+from srma.review.extract.assessment import DISCREPANCY, AssessmentState
+from srma.review.extract.forms import DATA_FIELDS, NUMBER_KINDS, FormSpec
+from srma.review.extract.studies import VERSUS, Study
+from srma.review.extract.values import row_problems
+from srma.review.protocol import Outcome, Protocol
+from srma.stats.conversions import (
+    combine_groups,
+    mean_sd_from_quantiles,
+    sd_from_ci,
+    sd_from_se,
+)
+from srma.stats.effects import from_confidence_interval
+
+#: What each data type's export holds, per group (1, 2) or per comparison.
+STATISTICS = {
+    "continuous": ("mean", "sd", "n"),
+    "binary": ("events", "total"),
+    "time-to-event": ("yi", "sei"),
+    "generic": ("yi", "sei"),
+}
+#: The number fields of each data type.
+_NUMBERS = {d: tuple(f.name for f in fields if f.kind in NUMBER_KINDS)
+            for d, fields in DATA_FIELDS.items()}  # fmt: skip
+_LEVELS = {"95% CI": 0.95, "90% CI": 0.90, "99% CI": 0.99}
+_QUANTILE_NOTES = {
+    "IQR": "mean and SD from median and IQR (Luo 2018; Wan 2014)",
+    "range": "mean and SD from median and range (Luo 2018; Wan 2014)",
+    "IQR and range": "mean and SD from median, IQR and range (Luo 2018; Shi 2020)",
+}
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """One outcome's reconciled, converted data (``table``) and how to analyse it."""
+
+    outcome: str
+    measure: str
+    data: str
+    time_point: str
+    table: pd.DataFrame
+
+    def meta_arguments(self) -> list[str]:
+        """The options of ``srma meta`` that read this table."""
+        if self.data in ("continuous", "binary"):
+            return ["--measure", self.measure]
+        return ["--yi", "yi", "--sei", "sei"]
+
+    def write(self, path: Path) -> Path:
+        """Write the table as CSV (text that looks like a formula is neutralised)."""
+        from srma.review.flow.export import to_csv
+
+        to_csv(self.table, path)
+        return path
+
+
+def _number(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def _arm_table(frame: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
+    for name in fields:
+        if name not in frame:
+            frame[name] = None
+    return frame
+
+
+def _continuous(arms: pd.DataFrame) -> pd.DataFrame:
+    """Mean, SD and n of every arm from what it reports (vectorised), with notes."""
+    x = {f: _number(arms[f]) for f in _NUMBERS["continuous"]}
+    dispersion = arms["dispersion"].fillna("").to_numpy(dtype=object)
+    n = np.where(np.isnan(x["n_analysed"]), x["n_randomised"], x["n_analysed"])
+    mean, sd = np.full(len(arms), np.nan), np.full(len(arms), np.nan)
+    notes = np.full(len(arms), "", dtype=object)
+    plain = np.isin(dispersion, ("SD", "SE", *_LEVELS))
+    mean = np.where(plain, x["mean"], mean)
+    sd = np.where(dispersion == "SD", x["sd"], sd)
+    se = dispersion == "SE"
+    sd = np.where(se, sd_from_se(x["se"], n), sd)
+    notes[se] = "SD from SE"
+    for kind, level in _LEVELS.items():
+        chosen = dispersion == kind
+        if chosen.any():
+            sd = np.where(chosen, sd_from_ci(x["ci_lower"], x["ci_upper"], n, level=level), sd)
+            notes[chosen] = f"SD from {kind} (t, n - 1 df)"
+    quantiles = np.isin(dispersion, tuple(_QUANTILE_NOTES))
+    if quantiles.any():
+
+        def pick(name: str, *kinds: str) -> np.ndarray:
+            """``name``'s values where the dispersion reports it, NaN elsewhere."""
+            return np.where(np.isin(dispersion, kinds), x[name], np.nan)
+
+        qm, qs = mean_sd_from_quantiles(
+            n,
+            x["median"],
+            minimum=pick("minimum", "range", "IQR and range"),
+            q1=pick("q1", "IQR", "IQR and range"),
+            q3=pick("q3", "IQR", "IQR and range"),
+            maximum=pick("maximum", "range", "IQR and range"),
+        )
+        mean, sd = np.where(quantiles, qm, mean), np.where(quantiles, qs, sd)
+        for kind, note in _QUANTILE_NOTES.items():
+            notes[dispersion == kind] = note
+    randomised = np.isnan(x["n_analysed"]) & ~np.isnan(x["n_randomised"])
+    notes[randomised] = [
+        f"{t}; n randomised (n analysed not reported)".lstrip("; ") for t in notes[randomised]
+    ]
+    return arms.assign(
+        mean=mean, sd=sd, n=n, note=notes, reported=~np.isnan(x["mean"]) | ~np.isnan(x["median"])
+    )
+
+
+def _binary(arms: pd.DataFrame) -> pd.DataFrame:
+    events, total = _number(arms["events"]), _number(arms["total"])
+    return arms.assign(events=events, total=total, note="", reported=~np.isnan(events))
+
+
+def _comparisons(rows: pd.DataFrame, data: str) -> pd.DataFrame:
+    """``yi`` and ``sei`` of every comparison (log HR for time-to-event), with notes."""
+    x = {f: _number(rows[f]) for f in _NUMBERS[data]}
+    level = rows["ci_level"].fillna("95%").str.rstrip("%").astype(float).to_numpy() / 100.0
+    centre = "hr" if data == "time-to-event" else "estimate"
+    yi, sei = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    notes = np.full(len(rows), "", dtype=object)
+    interval = ~np.isnan(x[centre]) & ~np.isnan(x["ci_lower"]) & ~np.isnan(x["ci_upper"])
+    for value in np.unique(level):
+        chosen = interval & (level == value)
+        if chosen.any():
+            y, v = from_confidence_interval(
+                x[centre],
+                x["ci_lower"],
+                x["ci_upper"],
+                level=float(value),
+                log=data == "time-to-event",
+            )
+            yi, sei = np.where(chosen, y, yi), np.where(chosen, np.sqrt(v), sei)
+            what = "log HR and its SE" if data == "time-to-event" else "SE"
+            notes[chosen] = f"{what} from the {value:.0%} CI"
+    if data == "generic":
+        se = ~np.isnan(x["estimate"]) & ~np.isnan(x["se"])
+        yi, sei = np.where(se, x["estimate"], yi), np.where(se, x["se"], sei)
+        notes[se] = ""
+    else:
+        peto = np.isnan(yi) & ~np.isnan(x["o_minus_e"]) & ~np.isnan(x["variance"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yi = np.where(peto, x["o_minus_e"] / x["variance"], yi)
+            sei = np.where(peto, 1.0 / np.sqrt(x["variance"]), sei)
+        notes[peto] = "log HR = (O - E) / V, SE = 1 / sqrt(V) (Peto)"
+    return rows.assign(yi=yi, sei=sei, note=notes, reported=~np.isnan(yi))
+
+
+def _combined(arms: pd.DataFrame, data: str) -> pd.DataFrame:
+    """Every group's arms merged into one (Handbook 6.5.2.10; events and totals summed),
+    vectorised over studies: arm by arm, in the order the study lists them."""
+    arms = arms.sort_values(["study", "group", "order"])
+    rank = arms.groupby(["study", "group"]).cumcount().to_numpy()
+    columns = list(STATISTICS[data])
+    total = arms[rank == 0].set_index(["study", "group"])[columns].astype(float)
+    for j in range(1, int(rank.max(initial=0)) + 1):
+        more = arms[rank == j].set_index(["study", "group"])[columns].astype(float)
+        at = total.loc[more.index]
+        if data == "binary":
+            total.loc[more.index, columns] = at.to_numpy() + more.to_numpy()
+        else:
+            n, m, s = combine_groups(
+                at["n"], at["mean"], at["sd"], more["n"], more["mean"], more["sd"]
+            )
+            total.loc[more.index, "n"], total.loc[more.index, "mean"] = n, m
+            total.loc[more.index, "sd"] = s
+    return total
+
+
+def _notes(rows: pd.DataFrame) -> str:
+    """The conversions of some arms: ``MSC: SD from SE; control: SD from SE``."""
+    return "; ".join(f"{r['arm']}: {r['note']}" for _, r in rows.iterrows() if r["note"])
+
+
+def _fields_text(fields: Sequence[str], where: Sequence[str]) -> str:
+    return ", ".join(f"{f} ({w})" if w else f for f, w in zip(fields, where, strict=True))
+
+
+@dataclass(frozen=True)
+class _Row:
+    label: str
+    arm1: str = ""
+    arm2: str = ""
+    values: tuple[float, ...] = ()
+    value_type: str = ""
+    conversions: str = ""
+    multi_arm: str = ""
+    missing: str = ""
+
+
+def _pairwise(
+    study: Study, outcome: Outcome, mine: pd.DataFrame, combined: pd.DataFrame, data: str
+) -> list[_Row]:
+    """The rows of one study (``mine``: its arms) under the protocol's multi-arm rule."""
+    first, second = outcome.arms
+    groups = {g: mine[mine["group"] == g] for g in (first, second)}
+    columns = list(STATISTICS[data])
+    bad = mine[mine["problem"] != ""]
+    if len(bad):
+        arm = bad.iloc[0]
+        return [
+            _Row(
+                study.label, missing=f"values do not fit together ({arm['arm']}): {arm['problem']}"
+            )
+        ]
+    absent = [str(r["arm"]) for _, r in mine.iterrows() if not r["reported"]]
+    if len(absent) == len(mine):
+        return [_Row(study.label, missing="not reported")]
+    if absent:
+        return [_Row(study.label, missing=f"not reported for {', '.join(absent)}")]
+    types = sorted(set(mine["value_type"].dropna())) if data == "continuous" else []
+    if len(types) > 1:
+        return [
+            _Row(
+                study.label,
+                missing="final values and changes from baseline mixed: "
+                + "; ".join(f"{r['arm']}: {r['value_type']}" for _, r in mine.iterrows()),
+            )
+        ]
+    value_type = types[0] if types else ""
+    names = {g: list(groups[g]["arm"]) for g in groups}
+    rule = outcome.multi_arm
+    if len(names[first]) == 1 and len(names[second]) == 1:
+        values = tuple(groups[g].iloc[0][c] for g in (first, second) for c in columns)
+        return [
+            _Row(study.label, names[first][0], names[second][0], values, value_type, _notes(mine))
+        ]
+    if rule == "choose":
+        picked = {}
+        for g in (first, second):
+            chosen = [a for a in names[g] if a in study.chosen] or names[g][:1]
+            picked[g] = groups[g][groups[g]["arm"] == chosen[0]]
+        text = "; ".join(
+            f"chose {picked[g].iloc[0]['arm']} of {', '.join(names[g])}"
+            for g in (first, second)
+            if len(names[g]) > 1
+        )
+        values = tuple(picked[g].iloc[0][c] for g in (first, second) for c in columns)
+        return [
+            _Row(
+                study.label,
+                picked[first].iloc[0]["arm"],
+                picked[second].iloc[0]["arm"],
+                values,
+                value_type,
+                _notes(pd.concat(picked.values())),
+                text,
+            )
+        ]
+    if rule == "combine":
+        values = tuple(combined.loc[(study.id, g), c] for g in (first, second) for c in columns)
+        text = "; ".join(
+            f"combined {' + '.join(names[g])} (Handbook 6.5.2.10)"
+            for g in (first, second)
+            if len(names[g]) > 1
+        )
+        return [
+            _Row(
+                study.label,
+                " + ".join(names[first]),
+                " + ".join(names[second]),
+                values,
+                value_type,
+                _notes(mine),
+                text,
+            )
+        ]
+    # split: each arm of the larger group against the other group, whose n is divided
+    many, shared = (first, second) if len(names[first]) >= len(names[second]) else (second, first)
+    k = len(names[many])
+    share = combined.loc[(study.id, shared)].copy()
+    for c in ("n", "events", "total"):
+        if c in share:
+            share[c] = share[c] / k
+    text = (
+        f"split {' + '.join(names[shared])} between {k} comparisons "
+        f"(n divided by {k}; Handbook 23.3.4)"
+    )
+    if len(names[shared]) > 1:
+        text = f"combined {' + '.join(names[shared])}; " + text
+    rows = []
+    for _, arm in groups[many].iterrows():
+        one = {many: arm, shared: share}
+        values = tuple(one[g][c] for g in (first, second) for c in columns)
+        pair = (arm["arm"], " + ".join(names[shared]))
+        arm1, arm2 = pair if many == first else pair[::-1]
+        rows.append(
+            _Row(
+                f"{study.label} ({arm['arm']})", arm1, arm2, values, value_type, _notes(mine), text
+            )
+        )
+    return rows
+
+
+def _estimates(study: Study, outcome: Outcome, mine: pd.DataFrame) -> list[_Row]:
+    """The row of one study (``mine``: its comparisons): one comparison, or the chosen one."""
+    bad = mine[mine["problem"] != ""]
+    if len(bad):
+        return [_Row(study.label, missing=f"values do not fit together: {bad.iloc[0]['problem']}")]
+    reported = mine[mine["reported"]]
+    if reported.empty:
+        return [_Row(study.label, missing="not reported")]
+    chosen = reported
+    text = ""
+    if len(reported) > 1:
+        if outcome.multi_arm != "choose":
+            return [
+                _Row(
+                    study.label,
+                    missing=f"{len(reported)} comparisons: estimates cannot be "
+                    'combined or split; set multi_arm = "choose" and name the arms with '
+                    "`srma extract arms --choose`",
+                )
+            ]
+        picked = [c for c in reported["arm"] if set(c.split(VERSUS)) & set(study.chosen)]
+        chosen = reported[reported["arm"] == (picked or list(reported["arm"]))[0]]
+        text = f"chose {chosen.iloc[0]['arm']} of {', '.join(reported['arm'])}"
+    row = chosen.iloc[0]
+    arm1, arm2 = str(row["arm"]).split(VERSUS)
+    return [_Row(study.label, arm1, arm2, (row["yi"], row["sei"]), "", row["note"], text)]
+
+
+def _row_messages(data: str, frame: pd.DataFrame) -> list[str]:
+    """The first problem of each row's values (row checks, as on import), or ""."""
+    names = [f.name for f in DATA_FIELDS[data]]
+    rows = frame[names].astype(object).where(frame[names].notna(), None).to_dict("records")
+    found = [""] * len(rows)
+    for index, field, message in row_problems(data, names, rows):
+        if not found[index]:
+            found[index] = f"{field}: {message}"
+    return found
+
+
+def export_outcome(
+    form: FormSpec,
+    state: AssessmentState,
+    protocol: Protocol,
+    outcome_name: str,
+    time_point: str | None = None,
+) -> ExportTable:
+    """The reconciled data of one outcome at one time point (default: the protocol's
+    first), a row per study, converted as the module says."""
+    outcome = protocol.outcome(outcome_name)
+    if outcome.data is None:
+        raise InputError(
+            f"outcome {outcome.name!r} (measure {outcome.measure}) has no "
+            "extraction form, so nothing to export"
+        )
+    time = outcome.time_points[0] if time_point is None else time_point
+    if time not in outcome.time_points:
+        raise InputError(
+            f"unknown time point {time!r} for {outcome.name}; expected one of: "
+            f"{', '.join(outcome.time_points)}"
+        )
+    data = outcome.data
+    items = state.reconciliation()
+    cells = items[(items["scope"] == outcome.name) & (items["time"] == time)]
+    studies = [form.studies.by_id[i] for i in form.ids]
+    open_ids = {s.id for s in studies if not state.is_blinded(s.id)}
+    per_arm = data in ("continuous", "binary")
+    layout = pd.DataFrame(
+        [
+            (s.id, a.name, a.group, i)
+            for s in studies
+            if s.id in open_ids
+            for i, a in enumerate(s.arms_in(outcome.arms))
+        ]
+        if per_arm
+        else [
+            (s.id, c, "", i)
+            for s in studies
+            if s.id in open_ids
+            for i, c in enumerate(s.comparisons(outcome.arms))
+        ],
+        columns=["study", "arm", "group", "order"],
+    )
+    fields = [f.name for f in DATA_FIELDS[data]]
+    values = cells[cells["status"] != DISCREPANCY].pivot(
+        index=["study", "arm"], columns="field", values="value"
+    )
+    arms = _arm_table(layout.merge(values.reset_index(), on=["study", "arm"], how="left"), fields)
+    arms["problem"] = _row_messages(data, arms) if len(arms) else []
+    converted = {"continuous": _continuous, "binary": _binary}.get(data)
+    arms = converted(arms) if converted else _comparisons(arms, data)
+    open_cells = cells[cells["status"] == DISCREPANCY]
+    characteristics = items[items["scope"] == ""]
+    traits = characteristics[characteristics["status"] != DISCREPANCY].pivot(
+        index="study", columns="field", values="value"
+    )
+    disputed = pd.concat([open_cells, characteristics[characteristics["status"] == DISCREPANCY]])
+    combined = _combined(arms, data) if per_arm and len(arms) else None
+    output = []
+    by_study = {int(k): part for k, part in arms.groupby("study")}
+    open_by_study = {int(k): part for k, part in open_cells.groupby("study")}
+    disputed_by_study = {int(k): part for k, part in disputed.groupby("study")}
+    empty = arms.iloc[:0]
+    for study in studies:
+        unresolved = disputed_by_study.get(study.id, disputed.iloc[:0])
+        text = _fields_text(list(unresolved["field"]), list(unresolved["arm"]))
+        if study.id not in open_ids:
+            n = len(state.submitted.get(study.id, {}))
+            rows = [
+                _Row(study.label, missing=f"blinded: {n} of {state.required} extractors submitted")
+            ]
+            text = ""
+        elif study.id in open_by_study:
+            mine = open_by_study[study.id]
+            where = _fields_text(list(mine["field"]), list(mine["arm"]))
+            rows = [_Row(study.label, missing=f"unresolved discrepancy: {where}")]
+        elif per_arm:
+            rows = _pairwise(study, outcome, by_study.get(study.id, empty), combined, data)
+        else:
+            rows = _estimates(study, outcome, by_study.get(study.id, empty))
+        for row in rows:
+            output.append((row, study, text))
+    return ExportTable(
+        outcome.name,
+        outcome.measure,
+        data,
+        time,
+        _frame(output, outcome, time, data, protocol, traits),
+    )
+
+
+def _frame(
+    output: list[tuple[_Row, Study, str]],
+    outcome: Outcome,
+    time: str,
+    data: str,
+    protocol: Protocol,
+    traits: pd.DataFrame,
+) -> pd.DataFrame:
+    """The export's table: canonical columns, then one per study characteristic."""
+    if data == "continuous":
+        numbers = ["mean1", "sd1", "n1", "mean2", "sd2", "n2"]
+    elif data == "binary":
+        numbers = ["events1", "total1", "events2", "total2"]
+    else:
+        numbers = ["yi", "sei"]
+    records = []
+    for row, study, unresolved in output:
+        values = row.values if row.values else (np.nan,) * len(numbers)
+        records.append(
+            {
+                "study": row.label,
+                "study_id": study.id,
+                "records": "; ".join(map(str, study.records)),
+                "outcome": outcome.name,
+                "time_point": time,
+                "arm1": row.arm1,
+                "arm2": row.arm2,
+                **{c: float(v) for c, v in zip(numbers, values, strict=True)},
+                "value_type": row.value_type,
+                "conversions": row.conversions,
+                "multi_arm": row.multi_arm,
+                "missing": row.missing,
+                "unresolved": unresolved,
+            }
+        )
+    columns = [
+        "study",
+        "study_id",
+        "records",
+        "outcome",
+        "time_point",
+        "arm1",
+        "arm2",
+        *numbers,
+        "value_type",
+        "conversions",
+        "multi_arm",
+        "missing",
+        "unresolved",
+    ]
+    frame = pd.DataFrame(records, columns=columns)
+    if data != "continuous":  # only continuous data are final values or changes
+        frame = frame.drop(columns="value_type")
+    for field in protocol.extraction.fields:
+        column = traits[field.name] if field.name in traits else pd.Series(dtype=object)
+        looked = frame["study_id"].map(column)
+        frame[field.column] = (
+            pd.to_numeric(looked, errors="coerce")
+            if field.type == "number"
+            else looked.where(looked.notna(), "")
+        )
+    for name in ("n1", "n2", "events1", "total1", "events2", "total2"):
+        if name in frame and (frame[name].dropna() % 1 == 0).all():
+            frame[name] = frame[name].astype("Int64")
+    return frame
