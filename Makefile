@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_RUN := $(VENV)/.installed
 
-.PHONY: demo test lint reference bench clean browser
+.PHONY: demo test lint reference bench clean browser fuzz
 SUDO ?=
 
 $(BIN)/python:
@@ -40,6 +40,15 @@ browser:
 test: $(STAMP_DEV) browser
 	$(BIN)/ruff check src tests benchmarks
 	SUDO=$(SUDO) bash .ci/with-postgres.sh $(BIN)/python -m pytest -q
+
+# Many more hostile inputs than `make test` draws (docs/reliability.md): the
+# hypothesis fuzz tests with SRMA_FUZZ_EXAMPLES cases each, then the campaigns
+# that run the real srma command on freshly mutated files in subprocesses.
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: $(STAMP_DEV)
+	SRMA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz_analysis.py
+	PYTHONPATH=src $(BIN)/python tests/fuzz/analysis_campaign.py --cases 1600 --seed $(FUZZ_SEED)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests benchmarks
