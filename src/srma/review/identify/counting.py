@@ -22,29 +22,33 @@ from __future__ import annotations
 import re
 
 from srma.review.identify.readers.bibtex import ENTRY_TYPE
+from srma.review.identify.readers.fields import at_line_starts
 from srma.review.identify.readers.table import count_rows
 
-_LINE_START = r"(?:\A|(?<=[\r\n]))\ufeff?[ \t]*"
 _STARTS = {
-    "ris": re.compile(_LINE_START + r"[Tt][Yy][ \t]*[-\u2013\u2014]"),
-    "medline": re.compile(_LINE_START + r"PMID[ \t]*-"),
-    "wos": re.compile(_LINE_START + r"PT[ \t]"),
+    "ris": re.compile(r"\n\ufeff?[ \t]*[Tt][Yy][ \t]*[-\u2013\u2014]"),
+    "medline": re.compile(r"\n\ufeff?[ \t]*PMID[ \t]*-"),
+    "wos": re.compile(r"\n\ufeff?[ \t]*PT[ \t]"),
 }
-_BIBTEX = re.compile(rf"(?:\A|(?<=[\r\n])|(?<=[}})]))[ \t]*@[ \t]*({ENTRY_TYPE})\s*[{{(]")
+_BIBTEX = re.compile(rf"@[ \t]*({ENTRY_TYPE})\s*[{{(]")
 _BIBTEX_NOT_ENTRIES = frozenset({"comment", "string", "preamble"})
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _lines_of(text: str, offsets: list[int]) -> list[int]:
-    """The 1-based line of each of ``offsets`` (ascending)."""
+def _bibtex_starts(text: str) -> list[int]:
+    """Lines of ``@type{`` at a line's start or after ``}``/``)``, but comment, string, preamble."""
     lines: list[int] = []
-    line = 1
-    breaks = _LINE_BREAK.finditer(text)
-    upcoming = next(breaks, None)
-    for offset in offsets:
-        while upcoming is not None and upcoming.end() <= offset:
-            line += 1
-            upcoming = next(breaks, None)
+    line, counted = 1, 0
+    for match in _BIBTEX.finditer(text):
+        before = match.start() - 1
+        while before >= 0 and text[before] in " \t":
+            before -= 1
+        if before >= 0 and text[before] not in "\r\n})":
+            continue
+        if match.group(1).lower() in _BIBTEX_NOT_ENTRIES:
+            continue
+        segment = text[counted : match.start()]
+        line += segment.count("\n") + segment.count("\r") - segment.count("\r\n")
+        counted = match.start()
         lines.append(line)
     return lines
 
@@ -54,11 +58,5 @@ def record_starts(kind: str, text: str) -> list[int]:
     if kind in ("csv", "tsv"):
         return count_rows(text)
     if kind == "bibtex":
-        offsets = [
-            m.start()
-            for m in _BIBTEX.finditer(text)
-            if m.group(1).lower() not in _BIBTEX_NOT_ENTRIES
-        ]
-    else:
-        offsets = [m.start() for m in _STARTS[kind].finditer(text)]
-    return _lines_of(text, offsets)
+        return _bibtex_starts(text)
+    return [line for line, _match in at_line_starts(_STARTS[kind], text)]

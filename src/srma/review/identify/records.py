@@ -15,10 +15,12 @@ and every record start the counter finds is a stored record or a problem.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from srma.errors import InputError
@@ -91,10 +93,18 @@ _START_NAMES = {
     "xlsx": "a row",
 }
 _ZIP = b"PK\x03\x04"
+_NOT_SPACE = re.compile(r"\S")
+_LINE_END = re.compile(r"[\r\n]")
 
 
 def _first_line(text: str) -> str:
-    return next((line for line in text.splitlines() if line.strip()), "")
+    """The first line of ``text`` that is not blank."""
+    found = _NOT_SPACE.search(text)
+    if found is None:
+        return ""
+    start = max(text.rfind("\n", 0, found.start()), text.rfind("\r", 0, found.start())) + 1
+    end = _LINE_END.search(text, found.start())
+    return text[start : end.start() if end else len(text)]
 
 
 def _table_header(text: str) -> bool:
@@ -138,6 +148,24 @@ def _reconcile(
     return sorted(problems + extra, key=lambda problem: problem.line)
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is read.
+
+    The readers make millions of small lists, dicts and records and no
+    reference cycles; the collector's passes over that growing heap took about
+    half of the time of reading a 100,000-record file.  Reference counting
+    still frees everything; the collector is switched back on as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_records(path: str | Path) -> ImportResult:
     """Read one export file: RIS, MEDLINE, Web of Science, BibTeX, CSV/TSV or XLSX.
 
@@ -146,7 +174,11 @@ def read_records(path: str | Path) -> ImportResult:
     format; a table without a title or abstract column; a workbook that cannot
     be opened.  Everything else that goes wrong is a problem or a note.
     """
-    path = Path(path)
+    with _without_cycle_collection():
+        return _read(Path(path))
+
+
+def _read(path: Path) -> ImportResult:
     name = str(path)
     if not path.exists():
         raise InputError("no such file", file=name)

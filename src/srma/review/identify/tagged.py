@@ -80,7 +80,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def text_lines(text: str) -> list[str]:
     """Lines as an editor numbers them: split at ``\\r\\n``, ``\\r`` or ``\\n`` only."""
-    return _LINE_BREAK.split(text)
+    return _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
 
 
 @dataclass
@@ -109,7 +109,26 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
     tags, and lines that are neither tags nor continuations are notes.
     """
     splitter = _Splitter(fmt)
+    tag_match, start_like = fmt.tag.match, fmt.start_like
+    start, end, known, indent, lists = fmt.start, fmt.end, fmt.known, fmt.indent, fmt.line_lists
     for number, raw in enumerate(text_lines(text), start=1):
+        # the common case, inline: a tag or an indented continuation inside an open record
+        group = splitter.group
+        if group is not None and not group.orphan and "\x00" not in raw:
+            if indent is not None and raw.startswith(indent):
+                if group.last is not None and raw.strip():
+                    _continue(group.tags[group.last], raw.strip(), group.last in lists)
+                    continue
+            elif (match := tag_match(raw)) is not None:
+                tag = match.group(1).strip()
+                if (
+                    tag != start
+                    and tag != end
+                    and (tag in known or start_like is None or start_like.match(raw) is None)
+                ):
+                    group.tags.setdefault(tag, []).append((match.group(2) or "").strip())
+                    group.last = tag
+                    continue
         splitter.read(number, raw)
     splitter.close()
     return TaggedSplit(tuple(splitter.records), tuple(splitter.problems), tuple(splitter.notes))
@@ -176,7 +195,7 @@ class _Splitter:
         if tag == fmt.start:
             self.close()
             self.group = _Group(number, orphan=False, tags={tag: [value]}, last=tag)
-        elif tag != fmt.end and self._looks_like_start(tag, line):
+        elif (tag is None or tag != fmt.end) and self._looks_like_start(tag, line):
             self.close()
             self.group = _Group(number, orphan=True, start_like=True)
         elif tag is not None and tag == fmt.end:

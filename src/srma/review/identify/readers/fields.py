@@ -13,6 +13,7 @@ _DOI = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _YEAR = re.compile(r"(1[5-9]|20)\d{2}")
 _NO_PAGES = re.compile(r"^(?:no|not)[\s-]*specified$|^n/?a$", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_KEYWORD_MARKS = re.compile(r"[(),]")
 
 
 def first(fields: dict[str, list[str]], *names: str) -> str:
@@ -56,8 +57,24 @@ def values(
 
 
 def split_keywords(text: str) -> tuple[str, ...]:
-    """Keywords of one cell: split at ``;`` if there is one, else at commas outside brackets."""
-    parts = text.split(";") if ";" in text else re.split(r",(?![^()]*\))", text)
+    """Keywords of one cell: split at ``;`` if there is one, else at commas outside brackets
+    (Embase's ``cyst (diagnosis, surgery)`` stays whole); linear in the cell's length."""
+    if ";" in text:
+        parts = text.split(";")
+    elif "(" not in text:
+        parts = text.split(",")
+    else:
+        parts, depth, start = [], 0, 0
+        for mark in _KEYWORD_MARKS.finditer(text):
+            char = mark.group(0)
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth = max(depth - 1, 0)
+            elif depth == 0:
+                parts.append(text[start : mark.start()])
+                start = mark.end()
+        parts.append(text[start:])
     return tuple(part.strip() for part in parts if part.strip())
 
 
@@ -89,3 +106,22 @@ def nul_message(line: int) -> str:
         f"line {line} holds a NUL byte (binary data: the file is damaged there); "
         "the record was not imported"
     )
+
+
+def at_line_starts(pattern: re.Pattern[str], text: str) -> list[tuple[int, re.Match[str]]]:
+    """``(line, match)`` for each line of ``text`` that ``pattern`` matches at its start.
+
+    ``pattern`` must begin with ``\\n``: it is searched in ``"\\n" + text`` with its line
+    ends made ``\\n``, so that a literal leads the search (many times faster than ``^``
+    with MULTILINE on a file of hundreds of megabytes) and the line is a count of ``\\n``.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n" + text
+    found: list[tuple[int, re.Match[str]]] = []
+    line, counted = 0, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", counted, match.start() + 1)
+        counted = match.start() + 1
+        found.append((line, match))
+    return found

@@ -23,12 +23,12 @@ import re
 
 import rispy
 
-from srma.review.identify.readers.fields import doi, first, pages, year
+from srma.review.identify.readers.fields import at_line_starts, doi, first, pages, year
 from srma.review.identify.results import Parsed, Record
 from srma.review.identify.tagged import TaggedFormat, TaggedRecord, split_tagged, to_parsed
 
 # The separator of each TY line: what stands between the tag and the hyphen.
-_TY_SEPARATOR = re.compile(r"(?:\A|[\r\n])\ufeff?[ \t]*TY([ \t]*)-([ \t]?)")
+_TY_SEPARATOR = re.compile(r"\n\ufeff?[ \t]*TY([ \t]*)-([ \t]?)")
 _TYPES = "|".join(sorted(rispy.TYPE_OF_REFERENCE_MAPPING, key=len, reverse=True))
 # A damaged TY line: TY in another case or with a damaged separator, or a short
 # damaged tag before a reference type (``TZ  - JOUR``, ``TY  = JOUR``).
@@ -50,7 +50,7 @@ def ris_format(text: str) -> TaggedFormat:
     """
     before: set[str] = {"  "}
     bare_after = False
-    for match in _TY_SEPARATOR.finditer(text):
+    for _line, match in at_line_starts(_TY_SEPARATOR, text):
         before.add(match.group(1))
         bare_after = bare_after or (match.group(1) == "" and match.group(2) == "")
     spaced = sorted((re.escape(b) for b in before if b), key=len, reverse=True)

@@ -15,15 +15,15 @@ short rows), and the reader knows the line each row starts on.
   on at the next line, so that the rows the quote swallowed are read.
 * Duplicate column names: the first non-empty cell of the columns with
   the name is taken.
-* XLSX: the first sheet, rows numbered as Excel numbers them; a formula
-  without a saved value (a workbook written by a program that does not
-  compute formulas) is a problem naming the sheet and cell.
+* XLSX (:mod:`srma.review.identify.readers.xlsx`): the first sheet, rows
+  numbered as Excel numbers them; a formula without a saved value (a
+  workbook written by a program that does not compute formulas) is a
+  problem naming the sheet and cell.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -31,6 +31,7 @@ from io import BytesIO
 
 from srma.errors import InputError
 from srma.review.identify.readers.fields import doi, nul_message, pages, split_keywords, year
+from srma.review.identify.readers.xlsx import Workbook
 from srma.review.identify.results import ImportProblem, Parsed, Record
 
 # Column names (case-insensitive) of each field, in order of preference.  IEEE Xplore's CSV
@@ -69,6 +70,7 @@ _EMBASE_SOURCE = re.compile(
 _SURNAME_INITIALS = re.compile(r"^\S.*\s(?:[A-Z]\.?-?)+$")
 # physical lines with their ends: after \n, or after a \r that no \n follows
 _LINE_ENDS = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LOOKAHEAD_LINES = 200
 
 
@@ -169,6 +171,8 @@ class _Rows:
 
 def physical_lines(text: str) -> list[str]:
     """The lines of ``text`` with their line ends (``\\r\\n``, ``\\r`` or ``\\n``)."""
+    if _OTHER_BREAKS.search(text) is None:  # str.splitlines also breaks at these
+        return text.splitlines(keepends=True)
     lines = _LINE_ENDS.split(text)
     return lines[:-1] if lines and lines[-1] == "" else lines
 
@@ -305,108 +309,81 @@ def parse_table(frame: object, path: str) -> tuple[list[Record], list[ImportProb
     return records, problems, read
 
 
-def _cell_text(value: object) -> str:
-    """The text of a spreadsheet cell as Excel shows it: ``2019`` for the number 2019.0."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
-    return str(value)
-
-
-def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet of the workbook holds a formula (``<f>`` in its XML)."""
-    with zipfile.ZipFile(BytesIO(data)) as archive:
-        return any(
-            b"<f>" in (part := archive.read(name)) or b"<f " in part
-            for name in archive.namelist()
-            if name.startswith("xl/worksheets/") and name.endswith(".xml")
-        )
-
-
 def read_xlsx(data: bytes, path: str) -> tuple[Parsed, list[int]]:
     """The first sheet of an Excel workbook, and the line of each data row (the count).
 
     Rows are numbered as Excel numbers them; blank rows before the header and
     after the last filled row are skipped, blank rows between are rows with no
-    title, abstract or DOI (as pandas reads them).  A cell with a formula whose
-    value was never saved (openpyxl, which reads saved values, gives None) is a
-    problem naming sheet and cell.
+    title, abstract or DOI (as pandas reads them).  A cell of a used column
+    with a formula whose value was never saved is a problem naming sheet and
+    cell.
     """
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
     try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            if "xl/workbook.xml" not in archive.namelist():
-                raise InputError(
-                    "a ZIP archive, not an Excel workbook: unzip it and import the files inside",
-                    file=path,
-                )
-        workbook = openpyxl.load_workbook(BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
-        formulas: list[tuple[object, ...]] = []
-        if _has_formulas(data):
-            book = openpyxl.load_workbook(BytesIO(data), read_only=True, data_only=False)
-            formulas = list(book.worksheets[0].iter_rows(values_only=True))
+        return _read_sheet(data, path)
     except InputError:
         raise
-    # openpyxl raises many kinds of error on a damaged workbook (zipfile, XML parser,
-    # KeyError for a missing part, ValueError, TypeError from bad cell data): all mean
-    # the same to the user
+    # a damaged workbook fails in the ZIP reader, the XML parser, a missing part
+    # (KeyError) or a bad value (ValueError, IndexError): all mean the same to the user
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         raise InputError(f"cannot read as an Excel workbook ({reason})", file=path) from error
+
+
+def _read_sheet(data: bytes, path: str) -> tuple[Parsed, list[int]]:
+    """:func:`read_xlsx` without its error handling: one pass over the rows."""
+    from openpyxl.utils import get_column_letter
+
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        if "xl/workbook.xml" not in archive.namelist():
+            message = "a ZIP archive, not an Excel workbook: unzip it and import the files inside"
+            raise InputError(message, file=path)
+    workbook = Workbook(data)
     counted: list[int] = []
     out = _Rows()
     table: Table | None = None
-    texts = [[_cell_text(value) for value in row] for row in values]
-    filled = [
-        number for number, cells in enumerate(texts, start=1) if any(c.strip() for c in cells)
-    ]
-    if not filled:
-        raise InputError("the first sheet is empty", file=path)
-    for number in range(filled[0], filled[-1] + 1):
-        row, cells = values[number - 1], texts[number - 1]
+    blanks: list[int] = []  # blank rows after the header: rows only if a filled row follows
+    last = 0
+    for number, cells in workbook.rows():
+        if table is not None:
+            blanks.extend(range(last + 1, number))  # rows not written in the sheet are blank
+        last = number
+        texts = [cell.text for cell in cells]
+        if table is not None and len(texts) < table.width:  # empty cells are not written
+            texts.extend([""] * (table.width - len(texts)))
+        if not any(text.strip() for text in texts):
+            if table is not None:
+                blanks.append(number)
+            continue
         if table is None:
-            table = Table(cells, path)
+            table = Table(texts, path)
             continue
+        for blank in blanks:
+            counted.append(blank)
+            out.problems.append(ImportProblem(path, blank, "row has no title, abstract or DOI"))
+        blanks.clear()
         counted.append(number)
-        fitted = table.cells(cells)
+        fitted = table.cells(texts)
+        used = sorted({index for indexes in table.roles.values() for index in indexes})
+        unsaved = next(
+            (i for i in used if i < len(cells) and cells[i].unsaved_formula is not None), None
+        )
         if fitted is None:
-            message = f"row has {len(cells)} cells, the header {table.width}; not imported"
+            message = f"row has {len(texts)} cells, the header {table.width}; not imported"
             out.problems.append(ImportProblem(path, number, message))
-            continue
-        unsaved = _unsaved_formula(row, formulas, number, table)
-        if unsaved is not None:
-            column, formula = unsaved
+        elif unsaved is not None:
             message = (
-                f"{sheet.title}!{get_column_letter(column + 1)}{number} holds a formula with no "
-                f"saved value ({formula}); open and save the file in Excel, or export it as CSV"
+                f"{workbook.sheet_name}!{get_column_letter(unsaved + 1)}{number} holds a formula "
+                f"with no saved value ({cells[unsaved].unsaved_formula}); open and save the file "
+                "in Excel, or export it as CSV"
             )
             out.problems.append(ImportProblem(path, number, message))
-            continue
-        _keep_row(table, fitted, path, number, out)
+        elif any("\x00" in text for text in fitted):
+            out.problems.append(ImportProblem(path, number, nul_message(number)))
+        else:
+            _keep_row(table, fitted, path, number, out)
+    if table is None:
+        raise InputError("the first sheet is empty", file=path)
     return out.parsed(), counted
-
-
-def _unsaved_formula(
-    row: tuple[object, ...], formulas: list[tuple[object, ...]], number: int, table: Table
-) -> tuple[int, str] | None:
-    """The first cell of a used column that holds a formula with no saved value."""
-    if number > len(formulas):
-        return None
-    used = {index for indexes in table.roles.values() for index in indexes}
-    written = formulas[number - 1]
-    for column in sorted(used):
-        formula = written[column] if column < len(written) else None
-        value = row[column] if column < len(row) else None
-        if value is None and isinstance(formula, str) and formula.startswith("="):
-            return column, formula
-    return None
 
 
 def parse_xlsx(data: bytes, path: str) -> Parsed:
