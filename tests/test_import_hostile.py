@@ -118,7 +118,10 @@ def test_a_tag_of_its_own_outside_a_record_stays_a_note() -> None:
 
 # --- BibTeX --------------------------------------------------------------------------------
 
-HICKS = "Outcomes of inflammatory bowel disease surgery in obese versus non-obese patients: a meta-analysis."
+HICKS = (
+    "Outcomes of inflammatory bowel disease surgery in obese versus non-obese patients: "
+    "a meta-analysis."
+)
 ALCESTE = "Holding Yourself Captive: Perceptions of Custody During Interviews and Interrogations"
 
 
@@ -177,7 +180,7 @@ def test_a_bibtex_entry_whose_at_is_damaged_is_reported() -> None:
 )
 def test_a_broken_item_between_bibtex_entries_costs_only_itself(junk: str, read_count: int) -> None:
     text = f"@article{{a, title = {{One}}}}\n{junk}\n@article{{b, title = {{Two}}}}\n"
-    records, found, count, _notes = records_module.parse_bibtex(text, "x.bib")
+    records, _problems, count, _notes = records_module.parse_bibtex(text, "x.bib")
     assert [r.title for r in records] == ["One", "Two"] and count == read_count
 
 
@@ -346,6 +349,17 @@ def test_decoding_one_bad_byte_in_a_single_byte_file_is_windows_1252() -> None:
     assert (decoded.text, decoded.encoding) == ("Ensayo clínico\n", "windows-1252")
 
 
+def test_campaign_seed7_case831_junk_does_not_make_a_latin1_file_utf8() -> None:
+    """Random bytes inserted into a Latin-1 file held a valid UTF-8 sequence by chance;
+    the whole file was then read as UTF-8 and every Latin-1 letter became U+FFFD."""
+    result = read("campaign_seed7_case831.nbib")
+    reference = read_records(EXPORTS / "pubmed_medline_latin1.nbib")
+    assert [(r.title, r.abstract, r.doi) for r in result.records[1:]] == [
+        (r.title, r.abstract, r.doi) for r in reference.records[1:]
+    ]
+    assert "Hauptstraße" in result.records[3].fields["AD"][0]
+
+
 # --- the record counter and the invariant ---------------------------------------------------
 
 
@@ -380,13 +394,14 @@ def test_a_record_a_reader_loses_is_reported_at_its_line(monkeypatch: pytest.Mon
 # --- no hang ---------------------------------------------------------------------------------
 
 _HANG_SCRIPT = """
-import sys, time
+import gzip, sys, time
 from pathlib import Path
 from srma.review.identify.records import read_records
 folder = Path(sys.argv[1])
 junk = "x{" * 250_000 + "@a{" * 100_000 + ", = \\" " * 50_000
 entries = "".join(
-    f"@article{{k{i}, title = {{Entry {i} on {{IBD}}}}, author = {{M{{\\\\\\"u}}ller, A.}}, year = 2020}}\\n"
+    f"@article{{k{i}, title = {{Entry {i} on {{IBD}}}}, "
+    f"author = {{M{{\\\\\\"u}}ller, A.}}, year = 2020}}\\n"
     for i in range(10_000)
 )
 files = {
@@ -395,9 +410,15 @@ files = {
     "junk.csv": "title,abstract\\nOne,a\\n" + junk + "\\nTwo,b\\n",
     "junk.nbib": "PMID- 1\\nTI  - One\\nAB  - " + junk + "\\n",
     "many.bib": entries,
+    "letters.bib": "@article{a, title={One}}\\n" + "x" * 10**6 + "\\n@article{b, title={Two}}\\n",
+    "spaces.csv": "title,source\\nOne," + " " * 100_000 + "x\\nTwo,y\\n",
 }
 for name, text in files.items():
     (folder / name).write_text(text)
+for packed in sorted(Path(sys.argv[2]).glob("campaign_*.gz")):  # hangs the campaign found
+    files[packed.stem] = ""
+    (folder / packed.stem).write_bytes(gzip.decompress(packed.read_bytes()))
+for name in files:
     started = time.perf_counter()
     result = read_records(folder / name)
     assert result.records_read == len(result.records) + len(result.problems)
@@ -406,15 +427,22 @@ for name, text in files.items():
 
 
 def test_a_megabyte_of_junk_and_ten_thousand_bibtex_entries_do_not_hang(tmp_path: Path) -> None:
-    """A generous guard (issue 10 asks for no hang): each file takes well under a second."""
+    """A generous guard (issue 10 asks for no hang): each file takes well under a second.
+
+    ``letters.bib`` took minutes before the search for stray BibTeX fields between
+    entries was anchored at word starts; ``spaces.csv`` exercises the Embase Source
+    pattern on a long cell.
+    """
     completed = subprocess.run(
-        [sys.executable, "-c", _HANG_SCRIPT, str(tmp_path)],
+        [sys.executable, "-c", _HANG_SCRIPT, str(tmp_path), str(HOSTILE)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     stored = dict(line.split()[:2] for line in completed.stdout.splitlines())
     assert stored == {
         "junk.ris": "1", "junk.bib": "2", "junk.csv": "2", "junk.nbib": "1", "many.bib": "10000",
+        "letters.bib": "2", "spaces.csv": "2",
+        "campaign_seed7_case985.bib": "3",  # a megabyte of "x" between two entries
     }  # fmt: skip
 
 

@@ -7,14 +7,15 @@ as).  The encoding is chosen for the whole file only when the whole file is
 consistent with it:
 
 * valid UTF-8: UTF-8;
-* bytes that are not valid UTF-8, and not one valid multi-byte UTF-8
-  sequence on any line that is free of control bytes: Windows-1252 (its
-  five undefined bytes as Latin-1), noted once;
+* bytes that are not valid UTF-8, and not one line that is wholly valid
+  UTF-8 with a multi-byte character and no control bytes: Windows-1252
+  (its five undefined bytes as Latin-1), noted once;
 * otherwise UTF-8, each line decoded on its own: a line with bytes that are
   not UTF-8 gets U+FFFD for them, and a note names the line, while every
   other line keeps its characters (one bad byte does not turn the file's
-  ``–`` into ``â€“``).  Lines holding control bytes (binary junk) do not
-  vote, so junk cannot make a Windows-1252 file UTF-8 or the reverse.
+  ``–`` into ``â€“``).  A line with a bad byte or a control byte does not
+  count as evidence, so junk holding a valid sequence by chance cannot make
+  a Windows-1252 file UTF-8.
 
 UTF-16 is decoded line by line too, each line from the line break before
 it, so that a byte lost or inserted in one line does not shift the rest of
@@ -40,11 +41,6 @@ _CP1252 = "".join(
 )  # fmt: skip
 _CONTROL = bytes([*range(0, 9), 11, 12, *range(14, 26), *range(27, 32), 127])
 _CONTROL_BYTE = re.compile(b"[" + re.escape(_CONTROL) + b"]")
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
-    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
-    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
-)
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 
 
@@ -82,11 +78,23 @@ def decode_export(data: bytes, path: str) -> Decoded:
     except UnicodeDecodeError:
         pass
     lines = body.split(b"\n")
-    if not any(_UTF8_MULTIBYTE.search(line) for line in lines if not _CONTROL_BYTE.search(line)):
+    if not any(_votes_utf8(line) for line in lines):
         first = next(i for i, line in enumerate(lines, start=1) if _HIGH_BYTE.search(line))
         note = (first, "the file is not UTF-8: it was read as Windows-1252 (Latin-1)")
         return Decoded(codecs.charmap_decode(body, "strict", _CP1252)[0], "windows-1252", (note,))
     return _utf8_by_line(lines)
+
+
+def _votes_utf8(line: bytes) -> bool:
+    """Whether ``line`` is evidence of UTF-8: it is valid UTF-8, holds a multi-byte
+    sequence, and no control bytes (binary junk can hold valid sequences by chance)."""
+    if not _HIGH_BYTE.search(line) or _CONTROL_BYTE.search(line):
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf8_by_line(lines: list[bytes]) -> Decoded:

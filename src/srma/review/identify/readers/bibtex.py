@@ -58,7 +58,8 @@ _WORD = re.compile(r"[^\s,#{}()\"=%]+")
 _SPACE = re.compile(r"\s*")
 _SPACE_COMMAS = re.compile(r"[\s,]*")
 _COMMENT_LINE = re.compile(r"(?:(?<=[\r\n])|\A)[ \t]*%[^\r\n]*")
-_FIELD = re.compile(r"[A-Za-z][\w\-]*[ \t]*=[ \t]*[{\"]")
+# a field name at the start of a word (the lookbehind keeps a long run of letters linear)
+_FIELD = re.compile(r"(?<![\w\-])[A-Za-z][\w\-]*[ \t]*=[ \t]*[{\"]")
 _MONTHS = {
     name[:3].lower(): name
     for name in (

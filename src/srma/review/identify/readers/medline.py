@@ -16,16 +16,31 @@ from srma.review.identify.readers.fields import doi, first, values, year
 from srma.review.identify.results import Parsed, Record
 from srma.review.identify.tagged import TaggedFormat, TaggedRecord, split_tagged, to_parsed
 
+# The field tags of MEDLINE/PubMed (NLM, "MEDLINE/PubMed Data Element (Field) Descriptions").
+NLM_TAGS = (
+    "AB", "AD", "AID", "AU", "AUID", "BTI", "CI", "CIN", "CN", "COI", "CON", "CP", "CRDT",
+    "CRF", "CRI", "CRR", "CTDT", "CTI", "DA", "DCOM", "DEP", "DP", "DRDT", "ECF", "ECI",
+    "ED", "EDAT", "EFR", "EIN", "EN", "FAU", "FED", "FIR", "FPS", "FS", "GN", "GR", "GS",
+    "IP", "IR", "IRAD", "IS", "ISBN", "JID", "JT", "LA", "LID", "LR", "MH", "MHDA", "MID",
+    "OAB", "OABL", "OCI", "OID", "ORI", "OT", "OTO", "OWN", "PB", "PG", "PHST", "PL",
+    "PMC", "PMCR", "PMID", "PS", "PST", "PT", "RF", "RIN", "RN", "ROF", "RPF", "RPI", "RRF",
+    "RRI", "SB", "SFM", "SI", "SO", "SPIN", "STAT", "TA", "TI", "TT", "UIN", "UOF", "VI",
+    "VTI",
+)  # fmt: skip
+
 MEDLINE = TaggedFormat(
     tag=re.compile(r"^(?=.{4}-|[A-Z][A-Z0-9]{3}[ \t]+-)([A-Z][A-Z0-9]{0,3})[ \t]*-[ \t]?(.*)$"),
     indent="      ",
     start="PMID",
     end=None,
-    # PMID with one letter changed, lost or in another case, or a damaged separator
+    # PMID with one letter changed, lost or in another case, a damaged separator, or a
+    # short damaged tag before a number alone (``XPMID- 1``: the line break before it
+    # became a letter)
     start_like=re.compile(
         r"^[ \t]*(?:(?i:pmid)[^A-Za-z0-9]|.MID[ \t]*-|P.ID[ \t]*-|PM.D[ \t]*-|PMI.[ \t]*-"
-        r"|(?:MID|PID|PMD|PMI)[ \t]*-[ \t]*\d)"
+        r"|(?:MID|PID|PMD|PMI)[ \t]*-[ \t]*\d|\S{1,6}[ \t]*-?[ \t]*\d{1,9}[ \t]*$)"
     ),
+    known=frozenset(NLM_TAGS) - {"PMID"},
     content=frozenset({"TI", "BTI", "AB", "LID", "AID"}),
 )
 

@@ -81,6 +81,8 @@ def embase_source(text: str) -> dict[str, str] | None:
     journal ``Cancer``, year ``2004``, volume ``102``, issue ``4``, pages
     ``253-258``; an ``Article Number`` stands for the pages when there are none.
     """
+    if len(text) > 2000:  # a Source cell is one line; a long one is not Embase's
+        return None
     match = _EMBASE_SOURCE.match(text.strip())
     if not match:
         return None

@@ -16,6 +16,15 @@ from srma.review.identify.readers.fields import doi, first, pages, values, year
 from srma.review.identify.results import Parsed, Record
 from srma.review.identify.tagged import TaggedFormat, TaggedRecord, split_tagged, to_parsed
 
+# Web of Science Core Collection field tags (Clarivate).
+CLARIVATE_TAGS = (
+    "FN", "VR", "PT", "AU", "AF", "BA", "BF", "CA", "GP", "BE", "TI", "SO", "SE", "BS", "LA",
+    "DT", "CT", "CY", "CL", "SP", "HO", "DE", "ID", "AB", "C1", "C3", "RP", "EM", "RI", "OI",
+    "FU", "FP", "FX", "CR", "NR", "TC", "Z9", "U1", "U2", "PU", "PI", "PA", "SN", "EI", "BN",
+    "J9", "JI", "PD", "PY", "VL", "IS", "PN", "SU", "SI", "MA", "BP", "EP", "AR", "DI", "DL",
+    "D2", "EA", "PG", "WC", "WE", "SC", "GA", "PM", "OA", "HC", "HP", "DA", "UT", "ER", "EF",
+)  # fmt: skip
+
 WOS = TaggedFormat(
     tag=re.compile(r"^([A-Z][A-Z0-9])(?: (.*))?$"),
     indent="   ",
