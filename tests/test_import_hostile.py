@@ -360,6 +360,17 @@ def test_campaign_seed7_case831_junk_does_not_make_a_latin1_file_utf8() -> None:
     assert "Hauptstraße" in result.records[3].fields["AD"][0]
 
 
+def test_campaign_seed11_case4941_a_quote_that_runs_to_the_end_of_the_file() -> None:
+    """A junk line opened a quote in the last cell that nothing closed: the row ran to the
+    end of the file with as many cells as the header, and swallowed the rows after it."""
+    result = read("campaign_seed11_case4941.csv")
+    assert [r.title for r in result.records] == ["a", "a", "b", "c", "d", "e", "g", "h", "i"]
+    assert (9, (
+        "a quote opened on this line is not closed, so the row ran on to line 17; "
+        "lines 9-10 were not imported"
+    )) in problems(result)  # fmt: skip
+
+
 # --- the record counter and the invariant ---------------------------------------------------
 
 

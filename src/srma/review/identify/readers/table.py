@@ -10,9 +10,9 @@ short rows), and the reader knows the line each row starts on.
 * Empty header cells at the end (a trailing delimiter) do not count, and
   nor do empty cells at the end of a row; any other difference between a
   row's cells and the header's is a problem at the row's line.  When such a
-  row runs over several lines and the line after its start reads as a row
+  row runs over several lines and a later line within it reads as a row
   of its own, a quote was left open: the row is reported and reading goes
-  on at the next line, so that the rows the quote swallowed are read.
+  on at that line, so that the rows the quote swallowed are read.
 * Duplicate column names: the first non-empty cell of the columns with
   the name is taken.
 * XLSX (:mod:`srma.review.identify.readers.xlsx`): the first sheet, rows
@@ -72,6 +72,7 @@ _SURNAME_INITIALS = re.compile(r"^\S.*\s(?:[A-Z]\.?-?)+$")
 _LINE_ENDS = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LOOKAHEAD_LINES = 200
+_RESUME_LINES = 10_000
 
 
 def embase_source(text: str) -> dict[str, str] | None:
@@ -236,11 +237,26 @@ def count_rows(text: str) -> list[int]:
     return [begin + 1 for begin, _end, cells in found if cells]
 
 
-def _fits(lines: list[str], start: int, end: int, delimiter: str, table: Table) -> bool:
-    """Whether the lines from ``start`` read as a row of the header's width, ending by ``end``."""
-    window = lines[start : min(end, start + _LOOKAHEAD_LINES)]
-    first = next(rows(window, 0, delimiter), None)
-    return first is not None and table.cells(first[2]) is not None and first[1] <= len(window)
+def _unclosed(row_lines: list[str], delimiter: str) -> bool:
+    """Whether the row of ``row_lines`` ends inside a quoted cell (the file ended first)."""
+    try:
+        for _cells in csv.reader(row_lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+def _resume(lines: list[str], begin: int, end: int, delimiter: str, table: Table) -> int | None:
+    """Where reading can go on inside a row that ran from line ``begin`` to ``end`` with the
+    wrong number of cells: the first later line that reads as a row of the header's width
+    (ending by ``end``), or None."""
+    for start in range(begin + 1, min(end, begin + 1 + _RESUME_LINES)):
+        window = lines[start : min(end, start + _LOOKAHEAD_LINES)]
+        first = next(rows(window, 0, delimiter), None)
+        if first is not None and table.cells(first[2]) is not None and first[1] <= len(window):
+            return start
+    return None
 
 
 def parse_delimited(text: str, path: str) -> Parsed:
@@ -273,14 +289,22 @@ def parse_delimited(text: str, path: str) -> Parsed:
             continue
         fitted = table.cells(cells)
         line = begin + 1
-        if fitted is None and end - begin > 1 and _fits(lines, begin + 1, end, delimiter, table):
+        resume = None
+        unclosed = end == len(lines) and end - begin > 1 and _unclosed(lines[begin:end], delimiter)
+        if (fitted is None or unclosed) and end - begin > 1:
+            resume = _resume(lines, begin, end, delimiter, table)
+        if resume is not None:
+            cells_note = "" if fitted else f"row has {len(cells)} cells, the header {table.width}: "
             message = (
-                f"row has {len(cells)} cells, the header {table.width}: a quote opened on this "
-                f"line is not closed, so the row ran on to line {end}; not imported"
+                f"{cells_note}a quote opened on this line is not closed, so the row ran on to "
+                f"line {end}; lines {line}-{resume} were not imported"
             )
             out.problems.append(ImportProblem(path, line, message))
-            source.index = begin + 1
+            source.index = resume
             reader = csv.reader(source, delimiter=delimiter)
+        elif unclosed:
+            message = f"a quote opened in the row at this line is never closed (lines {line}-{end})"
+            out.problems.append(ImportProblem(path, line, message + "; not imported"))
         elif fitted is None:
             where = f" (lines {line}-{end})" if end - begin > 1 else ""
             message = f"row{where} has {len(cells)} cells, the header {table.width}; not imported"
