@@ -53,7 +53,8 @@ def make_case(seed: int, index: int, huge_every: int) -> tuple[int, Mutant, str]
     if mutation is long_line:
         return which, long_line(original, rng, size=1_000_000), "very long line"
     mutant = mutation(original, rng)
-    return which, mutant, mutant.kind.split(" as ")[0]
+    kind = mutant.kind.split(" as ")[0]
+    return which, mutant, kind + (", bytes flipped" if mutant.kind.endswith("flipped") else "")
 
 
 def _worker(connection: Connection, folder: str) -> None:

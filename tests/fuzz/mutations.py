@@ -2,9 +2,10 @@
 
 A *mutant* is an export with one kind of damage: flipped bytes, inserted or
 deleted bytes, truncation, a region repeated, the whole file re-encoded
-(Latin-1, Windows-1252, UTF-16 with or without BOM), NULs, a very long line,
-mixed line ends, two records swapped, or its bytes replaced by binary junk
-or a ZIP archive.  Each mutant knows which bytes of the original it damaged.
+(Latin-1, Windows-1252, UTF-16 with or without BOM; for the single-byte
+ones, also with bytes flipped after), NULs, a very long line, mixed line
+ends, two records swapped, a line repeated or dropped, or its bytes
+replaced by binary junk or a ZIP archive.  Each mutant knows which bytes of the original it damaged.
 
 The oracle parses each original once and locates its records by lines: a
 record spans from its first line to the line before the next record (or the
@@ -51,6 +52,8 @@ class Original:
     """``(title, abstract, doi, first line, last line)`` of each stored record."""
     header_lines: tuple[int, ...]
     """Lines before the first record (a table's header, a file header)."""
+    read: int
+    """``records_read`` of the original."""
 
 
 @cache
@@ -68,7 +71,8 @@ def originals() -> tuple[Original, ...]:
         records = tuple(
             (r.title, r.abstract, r.doi, r.source_line, ends[r.source_line]) for r in result.records
         )
-        found.append(Original(path, data, result.format, records, tuple(range(1, starts[0]))))
+        header = tuple(range(1, starts[0]))
+        found.append(Original(path, data, result.format, records, header, result.records_read))
     return tuple(found)
 
 
@@ -80,6 +84,9 @@ class Mutant:
     damaged: tuple[tuple[int, int], ...]
     kind: str
     damaged_lines_override: frozenset[int] | None = None
+    keeps_every_byte: bool = False
+    """Whether every byte of the original is still there (nothing deleted or replaced): then
+    at least as many records must be read as from the original."""
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -128,7 +135,7 @@ def insert(original: Original, rng: random.Random) -> Mutant:
     position = rng.randrange(len(original.data) + 1)
     junk = rng.randbytes(rng.randint(1, 64))
     data = original.data[:position] + junk + original.data[position:]
-    return Mutant(data, ((position, position),), "insertion")
+    return Mutant(data, ((position, position),), "insertion", keeps_every_byte=True)
 
 
 def delete(original: Original, rng: random.Random) -> Mutant:
@@ -148,7 +155,7 @@ def duplicate(original: Original, rng: random.Random) -> Mutant:
     position = rng.randrange(len(original.data) + 1)
     region = original.data[start:end]
     data = original.data[:position] + region + original.data[position:]
-    return Mutant(data, ((position, position),), "region repeated")
+    return Mutant(data, ((position, position),), "region repeated", keeps_every_byte=True)
 
 
 def reencode(original: Original, rng: random.Random) -> Mutant:
@@ -167,7 +174,7 @@ def reencode(original: Original, rng: random.Random) -> Mutant:
 def nuls(original: Original, rng: random.Random) -> Mutant:
     position = rng.randrange(len(original.data) + 1)
     data = original.data[:position] + b"\x00" * rng.randint(1, 16) + original.data[position:]
-    return Mutant(data, ((position, position),), "NUL bytes")
+    return Mutant(data, ((position, position),), "NUL bytes", keeps_every_byte=True)
 
 
 def long_line(original: Original, rng: random.Random, size: int = 200_000) -> Mutant:
@@ -177,7 +184,7 @@ def long_line(original: Original, rng: random.Random, size: int = 200_000) -> Mu
     if len(alphabet) > 3:
         line = bytes(rng.choice(alphabet) for _ in range(min(size, 5000))) * (size // 5000)
     data = original.data[:position] + b"\n" + line + b"\n" + original.data[position:]
-    return Mutant(data, ((position, position),), "very long line")
+    return Mutant(data, ((position, position),), "very long line", keeps_every_byte=True)
 
 
 def line_ends(original: Original, rng: random.Random) -> Mutant:
@@ -190,7 +197,7 @@ def line_ends(original: Original, rng: random.Random) -> Mutant:
         else:
             data.append(byte)
     damage = tuple(changed) if original.kind in ("csv", "tsv") else ()  # cells keep their \r
-    return Mutant(bytes(data), damage, "CR/LF mix")
+    return Mutant(bytes(data), damage, "CR/LF mix", keeps_every_byte=True)
 
 
 def swap(original: Original, rng: random.Random) -> Mutant:
@@ -205,7 +212,39 @@ def swap(original: Original, rng: random.Random) -> Mutant:
     else:
         swapped = lines[: a1 - 1] + lines[b1 - 1 : b2] + lines[a2 : b1 - 1] + lines[a1 - 1 : a2]
         swapped += lines[b2:]
-    return Mutant(b"\n".join(swapped), (), "records swapped")
+    return Mutant(b"\n".join(swapped), (), "records swapped", keeps_every_byte=True)
+
+
+def repeat_line(original: Original, rng: random.Random) -> Mutant:
+    """A line written twice (a duplicated tag, a repeated start or end tag), or dropped."""
+    starts = [0] + [i + 1 for i, byte in enumerate(original.data) if byte == 0x0A]
+    index = rng.randrange(len(starts))
+    start = starts[index]
+    end = starts[index + 1] if index + 1 < len(starts) else len(original.data)
+    if rng.random() < 0.7:
+        data = original.data[:end] + original.data[start:end] + original.data[end:]
+        return Mutant(data, ((start, end),), "line repeated or dropped", keeps_every_byte=True)
+    return Mutant(
+        original.data[:start] + original.data[end:], ((start, end),), "line repeated or dropped"
+    )
+
+
+def reencode_and_flip(original: Original, rng: random.Random) -> Mutant:
+    """Re-encoded as Latin-1 or Windows-1252, then bytes flipped."""
+    text = decode_export(original.data, str(original.path)).text
+    encoding = rng.choice(["latin-1", "cp1252"])
+    lossy: set[int] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.encode(encoding, errors="replace") != line.encode(encoding, errors="ignore") or (
+            line.encode(encoding, errors="replace").decode(encoding) != line
+        ):
+            lossy.update((number, number + 1))
+    data = bytearray(text.encode(encoding, errors="replace"))
+    for position in rng.sample(range(len(data)), k=min(len(data), rng.randint(1, 3))):
+        data[position] ^= rng.randint(1, 255)
+        line = text.count("\n", 0, position) + 1  # one byte per character in these encodings
+        lossy.update((line, line + 1))
+    return Mutant(bytes(data), (), f"re-encoded as {encoding}, bytes flipped", frozenset(lossy))
 
 
 def junk(original: Original, rng: random.Random) -> Mutant:
@@ -222,7 +261,7 @@ def junk(original: Original, rng: random.Random) -> Mutant:
 
 
 MUTATIONS = (flip, insert, delete, truncate, duplicate, reencode, nuls, long_line, line_ends,
-             swap, junk)  # fmt: skip
+             swap, junk, repeat_line, reencode_and_flip)  # fmt: skip
 
 
 # --- the contract --------------------------------------------------------------------------
@@ -241,6 +280,9 @@ def classify(original: Original, mutant: Mutant, path: Path, outcome: object) ->
     result = outcome
     if result.records_read != len(result.records) + len(result.problems):
         return "wrong count", f"{result.records_read} read, {len(result.records)} stored"
+    if mutant.keeps_every_byte and result.records_read < original.read:
+        detail = f"{result.records_read} read, the original {original.read}, and nothing removed"
+        return ("lost, reported" if result.problems else "silent loss"), detail
     if original.kind in ("csv", "tsv") and header_damaged(original, mutant):
         return "correct", "header damaged: only the invariant is checked"
     stored = Counter((r.title, r.abstract, r.doi) for r in result.records)
