@@ -10,6 +10,8 @@ file from the same source whose records are, one for one, the records of one
 earlier import (same DOI, else the same normalised title), as when a search
 is exported twice; it would count the same records twice in the PRISMA
 diagram.  For every stored file, ``records_read == records_stored + len(problems)``.
+Two imports of the same file at the same time: the one that commits second
+gets an :class:`~srma.errors.InputError` saying so, and stores nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
@@ -212,6 +215,50 @@ def import_files(
         raise InputError("no files to import")
     searched = _check_date(search_date)
     results = [read_records(path) for path in paths]
+    try:
+        return _store(project, results, source, searched, imported_by, on_stored, chunk_size,
+                      allow_repeat)  # fmt: skip
+    except IntegrityError as error:  # another import stored one of the files first
+        raise _concurrent_import(project, results) from error
+    except OperationalError as error:
+        if "locked" not in str(error).lower():
+            raise
+        message = (
+            "the project's database is busy: another srma command is writing to it; "
+            "nothing was imported, run the import again when it has finished"
+        )
+        raise InputError(message) from error
+
+
+def _concurrent_import(project: Project, results: Sequence[ImportResult]) -> InputError:
+    """The error for an import whose file another import, running at the same time, stored."""
+    digests = {result.sha256: result.path for result in results}
+    with project.store.transaction() as session:
+        stored = session.execute(
+            select(ImportBatch.sha256, ImportBatch.id).where(ImportBatch.sha256.in_(digests))
+        ).first()
+    if stored is None:
+        message = (
+            "the project changed while the files were stored (another import ran at the same time)"
+        )
+        file = None
+    else:
+        message = f"another srma import stored this file at the same time (import {stored.id})"
+        file = digests[stored.sha256]
+    return InputError(f"{message}; nothing of this command was stored, run it again", file=file)
+
+
+def _store(
+    project: Project,
+    results: Sequence[ImportResult],
+    source: str | None,
+    searched: str | None,
+    imported_by: str | None,
+    on_stored: Callable[[int], None] | None,
+    chunk_size: int,
+    allow_repeat: bool,
+) -> tuple[FileImport, ...]:
+    """Store what :func:`import_files` read, in one transaction."""
     outcomes: list[FileImport] = []
     with project.store.transaction() as session:
         seen: dict[str, int] = dict(

@@ -1,16 +1,28 @@
-"""Split tagged bibliographic text (PubMed MEDLINE, Web of Science plain text) into records.
+"""Split tagged bibliographic text (RIS, PubMed MEDLINE, Web of Science plain text) into records.
 
-Both formats write one field per line as a tag and a value, continue long
-values on indented lines, and group the fields of one record between a start
-tag and an end: ``PMID-`` and a blank line in MEDLINE, ``PT`` and ``ER`` in
-Web of Science.  :func:`split_tagged` reads either, described by a
-:class:`TaggedFormat`, keeping the line where each record starts.
+The three formats write one field per line as a tag and a value, continue
+long values on further lines, and group the fields of one record between a
+start tag and an end: ``TY`` and ``ER`` in RIS, ``PMID-`` and a blank line in
+MEDLINE, ``PT`` and ``ER`` in Web of Science.  :func:`split_tagged` reads any
+of them, described by a :class:`TaggedFormat`, keeping the line where each
+record starts.
+
+Nothing that looks like a record is dropped without a word.  Fields outside
+any record (their start tag was damaged, e.g. ``PMlD-``, ``Ty  -``) become a
+problem at their first line ("record at line N has no PMID start tag"); so
+does a line that looks like a damaged start tag inside an open record, which
+ends that record (so that the fields after it are not added to the record
+before it); and a record holding a NUL character is a problem, not a record.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from srma.review.identify.readers.fields import keep, nul_message
+from srma.review.identify.results import ImportProblem, Parsed, Record
 
 
 @dataclass(frozen=True)
@@ -19,8 +31,9 @@ class TaggedFormat:
 
     tag: re.Pattern[str]
     """Matches a tag line: group 1 is the tag (padding is stripped), group 2 the value."""
-    indent: str
-    """The prefix of a line that continues the previous tag's value."""
+    indent: str | None
+    """The prefix of a line that continues the previous tag's value; ``None``: any line
+    that is not a tag continues it (RIS)."""
     start: str
     """The tag that opens a record."""
     end: str | None
@@ -29,6 +42,15 @@ class TaggedFormat:
     """Tags expected outside records (file header and trailer), ignored silently."""
     line_lists: frozenset[str] = frozenset()
     """Tags whose continuation lines are further values, not more of the same value."""
+    start_like: re.Pattern[str] | None = None
+    """Lines that look like a damaged start tag (``PMlD- 1``, ``Ty  - JOUR``)."""
+    known: frozenset[str] = frozenset()
+    """Tags read as the tags they are even where ``start_like`` matches their line."""
+    content: frozenset[str] = frozenset()
+    """Tags (title, abstract, DOI) that make fields outside a record a lost record, reported
+    as a problem, rather than stray lines, which are notes."""
+    note_stray_text: bool = True
+    """Whether lines of text outside records are noted (RIS: no; Ovid numbers its records)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +66,8 @@ class TaggedSplit:
     """Records, things read that are not records (``problems``), and ignored lines (``notes``).
 
     ``problems`` and ``notes`` are ``(line, message)`` pairs.  Every item of
-    ``records`` and ``problems`` counts as read; ``notes`` do not.
+    ``records`` and ``problems`` counts as read; ``notes`` do not.  A problem
+    that stands for a record is at the record's first line.
     """
 
     records: tuple[TaggedRecord, ...]
@@ -52,60 +75,162 @@ class TaggedSplit:
     notes: tuple[tuple[int, str], ...]
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def text_lines(text: str) -> list[str]:
     """Lines as an editor numbers them: split at ``\\r\\n``, ``\\r`` or ``\\n`` only."""
-    return re.split(r"\r\n|\r|\n", text)
+    return _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+
+
+@dataclass
+class _Group:
+    """The record being read, or fields outside a record (``orphan``)."""
+
+    line: int
+    orphan: bool
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    last: str | None = None
+    nul: int | None = None
+    start_like: bool = False
+    content: bool = False
+    tag_lines: list[tuple[int, str]] = field(default_factory=list)
 
 
 def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
     """Split ``text`` into records of ``fmt``.
 
-    A start tag inside an open record closes it (its end was missing).  An
-    end tag with no open record is a problem (it is read, but is no record).
-    Tags outside a record, other than header tags, and lines that are neither
-    tags nor continuations are notes.
+    A start tag inside an open record closes it (its end was missing), and so
+    does a line that looks like a damaged start tag, which opens fields that
+    are reported.  An end tag with no open record is a problem (it is read,
+    but is no record).  Fields outside a record are a problem at their first
+    line when they follow a damaged start tag, end with an end tag, or hold a
+    title, abstract or DOI; other tags outside a record, other than header
+    tags, and lines that are neither tags nor continuations are notes.
     """
-    records: list[TaggedRecord] = []
-    problems: list[tuple[int, str]] = []
-    notes: list[tuple[int, str]] = []
-    current: TaggedRecord | None = None
-    last: str | None = None
+    splitter = _Splitter(fmt)
+    tag_match, start_like = fmt.tag.match, fmt.start_like
+    start, end, known, indent, lists = fmt.start, fmt.end, fmt.known, fmt.indent, fmt.line_lists
+    for number, raw in enumerate(text_lines(text), start=1):
+        # the common case, inline: a tag or an indented continuation inside an open record
+        group = splitter.group
+        if group is not None and not group.orphan and "\x00" not in raw:
+            if indent is not None and raw.startswith(indent):
+                if group.last is not None and raw.strip():
+                    _continue(group.tags[group.last], raw.strip(), group.last in lists)
+                    continue
+            elif (match := tag_match(raw)) is not None:
+                tag = match.group(1).strip()
+                if (
+                    tag != start
+                    and tag != end
+                    and (tag in known or start_like is None or start_like.match(raw) is None)
+                ):
+                    group.tags.setdefault(tag, []).append((match.group(2) or "").strip())
+                    group.last = tag
+                    continue
+        splitter.read(number, raw)
+    splitter.close()
+    return TaggedSplit(tuple(splitter.records), tuple(splitter.problems), tuple(splitter.notes))
 
-    for number, line in enumerate(text_lines(text), start=1):
+
+class _Splitter:
+    """The state of :func:`split_tagged`: what was read, and the group of lines now open."""
+
+    def __init__(self, fmt: TaggedFormat) -> None:
+        self.fmt = fmt
+        self.records: list[TaggedRecord] = []
+        self.problems: list[tuple[int, str]] = []
+        self.notes: list[tuple[int, str]] = []
+        self.group: _Group | None = None
+
+    def close(self, by_end: bool = False) -> None:
+        """End the open group: a record, a problem (a record without its start, or with a
+        NUL), or notes (stray tags)."""
+        done, self.group = self.group, None
+        if done is None:
+            return
+        if done.nul is not None:
+            self.problems.append((done.line, nul_message(done.nul)))
+        elif not done.orphan:
+            self.records.append(TaggedRecord(done.line, done.tags))
+        elif done.start_like or by_end or done.content:
+            message = (
+                f"record at line {done.line} has no {self.fmt.start} start tag; "
+                "its fields were not imported"
+            )
+            self.problems.append((done.line, message))
+        else:
+            self.notes.extend(
+                (line, f"tag {tag} outside a record, ignored") for line, tag in done.tag_lines
+            )
+
+    def read(self, number: int, raw: str) -> None:
+        """Read line ``number``."""
+        fmt = self.fmt
+        line = raw.lstrip("\ufeff") if raw.startswith("\ufeff") else raw
         if not line.strip():
-            if fmt.end is None and current is not None:
-                records.append(current)
-                current, last = None, None
-            continue
-        if line.startswith(fmt.indent):
-            if current is not None and last is not None:
-                _continue(current.tags[last], line.strip(), last in fmt.line_lists)
+            if fmt.end is None:
+                self.close()
+            return
+        if fmt.indent is not None and line.startswith(fmt.indent):
+            group = self.group
+            if group is not None and not group.orphan and group.last is not None:
+                _continue(group.tags[group.last], line.strip(), group.last in fmt.line_lists)
+            elif group is None:
+                self.notes.append((number, "continuation line outside a record, ignored"))
+        else:
+            self._read_tag_or_text(number, line)
+        if "\x00" in raw:
+            if self.group is not None:
+                self.group.nul = self.group.nul or number
             else:
-                notes.append((number, "continuation line outside a record, ignored"))
-            continue
+                self.notes.append((number, "line holds NUL bytes (binary data), ignored"))
+
+    def _read_tag_or_text(self, number: int, line: str) -> None:
+        fmt = self.fmt
         match = fmt.tag.match(line)
-        if match is None:
-            notes.append((number, "line is neither a tag nor a continuation, ignored"))
-            continue
-        tag, value = match.group(1).strip(), (match.group(2) or "").strip()
+        tag = match.group(1).strip() if match else None
+        value = (match.group(2) or "").strip() if match else ""
         if tag == fmt.start:
-            if current is not None:
-                records.append(current)
-            current, last = TaggedRecord(number, {tag: [value]}), tag
-        elif tag == fmt.end:
-            if current is None:
-                problems.append((number, f"{tag} without a {fmt.start} before it"))
+            self.close()
+            self.group = _Group(number, orphan=False, tags={tag: [value]}, last=tag)
+        elif (tag is None or tag != fmt.end) and self._looks_like_start(tag, line):
+            self.close()
+            self.group = _Group(number, orphan=True, start_like=True)
+        elif tag is not None and tag == fmt.end:
+            if self.group is None:
+                self.problems.append((number, f"{tag} without a {fmt.start} before it"))
+            self.close(by_end=True)
+        elif tag is not None:
+            self._add_tag(number, tag, value)
+        elif self.group is not None and not self.group.orphan:
+            group = self.group
+            if fmt.indent is None and group.last is not None:
+                _continue(group.tags[group.last], line.strip(), group.last in fmt.line_lists)
             else:
-                records.append(current)
-                current, last = None, None
-        elif current is not None:
-            current.tags.setdefault(tag, []).append(value)
-            last = tag
-        elif tag not in fmt.header:
-            notes.append((number, f"tag {tag} outside a record, ignored"))
-    if current is not None:
-        records.append(current)
-    return TaggedSplit(tuple(records), tuple(problems), tuple(notes))
+                self.notes.append((number, "line is neither a tag nor a continuation, ignored"))
+        elif self.group is None and fmt.note_stray_text:
+            self.notes.append((number, "line is neither a tag nor a continuation, ignored"))
+
+    def _looks_like_start(self, tag: str | None, line: str) -> bool:
+        fmt = self.fmt
+        if fmt.start_like is None or (tag is not None and tag in fmt.known):
+            return False
+        return fmt.start_like.match(line) is not None
+
+    def _add_tag(self, number: int, tag: str, value: str) -> None:
+        group = self.group
+        if tag in self.fmt.header and (group is None or group.orphan):
+            return
+        if group is None:
+            group = self.group = _Group(number, orphan=True)
+        if group.orphan:
+            group.tag_lines.append((number, tag))
+            group.content = group.content or tag in self.fmt.content
+        else:
+            group.tags.setdefault(tag, []).append(value)
+            group.last = tag
 
 
 def _continue(values: list[str], text: str, new_value: bool) -> None:
@@ -114,3 +239,19 @@ def _continue(values: list[str], text: str, new_value: bool) -> None:
         values.append(text)
     else:
         values[-1] = f"{values[-1]} {text}".strip()
+
+
+def to_parsed(
+    split: TaggedSplit, path: str, convert: Callable[[TaggedRecord, str], Record]
+) -> Parsed:
+    """Records of a tagged split, converted; its problems (sorted by line) and notes.
+
+    A converted record with no title, abstract or DOI is a problem too.
+    """
+    records: list[Record] = []
+    problems = [ImportProblem(path, line, message) for line, message in split.problems]
+    for tagged in split.records:
+        keep(convert(tagged, path), records, problems)
+    problems.sort(key=lambda problem: problem.line)
+    notes = [ImportProblem(path, line, message) for line, message in split.notes]
+    return records, problems, len(records) + len(problems), notes
