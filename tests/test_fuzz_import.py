@@ -11,7 +11,7 @@ title, abstract and DOI; any other exception fails.  Damage to a CSV header
 may become an error or change the columns' meaning (only the invariant is
 checked then).
 
-``SRMA_FUZZ_EXAMPLES`` sets the number of examples (default 40, a few
+``SRMA_FUZZ_EXAMPLES`` sets the number of examples (default 150, a few
 seconds); ``make fuzz`` runs thousands.  Hypothesis's example database is
 off, so that a run does not depend on earlier runs.
 """
@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from fuzz.mutations import MUTATIONS, originals, run
 
-EXAMPLES = int(os.environ.get("SRMA_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("SRMA_FUZZ_EXAMPLES", "150"))
 ORIGINALS = originals()
 
 

@@ -84,7 +84,13 @@ class Worker:
         started = time.perf_counter()
         self.connection.send((which, mutant))
         if self.connection.poll(timeout):
-            category, detail = self.connection.recv()
+            try:
+                category, detail = self.connection.recv()
+            except EOFError:  # the worker died (killed for memory, or crashed)
+                self.process.join()
+                code = self.process.exitcode
+                self.start()
+                return "traceback", f"the worker died (exit code {code})", timeout
             return category, detail, time.perf_counter() - started
         self.process.kill()
         self.process.join()
@@ -120,7 +126,7 @@ def main() -> None:
             slowest = max(slowest, (seconds, f"case {index} ({name}, {mutation})"))
             if category not in GOOD:
                 failures.append((index, name, mutation, category, detail))
-                if args.keep is not None:
+                if args.keep is not None and len(mutant.data) < 10_000_000:  # big: by --only
                     args.keep.mkdir(parents=True, exist_ok=True)
                     target = args.keep / f"seed{args.seed}_case{index}_{name}"
                     target.write_bytes(mutant.data)

@@ -315,8 +315,10 @@ def run(original: Original, mutant: Mutant, path: Path) -> tuple[str, str]:
 
 
 def replicate(original: Original, rng: random.Random, records: int = 100_000) -> Mutant:
-    """The original's records repeated until the file holds about ``records`` of them."""
+    """The original's records repeated until the file holds about ``records`` of them (or
+    about 400 MB: Scopus's records, with their cited references, are 30 kB each)."""
     copies = max(1, records // max(1, len(original.records)))
+    copies = min(copies, max(1, 400_000_000 // len(original.data)))  # at most about 400 MB
     if original.kind in ("csv", "tsv"):
         lines = original.data.split(b"\n")
         body = b"\n".join(lines[1:]).rstrip(b"\n") + b"\n"

@@ -235,7 +235,9 @@ def _concurrent_import(project: Project, results: Sequence[ImportResult]) -> Inp
     digests = {result.sha256: result.path for result in results}
     with project.store.transaction() as session:
         stored = session.execute(
-            select(ImportBatch.sha256, ImportBatch.id).where(ImportBatch.sha256.in_(digests))
+            select(ImportBatch.sha256, ImportBatch.id)
+            .where(ImportBatch.sha256.in_(digests))
+            .order_by(ImportBatch.id.desc())  # the newest: files imported before were skipped
         ).first()
     if stored is None:
         message = (

@@ -69,7 +69,7 @@ _TEXT_PARSERS: dict[str, Callable[[str, str], Parsed]] = {
 _SIGNATURES = (
     ("ris", re.compile(r"^[ \t]*TY[ \t]*-", re.MULTILINE)),
     ("medline", re.compile(r"^PMID ?-", re.MULTILINE)),
-    ("wos", re.compile(r"\A\s*(?:FN|PT) ")),
+    ("wos", re.compile(r"\A\s*(?:FN|PT) |^PT [JBSP]\r?$", re.MULTILINE)),
     ("bibtex", re.compile(r"^\s*@[\w:+.\-]+\s*[{(]", re.MULTILINE)),
 )
 _EXTENSIONS = {

@@ -95,6 +95,31 @@ class _Group:
     start_like: bool = False
     content: bool = False
     tag_lines: list[tuple[int, str]] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)
+    """Continuation lines of the last value, joined when the value is done (joining them one
+    at a time would copy a long value once per line)."""
+
+    def add(self, tag: str, value: str) -> None:
+        """A new value of ``tag``."""
+        self.finish_value()
+        self.tags.setdefault(tag, []).append(value)
+        self.last = tag
+
+    def continue_value(self, text: str, new_value: bool) -> None:
+        """A continuation line: a further value of the last tag, or more of its last value."""
+        assert self.last is not None
+        if new_value:
+            self.finish_value()
+            self.tags[self.last].append(text)
+        else:
+            self.more.append(text)
+
+    def finish_value(self) -> None:
+        """Join the continuation lines to the last value, each after a space."""
+        if self.more and self.last is not None:
+            values = self.tags[self.last]
+            values[-1] = " ".join([values[-1], *self.more]).strip()
+            self.more.clear()
 
 
 def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
@@ -117,7 +142,7 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
         if group is not None and not group.orphan and "\x00" not in raw:
             if indent is not None and raw.startswith(indent):
                 if group.last is not None and raw.strip():
-                    _continue(group.tags[group.last], raw.strip(), group.last in lists)
+                    group.continue_value(raw.strip(), group.last in lists)
                     continue
             elif (match := tag_match(raw)) is not None:
                 tag = match.group(1).strip()
@@ -126,8 +151,7 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
                     and tag != end
                     and (tag in known or start_like is None or start_like.match(raw) is None)
                 ):
-                    group.tags.setdefault(tag, []).append((match.group(2) or "").strip())
-                    group.last = tag
+                    group.add(tag, (match.group(2) or "").strip())
                     continue
         splitter.read(number, raw)
     splitter.close()
@@ -153,6 +177,7 @@ class _Splitter:
         if done.nul is not None:
             self.problems.append((done.line, nul_message(done.nul)))
         elif not done.orphan:
+            done.finish_value()
             self.records.append(TaggedRecord(done.line, done.tags))
         elif done.start_like or by_end or done.content:
             message = (
@@ -176,7 +201,7 @@ class _Splitter:
         if fmt.indent is not None and line.startswith(fmt.indent):
             group = self.group
             if group is not None and not group.orphan and group.last is not None:
-                _continue(group.tags[group.last], line.strip(), group.last in fmt.line_lists)
+                group.continue_value(line.strip(), group.last in fmt.line_lists)
             elif group is None:
                 self.notes.append((number, "continuation line outside a record, ignored"))
         else:
@@ -194,7 +219,8 @@ class _Splitter:
         value = (match.group(2) or "").strip() if match else ""
         if tag == fmt.start:
             self.close()
-            self.group = _Group(number, orphan=False, tags={tag: [value]}, last=tag)
+            self.group = _Group(number, orphan=False)
+            self.group.add(tag, value)
         elif (tag is None or tag != fmt.end) and self._looks_like_start(tag, line):
             self.close()
             self.group = _Group(number, orphan=True, start_like=True)
@@ -207,7 +233,7 @@ class _Splitter:
         elif self.group is not None and not self.group.orphan:
             group = self.group
             if fmt.indent is None and group.last is not None:
-                _continue(group.tags[group.last], line.strip(), group.last in fmt.line_lists)
+                group.continue_value(line.strip(), group.last in fmt.line_lists)
             else:
                 self.notes.append((number, "line is neither a tag nor a continuation, ignored"))
         elif self.group is None and fmt.note_stray_text:
@@ -229,16 +255,7 @@ class _Splitter:
             group.tag_lines.append((number, tag))
             group.content = group.content or tag in self.fmt.content
         else:
-            group.tags.setdefault(tag, []).append(value)
-            group.last = tag
-
-
-def _continue(values: list[str], text: str, new_value: bool) -> None:
-    """Add a continuation line to a tag's values: as a new value, or joined to the last."""
-    if new_value:
-        values.append(text)
-    else:
-        values[-1] = f"{values[-1]} {text}".strip()
+            group.add(tag, value)
 
 
 def to_parsed(

@@ -28,11 +28,15 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from srma.errors import InputError
 from srma.review.identify.readers.fields import doi, nul_message, pages, split_keywords, year
 from srma.review.identify.readers.xlsx import Workbook
 from srma.review.identify.results import ImportProblem, Parsed, Record
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Column names (case-insensitive) of each field, in order of preference.  IEEE Xplore's CSV
 # export names its columns "Document Title", "Authors", "Publication Title",
@@ -317,20 +321,23 @@ def parse_delimited(text: str, path: str) -> Parsed:
     return out.parsed()
 
 
-def parse_table(frame: object, path: str) -> tuple[list[Record], list[ImportProblem], int]:
+def parse_table(frame: pd.DataFrame, path: str) -> tuple[list[Record], list[ImportProblem], int]:
     """Records from a pandas DataFrame with recognisable column names (one record per row).
 
     Row ``i`` of ``frame`` is line (or spreadsheet row) ``i + 2``: the header is 1.
     """
     import pandas as pd
 
-    assert isinstance(frame, pd.DataFrame)
     table = Table([str(column) for column in frame.columns], path)
     out = _Rows()
-    for index, row in enumerate(frame.itertuples(index=False, name=None)):
-        cells = table.cells(["" if pd.isna(cell) else str(cell) for cell in row])
-        assert cells is not None  # a frame's rows are as wide as its header
-        _keep_row(table, cells, path, index + 2, out)
+    for index, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        texts = ["" if pd.isna(cell) else str(cell) for cell in row]
+        cells = table.cells(texts)
+        if cells is None:  # values under a column with no name
+            message = f"row has {len(texts)} cells, the header {table.width}; not imported"
+            out.problems.append(ImportProblem(path, index, message))
+        else:
+            _keep_row(table, cells, path, index, out)
     records, problems, read, _notes = out.parsed()
     return records, problems, read
 
