@@ -47,7 +47,8 @@ test: $(STAMP_DEV) browser
 FUZZ_EXAMPLES ?= 2000
 FUZZ_SEED ?= $(shell date +%s)
 fuzz: $(STAMP_DEV)
-	SRMA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz_analysis.py
+	SRMA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz_import.py tests/test_fuzz_analysis.py
+	PYTHONPATH=src $(BIN)/python tests/fuzz/import_campaign.py --cases 2000 --seed $(FUZZ_SEED)
 	PYTHONPATH=src $(BIN)/python tests/fuzz/analysis_campaign.py --cases 1600 --seed $(FUZZ_SEED)
 
 lint: $(STAMP_DEV)
