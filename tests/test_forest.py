@@ -44,13 +44,15 @@ def test_one_row_one_square_per_study_with_weights_and_a_diamond() -> None:
     texts = _texts(figure)
     assert [t for t in texts if t in NORMAND.labels] == list(NORMAND.labels)
     squares = _squares(figure)
-    assert len(squares) == NORMAND.k
+    assert len(squares) == 1  # one collection for all the studies, not one artist each
+    assert squares[0].get_offsets().shape == (NORMAND.k, 2)
     frame = NORMAND.to_frame()
+    assert np.allclose(squares[0].get_offsets()[:, 0], frame["yi"])
     assert [f"{w:.1f}%" for w in frame["weight"]] == [t for t in texts if t.endswith("%")][
         : NORMAND.k
     ]
     # the square's area follows the weight
-    sizes = [float(s.get_sizes()[0]) for s in squares]
+    sizes = squares[0].get_sizes()
     assert np.argsort(sizes).tolist() == np.argsort(frame["weight"].to_numpy()).tolist()
     diamonds = [p for p in figure.axes[0].patches if isinstance(p, Polygon)]
     assert len(diamonds) == 1
