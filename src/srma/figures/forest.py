@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, Polygon
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
@@ -489,7 +490,11 @@ def _draw(
 
 def _draw_band(ax, row: Row, top: float, height: float) -> None:
     """A condensed run of studies: one line per interval and one dot per estimate, evenly
-    spaced from ``top`` down over ``height`` inches (two collections for any number)."""
+    spaced from ``top`` down over ``height`` inches.
+
+    The intervals are one line broken by NaN (one artist, one path, whatever the number of
+    studies) and the dots one collection; in a vector file (SVG, PDF) both are one image.
+    """
     points = np.asarray(row.extras["points"], dtype=float)
     if not points.size:
         return
@@ -497,12 +502,15 @@ def _draw_band(ax, row: Row, top: float, height: float) -> None:
     pitch = height / count  # inches per study
     y = top + pitch * (np.asarray(row.extras["positions"]) + 0.5)
     line = float(np.clip(0.8 * 72.0 * pitch, 0.1, 1.0))  # points; thinner than the pitch
-    segments = np.stack(
-        [np.column_stack([points[:, 1], y]), np.column_stack([points[:, 2], y])], axis=1
-    )
-    ax.add_collection(LineCollection(segments, colors=BAND_INTERVAL, linewidths=line))
+    gap = np.full(y.size, np.nan)
+    xs = np.column_stack([points[:, 1], points[:, 2], gap]).ravel()
+    ys = np.column_stack([y, y, gap]).ravel()
+    ax.add_line(Line2D(xs, ys, color=BAND_INTERVAL, linewidth=line, rasterized=True))
     # the dots stay visible over the intervals: a fixed size, whatever the pitch
-    ax.scatter(points[:, 0], y, s=BAND_DOT, marker="o", color=SQUARE, linewidths=0, zorder=3)
+    ax.scatter(
+        points[:, 0], y, s=BAND_DOT, marker="o", color=SQUARE, linewidths=0, zorder=3,
+        rasterized=True,
+    )  # fmt: skip
 
 
 def forest_plot(
