@@ -44,13 +44,15 @@ def test_one_row_one_square_per_study_with_weights_and_a_diamond() -> None:
     texts = _texts(figure)
     assert [t for t in texts if t in NORMAND.labels] == list(NORMAND.labels)
     squares = _squares(figure)
-    assert len(squares) == NORMAND.k
+    assert len(squares) == 1  # one collection for all the studies, not one artist each
+    assert squares[0].get_offsets().shape == (NORMAND.k, 2)
     frame = NORMAND.to_frame()
+    assert np.allclose(squares[0].get_offsets()[:, 0], frame["yi"])
     assert [f"{w:.1f}%" for w in frame["weight"]] == [t for t in texts if t.endswith("%")][
         : NORMAND.k
     ]
     # the square's area follows the weight
-    sizes = [float(s.get_sizes()[0]) for s in squares]
+    sizes = squares[0].get_sizes()
     assert np.argsort(sizes).tolist() == np.argsort(frame["weight"].to_numpy()).tolist()
     diamonds = [p for p in figure.axes[0].patches if isinstance(p, Polygon)]
     assert len(diamonds) == 1
@@ -119,3 +121,84 @@ def test_png_is_300_dpi_and_svg_pdf_are_deterministic(tmp_path: Path) -> None:
         assert first == second
     with pytest.raises(ValueError, match="unsupported"):
         save_figure(figure, tmp_path / "f.jpg")
+
+
+def _many(k: int, seed: int = 9):
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(0.01, 0.1, k)
+    labels = [f"Trial {i}" for i in range(k)]
+    return meta(rng.normal(0.3, np.sqrt(v + 0.05)), v, labels=labels, method="DL")
+
+
+def test_more_studies_than_max_rows_are_drawn_condensed_one_line_and_dot_each() -> None:
+    from matplotlib.lines import Line2D
+
+    result = _many(400)
+    figure = forest_plot(result, max_rows=300)
+    texts = _texts(figure)
+    assert not set(texts) & set(result.labels)  # no study is labelled ...
+    assert "400 studies" in texts
+    note = next(t for t in texts if t.startswith("400 studies exceed max_rows = 300"))
+    assert "unlabelled" in note
+    assert any(t.startswith("Total (random effects, DL)") for t in texts)  # ... totals are
+    # every interval in one line broken by NaN, every estimate one dot of one collection
+    bands = [line for line in figure.axes[0].lines if isinstance(line, Line2D)]
+    intervals = [line for line in bands if np.isnan(line.get_xdata()).sum() == result.k]
+    assert len(intervals) == 1
+    xs = intervals[0].get_xdata().reshape(-1, 3)
+    frame = result.to_frame()
+    np.testing.assert_allclose(xs[:, 0], frame["ci_lower"])
+    np.testing.assert_allclose(xs[:, 1], frame["ci_upper"])
+    dots = _squares(figure)
+    assert len(dots) == 1 and dots[0].get_offsets().shape == (result.k, 2)
+    assert all(artist.get_rasterized() for artist in (intervals[0], dots[0]))
+    # the band's height is fixed: 100,000 studies make no taller a figure than 400
+    assert figure.get_size_inches()[1] < 14
+    labelled = forest_plot(result, max_rows=None)
+    assert [t for t in _texts(labelled) if t in result.labels] == list(result.labels)
+    assert forest_plot(result, max_rows=400).get_size_inches()[1] > 100
+
+
+def test_condensed_subgroup_and_refit_forests() -> None:
+    import pandas as pd
+
+    from srma.analysis.sensitivity import leave_one_out
+    from srma.analysis.subgroups import subgroup_analysis
+    from srma.figures.forest import refit_forest, subgroup_forest
+
+    result = _many(60)
+    table = pd.DataFrame({"yi": result.yi, "vi": result.vi, "study": list(result.labels)})
+    table["arm"] = np.where(np.arange(60) < 20, "A", "B")
+    groups = subgroup_analysis(table, "arm", yi="yi", vi="vi", label="study", method="DL")
+    texts = _texts(subgroup_forest(groups, max_rows=50))
+    assert "20 studies" in texts and "40 studies" in texts
+    assert not set(texts) & set(result.labels)
+    refits = _texts(refit_forest(leave_one_out(result), result, max_rows=50))
+    assert "60 studies" in refits and not any(t.startswith("Omitting") for t in refits)
+
+
+def test_forest_command_takes_max_rows(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    result = _many(40)
+    data = tmp_path / "many.csv"
+    result.to_frame()[["label", "yi", "vi"]].to_csv(data, index=False)
+    out = tmp_path / "f.svg"
+    args = ["forest", str(data), "--yi", "yi", "--vi", "vi", "--label", "label", "-o", str(out)]
+    assert CliRunner().invoke(app, [*args, "--max-rows", "10"]).exit_code == 0
+    assert "Trial 7<" not in out.read_text() and "40 studies" in out.read_text()
+    assert CliRunner().invoke(app, args).exit_code == 0  # default 300: every study labelled
+    assert "Trial 7<" in out.read_text()
+    refused = CliRunner().invoke(app, [*args, "--max-rows", "0"])
+    assert refused.exit_code != 0
+
+
+def test_a_png_too_large_to_draw_asks_for_svg_or_pdf(tmp_path: Path) -> None:
+    from srma.figures.axes import MAX_PIXELS, PNG_DPI, new_figure
+
+    tall = new_figure(8.0, MAX_PIXELS / (8.0 * PNG_DPI**2) + 1.0)
+    with pytest.raises(ValueError, match=r"too large.*svg or \.pdf"):
+        save_figure(tall, tmp_path / "tall.png")
+    assert not (tmp_path / "tall.png").exists()

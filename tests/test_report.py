@@ -261,3 +261,47 @@ def test_cli_report_favours_label_columns_and_unmatched_rob_warning(tmp_path: Pa
         app, ["report", str(data), "--measure", "RR", "-o", str(out), "--favours", "only one"]
     )
     assert bad.exit_code != 0 and "--favours expects two labels" in bad.output
+
+
+def test_a_table_longer_than_max_rows_goes_to_a_csv_beside_the_report(tmp_path: Path) -> None:
+    import csv
+
+    from docx import Document
+
+    bcg = load("bcg")
+    bcg.loc[0, "author"] = "=HYPERLINK(1)"  # a label a spreadsheet would run
+    rr = meta(bcg, measure="RR", method="DL", label="author")
+    content = build_report(
+        "Long", [Outcome("TB", rr, arms=bcg, label="author")], characteristics=bcg, max_rows=5
+    )
+    html = write_html(content, tmp_path / "r.html")
+    write_docx(content, tmp_path / "r.docx")
+    text = html.read_text()
+    for name in ("r_outcome1_studies.csv", "r_outcome1_data.csv", "r_characteristics.csv"):
+        assert f"written to {name} beside this report" in text
+        assert (tmp_path / name).exists()
+    assert "<td" not in text  # no table is printed: each has more than 5 rows
+    with (tmp_path / "r_outcome1_studies.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == rr.k + 1 and rows[-1]["Study"] == "Total"
+    assert rows[0]["Study"] == "'=HYPERLINK(1)"  # neutralised
+    exp = rr.back_transformed()
+    assert float(rows[-1]["Estimate"]) == pytest.approx(exp["estimate"], rel=1e-12)
+    assert "14 rows, more than the 5 a report prints" in text  # 13 studies and the total
+    document = Document(str(tmp_path / "r.docx"))
+    assert len(document.tables) == 0
+    notes = [p.text for p in document.paragraphs if "beside this report" in p.text]
+    assert len(notes) == 3
+    # the forest of 13 studies over max_rows = 5 is drawn condensed
+    assert "13 studies exceed max_rows = 5" in text
+
+
+def test_report_command_takes_max_rows(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    data = tmp_path / "bcg.csv"
+    load("bcg").to_csv(data, index=False)
+    args = ["report", str(data), "--measure", "RR", "-o", str(out), "--max-rows", "4"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "r_outcome1_studies.csv").exists()
+    assert (tmp_path / "r_outcome1_data.csv").exists()

@@ -22,6 +22,7 @@ from srma.stats.influence import (
     gosh,
     influence,
     leave_one_out_batch,
+    leave_one_out_fits,
     subsets_batch,
 )
 from srma.stats.pooling import pool
@@ -53,7 +54,8 @@ def test_leave_one_out_matches_metafor(case: dict) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['dataset']}-{c['method']}-{c['test']}")
 def test_influence_matches_metafor(case: dict) -> None:
-    y, v, full, deleted = _fits(case)
+    y, v, full, _ = _fits(case)
+    deleted = leave_one_out_fits(y, v, method=case["method"], test=case["test"])
     result = influence(y, v, method=case["method"], test=case["test"], full=full, deleted=deleted)
     for field, reference in case["influence"].items():
         if field == "influential":

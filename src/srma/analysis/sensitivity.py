@@ -19,7 +19,7 @@ References: Viechtbauer & Cheung (2010) Res Synth Methods 1:112-125
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,11 +107,31 @@ def refit(result: MetaResult, masks: ArrayLike) -> dict[str, np.ndarray]:
     method, test, level and prediction-interval type (without the
     Q-profile interval of tau²); Mantel-Haenszel and Peto results by the
     same method on their tables (``tau2`` and the prediction interval are
-    NaN: common-effect models).
+    NaN: common-effect models).  The rows are pooled in blocks of at most
+    :data:`srma.stats.influence.DIRECT_BLOCK_CELLS` cells, which bounds the
+    memory the fits take.
     """
     masks = np.atleast_2d(np.asarray(masks, dtype=bool))
     if masks.shape[1] != _studies(result):
         raise InputError(f"masks need one column per study ({_studies(result)}), got {masks.shape}")
+    return _refit_rows(result, lambda rows: masks[rows], masks.shape[0])
+
+
+def _refit_rows(
+    result: MetaResult, masks_of: Callable[[np.ndarray], np.ndarray], n: int
+) -> dict[str, np.ndarray]:
+    """:func:`refit` of ``n`` subsets whose masks ``masks_of(rows)`` gives, a block at a time."""
+    block = max(1, engine.DIRECT_BLOCK_CELLS // max(_studies(result), 1))
+    parts = [
+        _refit_block(result, masks_of(np.arange(start, min(start + block, n))))
+        for start in range(0, n, block)
+    ]
+    if not parts:
+        return {name: np.zeros(0) for name in ROW_FIELDS}
+    return {name: np.concatenate([part[name] for part in parts]) for name in ROW_FIELDS}
+
+
+def _refit_block(result: MetaResult, masks: np.ndarray) -> dict[str, np.ndarray]:
     if result.method in COUNT_METHODS:
         arrays: Any = pool_tables(
             _tables(result), masks, result.method, result.measure, level=result.level
@@ -131,6 +151,31 @@ def refit(result: MetaResult, masks: ArrayLike) -> dict[str, np.ndarray]:
         tau2_interval=False,
     )
     return {name: getattr(pooled, name) for name in ROW_FIELDS}
+
+
+def _subset_fits(result: MetaResult, permutation: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Leave-one-out (``permutation`` None) or cumulative fits by the result's own model.
+
+    Inverse variance: :func:`srma.stats.influence.leave_one_out_fits` and
+    :func:`~srma.stats.influence.cumulative_fits` (O(k) memory, power series from
+    :data:`~srma.stats.influence.SERIES_MIN_K` studies); Mantel-Haenszel and Peto:
+    :func:`refit` a block of masks at a time.
+    """
+    k = _studies(result)
+    if result.method in COUNT_METHODS:
+        if permutation is None:
+            return _refit_rows(result, lambda rows: engine.leave_one_out_masks(k, rows), k)
+        return _refit_rows(result, lambda rows: engine.cumulative_masks(permutation, rows), k)
+    y, v = _arrays(result)
+    settings = {
+        "method": result.method,
+        "test": result.test,
+        "level": result.level,
+        "pi_type": result.pi_type,
+    }
+    if permutation is None:
+        return engine.leave_one_out_fits(y, v, **settings).as_dict()
+    return engine.cumulative_fits(y, v, permutation, **settings).as_dict()
 
 
 @dataclass(frozen=True)
@@ -197,8 +242,7 @@ def leave_one_out(result: MetaResult) -> RefitTable:
     """
     if _studies(result) < 2:
         raise InputError("leave-one-out needs at least 2 studies")
-    masks = engine.leave_one_out_masks(_studies(result))
-    values = refit(result, masks)
+    values = _subset_fits(result, None)
     notes = _undefined_rows(values, ~_in_model(result), result.labels)
     return RefitTable.from_arrays("omitted", result.labels, values, result, notes)
 
@@ -327,7 +371,7 @@ def cumulative(
             .index.to_numpy(dtype=np.intp)
         )
     labels = [result.labels[i] for i in permutation]
-    values = refit(result, engine.cumulative_masks(permutation))
+    values = _subset_fits(result, permutation)
     notes = _undefined_rows(values, ~_in_model(result)[permutation], labels)
     return RefitTable.from_arrays("added", labels, values, result, notes, order_by=order_by)
 
@@ -391,21 +435,16 @@ def _full_and_deleted(result: MetaResult) -> tuple[np.ndarray, np.ndarray, Any, 
     k = _studies(result)
     if result.method in COUNT_METHODS:
         tables = _tables(result)
-        masks = np.vstack([np.ones((1, k), dtype=bool), engine.leave_one_out_masks(k)])
-        fits = pool_tables(tables, masks, result.method, result.measure, level=result.level)
-        if not np.isfinite(fits.estimate[0]):
+        whole = _refit_block(result, np.ones((1, k), dtype=bool))
+        if not np.isfinite(whole["estimate"][0]):
             raise InputError(f"the {result.method} estimate is undefined; nothing to diagnose")
-        full = {"estimate": fits.estimate[:1], "se": fits.se[:1], "tau2": np.zeros(1)}
-        deleted = {"estimate": fits.estimate[1:], "se": fits.se[1:], "q": fits.q[1:]}
+        fits = _subset_fits(result, None)
+        full = {"estimate": whole["estimate"], "se": whole["se"], "tau2": np.zeros(1)}
+        deleted = {"estimate": fits["estimate"], "se": fits["se"], "q": fits["q"]}
         _undefined_rows(deleted, ~tables.pooled(), result.labels)
         return y, v, full, deleted
     full = pool(as_batch(y, v), method=result.method, test=result.test, tau2_interval=False)
-    deleted = pool(
-        engine.leave_one_out_batch(y, v),
-        method=result.method,
-        test=result.test,
-        tau2_interval=False,
-    )
+    deleted = engine.leave_one_out_fits(y, v, method=result.method, test=result.test)
     return y, v, full, deleted
 
 

@@ -23,6 +23,7 @@ from srma.cli.shell import (
     with_options,
     wrote,
 )
+from srma.figures.limits import MAX_ROWS
 
 
 @app.command()
@@ -38,8 +39,21 @@ def forest(
     also_common: Annotated[
         bool, typer.Option("--also-common", help="Add the common-effect diamond.")
     ] = False,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-rows",
+            min=1,
+            help="Label at most this many studies one by one; more are drawn condensed "
+            "(one line each, unlabelled).",
+        ),
+    ] = MAX_ROWS,
 ) -> None:
-    """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by)."""
+    """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by).
+
+    More studies than --max-rows are drawn condensed: every study's interval and estimate
+    as a thin line and a dot, without labels or per-study numbers (srma meta --json has them).
+    """
 
     def action() -> None:
         from srma.analysis.conventions import adds_common_effect, study_label_column
@@ -52,7 +66,7 @@ def forest(
         study = study_label_column(data.table, data.label)
         arms = data.table if data.measure is not None and study is not None else None
         drawing = {"favours": sides, "title": title, "arms": arms, "label": study or "study",
-                   "columns": data.columns}  # fmt: skip
+                   "columns": data.columns, "max_rows": max_rows}  # fmt: skip
         if by is not None:
             from srma.analysis.subgroups import subgroup_analysis
 

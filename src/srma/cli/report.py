@@ -27,6 +27,7 @@ from srma.cli.shell import (
     stdout,
     wrote,
 )
+from srma.figures.limits import MAX_ROWS
 
 
 @app.command()
@@ -68,8 +69,22 @@ def report(
         typer.Option(help="CSV of study characteristics, shown as a table."),
     ] = None,
     col: ColumnOption = None,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-rows",
+            min=1,
+            help="Print tables of at most this many rows (longer ones go to CSV files beside "
+            "the report) and label at most this many studies in the forest plot.",
+        ),
+    ] = MAX_ROWS,
 ) -> None:
-    """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis."""
+    """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis.
+
+    A table longer than --max-rows is written to a CSV file beside the report
+    (REPORT_outcome1_studies.csv, ..._data.csv, REPORT_characteristics.csv) and the
+    report names it; the forest plot of more studies is drawn condensed.
+    """
 
     def action() -> None:
         from srma.analysis.bias import small_study_tests
@@ -121,6 +136,7 @@ def report(
             rob=assessment,
             prisma=read_prisma(prisma_file) if prisma_file is not None else None,
             characteristics=read_table(characteristics) if characteristics is not None else None,
+            max_rows=max_rows,
         )
         write_html(content, output)
         wrote(output)

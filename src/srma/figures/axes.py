@@ -10,6 +10,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+#: The most pixels a PNG is drawn with (a 1 GiB RGBA canvas): a taller figure asks for
+#: SVG or PDF instead of minutes of drawing and gigabytes of memory.
+MAX_PIXELS = 2**28
+#: Resolution of PNG figures.
+PNG_DPI = 300
+
 #: Tick marks of a log axis for ratios, labelled in natural units as RevMan does.
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
@@ -45,11 +51,18 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".svg", ".png", ".pdf"):
         raise ValueError(f"unsupported figure format {suffix!r}; use .svg, .png or .pdf")
+    if suffix == ".png":
+        width, height = (float(x) * PNG_DPI for x in fig.get_size_inches())
+        if width * height > MAX_PIXELS:
+            raise ValueError(
+                f"{path}: a {width:,.0f} x {height:,.0f} pixel PNG is too large to draw; "
+                "write .svg or .pdf, or draw fewer rows (srma forest --max-rows)"
+            )
     metadata = {
         "svg": {"Date": None},
         "pdf": {"CreationDate": None, "ModDate": None},
         "png": {"Software": None},
     }[suffix[1:]]
     with matplotlib.rc_context({"svg.hashsalt": "srma", "svg.fonttype": "none"}):
-        fig.savefig(path, dpi=300, metadata=metadata)
+        fig.savefig(path, dpi=PNG_DPI, metadata=metadata)
     return path

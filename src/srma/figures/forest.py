@@ -13,6 +13,17 @@ Nothing is recomputed: per-study intervals and weights come from
 ``MetaResult.to_frame()``, pooled numbers from the result fields.  Ratio
 measures are drawn on a log axis in natural units.  The figure grows with the
 rows and the longest label, so nothing is clipped.
+
+A forest of more than ``max_rows`` studies (default :data:`MAX_ROWS`) cannot
+be read row by row, and its text alone would take minutes to draw: it is
+drawn *condensed*.  Each run of study rows becomes one band of fixed total
+height (:data:`CONDENSED_INCHES`) in which every study is still drawn, its
+interval a thin line and its estimate a dot, in the data's order; the
+labels, per-arm cells and per-study numbers are left out (a note under the
+plot says so, and ``srma meta --json`` or the report's CSV holds them), and
+the totals, heterogeneity and tests are drawn as usual.  Per-study lines and
+squares are one collection each, never one artist per study, so a figure's
+cost grows with its text, not with k.
 """
 
 from __future__ import annotations
@@ -22,7 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, Polygon
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
@@ -30,6 +43,7 @@ from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
 from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
+from srma.figures.limits import MAX_ROWS
 from srma.figures.rob import PALETTES, SYMBOLS
 from srma.figures.text import literal, no_tex
 from srma.formatting import format_count, format_estimate_ci, format_number, format_p
@@ -47,6 +61,12 @@ ROB_COLUMN = 0.26
 SQUARE = "#1f4e79"
 PI_COLOUR = "#b22222"
 SHORT_MODEL = {"EE": "common effect", "MH": "common effect, M-H", "PETO": "common effect, Peto"}
+#: Height of all the study bands of a condensed forest together, in inches.
+CONDENSED_INCHES = 8.0
+#: Colour of the intervals in a condensed band (the estimates are drawn in SQUARE).
+BAND_INTERVAL = "#9fb6cd"
+#: Area of an estimate's dot in a condensed band, in points².
+BAND_DOT = 1.5
 
 
 @dataclass
@@ -123,15 +143,14 @@ def _arm_cells(
         return (), {}, None
     if label not in arms.columns:
         return (), {}, None
-    cells = {}
-    for _, record in arms.iterrows():
-        cells[str(record[label])] = tuple(
-            f"{record[names[r]]:g}"
-            if isinstance(record[names[r]], int | float)
-            else str(record[names[r]])
-            for r in roles
-        )
-    return header, cells, kind
+
+    def text(value: object) -> str:
+        return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+    # column by column (``tolist`` gives Python scalars, as a row of a mixed table holds)
+    columns_text = [[text(value) for value in arms[names[r]].tolist()] for r in roles]
+    studies = [str(name) for name in arms[label].tolist()]
+    return header, dict(zip(studies, zip(*columns_text, strict=True), strict=True)), kind
 
 
 def _study_rows(
@@ -140,9 +159,13 @@ def _study_rows(
     weights: Mapping[str, float] | None = None,
     cells: Mapping[str, tuple[str, ...]] | None = None,
     rob: RobAssessment | None = None,
+    labelled: bool = True,
 ) -> list[Row]:
+    """One row per study; without ``labelled`` (a condensed forest) only the band row."""
     show = _display(result)
     table = result.to_frame()
+    if not labelled:
+        return [_band(show(table[["yi", "ci_lower", "ci_upper"]].to_numpy(dtype=float)))]
     judgements = {}
     if rob is not None:
         for study, row, overall in zip(
@@ -214,6 +237,43 @@ def _total_rows(result: MetaResult, label: str, *, weight: str = "100.0%") -> li
     return rows
 
 
+def _band(points: np.ndarray) -> Row:
+    """A run of studies of a condensed forest as one row: ``points`` (estimate, lower, upper
+    on the display scale), one per study; a study that is not estimable is left out of the
+    drawing but keeps its place."""
+    finite = np.isfinite(points).all(axis=1)
+    count = points.shape[0]
+    return Row(
+        label=f"{format_count(count)} {'study' if count == 1 else 'studies'}",
+        kind="band",
+        extras={
+            "points": points[finite],
+            "positions": np.flatnonzero(finite),
+            "count": count,
+        },
+    )
+
+
+def _labelled(studies: int, max_rows: int | None) -> bool:
+    """Whether a forest of ``studies`` rows is drawn row by row (else condensed)."""
+    return max_rows is None or studies <= max_rows
+
+
+def _condensed_note(studies: int, max_rows: int | None) -> Row:
+    return Row(
+        label=f"{format_count(studies)} studies exceed max_rows = {format_count(max_rows)}: "
+        "each is one line (interval) and dot (estimate), in the data's order, unlabelled",
+        kind="note",
+    )
+
+
+def _height(row: Row, studies: int) -> float:
+    """A row's height in inches: a band takes its share of :data:`CONDENSED_INCHES`."""
+    if row.kind == "band":
+        return max(ROW_INCHES, CONDENSED_INCHES * int(row.extras["count"]) / max(studies, 1))  # type: ignore[call-overload]
+    return ROW_INCHES
+
+
 def _draw(
     rows: Sequence[Row],
     result: MetaResult,
@@ -230,8 +290,9 @@ def _draw(
     if favours:  # wide enough for both labels side by side
         needed = 0.9 * CHAR_INCHES * sum(len(f"Favours {side}") for side in favours) + 0.3
         plot_width = max(plot_width, needed)
-    n = len(rows)
-    table_labels = [r.label for r in rows if r.kind in ("study", "total", "header")]
+    bands = [r for r in rows if r.kind == "band"]
+    banded = sum(int(r.extras["count"]) for r in bands)  # type: ignore[call-overload]
+    table_labels = [r.label for r in rows if r.kind in ("study", "total", "header", "band")]
     label_width = max(2.4, CHAR_INCHES * max(len("Study"), *(len(t) for t in table_labels)))
     data_width = DATA_COLUMN * len(data_header)
     rob_count = (
@@ -251,26 +312,30 @@ def _draw(
     width = max(width, 0.3 + note_width)
     bottom = 0.75 + (0.22 if favours else 0.0)
     header = 0.75 if data_header else 0.5
-    height = bottom + n * ROW_INCHES + header + (0.35 if title else 0.0)
+    # each row's top and centre, in inches below the top of the plot
+    heights = np.array([_height(r, banded) for r in rows])
+    tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
+    centres = tops + heights / 2.0
+    plot_height = float(heights.sum())
+    height = bottom + plot_height + header + (0.35 if title else 0.0)
     fig = new_figure(width, height)
 
-    def y_of(index: float) -> float:
-        return (bottom + (n - index - 0.5) * ROW_INCHES) / height
+    def y_at(depth: float) -> float:
+        """Figure coordinate of a point ``depth`` inches below the top of the plot."""
+        return (bottom + plot_height - depth) / height
 
-    def put(x: float, index: float, text: str, **kwargs) -> None:
+    def put(x: float, depth: float, text: str, **kwargs) -> None:
         fig.text(
             x / width,
-            y_of(index),
+            y_at(depth),
             literal(text),
             fontsize=kwargs.pop("size", FONT_SIZE),
             va="center",
             **kwargs,
         )
 
-    ax = fig.add_axes(
-        (x_plot / width, bottom / height, plot_width / width, n * ROW_INCHES / height)
-    )
-    ax.set_ylim(n, 0)
+    ax = fig.add_axes((x_plot / width, bottom / height, plot_width / width, plot_height / height))
+    ax.set_ylim(plot_height, 0)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
@@ -280,15 +345,13 @@ def _draw(
     null = 1.0 if result.is_ratio else 0.0
     to_axis = np.log if result.is_ratio else (lambda value: value)
     from_axis = np.exp if result.is_ratio else (lambda value: value)
-    values = [
-        float(to_axis(v))
-        for r in rows
-        if r.point is not None and np.isfinite(r.point[0])
-        for v in r.point
-        if np.isfinite(v)
-    ]
-    values.append(float(to_axis(null)))
-    low, high = min(values), max(values)
+    drawn = [r.point for r in rows if r.point is not None and np.isfinite(r.point[0])]
+    drawn += [r.extras["points"] for r in bands]  # type: ignore[misc]
+    values = np.concatenate(
+        [np.ravel(np.asarray(p, dtype=float)) for p in drawn] + [np.array([null])]
+    )
+    values = to_axis(values[np.isfinite(values)])
+    low, high = float(values.min()), float(values.max())
     span = (high - low) or 1.0
     intervals = [
         (float(to_axis(r.point[1])), float(to_axis(r.point[2])))
@@ -310,24 +373,31 @@ def _draw(
     ax.set_xlim(x_min, x_max)
     ax.axvline(null, color="grey", linewidth=0.8)
     max_size = max((r.size for r in rows if r.kind == "study"), default=1.0) or 1.0
+    # every study's interval and square: one collection each, whatever k
+    segments: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    squares: list[tuple[float, float, float]] = []  # x, y, size
     for index, row in enumerate(rows):
-        y = index + 0.5
+        y = float(centres[index])
         weight = "bold" if row.kind in ("total", "header") else "normal"
         colour = row.colour or "black"
         if row.kind == "note":
-            put(0.15, index, row.label, size=FONT_SIZE - 1)
+            put(0.15, y, row.label, size=FONT_SIZE - 1)
             continue
-        put(0.15, index, row.label, fontweight=weight, color=colour)
+        put(0.15, y, row.label, fontweight=weight, color=colour)
+        if row.kind == "band":
+            _draw_band(ax, row, float(tops[index]), float(heights[index]))
+            continue
         for column, cell in enumerate(row.cells):
-            put(x_data + DATA_COLUMN * (column + 1) - 0.08, index, cell, ha="right")
-        put(x_weight + WEIGHT_COLUMN - 0.1, index, row.weight, ha="right", fontweight=weight)
-        put(x_text, index, row.text, fontweight=weight, color=colour)
+            put(x_data + DATA_COLUMN * (column + 1) - 0.08, y, cell, ha="right")
+        put(x_weight + WEIGHT_COLUMN - 0.1, y, row.weight, ha="right", fontweight=weight)
+        put(x_text, y, row.text, fontweight=weight, color=colour)
         if row.point is not None:
             estimate, lower, upper = row.point
             if row.diamond:
+                half = 0.38 * ROW_INCHES
                 ax.add_patch(
                     Polygon(
-                        [(lower, y), (estimate, y - 0.38), (upper, y), (estimate, y + 0.38)],
+                        [(lower, y), (estimate, y - half), (upper, y), (estimate, y + half)],
                         closed=True,
                         facecolor="black",
                     )
@@ -339,16 +409,16 @@ def _draw(
                 for edge, marker in cut:
                     ax.plot([edge], [y], marker=marker, color=colour, markersize=5, clip_on=False)
             else:
-                ax.hlines(y, lower, upper, color="black", linewidth=1.0)
-                size = 8.0 + 150.0 * row.size / max_size  # area grows with weight
-                ax.scatter([estimate], [y], s=size, marker="s", color=SQUARE, zorder=3)
+                segments.append(((lower, y), (upper, y)))
+                # area grows with weight
+                squares.append((estimate, y, 8.0 + 150.0 * row.size / max_size))
         if row.rob is not None:
             palette = PALETTES["cochrane"]
             for column, judgement in enumerate(row.rob):
                 x = x_rob + ROB_COLUMN * (column + 0.5)
                 fig.patches.append(
                     Ellipse(
-                        (x / width, y_of(index)),
+                        (x / width, y_at(y)),
                         0.2 / width,
                         0.2 / height,
                         transform=fig.transFigure,
@@ -357,21 +427,25 @@ def _draw(
                         linewidth=0.4,
                     )
                 )
-                put(x, index, SYMBOLS[judgement], ha="center", size=FONT_SIZE - 1)
-    top = -0.9
-    put(0.15, top, "Study", fontweight="bold")
+                put(x, y, SYMBOLS[judgement], ha="center", size=FONT_SIZE - 1)
+    if segments:
+        ax.add_collection(LineCollection(segments, colors="black", linewidths=1.0))
+        x, y, size = np.array(squares).T
+        ax.scatter(x, y, s=size, marker="s", color=SQUARE, zorder=3)
+    first = -0.4 * ROW_INCHES  # the header line, above the first row
+    put(0.15, first, "Study", fontweight="bold")
     for column, name in enumerate(data_header):
-        put(x_data + DATA_COLUMN * (column + 1) - 0.08, top, name, ha="right", fontweight="bold")
+        put(x_data + DATA_COLUMN * (column + 1) - 0.08, first, name, ha="right", fontweight="bold")
     if data_header:
         half = len(data_header) // 2
         for arm, name in enumerate(arm_names):
             centre = x_data + DATA_COLUMN * half * (arm + 0.5)
-            put(centre, top - 0.9, name, ha="center", fontweight="bold")
-    put(x_weight + WEIGHT_COLUMN - 0.1, top, weight_header, ha="right", fontweight="bold")
+            put(centre, first - 0.9 * ROW_INCHES, name, ha="center", fontweight="bold")
+    put(x_weight + WEIGHT_COLUMN - 0.1, first, weight_header, ha="right", fontweight="bold")
     measure = MEASURE_NAMES.get(result.measure or "", "Effect")
     put(
         x_text,
-        top,
+        first,
         estimate_header or f"{measure} [{round(100 * result.level)}% CI]",
         fontweight="bold",
     )
@@ -381,7 +455,7 @@ def _draw(
         for column, name in enumerate(names):
             put(
                 x_rob + ROB_COLUMN * (column + 0.5),
-                top,
+                first,
                 name,
                 ha="center",
                 fontweight="bold",
@@ -414,6 +488,31 @@ def _draw(
     return no_tex(fig)
 
 
+def _draw_band(ax, row: Row, top: float, height: float) -> None:
+    """A condensed run of studies: one line per interval and one dot per estimate, evenly
+    spaced from ``top`` down over ``height`` inches.
+
+    The intervals are one line broken by NaN (one artist, one path, whatever the number of
+    studies) and the dots one collection; in a vector file (SVG, PDF) both are one image.
+    """
+    points = np.asarray(row.extras["points"], dtype=float)
+    if not points.size:
+        return
+    count = int(row.extras["count"])  # type: ignore[call-overload]
+    pitch = height / count  # inches per study
+    y = top + pitch * (np.asarray(row.extras["positions"]) + 0.5)
+    line = float(np.clip(0.8 * 72.0 * pitch, 0.1, 1.0))  # points; thinner than the pitch
+    gap = np.full(y.size, np.nan)
+    xs = np.column_stack([points[:, 1], points[:, 2], gap]).ravel()
+    ys = np.column_stack([y, y, gap]).ravel()
+    ax.add_line(Line2D(xs, ys, color=BAND_INTERVAL, linewidth=line, rasterized=True))
+    # the dots stay visible over the intervals: a fixed size, whatever the pitch
+    ax.scatter(
+        points[:, 0], y, s=BAND_DOT, marker="o", color=SQUARE, linewidths=0, zorder=3,
+        rasterized=True,
+    )  # fmt: skip
+
+
 def forest_plot(
     result: MetaResult,
     *,
@@ -426,6 +525,7 @@ def forest_plot(
     columns: Mapping[str, str] | None = None,
     also: MetaResult | None = None,
     plot_width: float = PLOT_WIDTH,
+    max_rows: int | None = MAX_ROWS,
 ) -> Figure:
     """Draw the forest plot of one meta-analysis.
 
@@ -435,10 +535,15 @@ def forest_plot(
     another model, say common effect beside random effects) adds its diamond
     under the first, as R's meta draws both.  ``plot_width`` (inches) is the
     width of the graphical column; a narrower one gives a narrower figure with
-    the same font sizes (the DOCX report uses it to fit the page).
+    the same font sizes (the DOCX report uses it to fit the page).  More than
+    ``max_rows`` studies (None: no limit) are drawn condensed, without the
+    per-arm and risk-of-bias columns (see the module's docstring).
     """
+    labelled = _labelled(len(result.labels), max_rows)
+    if not labelled:
+        arms = rob = None
     header, cells, _ = _arm_cells(arms, label, columns or {})
-    rows = _study_rows(result, cells=cells, rob=rob)
+    rows = _study_rows(result, cells=cells, rob=rob, labelled=labelled)
     rows.append(Row(kind="blank"))
     rows.extend(_total_rows(result, "Total"))
     if also is not None:
@@ -449,6 +554,8 @@ def forest_plot(
         rows.extend(
             Row(label=f"D{i + 1}: {name}", kind="note") for i, name in enumerate(rob.domains)
         )
+    if not labelled:
+        rows.append(_condensed_note(len(result.labels), max_rows))
     return _draw(
         rows,
         result,
@@ -470,14 +577,20 @@ def subgroup_forest(
     label: str = "study",
     arm_names: tuple[str, str] = ("Experimental", "Control"),
     columns: Mapping[str, str] | None = None,
+    max_rows: int | None = MAX_ROWS,
 ) -> Figure:
-    """A forest plot with one block per subgroup, its subtotal, and the overall result."""
-    header, cells, _ = _arm_cells(arms, label, columns or {})
+    """A forest plot with one block per subgroup, its subtotal, and the overall result.
+
+    More than ``max_rows`` studies in all are drawn condensed, one band per subgroup.
+    """
+    studies = sum(len(subgroup.labels) for subgroup in result.subgroups)
+    labelled = _labelled(studies, max_rows)
+    header, cells, _ = _arm_cells(arms if labelled else None, label, columns or {})
     overall = dict(zip(result.overall.labels, result.overall.weights, strict=True))
     rows: list[Row] = []
     for group, subgroup in zip(result.groups, result.subgroups, strict=True):
         rows.append(Row(label=f"{result.variable}: {group}", kind="header"))
-        rows.extend(_study_rows(subgroup, weights=overall, cells=cells))
+        rows.extend(_study_rows(subgroup, weights=overall, cells=cells, labelled=labelled))
         share = sum(overall.get(name, 0.0) for name in subgroup.labels)
         rows.extend(_total_rows(subgroup, "Subtotal", weight=f"{format_number(share, 1)}%"))
         rows.append(Row(kind="blank"))
@@ -496,17 +609,39 @@ def subgroup_forest(
             kind="note",
         )
     )
+    if not labelled:
+        rows.append(_condensed_note(studies, max_rows))
     return _draw(
         rows, result.overall, data_header=header, arm_names=arm_names, favours=favours, title=title
     )
 
 
-def refit_forest(table: RefitTable, result: MetaResult, *, title: str | None = None) -> Figure:
-    """Leave-one-out or cumulative results, one row each, above the full analysis."""
+def refit_forest(
+    table: RefitTable,
+    result: MetaResult,
+    *,
+    title: str | None = None,
+    max_rows: int | None = MAX_ROWS,
+) -> Figure:
+    """Leave-one-out or cumulative results, one row each, above the full analysis.
+
+    More than ``max_rows`` refits are drawn condensed (one band).
+    """
     show = _display(result)
     verb = "Omitting" if table.key == "omitted" else "Adding"
+    labelled = _labelled(len(table.labels), max_rows)
     rows = []
-    for record in table.to_records():
+    if not labelled:
+        points = show(
+            np.column_stack(
+                [
+                    np.array(table.values[n], dtype=float)
+                    for n in ("estimate", "ci_lower", "ci_upper")
+                ]
+            )
+        )
+        rows.append(_band(points))
+    for record in table.to_records() if labelled else ():
         values = [record[name] for name in ("estimate", "ci_lower", "ci_upper")]
         if any(value is None for value in values):
             rows.append(Row(label=f"{verb} {record[table.key]}", text="Not estimable"))
@@ -524,4 +659,6 @@ def refit_forest(table: RefitTable, result: MetaResult, *, title: str | None = N
         )
     rows.append(Row(kind="blank"))
     rows.extend(_total_rows(result, "All studies", weight=""))
+    if not labelled:
+        rows.append(_condensed_note(len(table.labels), max_rows))
     return _draw(rows, result, title=title, weight_header="I²")

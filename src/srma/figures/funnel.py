@@ -25,8 +25,16 @@ from srma.figures.text import literal, no_tex
 from srma.formatting import format_p
 from srma.stats.bias import RegressionTest
 
+#: More points than this are drawn as one image in a vector file (SVG, PDF).
+MAX_VECTOR_POINTS = 2000
 #: Shades from the widest region inwards (metafor's contour-enhanced funnel uses greys).
 CONTOUR_SHADES = ("#c8c8c8", "#8f8f8f")
+
+
+def _marker_area(points: int) -> float:
+    """matplotlib's default marker area (36 pt²) up to 100 points, shrinking as
+    ``1/sqrt(n)`` beyond, so that a funnel of many studies still shows its shape."""
+    return 36.0 * min(1.0, (100.0 / max(points, 1)) ** 0.5)
 
 
 def funnel_plot(
@@ -73,15 +81,27 @@ def funnel_plot(
     ax.plot(show(centre - crit * grid), grid, color="black", linestyle="--", linewidth=0.8)
     ax.plot(show(centre + crit * grid), grid, color="black", linestyle="--", linewidth=0.8)
     ax.axvline(show(centre), color="black", linewidth=0.8)
-    ax.scatter(show(frame["yi"]), se, color="#1f4e79", zorder=3, label="Studies")
+    # many points are one image in SVG and PDF, not one element each, and smaller
+    many = len(frame) > MAX_VECTOR_POINTS
+    ax.scatter(
+        show(frame["yi"]),
+        se,
+        s=_marker_area(len(frame)),
+        color="#1f4e79",
+        zorder=3,
+        label="Studies",
+        rasterized=many,
+    )
     if trimfill is not None and trimfill.k0:
         ax.scatter(
             show(trimfill.imputed_yi),
             np.sqrt(trimfill.imputed_vi),
+            s=_marker_area(len(frame)),
             facecolors="white",
             edgecolors="#1f4e79",
             zorder=3,
             label=f"Imputed ({trimfill.k0})",
+            rasterized=trimfill.k0 > MAX_VECTOR_POINTS,
         )
         ax.axvline(
             show(trimfill.filled.estimate),

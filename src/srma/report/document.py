@@ -11,6 +11,15 @@ the inlined SVG figures are checked to be well-formed and free of scripts,
 event handlers and outside links before they are marked safe, and characters
 XML does not allow are replaced (:func:`srma.figures.text.safe_text`) in both
 formats.
+
+A table of more than ``max_rows`` rows (default
+:data:`srma.figures.limits.MAX_ROWS`: a per-study table of a very large
+meta-analysis, say) is not printed: it is written in full to a CSV file beside
+the report (``<report>_outcome1_studies.csv``, ``..._data.csv``,
+``<report>_characteristics.csv``; text cells that a spreadsheet would run as a
+formula neutralised), and the report says where.  The forest plot of such an
+outcome is drawn condensed (:mod:`srma.figures.forest`).  Everything else
+costs the same whatever k, so a report of 100,000 studies takes seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
@@ -32,12 +42,14 @@ from srma.analysis.bias import SmallStudyResult, funnel_contours
 from srma.analysis.results import MetaResult
 from srma.figures.forest import MEASURE_NAMES, PLOT_WIDTH, forest_plot
 from srma.figures.funnel import funnel_plot
+from srma.figures.limits import MAX_ROWS
 from srma.figures.prisma import prisma_flow
 from srma.figures.rob import summary_plot, traffic_light
 from srma.figures.text import safe_text
 from srma.formatting import format_ci, format_count, format_number, format_p
 from srma.report.methods import bias_methods, methods_paragraph
 from srma.review.appraise.risk_of_bias import RobAssessment
+from srma.review.flow.export import to_csv
 from srma.review.flow.prisma import PrismaCounts
 
 #: RevMan's labels under a forest plot when the report is given none.
@@ -73,6 +85,10 @@ class ReportContent:
     prisma: PrismaCounts | None = None
     characteristics: pd.DataFrame | None = None
     figures: dict[str, Figure] = field(default_factory=dict)
+    #: tables with more rows go to CSV files beside the report; forests are drawn condensed
+    max_rows: int | None = MAX_ROWS
+    #: the CSV files written so far (HTML and DOCX beside each other share them)
+    written: set[Path] = field(default_factory=set)
 
 
 def build_report(
@@ -82,16 +98,21 @@ def build_report(
     rob: RobAssessment | None = None,
     prisma: PrismaCounts | None = None,
     characteristics: pd.DataFrame | None = None,
+    max_rows: int | None = MAX_ROWS,
 ) -> ReportContent:
-    """Draw every figure the report needs."""
-    content = ReportContent(title, outcomes, rob, prisma, characteristics)
+    """Draw every figure the report needs.
+
+    ``max_rows`` (None: no limit) is the most rows a table prints and a forest
+    plot labels (see the module's docstring).
+    """
+    content = ReportContent(title, outcomes, rob, prisma, characteristics, max_rows=max_rows)
     if prisma is not None:
         content.figures["prisma"] = prisma_flow(prisma)
     if rob is not None:
         content.figures["rob_traffic_light"] = traffic_light(rob)
         content.figures["rob_summary"] = summary_plot(rob)
     for index, outcome in enumerate(outcomes):
-        content.figures[f"forest_{index}"] = _forest(outcome)
+        content.figures[f"forest_{index}"] = _forest(outcome, max_rows=max_rows)
         if outcome.small_study is not None:
             content.figures[f"funnel_{index}"] = funnel_plot(
                 outcome.result,
@@ -102,13 +123,20 @@ def build_report(
     return content
 
 
-def _forest(outcome: Outcome, plot_width: float = PLOT_WIDTH, *, data: bool = True) -> Figure:
+def _forest(
+    outcome: Outcome,
+    plot_width: float = PLOT_WIDTH,
+    *,
+    data: bool = True,
+    max_rows: int | None = MAX_ROWS,
+) -> Figure:
     return forest_plot(
         outcome.result,
         arms=outcome.arms if data else None,
         label=outcome.label,
         favours=outcome.favours or DEFAULT_FAVOURS,
         plot_width=plot_width,
+        max_rows=max_rows,
     )
 
 
@@ -180,28 +208,25 @@ def results_table(result: MetaResult) -> pd.DataFrame:
     """One row per study and one for the total: estimate, CI and weight on the reported scale."""
     frame = result.to_frame()
     shown = result.back_transformed()
-    transform = math.exp if shown else float
-    rows = [
+    transform = np.exp if shown else np.asarray
+    studies = pd.DataFrame(
         {
-            "Study": r.label,
-            "Estimate": transform(r.yi),
-            "CI lower": transform(r.ci_lower),
-            "CI upper": transform(r.ci_upper),
-            "Weight (%)": r.weight,
-        }
-        for r in frame.itertuples()
-    ]
-    total = shown or {n: getattr(result, n) for n in ("estimate", "ci_lower", "ci_upper")}
-    rows.append(
-        {
-            "Study": "Total",
-            "Estimate": total["estimate"],
-            "CI lower": total["ci_lower"],
-            "CI upper": total["ci_upper"],
-            "Weight (%)": 100.0,
+            "Study": frame["label"],
+            "Estimate": transform(frame["yi"].to_numpy(dtype=float)),
+            "CI lower": transform(frame["ci_lower"].to_numpy(dtype=float)),
+            "CI upper": transform(frame["ci_upper"].to_numpy(dtype=float)),
+            "Weight (%)": frame["weight"],
         }
     )
-    return pd.DataFrame(rows)
+    total = shown or {n: getattr(result, n) for n in ("estimate", "ci_lower", "ci_upper")}
+    row = {
+        "Study": "Total",
+        "Estimate": total["estimate"],
+        "CI lower": total["ci_lower"],
+        "CI upper": total["ci_upper"],
+        "Weight (%)": 100.0,
+    }
+    return pd.concat([studies, pd.DataFrame([row])], ignore_index=True)
 
 
 #: What the HTML report may load or run: nothing but its own inline styles and the
@@ -272,11 +297,43 @@ def _numeric_columns(frame: pd.DataFrame) -> list[bool]:
     ]
 
 
-def _html_table(frame: pd.DataFrame, caption: str | None = None) -> dict[str, Any]:
-    """A table as plain values for the template, which escapes them (``table`` macro)."""
+def written_aside(
+    frame: pd.DataFrame, report: Path, name: str, content: ReportContent
+) -> str | None:
+    """Write a table too long to print to ``<report>_<name>.csv``; say so (None: print it).
+
+    A table is too long with more than ``content.max_rows`` rows.  The CSV
+    holds every row with the values unformatted; text cells a spreadsheet
+    would run as a formula are neutralised (:func:`srma.review.flow.export.to_csv`).
+    A file this content already wrote (the HTML and DOCX report side by side)
+    is not written again.
+    """
+    if content.max_rows is None or len(frame) <= content.max_rows:
+        return None
+    path = report.with_name(f"{report.stem}_{name}.csv")
+    if path.resolve() not in content.written:
+        to_csv(frame, path)
+        content.written.add(path.resolve())
+    return (
+        f"{format_count(len(frame))} rows, more than the {format_count(content.max_rows)} "
+        f"a report prints: written to {path.name} beside this report."
+    )
+
+
+def _html_table(
+    frame: pd.DataFrame, caption: str | None = None, aside: str | None = None
+) -> dict[str, Any]:
+    """A table as plain values for the template, which escapes them (``table`` macro).
+
+    With ``aside`` (the table was written to a file, :func:`written_aside`) only
+    the caption and that note are shown.
+    """
+    if aside is not None:
+        return {"caption": caption, "aside": aside, "columns": [], "rows": []}
     classes = ["num" if n else "text" for n in _numeric_columns(frame)]
     return {
         "caption": caption,
+        "aside": None,
         "columns": [(str(c), k) for c, k in zip(frame.columns, classes, strict=True)],
         "rows": [
             [(_cell(v)[0], k) for v, k in zip(values, classes, strict=True)]
@@ -318,23 +375,31 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
     environment = Environment(
         loader=PackageLoader("srma.report", "templates"), autoescape=True, finalize=_finalize
     )
+    path = Path(path)
+
+    def table(frame: pd.DataFrame, name: str, caption: str | None = None) -> dict[str, Any]:
+        return _html_table(frame, caption, written_aside(frame, path, name, content))
+
     references: list[str] = []
     sections = []
     for index, outcome in enumerate(content.outcomes):
         methods, refs = _methods(outcome)
         references.extend(refs)
         captions = _captions(outcome)
+        number = index + 1
         sections.append(
             {
                 "title": outcome.title,
                 "methods": methods,
                 "sentence": result_sentence(outcome.result),
-                "results_table": _html_table(results_table(outcome.result), captions["results"]),
+                "results_table": table(
+                    results_table(outcome.result), f"outcome{number}_studies", captions["results"]
+                ),
                 "forest": _svg(content.figures[f"forest_{index}"]),
                 "forest_caption": captions["forest"],
                 "data_table": None
                 if outcome.arms is None
-                else _html_table(outcome.arms, captions["data"]),
+                else table(outcome.arms, f"outcome{number}_data", captions["data"]),
                 "bias": None if outcome.small_study is None else bias_sentence(outcome.small_study),
                 "funnel": _svg(content.figures[f"funnel_{index}"]) if outcome.small_study else None,
                 "funnel_caption": captions["funnel"],
@@ -349,7 +414,7 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
         "references": list(dict.fromkeys(references)),
         "characteristics": None
         if content.characteristics is None
-        else _html_table(content.characteristics),
+        else table(content.characteristics, "characteristics"),
         "prisma": None
         if content.prisma is None
         else {"svg": _svg(content.figures["prisma"]), "problems": content.prisma.inconsistencies()},
@@ -361,7 +426,6 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
             "summary": _svg(content.figures["rob_summary"]),
         },
     }
-    path = Path(path)
     path.write_text(environment.get_template("report.html.j2").render(**context), encoding="utf-8")
     return path
 
@@ -418,23 +482,35 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
         document.add_picture(buffer, width=Inches(min(natural, max_inches or portrait_inches)))
         caption("Figure", text)
 
+    rows = content.max_rows
+
     def forest(outcome: Outcome, figure: Figure, text: str) -> None:
         limit = portrait_inches / FOREST_MIN_SCALE
         drawn = float(figure.get_size_inches()[0])
         if drawn > limit:  # narrow the plot column, down to 1.6 inches
-            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - (drawn - limit)))
+            figure = _forest(
+                outcome, plot_width=max(1.6, PLOT_WIDTH - (drawn - limit)), max_rows=rows
+            )
         landscape = float(figure.get_size_inches()[0]) > limit
         if landscape:
             limit = landscape_inches / FOREST_MIN_SCALE
-            figure = _forest(outcome, plot_width=max(1.6, PLOT_WIDTH - max(0.0, drawn - limit)))
+            figure = _forest(
+                outcome, plot_width=max(1.6, PLOT_WIDTH - max(0.0, drawn - limit)), max_rows=rows
+            )
             if float(figure.get_size_inches()[0]) > limit:  # the per-study table has the data
-                figure = _forest(outcome, plot_width=1.6, data=False)
+                figure = _forest(outcome, plot_width=1.6, data=False, max_rows=rows)
         orient(landscape)
         picture(figure, text, max_inches=landscape_inches if landscape else portrait_inches)
         orient(False)
 
-    def table(frame: pd.DataFrame, text: str) -> None:
+    path = Path(path)
+
+    def table(frame: pd.DataFrame, text: str, name: str) -> None:
         caption("Table", text)
+        aside = written_aside(frame, path, name, content)
+        if aside is not None:
+            document.add_paragraph(safe_text(aside))
+            return
         numeric = _numeric_columns(frame)
         grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
         grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -489,7 +565,7 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
         picture(content.figures["prisma"], "PRISMA 2020 flow diagram.")
     if content.characteristics is not None:
         document.add_heading("Characteristics of included studies", level=1)
-        table(content.characteristics, "Characteristics of included studies.")
+        table(content.characteristics, "Characteristics of included studies.", "characteristics")
     if content.rob is not None:
         document.add_heading("Risk of bias", level=1)
         picture(
@@ -506,11 +582,11 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
         document.add_paragraph(safe_text(methods))
         document.add_heading("Results", level=2)
         document.add_paragraph(safe_text(result_sentence(outcome.result)))
-        table(results_table(outcome.result), captions["results"])
+        table(results_table(outcome.result), captions["results"], f"outcome{index + 1}_studies")
         forest(outcome, content.figures[f"forest_{index}"], captions["forest"])
         if outcome.arms is not None:
             document.add_heading("Per-study data", level=2)
-            table(outcome.arms, captions["data"])
+            table(outcome.arms, captions["data"], f"outcome{index + 1}_data")
         if outcome.small_study is not None:
             document.add_heading("Small-study effects", level=2)
             document.add_paragraph(safe_text(bias_sentence(outcome.small_study)))
@@ -520,6 +596,5 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
     document.add_heading("References", level=1)
     for number, reference in enumerate(dict.fromkeys(references), start=1):
         document.add_paragraph(safe_text(f"{number}. {reference}"))
-    path = Path(path)
     document.save(str(path))
     return path
