@@ -28,6 +28,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
+from srma.review.appraise.assessment import OVERALL
 from srma.review.appraise.forms import (
     ANSWER,
     ASSESSMENT,
@@ -166,6 +167,21 @@ def reconciled(rob: RobReview, items: pd.DataFrame | None = None) -> dict[ItemKe
     return found
 
 
+def shown(form: RobForm, values: Mapping[ItemKey, Entry]) -> dict[ItemKey, Entry]:
+    """What a form shows of an assessor's stored values: a judgement equal to its proposal
+    is left blank, as it was typed (it follows the proposal when the answers change); an
+    override, and a judgement where the tool proposes none, are shown."""
+    found = dict(values)
+    for key, entry in values.items():
+        spec = form.field(key.field)
+        if spec is None or spec.kind != JUDGEMENT:
+            continue
+        proposal = values.get(key._replace(field=field_name(spec.domain, PROPOSAL)))
+        if proposal is not None and proposal.value is not None and proposal.value == entry.value:
+            del found[key]
+    return found
+
+
 def read_rob_file(path: Path, rob: RobReview, form: RobForm, *, reviewer: str,
                   consensus: bool) -> RobRead:  # fmt: skip
     """Read an ``.xlsx`` workbook or a ``.csv`` long form."""
@@ -209,13 +225,14 @@ def _touched(cells: Mapping[str, Cell], base: Mapping[str, Entry | None]) -> boo
 
 def _checked_rows(
     form: RobForm, read: RobRead, base: Mapping[ItemKey, Entry], *, consensus: bool
-) -> tuple[list[Entry], dict[Row, bool], list[Problem]]:
-    """The entries that change, whether each changed row is complete, and the problems."""
+) -> tuple[list[Entry], list[Problem]]:
+    """The entries that change and the problems of the rows the file changes (each checked
+    with what the form showed of the stored values for the cells it leaves out)."""
     changed: list[Entry] = []
-    complete: dict[Row, bool] = {}
     problems: list[Problem] = []
+    display = base if consensus else shown(form, base)
     for (study, scope), cells in read.rows.items():
-        stored = {f.name: base.get(ItemKey(study, scope, "", "", f.name)) for f in form.fields}
+        stored = {f.name: display.get(ItemKey(study, scope, "", "", f.name)) for f in form.fields}
         if not cells or not _touched(cells, stored):
             continue
         fallback = next(iter(cells.values())).where
@@ -227,7 +244,6 @@ def _checked_rows(
         merged.update(cells)
         result = check_row(form, merged, fallback=fallback)
         problems += result.problems
-        complete[(study, scope)] = result.complete
         for field in form.fields:
             if consensus and field.kind == PROPOSAL:
                 continue
@@ -243,7 +259,7 @@ def _checked_rows(
             )
             if not entry.same(base.get(key)):
                 changed.append(entry)
-    return changed, complete, problems
+    return changed, problems
 
 
 def _submission_problems(
@@ -289,10 +305,10 @@ def import_rob_form(
     form = consensus_form(rob) if consensus else rob.form
     read = read_rob_file(path, rob, form, reviewer=name, consensus=consensus)
     base = reconciled(rob) if consensus else rob.state.own(name)
-    changed, _, problems = _checked_rows(form, read, base, consensus=consensus)
+    changed, problems = _checked_rows(form, read, base, consensus=consensus)
     problems = [*read.problems, *problems]
     new: list[int] = []
-    if not consensus:
+    if not consensus and not read.problems:  # a file that cannot be read whole submits nothing
         final = dict(base) | {e.key: e for e in changed}
         more, new = _submission_problems(rob, read, name, final)
         problems += more
@@ -423,7 +439,7 @@ def write_rob_form(
     state = rob.state
     title = rob.project.protocol.title
     if not consensus:
-        own = state.own(name)
+        own = shown(rob.form, state.own(name))
         if suffix == ".csv":
             return write_rob_longform(path, rob.form, own)
         submitted = [s for s in state.submitted if state.has_submitted(s, name)]
@@ -509,29 +525,32 @@ def resolve_rob(
 
 
 def _check_resolution(rob: RobReview, study: int, scope: str, entries: list[Entry]) -> None:
-    """Refuse a resolution that leaves a fully settled row inconsistent with the tool."""
+    """Refuse a resolution that leaves its domain, once every answer of it is settled, or
+    the whole row, once everything in it is, inconsistent with the tool."""
+    form = rob.form
     items = rob.state.reconciliation()
     mine = items[(items["study"] == study) & (items["scope"] == scope)]
-    new = {e.key.field for e in entries}
-    settled = reconciled(rob, mine)
-    open_items = {
-        f
+    new = {e.key.field: e for e in entries}
+    unsettled = {
+        spec.domain
         for f in mine[mine["status"] == DISCREPANCY]["field"]
-        if (spec := rob.form.field(f)) is not None and spec.kind in COMPARED and f not in new
+        if (spec := form.field(f)) is not None and spec.kind in COMPARED and f not in new
     }
-    if open_items:
-        return  # the row is not settled yet: it is checked once it is
     cells = {
-        k.field: Cell(_raw(e), f"--{k.field}")
-        for k, e in settled.items()
-        if rob.form.field(k.field).kind in (*COMPARED, *TEXT)  # type: ignore[union-attr]
+        k.field: Cell(_raw(e), f"--value ({k.field})")
+        for k, e in reconciled(rob, mine).items()
+        if form.field(k.field).kind in (*COMPARED, *TEXT)  # type: ignore[union-attr]
     }
-    for entry in entries:
-        cells[entry.key.field] = Cell(entry.value, f"--value ({entry.key.field})")
-    result = check_row(rob.form, cells, fallback="the resolved row")
+    cells |= {f: Cell(e.value, f"--value ({f})") for f, e in new.items()}
+    domain = form.field(entries[0].key.field).domain  # type: ignore[union-attr]
+    if unsettled and domain in unsettled | {OVERALL}:
+        return  # checked once the domain's (or for the overall, the row's) answers are settled
+    if unsettled:  # the domain alone
+        cells = {f: c for f, c in cells.items() if form.field(f).domain == domain}  # type: ignore[union-attr]
+    result = check_row(form, cells, fallback="the resolved row")
     if result.problems:
         raise InputError(
-            "the row would not hold together: "
+            "the resolution would not hold together: "
             + "; ".join(p.message for p in result.problems)
-            + " (give --reason for an override)"
+            + " (give --reason with a judgement that overrides the proposal)"
         )

@@ -90,12 +90,11 @@ class RobRead:
 
 @dataclass(frozen=True)
 class RowResult:
-    """What a checked row stores (every field of the form: ``(value, written)``), its
-    problems, and whether every domain is judged (the study may then be submitted)."""
+    """What a checked row stores (every field of the form: ``(value, written)``) and its
+    problems."""
 
     values: Mapping[str, Value]
     problems: tuple[Problem, ...]
-    complete: bool
 
 
 def text(raw: object) -> str | None:
@@ -217,7 +216,6 @@ def check_row(form: RobForm, cells: Mapping[str, Cell], *, fallback: str) -> Row
             concerns[domain.id] = result.applicability
     overall = [f for f in form.of(OVERALL) if f.kind in INPUT]
     given_overall = any(parsed.get(f.name, (None, None))[0] is not None for f in overall)
-    complete = not problems and not unassessed
     if overall and not problems:
         if unassessed:
             if given_overall:
@@ -230,7 +228,7 @@ def check_row(form: RobForm, cells: Mapping[str, Cell], *, fallback: str) -> Row
                 )
         else:
             _overall(form, parsed, answers, judged, reasons, concerns, values, problems, where)
-    return RowResult(values, tuple(problems), complete and not problems)
+    return RowResult(values, tuple(problems))
 
 
 def _column(error: AssessmentError) -> str:
