@@ -200,7 +200,7 @@ def _settings_problems(
         return [
             Problem(
                 where,
-                f"this is a {meta.get('assessment')} form, not a risk-of-bias form "
+                f"this is a form of {meta.get('assessment')!r}, not a risk-of-bias form "
                 "(import it with its own command)",
             )
         ]
