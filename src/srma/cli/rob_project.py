@@ -79,9 +79,10 @@ class _FigureByDefault(TyperGroup):
 rob_app = typer.Typer(
     name="rob",
     cls=_FigureByDefault,
-    help="Risk of bias: traffic-light and summary figures (from a robvis CSV or a project), "
-    "and a project's blinded assessment by two assessors: forms, import, compare with "
-    "kappa per domain, resolve, export for robvis (docs/risk_of_bias.md).",
+    help="Risk of bias: traffic-light and summary figures (from a robvis CSV or a project; "
+    "srma rob FILE.csv --tool T -o OUT is srma rob figure FILE.csv ...), and a project's "
+    "blinded assessment by two assessors: forms, import, compare with kappa per domain, "
+    "resolve, export for robvis (docs/risk_of_bias.md).",
     no_args_is_help=True,
 )
 app.add_typer(rob_app, name="rob")

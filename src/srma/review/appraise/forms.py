@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from srma.errors import InputError
-from srma.review.appraise.assessment import OVERALL
+from srma.review.appraise.assessment import APPLICABILITY, JUDGEMENT, OVERALL, REASON
 from srma.review.appraise.catalogue import tool as find_tool
 from srma.review.appraise.signalling import NA, Question
 from srma.review.appraise.tools import Domain, Tool
@@ -50,15 +50,10 @@ DEFAULT_EFFECT = "assignment"
 STUDY_LEVEL, RESULT_LEVEL = "study", "result"
 
 #: Kinds of column.  Answers, applicability and judgements are compared between
-#: assessors; support and reasons are each assessor's text; proposals are derived.
-ANSWER, APPLICABILITY, PROPOSAL, JUDGEMENT, SUPPORT, REASON = (
-    "answer",
-    "applicability",
-    "proposal",
-    "judgement",
-    "support",
-    "reason",
-)
+#: assessors; support and reasons are each assessor's text; proposals are derived.  A
+#: judgement's, reason's or applicability's column is named by the part an
+#: :class:`~srma.review.appraise.assessment.AssessmentError` names.
+ANSWER, PROPOSAL, SUPPORT = "answer", "proposal", "support"
 COMPARED = (ANSWER, APPLICABILITY, JUDGEMENT)
 TEXT = (SUPPORT, REASON)
 #: The kinds read from a form (proposals are srma's).

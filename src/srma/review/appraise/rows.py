@@ -28,18 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from srma.errors import InputError
-from srma.review.appraise.assessment import (
-    APPLICABILITY as APPLICABILITY_PART,
-)
-from srma.review.appraise.assessment import (
-    JUDGEMENT as JUDGEMENT_PART,
-)
-from srma.review.appraise.assessment import (
-    OVERALL,
-    AssessmentError,
-    assess,
-    judge_domain,
-)
+from srma.review.appraise.assessment import OVERALL, AssessmentError, assess, judge_domain
 from srma.review.appraise.forms import (
     ANSWER,
     APPLICABILITY,
@@ -233,8 +222,7 @@ def check_row(form: RobForm, cells: Mapping[str, Cell], *, fallback: str) -> Row
 
 def _column(error: AssessmentError) -> str:
     """The column a judgement's, reason's or applicability's problem is about."""
-    part = {JUDGEMENT_PART: JUDGEMENT, APPLICABILITY_PART: APPLICABILITY}.get(error.part, REASON)
-    return field_name(error.domain, part)
+    return field_name(error.domain, error.part)
 
 
 def _overall(
