@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from srma.errors import InputError
 from srma.review.appraise.assessment import APPLICABILITY, JUDGEMENT, OVERALL, REASON
@@ -107,12 +108,23 @@ class RobForm:
         """Every assessment the form holds: ``(study id, scope)``, study by study."""
         return tuple((study, scope) for study in self.ids for scope in self.scopes)
 
+    @cached_property
+    def _by_name(self) -> dict[str, RobField]:
+        return {f.name: f for f in self.fields}
+
+    @cached_property
+    def _by_domain(self) -> dict[str, tuple[RobField, ...]]:
+        found: dict[str, list[RobField]] = {}
+        for f in self.fields:
+            found.setdefault(f.domain, []).append(f)
+        return {d: tuple(fields) for d, fields in found.items()}
+
     def field(self, name: str) -> RobField | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
 
     def of(self, domain: str) -> tuple[RobField, ...]:
         """The columns of one domain (or of ``overall``)."""
-        return tuple(f for f in self.fields if f.domain == domain)
+        return self._by_domain.get(domain, ())
 
     def scope(self, outcome: str | None) -> str:
         """The scope an outcome name gives (``""`` at study level; an outcome is required,
