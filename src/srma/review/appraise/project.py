@@ -101,7 +101,7 @@ class RobReview:
             state.values["field"].str.endswith(f" {JUDGEMENT}") & state.values["value"].notna()
         ]
         domains = len(self.form.domains)
-        per_row = judged[judged["field"] != field_name("overall", JUDGEMENT)].groupby(
+        per_row = judged[judged["field"] != field_name(OVERALL, JUDGEMENT)].groupby(
             ["reviewer", "study", "scope"]
         )
         rows = per_row.size()
