@@ -1,4 +1,8 @@
-"""``srma forest``, ``funnel``, ``rob`` and ``prisma``: figures written to SVG, PNG or PDF."""
+"""``srma forest``, ``funnel`` and ``prisma``: figures written to SVG, PNG or PDF.
+
+``srma rob`` (risk-of-bias figures, and a project's assessment) lives in
+:mod:`srma.cli.rob_project`, registered from here.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +52,18 @@ def forest(
             "(one line each, unlabelled).",
         ),
     ] = MAX_ROWS,
+    rob_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--rob-from",
+            help="A review project: its reconciled risk-of-bias judgements as columns "
+            "(matched by study label).",
+        ),
+    ] = None,
+    rob_outcome: Annotated[
+        str | None,
+        typer.Option(help="The outcome of --rob-from's judgements, when judged per result."),
+    ] = None,
 ) -> None:
     """Draw a forest plot (RevMan layout; per-arm columns from raw data; subgroups with --by).
 
@@ -67,6 +83,13 @@ def forest(
         arms = data.table if data.measure is not None and study is not None else None
         drawing = {"favours": sides, "title": title, "arms": arms, "label": study or "study",
                    "columns": data.columns, "max_rows": max_rows}  # fmt: skip
+        rob = None
+        if rob_from is not None:
+            from srma.cli.rob_project import project_assessment
+
+            if by is not None:
+                raise CommandError("--rob-from draws its columns on a forest plot without --by")
+            rob = project_assessment(rob_from, None, rob_outcome, None, complete_only=True)
         if by is not None:
             from srma.analysis.subgroups import subgroup_analysis
 
@@ -79,7 +102,7 @@ def forest(
             common = None
             if also_common and adds_common_effect(result):
                 common = data.fit(method="EE", level=level)
-            figure = forest_plot(result, also=common, **drawing)
+            figure = forest_plot(result, also=common, rob=rob, **drawing)
         save_figure(figure, output)
         wrote(output)
 
@@ -114,43 +137,6 @@ def funnel(
             egger=tests.egger if tests is not None and egger else None,
             title=title,
         )
-        save_figure(figure, output)
-        wrote(output)
-
-    run(action)
-
-
-@app.command()
-def rob(
-    judgements: Annotated[Path, typer.Argument(help="CSV: study, one column per domain.")],
-    tool: Annotated[str, typer.Option(help="rob1, rob2, robins-i, syrcle or quadas2.")],
-    output: OutputOption,
-    plot: Annotated[str, typer.Option(help="traffic-light or summary.")] = "traffic-light",
-    weighted: Annotated[bool, typer.Option(help="Summary weighted by a Weight column.")] = False,
-    palette: Annotated[str, typer.Option(help="cochrane or colourblind.")] = "cochrane",
-    label_columns: Annotated[
-        str | None, typer.Option(help='Columns forming the study label, e.g. "study,year".')
-    ] = None,
-    title: TitleOption = None,
-) -> None:
-    """Draw a risk-of-bias traffic-light plot or summary plot."""
-
-    def action() -> None:
-        from srma.figures.axes import save_figure
-        from srma.figures.rob import summary_plot, traffic_light
-        from srma.review.appraise.risk_of_bias import read_rob
-
-        if plot not in ("traffic-light", "summary"):
-            raise CommandError(f"--plot must be traffic-light or summary, got {plot!r}")
-        figure_path(output)
-        if not judgements.exists():
-            raise CommandError(f"{judgements}: no such file")
-        labels = None if label_columns is None else [c.strip() for c in label_columns.split(",")]
-        assessment = read_rob(judgements, tool, label_columns=labels)
-        if plot == "summary":
-            figure = summary_plot(assessment, weighted=weighted, palette=palette, title=title)
-        else:
-            figure = traffic_light(assessment, palette=palette, title=title)
         save_figure(figure, output)
         wrote(output)
 
@@ -199,3 +185,6 @@ def prisma(
         wrote(output)
 
     run(action)
+
+
+from srma.cli import rob_project as _rob_project  # noqa: E402, F401  (registers srma rob)

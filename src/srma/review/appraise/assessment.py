@@ -33,6 +33,20 @@ from srma.review.appraise.signalling import read_answers
 from srma.review.appraise.tools import Domain, Tool
 
 OVERALL = "overall"
+#: The parts of a domain (or of the overall) that an :class:`AssessmentError` names.
+JUDGEMENT, REASON, APPLICABILITY = "judgement", "reason", "applicability"
+
+
+class AssessmentError(InputError):
+    """A problem with one part of an assessment: ``domain`` is a domain id or ``"overall"``,
+    ``part`` is :data:`JUDGEMENT`, :data:`REASON` or :data:`APPLICABILITY` (a form names
+    the cell it came from; a signalling question's problem is a
+    :class:`~srma.review.appraise.signalling.AnswerError`)."""
+
+    def __init__(self, message: str, *, domain: str, part: str) -> None:
+        super().__init__(message)
+        self.domain = domain
+        self.part = part
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,7 @@ def _decide(
     given: str | None,
     reason: str | None,
     *,
+    domain: str,
     where: str,
     why_none: str,
     levels: Iterable[str],
@@ -149,19 +164,25 @@ def _decide(
     """The judgement that stands, after checking an override has its reason."""
     if given is None:
         if proposal is None:
-            raise InputError(
-                f"{where}: no judgement given, and {why_none}; expected one of {', '.join(levels)}"
+            raise AssessmentError(
+                f"{where}: no judgement given, and {why_none}; expected one of {', '.join(levels)}",
+                domain=domain,
+                part=JUDGEMENT,
             )
         given = proposal
     if proposal is not None and given != proposal and reason is None:
-        raise InputError(
+        raise AssessmentError(
             f"{where}: the judgement {given!r} overrides the proposed {proposal!r}; an override "
-            "needs a reason"
+            "needs a reason",
+            domain=domain,
+            part=REASON,
         )
     if reason is not None and (proposal is None or given == proposal):
-        raise InputError(
+        raise AssessmentError(
             f"{where}: a reason is recorded only for an override, and {given!r} "
-            + ("is the tool's proposal" if proposal is not None else "is not proposed by the tool")
+            + ("is the tool's proposal" if proposal is not None else "is not proposed by the tool"),
+            domain=domain,
+            part=REASON,
         )
     return given
 
@@ -210,35 +231,17 @@ def assess(
     read: dict[str, str] = {}
     results = []
     for domain in domains:
-        where = f"{chosen.name} {domain.id} ({domain.name})"
         own = {str(k): v for k, v in (answers or {}).items() if questions[str(k)] is domain}
-        domain_answers = read_answers(domain.questions, own, where=where)
+        domain_answers, result = judge_domain(
+            chosen,
+            domain,
+            own,
+            judgement=given.get(domain.id),
+            reason=why.get(domain.id),
+            applicability=concerns.get(domain.id),
+        )
         read.update(domain_answers)
-        proposal = domain.propose(domain_answers) if domain.propose is not None else None
-        judged = (
-            chosen.level(given[domain.id], where=where, levels=chosen.judgements)
-            if given.get(domain.id) is not None
-            else None
-        )
-        reason = _reason(why.get(domain.id))
-        judgement = _decide(
-            proposal,
-            judged,
-            reason,
-            where=where,
-            why_none=_why_none(chosen, domain),
-            levels=chosen.judgements,
-        )
-        results.append(
-            DomainResult(
-                domain.id,
-                domain.name,
-                proposal,
-                judgement,
-                reason,
-                _applicability(chosen, domain, concerns.get(domain.id), where),
-            )
-        )
+        results.append(result)
     extra = set(concerns) - {d.id for d in domains if d.applicability}
     if extra:
         raise InputError(
@@ -265,6 +268,46 @@ def assess(
         score=score,
         score_max=score_max,
     )
+
+
+def judge_domain(
+    tool: str | Tool,
+    domain: Domain,
+    answers: Mapping[str, object],
+    *,
+    judgement: object = None,
+    reason: object = None,
+    applicability: object = None,
+) -> tuple[dict[str, str], DomainResult]:
+    """One domain of an assessment, as :func:`assess` judges it: the domain's answers checked
+    (``NA`` where a question is not asked), the tool's proposal, the judgement that stands
+    (the proposal where none is given) and any override's reason.
+
+    Raises :class:`~srma.review.appraise.signalling.AnswerError` for an answer's problem and
+    :class:`AssessmentError` for the judgement's, the reason's or the applicability's.
+    """
+    chosen = find_tool(tool)
+    where = f"{chosen.name} {domain.id} ({domain.name})"
+    read = read_answers(domain.questions, answers, where=where)
+    proposal = domain.propose(read) if domain.propose is not None else None
+    judged = None
+    if judgement is not None:
+        try:
+            judged = chosen.level(judgement, where=where, levels=chosen.judgements)
+        except InputError as error:
+            raise AssessmentError(error.reason, domain=domain.id, part=JUDGEMENT) from None
+    why = _reason(reason)
+    standing = _decide(
+        proposal,
+        judged,
+        why,
+        domain=domain.id,
+        where=where,
+        why_none=_why_none(chosen, domain),
+        levels=chosen.judgements,
+    )
+    concern = _applicability(chosen, domain, applicability, where)
+    return read, DomainResult(domain.id, domain.name, proposal, standing, why, concern)
 
 
 def propose(
@@ -298,11 +341,18 @@ def _applicability(chosen: Tool, domain: Domain, value: object, where: str) -> s
     if domain.applicability is None:
         return None
     if value is None:
-        raise InputError(
+        raise AssessmentError(
             f"{where}: concerns about applicability are not judged; expected one of "
-            f"{', '.join(chosen.applicability_levels)}"
+            f"{', '.join(chosen.applicability_levels)}",
+            domain=domain.id,
+            part=APPLICABILITY,
         )
-    return chosen.level(value, where=f"{where}, applicability", levels=chosen.applicability_levels)
+    try:
+        return chosen.level(
+            value, where=f"{where}, applicability", levels=chosen.applicability_levels
+        )
+    except InputError as error:
+        raise AssessmentError(error.reason, domain=domain.id, part=APPLICABILITY) from None
 
 
 def _overall(
@@ -315,23 +365,33 @@ def _overall(
 ) -> tuple[str | None, str | None, str | None]:
     where = f"{chosen.name} overall"
     if chosen.score_level is not None and given is not None:
-        raise InputError(f"{where}: {chosen.title} gives a score, not an overall judgement")
+        raise AssessmentError(
+            f"{where}: {chosen.title} gives a score, not an overall judgement",
+            domain=OVERALL,
+            part=JUDGEMENT,
+        )
     ids = [d.id for d in domains]
     keys = frozenset(ids if key_domains is None else (str(k) for k in key_domains))
     unknown = sorted(keys - set(ids))
     if unknown:
         raise InputError(f"{where}: unknown key domain {unknown[0]!r}; expected {', '.join(ids)}")
-    judged = chosen.level(given, where=where) if given is not None else None
+    try:
+        judged = chosen.level(given, where=where) if given is not None else None
+    except InputError as error:
+        raise AssessmentError(error.reason, domain=OVERALL, part=JUDGEMENT) from None
     why = _reason(reason)
     if chosen.overall is None:
         if why is not None:
-            raise InputError(f"{where}: a reason is recorded only for an override")
+            raise AssessmentError(
+                f"{where}: a reason is recorded only for an override", domain=OVERALL, part=REASON
+            )
         return None, judged, None
     proposal = chosen.overall({r.id: r.judgement for r in results}, keys)
     overall = _decide(
         proposal,
         judged,
         why,
+        domain=OVERALL,
         where=where,
         why_none=(
             "the tool's rule gives no overall judgement when information is missing only in "

@@ -72,6 +72,15 @@ def canonical_answer(value: object, allowed: tuple[str, ...]) -> str | None:
     return text
 
 
+class AnswerError(InputError):
+    """A problem with the answer to one signalling question: ``question`` is its id (a
+    form names the cell it came from)."""
+
+    def __init__(self, message: str, *, question: str) -> None:
+        super().__init__(message)
+        self.question = question
+
+
 @dataclass(frozen=True)
 class When:
     """Met when ``question`` was answered one of ``answers``."""
@@ -186,44 +195,49 @@ def read_answers(
 ) -> dict[str, str]:
     """Check ``answers`` against ``questions`` in order; every question gets a code or ``NA``.
 
-    Raises :class:`InputError` naming the question for an unknown question, an
-    answer outside the allowed set, a missing answer to a question that is
-    asked, or a substantive answer to a question that is not asked (its
+    Raises :class:`AnswerError` (an :class:`InputError` that holds the question's id)
+    for an unknown question, an answer outside the allowed set, a missing answer to a
+    question that is asked, or a substantive answer to a question that is not asked (its
     condition is not met).  ``where`` names the tool and domain in messages.
     """
     known = {q.id for q in questions}
     unknown = [key for key in answers if str(key) not in known]
     if unknown:
-        raise InputError(
+        raise AnswerError(
             f"{where}: unknown signalling question {unknown[0]!r}; "
-            f"expected one of {', '.join(q.id for q in questions)}"
+            f"expected one of {', '.join(q.id for q in questions)}",
+            question=str(unknown[0]),
         )
     given = {str(key): value for key, value in answers.items()}
     read: dict[str, str] = {}
     for question in questions:
         code = canonical_answer(given.get(question.id), question.answers)
         if code is not None and code != NA and code not in question.answers:
-            raise InputError(
+            raise AnswerError(
                 f"{where}: question {question.id} is answered {given[question.id]!r}; "
-                f"expected {_expected(question, asked=question.asked(read))}"
+                f"expected {_expected(question, asked=question.asked(read))}",
+                question=question.id,
             )
         if question.asked(read):
             if code is None and question.required:
-                raise InputError(
+                raise AnswerError(
                     f"{where}: question {question.id} is not answered, and it is asked"
-                    f"{_because(question, read)}; expected {_expected(question, asked=True)}"
+                    f"{_because(question, read)}; expected {_expected(question, asked=True)}",
+                    question=question.id,
                 )
             if code == NA and question.required and not question.na_allowed:
-                raise InputError(
+                raise AnswerError(
                     f"{where}: question {question.id} is answered NA, but it is asked"
-                    f"{_because(question, read)}; expected {_expected(question, asked=True)}"
+                    f"{_because(question, read)}; expected {_expected(question, asked=True)}",
+                    question=question.id,
                 )
             code = NA if code is None else code
         elif code not in (None, NA):
-            raise InputError(
+            raise AnswerError(
                 f"{where}: question {question.id} is answered {given[question.id]!r}, but it "
                 f"is asked only {_lower(question.condition_text)} ({_earlier(question, read)}); "
-                "expected no answer or NA"
+                "expected no answer or NA",
+                question=question.id,
             )
         else:
             code = NA

@@ -4,6 +4,7 @@ the form and the assessment state (one object, so views cannot disagree)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -65,7 +66,14 @@ def load_extraction(session: Session, project: Project) -> Extraction:
     )
 
 
-def require_studies(extraction: Extraction) -> None:
+class _Assessing(Protocol):
+    """An assessment of a review's studies (an :class:`Extraction`, or risk of bias)."""
+
+    @property
+    def studies(self) -> Studies: ...
+
+
+def require_studies(extraction: _Assessing) -> None:
     """Refuse to work on a review without included studies."""
     if not len(extraction.studies):
         raise InputError(

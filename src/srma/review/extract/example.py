@@ -12,10 +12,14 @@ tuberculosis cases per arm, with
   trials are those the meta-analysis included), and a third reviewer, Cy;
 * in ``example/``, the two extractors' long CSV forms, holding the data set's
   values, except one number Ben misread (Hart & Sutherland's 62 vaccinated
-  cases as 26), to show a discrepancy and its resolution.
+  cases as 26), to show a discrepancy and its resolution; and the two
+  assessors' RoB 1 forms, ``rob_ana.csv`` and ``rob_ben.csv``, with
+  illustrative judgements (:mod:`srma.review.appraise.example`) and one
+  disagreement.
 
 ``docs/extraction.md`` walks through it: import, submit, compare, resolve,
-export and ``srma meta``, which then gives the data set's own meta-analysis.
+export and ``srma meta``, which then gives the data set's own meta-analysis;
+``docs/risk_of_bias.md`` does the same for risk of bias.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ def build_example(folder: str | Path, *, url: str | None = None) -> Path:
     """Create the example project in ``folder`` (which must not hold a project yet) and the
     two extractors' forms in ``folder/example``; return the folder."""
     from srma.errors import InputError
+    from srma.review.appraise.example import write_rob_example
     from srma.review.extract.context import load_extraction
     from srma.review.identify.importing import import_files
     from srma.review.project import PROTOCOL_FILE, add_reviewer
@@ -176,6 +181,7 @@ def build_example(folder: str | Path, *, url: str | None = None) -> Path:
             (extra / f"{name}.csv").write_text(
                 _longform(trials, labels, misread=misread), encoding="utf-8"
             )
+        write_rob_example(extra, trials, labels)
     finally:
         project.close()
     return folder

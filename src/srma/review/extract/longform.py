@@ -34,7 +34,9 @@ COLUMNS = ("study_id", "study", "outcome", "arm", "time_point", "field", "value"
 REQUIRED = ("study", "field", "value")
 
 
-def _decoded(path: Path) -> str:
+def decoded_text(path: Path) -> str:
+    """A CSV file's text: UTF-8 (a byte-order mark is fine), else FormError with the line
+    of the first byte that is not."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
@@ -53,7 +55,7 @@ def _decoded(path: Path) -> str:
         ) from None
 
 
-def _unquoted(text: str) -> str:
+def unquoted(text: str) -> str:
     """Text as written before :func:`~srma.text_safety.spreadsheet_cell` quoted it."""
     from srma.text_safety import FORMULA_TRIGGERS
 
@@ -72,7 +74,7 @@ def _scope(form: FormSpec, outcome: str) -> SheetSpec | None:
 def read_longform(path: Path, form: FormSpec) -> ReadForm:
     """Read the long CSV form against ``form``; raise :class:`FormError` with every problem."""
     name = str(path)
-    reader = csv.reader(io.StringIO(_decoded(path), newline=""))
+    reader = csv.reader(io.StringIO(decoded_text(path), newline=""))
     header = [h.strip() for h in next(reader, [])]
     problems: list[Problem] = []
     for column, title in enumerate(header):
@@ -99,7 +101,7 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
         if all(is_blank(v) for v in values):
             continue
         cell: Mapping[str, str] = {
-            t: _unquoted(values[i].strip() if i < len(values) else "") for t, i in position.items()
+            t: unquoted(values[i].strip() if i < len(values) else "") for t, i in position.items()
         }
         entry = _entry(form, rows, cell, line, problems, bad)
         if entry is None:

@@ -60,6 +60,10 @@ STUDY_COLUMNS = ("study_id", "study", "records", "arms", "submitted")
 LONG_COLUMNS = ("study_id", "study", "field", "unit", "value", *PROVENANCE)
 WIDE_KEYS = ("study_id", "study", "arm", "group", "time_point")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+SUBMITTED_NOTE = (
+    "yes once your extraction of the study is complete: the other extractor's values become "
+    "visible to you once they submit too, and a submission cannot be taken back"
+)
 
 
 def sheet_titles(form: FormSpec) -> dict[str, str]:
@@ -94,7 +98,7 @@ def _text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub(" ", value)
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: object) -> None:
+def put_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
     """Write one cell: text as a text cell (quote prefix where it looks like a formula)."""
     if value is None or value == "":
         return
@@ -126,7 +130,7 @@ def _decimals(entry: Entry | None) -> int:
     return len(written.split(".", 1)[1])
 
 
-def _header(sheet: Worksheet, columns: Sequence[str], notes: Mapping[str, str]) -> None:
+def write_header(sheet: Worksheet, columns: Sequence[str], notes: Mapping[str, str]) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
@@ -140,7 +144,7 @@ def _header(sheet: Worksheet, columns: Sequence[str], notes: Mapping[str, str]) 
     sheet.freeze_panes = "C2"
 
 
-class _Lists:
+class ChoiceLists:
     """The hidden sheet holding each list of choices, one per column."""
 
     def __init__(self, book: Any) -> None:
@@ -155,13 +159,13 @@ class _Lists:
         if key not in self.where:
             column = len(self.where) + 1
             for row, choice in enumerate(choices, start=1):
-                _put(self.sheet, row, column, choice)
+                put_cell(self.sheet, row, column, choice)
             letter = get_column_letter(column)
             self.where[key] = f"{LISTS}!${letter}$1:${letter}${len(choices)}"
         return self.where[key]
 
 
-def _validate(sheet: Worksheet, field: FieldSpec, cells: str, lists: _Lists) -> None:
+def add_validation(sheet: Worksheet, field: FieldSpec, cells: str, lists: ChoiceLists) -> None:
     """Excel's own check on the cells of ``field`` (a drop-down list for choices)."""
     from openpyxl.worksheet.cell_range import MultiCellRange
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -201,31 +205,31 @@ def _validate(sheet: Worksheet, field: FieldSpec, cells: str, lists: _Lists) -> 
     sheet.add_data_validation(rule)
 
 
-def _column_range(letter: str, rows: int) -> str:
+def column_range(letter: str, rows: int) -> str:
     return f"{letter}2:{letter}{rows + 1}" if rows else ""
 
 
 _YES_NO = FieldSpec("digitised", "yes/no")
 
 
-def _studies_sheet(
+def write_studies_sheet(
     book: Any,
     studies: Studies,
     ids: Sequence[int],
     submitted: Iterable[int],
-    lists: _Lists,
+    lists: ChoiceLists,
     *,
     consensus: bool,
+    submitted_note: str = SUBMITTED_NOTE,
 ) -> None:
+    """The ``studies`` sheet: a row per study and its ``submitted`` cell (yes/no)."""
     sheet = book.active
     sheet.title = STUDIES
-    _header(
+    write_header(
         sheet,
         STUDY_COLUMNS,
         {
-            "submitted": "yes once your extraction of the study is complete: the other "
-            "extractor's values become visible to you once they submit too, and "
-            "a submission cannot be taken back",
+            "submitted": submitted_note,
             "arms": "the study's arms and their groups (srma extract arms changes them)",
         },
     )
@@ -241,11 +245,11 @@ def _studies_sheet(
             "yes" if consensus or study.id in done else "no",
         )
         for column, value in enumerate(values, start=1):
-            _put(sheet, row, column, value)
-    _validate(sheet, FieldSpec("submitted", "yes/no"), _column_range("E", len(ids)), lists)
+            put_cell(sheet, row, column, value)
+    add_validation(sheet, FieldSpec("submitted", "yes/no"), column_range("E", len(ids)), lists)
 
 
-def _mark(cell: Any, note: str) -> None:
+def mark_cell(cell: Any, note: str) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -271,14 +275,14 @@ def write_form(
     from openpyxl import Workbook
 
     book = Workbook()
-    lists = _Lists(book)
-    _studies_sheet(book, form.studies, form.ids, submitted, lists, consensus=consensus)
+    lists = ChoiceLists(book)
+    write_studies_sheet(book, form.studies, form.ids, submitted, lists, consensus=consensus)
     titles = sheet_titles(form)
     marked = disagreements or {}
     for spec in form.sheets:
         sheet = book.create_sheet(titles[spec.scope])
         if spec.layout == "long":
-            _header(
+            write_header(
                 sheet,
                 LONG_COLUMNS,
                 {
@@ -306,16 +310,16 @@ def write_form(
                     ),
                     start=1,
                 ):
-                    _put(sheet, row, column, value)
+                    put_cell(sheet, row, column, value)
                 if key in marked:
-                    _mark(sheet.cell(row=row, column=5), marked[key])
+                    mark_cell(sheet.cell(row=row, column=5), marked[key])
                 cells.setdefault(name, []).append(f"E{row}")
             for field in spec.fields:
-                _validate(sheet, field, " ".join(cells.get(field.name, [])), lists)
-            _validate(sheet, _YES_NO, _column_range("G", len(spec.long_rows)), lists)
+                add_validation(sheet, field, " ".join(cells.get(field.name, [])), lists)
+            add_validation(sheet, _YES_NO, column_range("G", len(spec.long_rows)), lists)
             continue
         columns = wide_columns(spec)
-        _header(sheet, columns, {f.name: f.help for f in spec.fields})
+        write_header(sheet, columns, {f.name: f.help for f in spec.fields})
         groups = {a.name: a.group for s in form.studies for a in s.arms}
         first = len(WIDE_KEYS) + 1
         for row, key in enumerate(spec.rows, start=2):
@@ -323,7 +327,7 @@ def write_form(
             group = "comparison" if VERSUS in key.arm else groups.get(key.arm, "")
             group = next((a.group for a in study.arms if a.name == key.arm), group)
             for column, value in enumerate((key.study, study.label, key.arm, group, key.time), 1):
-                _put(sheet, row, column, value)
+                put_cell(sheet, row, column, value)
             entry_any: Entry | None = None
             for offset, field in enumerate(spec.fields):
                 item = ItemKey(key.study, spec.scope, key.arm, key.time, field.name)
@@ -331,26 +335,26 @@ def write_form(
                 value = _cell_value(field, entry)
                 if value is not None:
                     entry_any = entry_any or entry
-                    _put(sheet, row, first + offset, value)
+                    put_cell(sheet, row, first + offset, value)
                     places = _decimals(entry)
                     if places:
                         sheet.cell(row=row, column=first + offset).number_format = (
                             "0." + "0" * places
                         )
                 if item in marked:
-                    _mark(sheet.cell(row=row, column=first + offset), marked[item])
+                    mark_cell(sheet.cell(row=row, column=first + offset), marked[item])
             if entry_any is not None:
                 tail = len(columns) - len(PROVENANCE) + 1
-                _put(sheet, row, tail, entry_any.source)
-                _put(sheet, row, tail + 1, "yes" if entry_any.digitised else None)
-                _put(sheet, row, tail + 2, entry_any.comment)
+                put_cell(sheet, row, tail, entry_any.source)
+                put_cell(sheet, row, tail + 1, "yes" if entry_any.digitised else None)
+                put_cell(sheet, row, tail + 2, entry_any.comment)
         for offset, field in enumerate(spec.fields):
             letter = get_column_letter(first + offset)
-            _validate(sheet, field, _column_range(letter, len(spec.rows)), lists)
-        _validate(
+            add_validation(sheet, field, column_range(letter, len(spec.rows)), lists)
+        add_validation(
             sheet,
             _YES_NO,
-            _column_range(get_column_letter(len(columns) - 1), len(spec.rows)),
+            column_range(get_column_letter(len(columns) - 1), len(spec.rows)),
             lists,
         )
     meta = book.create_sheet(META)
@@ -368,7 +372,7 @@ def write_form(
     ]
     for number, values_row in enumerate(rows, start=1):
         for column, value in enumerate(values_row, start=1):
-            _put(meta, number, column, value)
+            put_cell(meta, number, column, value)
     book.save(path)
     return path
 
@@ -376,20 +380,20 @@ def write_form(
 # --- reading ------------------------------------------------------------------------------
 
 
-def _cell(row: int, column: int) -> str:
+def cell_name(row: int, column: int) -> str:
     """``F7`` for row 7, column 6."""
     return f"{get_column_letter(column)}{row}"
 
 
-def _where(sheet: str, row: int, column: int) -> str:
-    return f"sheet {sheet!r}, cell {_cell(row, column)}"
+def cell_where(sheet: str, row: int, column: int) -> str:
+    return f"sheet {sheet!r}, cell {cell_name(row, column)}"
 
 
-def _rows(sheet: Any) -> list[tuple[object, ...]]:
+def sheet_rows(sheet: Any) -> list[tuple[object, ...]]:
     return [tuple(r) for r in sheet.iter_rows(values_only=True)]
 
 
-def _check_header(
+def check_header(
     title: str, row: Sequence[object], expected: Sequence[str], problems: list[Problem]
 ) -> bool:
     found = list(row) + [None] * max(0, len(expected) - len(row))
@@ -399,7 +403,7 @@ def _check_header(
         if (str(value).strip() if value is not None else "") != name:
             problems.append(
                 Problem(
-                    _where(title, 1, column),
+                    cell_where(title, 1, column),
                     f"expected the header {name!r}, found {value!r} (headers "
                     "must stay as srma wrote them)",
                 )
@@ -408,24 +412,28 @@ def _check_header(
     for column in range(len(expected) + 1, len(found) + 1):
         if not is_blank(found[column - 1]):
             problems.append(
-                Problem(_where(title, 1, column), f"unexpected column {found[column - 1]!r}")
+                Problem(cell_where(title, 1, column), f"unexpected column {found[column - 1]!r}")
             )
             ok = False
     return ok
 
 
-def _meta(book: Any, problems: list[Problem]) -> dict[str, object]:
+def read_meta(
+    book: Any, problems: list[Problem], *, command: str = "srma extract form"
+) -> dict[str, object]:
+    """The hidden ``srma`` sheet's settings (format, version, assessment, project, reviewer,
+    consensus, and ``sheets``: title -> scope); ``command`` is what writes such forms."""
     if META not in book.sheetnames:
         problems.append(
             Problem(
                 "",
-                "this workbook was not written by `srma extract form` "
+                f"this workbook was not written by `{command}` "
                 "(it has no 'srma' sheet); write one with it",
             )
         )
         return {}
     found: dict[str, object] = {"sheets": {}}
-    for row in _rows(book[META]):
+    for row in sheet_rows(book[META]):
         if not row or row[0] is None:
             continue
         if row[0] == "sheet" and len(row) >= 3:
@@ -433,21 +441,19 @@ def _meta(book: Any, problems: list[Problem]) -> dict[str, object]:
         elif len(row) >= 2:
             found[str(row[0])] = "" if row[1] is None else str(row[1])
     if found.get("format") != FORMAT:
-        problems.append(
-            Problem("sheet 'srma'", "this workbook was not written by `srma extract form`")
-        )
+        problems.append(Problem("sheet 'srma'", f"this workbook was not written by `{command}`"))
     elif found.get("version") != VERSION:
         problems.append(
             Problem(
                 "sheet 'srma'",
                 f"a form of layout version {found.get('version')!r}; this srma reads version "
-                f"{VERSION}: write a fresh form with `srma extract form`",
+                f"{VERSION}: write a fresh form with `{command}`",
             )
         )
     return found
 
 
-def _study(
+def row_study(
     studies: Studies, title: str, row: int, values: Sequence[object], problems: list[Problem]
 ) -> int | None:
     """The study a row names (study_id, with the label as check), or None with a problem."""
@@ -461,7 +467,7 @@ def _study(
     if study is None:
         problems.append(
             Problem(
-                _where(title, row, 1),
+                cell_where(title, row, 1),
                 f"unknown study id {raw!r} (rows are matched by study_id; "
                 "write a fresh form if studies changed)",
             )
@@ -470,7 +476,7 @@ def _study(
     if str(label or "").strip() != study.label:
         problems.append(
             Problem(
-                _where(title, row, 2),
+                cell_where(title, row, 2),
                 f"study {study.id} is labelled {study.label!r}, not {label!r} "
                 "(labels must stay as srma wrote them)",
             )
@@ -486,7 +492,7 @@ def _provenance(
     try:
         flag = parse_yes_no(digitised, name="digitised")
     except ValueError as error:
-        problems.append(Problem(_where(title, row, start + 2), str(error)))
+        problems.append(Problem(cell_where(title, row, start + 2), str(error)))
         flag = False
     text = [clean_text(v) if not is_blank(v) else "" for v in (source, comment)]
     return text[0], flag, text[1]
@@ -510,7 +516,7 @@ def _read_long(
         values = tuple(values) + (None,) * (len(LONG_COLUMNS) - len(values))
         if all(is_blank(v) for v in values):
             continue
-        study = _study(studies, title, number, values, problems)
+        study = row_study(studies, title, number, values, problems)
         if study is None:
             continue
         name = str(values[2] or "").strip()
@@ -519,14 +525,15 @@ def _read_long(
             known = ", ".join(f.name for f in spec.fields)
             problems.append(
                 Problem(
-                    _where(title, number, 3), f"unknown field {name!r}; the protocol's are: {known}"
+                    cell_where(title, number, 3),
+                    f"unknown field {name!r}; the protocol's are: {known}",
                 )
             )
             continue
         if (study, name) in seen:
             problems.append(
                 Problem(
-                    _where(title, number, 3),
+                    cell_where(title, number, 3),
                     f"repeats row {seen[(study, name)]} (same study and field)",
                 )
             )
@@ -536,7 +543,7 @@ def _read_long(
         if unit != field.unit:
             problems.append(
                 Problem(
-                    _where(title, number, 4),
+                    cell_where(title, number, 4),
                     f"the unit of {name!r} is {field.unit!r} (from the "
                     f"protocol), found {unit!r}; give the value in "
                     f"{field.unit or 'no unit'}",
@@ -546,7 +553,7 @@ def _read_long(
         try:
             value, written = parse_value(field, values[4])
         except ValueError as error:
-            problems.append(Problem(_where(title, number, 5), str(error)))
+            problems.append(Problem(cell_where(title, number, 5), str(error)))
             continue
         source, digitised, comment = _provenance(title, number, values, 5, problems)
         entries.append(
@@ -556,7 +563,7 @@ def _read_long(
                 written,
                 *(_NONE if value is None else (source, digitised, comment)),
                 title,
-                _cell(number, 5),
+                cell_name(number, 5),
             )
         )
 
@@ -583,7 +590,7 @@ def _read_wide(
         values = tuple(values) + (None,) * (len(columns) - len(values))
         if is_blank(values[0]) and all(is_blank(v) for v in values):
             continue
-        study = _study(studies, title, number, values, problems)
+        study = row_study(studies, title, number, values, problems)
         if study is None:
             continue
         arm = " ".join(str(values[2] or "").split())
@@ -594,7 +601,7 @@ def _read_wide(
                 known = ", ".join(sorted(arms.get(study, set()))) or "none"
                 problems.append(
                     Problem(
-                        _where(title, number, 3),
+                        cell_where(title, number, 3),
                         f"{studies.by_id[study].label} has no arm {arm!r} for "
                         f"this outcome (its arms: {known}; srma extract arms "
                         "names them)",
@@ -603,7 +610,7 @@ def _read_wide(
             else:
                 problems.append(
                     Problem(
-                        _where(title, number, 5),
+                        cell_where(title, number, 5),
                         f"unknown time point {time!r}; the protocol's are: "
                         f"{', '.join(sorted(times))}",
                     )
@@ -612,7 +619,7 @@ def _read_wide(
         if key in seen:
             problems.append(
                 Problem(
-                    _where(title, number, 1),
+                    cell_where(title, number, 1),
                     f"repeats row {seen[key]} (same study, arm and time point)",
                 )
             )
@@ -626,7 +633,7 @@ def _read_wide(
             try:
                 value, written = parse_value(field, values[column - 1])
             except ValueError as error:
-                problems.append(Problem(_where(title, number, column), str(error)))
+                problems.append(Problem(cell_where(title, number, column), str(error)))
                 bad.add((study, spec.scope, arm, time))
                 continue
             entries.append(
@@ -636,34 +643,34 @@ def _read_wide(
                     written,
                     *(_NONE if value is None else (source, digitised, comment)),
                     title,
-                    _cell(number, column),
+                    cell_name(number, column),
                 )
             )
 
 
-def _read_studies(
+def read_studies(
     book: Any, studies: Studies, problems: list[Problem], *, consensus: bool
 ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     if STUDIES not in book.sheetnames:
         problems.append(Problem("", "the workbook has no 'studies' sheet"))
         return [], []
-    rows = _rows(book[STUDIES])
-    if not rows or not _check_header(STUDIES, rows[0], STUDY_COLUMNS, problems) or consensus:
+    rows = sheet_rows(book[STUDIES])
+    if not rows or not check_header(STUDIES, rows[0], STUDY_COLUMNS, problems) or consensus:
         return [], []
     yes, no = [], []
     for number, values in enumerate(rows[1:], start=2):
         values = tuple(values) + (None,) * (len(STUDY_COLUMNS) - len(values))
         if all(is_blank(v) for v in values):
             continue
-        study = _study(studies, STUDIES, number, values, problems)
+        study = row_study(studies, STUDIES, number, values, problems)
         if study is None:
             continue
         try:
             flag = parse_yes_no(values[4], name="submitted")
         except ValueError as error:
-            problems.append(Problem(_where(STUDIES, number, 5), str(error)))
+            problems.append(Problem(cell_where(STUDIES, number, 5), str(error)))
             continue
-        (yes if flag else no).append((study, _where(STUDIES, number, 5)))
+        (yes if flag else no).append((study, cell_where(STUDIES, number, 5)))
     return yes, no
 
 
@@ -689,7 +696,7 @@ def read_workbook(
         raise FormError(name, [Problem("", f"not an XLSX workbook ({error})")]) from None
     try:
         problems: list[Problem] = []
-        meta = _meta(book, problems)
+        meta = read_meta(book, problems)
         if problems:
             raise FormError(name, problems)
         if meta.get("project") != project_id:
@@ -729,7 +736,7 @@ def read_workbook(
             )
         if problems:
             raise FormError(name, problems)
-        submitted, not_submitted = _read_studies(book, form.studies, problems, consensus=consensus)
+        submitted, not_submitted = read_studies(book, form.studies, problems, consensus=consensus)
         entries: list[Entry] = []
         bad: set[tuple[int, str, str, str]] = set()
         scopes: Mapping[str, str] = meta.get("sheets", {})  # type: ignore[assignment]
@@ -742,9 +749,9 @@ def read_workbook(
                 continue
             if title not in book.sheetnames:
                 continue  # a sheet removed changes nothing
-            rows = _rows(book[title])
+            rows = sheet_rows(book[title])
             expected = LONG_COLUMNS if spec.layout == "long" else wide_columns(spec)
-            if not rows or not _check_header(title, rows[0], expected, problems):
+            if not rows or not check_header(title, rows[0], expected, problems):
                 continue
             if spec.layout == "long":
                 _read_long(title, spec, rows, form.studies, problems, entries)
