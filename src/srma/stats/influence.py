@@ -41,13 +41,14 @@ from srma.stats.inference import (
     degrees_of_freedom,
     prediction_df,
     prediction_interval,
+    residuals_vanish,
     two_sided_pvalue,
-    variance_scale,
     wald_interval,
 )
 from srma.stats.mantel_haenszel import CountTables, pool_tables
 from srma.stats.pooling import BLOCK_ROWS, PooledArrays, pool
 from srma.stats.tau2 import BOUNDARY_GRID
+from srma.vocabulary import KNAPP_HARTUNG_TESTS
 
 
 def _with_mask(y: FloatArray, v: FloatArray, mask: BoolArray) -> Batch:
@@ -174,7 +175,7 @@ def influence(
     variance_del = deleted.se**2
     # sum_{j != i} and sum_j of 1/(v_j + tau²_(-i))
     sum_w_del = deleted.sum_w
-    scale_del = variance_del * sum_w_del if test in ("knha", "adhoc") else np.ones(k)
+    scale_del = variance_del * sum_w_del if test in KNAPP_HARTUNG_TESTS else np.ones(k)
     sum_w_all = sum_w_del + 1.0 / (v + tau2_del)
 
     estimate_full = full.estimate[0]
@@ -1059,6 +1060,7 @@ def _series_fits(
         tau2[pick],
         shift,
         family.size[rows[pick]],
+        largest=float(np.max(np.abs(y - shift))),
         common=common,
         test=test,
         level=level,
@@ -1074,20 +1076,28 @@ def _finish(
     shift: float,
     size: NDArray[np.int64],
     *,
+    largest: float,
     common: bool,
     test: str,
     level: float,
     pi_type: str,
 ) -> dict[str, FloatArray]:
-    """The reported fields from the subsets' sums at their tau² and at 0, as :func:`pool`."""
+    """The reported fields from the subsets' sums at their tau² and at 0, as :func:`pool`.
+
+    Knapp-Hartung multiplies ``Var(mu) = 1 / sum w`` by ``s² = y'Py / (k - 1)``
+    (``max(1, s²)`` ad hoc), with ``s² = 0`` where the residuals are within the
+    rounding of the effects (:func:`residuals_vanish`; ``largest`` is the largest
+    centred effect), as :func:`srma.stats.pooling.pool` does.
+    """
     n = size.astype(float)
     estimate = shift + final.mean
     variance = 1.0 / final.S[0]
     ypy, _ = final.residual_sums(1)
     df_reported = degrees_of_freedom(test, n)
-    scale = variance_scale(test, ypy, df_reported)
-    if scale is not None:
-        variance = variance * scale
+    if test in KNAPP_HARTUNG_TESTS:
+        exact = residuals_vanish(ypy, final.S[0], largest)
+        knapp_hartung = np.where(exact, 0.0, variance * ypy / df_reported)
+        variance = np.maximum(knapp_hartung, variance) if test == "adhoc" else knapp_hartung
     se = np.sqrt(variance)
     statistic = estimate / se
     crit = critical_value(level, df_reported)
