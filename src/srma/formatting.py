@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 NA = "NA"
+#: Numbers this large are written in scientific notation (``1.30e+12``), not as
+#: a line of digits that runs off a table or a figure.
+SCIENTIFIC_FROM = 1e9
 #: p-values are printed with this many decimals ...
 P_DIGITS = 4
 #: ... and below this floor as ``< 0.0001``.
@@ -45,10 +48,19 @@ def _undefined(value: object) -> bool:
 
 
 def format_number(value: float | None, digits: int = 2) -> str:
-    """``value`` with ``digits`` decimals; ``NA`` when undefined; ``-0.00`` is shown as ``0.00``."""
+    """``value`` with ``digits`` decimals; ``NA`` when undefined; ``-0.00`` is shown as ``0.00``.
+
+    Infinite values are written ``inf``/``-inf``; values of magnitude
+    :data:`SCIENTIFIC_FROM` or more with ``digits`` decimals of scientific notation.
+    """
     if _undefined(value):
         return NA
-    text = f"{float(value):.{digits}f}"  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    if abs(number) >= SCIENTIFIC_FROM:
+        return f"{number:.{digits}e}"
+    text = f"{number:.{digits}f}"
     if text.startswith("-") and float(text) == 0.0:
         text = text[1:]
     return text
