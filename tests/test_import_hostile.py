@@ -312,12 +312,28 @@ def test_one_bad_byte_damages_its_line_only() -> None:
     reference = _reference()
     got = [(r.title, r.abstract, r.doi, r.fields.get("author_address")) for r in result.records]
     assert got[0] == reference[0] and got[2] == reference[2]
-    assert got[1][0] == reference[1][0].replace("motor", "m\ufffdtor", 1)
+    # a line with no UTF-8 character is single-byte text: 0xF6 is the ö of Windows-1252
+    assert got[1][0] == reference[1][0].replace("motor", "mötor", 1)
     assert got[1][3] == reference[1][3]  # the accents of the same record survive
     assert [(n.line, n.message) for n in result.notes] == [
-        (18, "line 18 holds bytes that are not UTF-8; they were replaced by U+FFFD")
+        (18, "line 18 holds bytes that are not UTF-8; they were read as Windows-1252")
     ]
-    assert "\u00e2\u0080" not in str(got) and "Ã" not in str(got)
+
+
+def test_a_bad_byte_on_a_line_with_utf8_characters_becomes_u_fffd(tmp_path: Path) -> None:
+    path = tmp_path / "export.ris"
+    data = (
+        (HOSTILE / "ris_utf8.ris").read_bytes().replace("“Harmless".encode(), b"\xe2\x80Harmless")
+    )
+    path.write_bytes(data)
+    result = check(read_records(path))
+    assert result.records[0].title.endswith("of the \ufffdHarmless Error” Rule")
+    assert result.records[1].fields["author_address"] == _reference()[1][3]
+    assert [n.message for n in result.notes] == [
+        "line 5 holds bytes that are not UTF-8; they were replaced by U+FFFD"
+    ]
+    texts = str([(r.title, r.abstract, r.fields) for r in result.records])
+    assert "\u00e2\u0080" not in texts and "Ã" not in texts
 
 
 def test_a_byte_inserted_in_utf16_shifts_only_its_line() -> None:
@@ -353,6 +369,18 @@ def test_campaign_seed7_case831_junk_does_not_make_a_latin1_file_utf8() -> None:
     """Random bytes inserted into a Latin-1 file held a valid UTF-8 sequence by chance;
     the whole file was then read as UTF-8 and every Latin-1 letter became U+FFFD."""
     result = read("campaign_seed7_case831.nbib")
+    reference = read_records(EXPORTS / "pubmed_medline_latin1.nbib")
+    assert [(r.title, r.abstract, r.doi) for r in result.records[1:]] == [
+        (r.title, r.abstract, r.doi) for r in reference.records[1:]
+    ]
+    assert "Hauptstraße" in result.records[3].fields["AD"][0]
+
+
+def test_campaign_seed20261203_case819_a_junk_line_of_valid_utf8_in_a_latin1_file() -> None:
+    """The junk held a line break, and the line after it was valid UTF-8 (``\\xca\\x94``):
+    that line alone made the Latin-1 file UTF-8.  Lines without a UTF-8 character are
+    now read as Windows-1252 whatever the rest of the file is."""
+    result = read("campaign_seed20261203_case819.nbib")
     reference = read_records(EXPORTS / "pubmed_medline_latin1.nbib")
     assert [(r.title, r.abstract, r.doi) for r in result.records[1:]] == [
         (r.title, r.abstract, r.doi) for r in reference.records[1:]

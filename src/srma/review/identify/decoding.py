@@ -10,11 +10,13 @@ consistent with it:
 * bytes that are not valid UTF-8, and not one line that is wholly valid
   UTF-8 with a multi-byte character and no control bytes: Windows-1252
   (its five undefined bytes as Latin-1), noted once;
-* otherwise UTF-8, each line decoded on its own: a line with bytes that are
-  not UTF-8 gets U+FFFD for them, and a note names the line, while every
-  other line keeps its characters (one bad byte does not turn the file's
-  ``–`` into ``â€“``).  A line with a bad byte or a control byte does not
-  count as evidence, so junk holding a valid sequence by chance cannot make
+* otherwise UTF-8, each line decoded on its own, so that one bad byte does
+  not turn the file's ``–`` into ``â€“``: a line that is not valid UTF-8 is
+  read as Windows-1252 if it holds no UTF-8 character at all (single-byte
+  text, as in a file made of two exports), else its bad bytes become
+  U+FFFD; either way a note names the line, and every other line keeps its
+  characters.  A line with a bad byte or a control byte does not count as
+  evidence of UTF-8, so junk holding a valid sequence by chance cannot make
   a Windows-1252 file UTF-8.
 
 UTF-16 is decoded line by line too, each line from the line break before
@@ -41,6 +43,11 @@ _CP1252 = "".join(
 )  # fmt: skip
 _CONTROL = bytes([*range(0, 9), 11, 12, *range(14, 26), *range(27, 32), 127])
 _CONTROL_BYTE = re.compile(b"[" + re.escape(_CONTROL) + b"]")
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 
 
@@ -98,20 +105,29 @@ def _votes_utf8(line: bytes) -> bool:
 
 
 def _utf8_by_line(lines: list[bytes]) -> Decoded:
-    """UTF-8, line by line: bytes that are not UTF-8 become U+FFFD, with a note per run of lines."""
+    """UTF-8, line by line.  A line that is not valid UTF-8 is read as Windows-1252 when it
+    holds no UTF-8 character at all (a line of single-byte text in a UTF-8 file), else its
+    bad bytes become U+FFFD; a note for each run of such lines."""
     texts: list[str] = []
-    damaged: list[int] = []
+    single: list[int] = []
+    replaced: list[int] = []
     for number, line in enumerate(lines, start=1):
         try:
             texts.append(line.decode("utf-8"))
         except UnicodeDecodeError:
-            texts.append(line.decode("utf-8", errors="replace"))
-            damaged.append(number)
-    return Decoded("\n".join(texts), "utf-8", _replacement_notes(damaged))
+            if _UTF8_MULTIBYTE.search(line):
+                texts.append(line.decode("utf-8", errors="replace"))
+                replaced.append(number)
+            else:
+                texts.append(codecs.charmap_decode(line, "strict", _CP1252)[0])
+                single.append(number)
+    notes = _line_notes(replaced, "bytes that are not UTF-8; they were replaced by U+FFFD")
+    notes += _line_notes(single, "bytes that are not UTF-8; they were read as Windows-1252")
+    return Decoded("\n".join(texts), "utf-8", tuple(sorted(notes)))
 
 
-def _replacement_notes(lines: list[int]) -> tuple[tuple[int, str], ...]:
-    """One note for each run of consecutive damaged lines."""
+def _line_notes(lines: list[int], what: str) -> tuple[tuple[int, str], ...]:
+    """One note for each run of consecutive lines: ``line N holds <what>``."""
     notes: list[tuple[int, str]] = []
     start = 0
     for index in range(1, len(lines) + 1):
@@ -119,7 +135,7 @@ def _replacement_notes(lines: list[int]) -> tuple[tuple[int, str], ...]:
             continue
         first, last = lines[start], lines[index - 1]
         where = f"lines {first}-{last} hold" if last > first else f"line {first} holds"
-        notes.append((first, f"{where} bytes that are not UTF-8; they were replaced by U+FFFD"))
+        notes.append((first, f"{where} {what}"))
         start = index
     return tuple(notes)
 
@@ -157,8 +173,5 @@ def _utf16(data: bytes, big_endian: bool) -> Decoded:
         except UnicodeDecodeError:
             texts.append(line.decode(codec, errors="replace"))
             damaged.append(number)
-    notes = tuple(
-        (line, message.replace("not UTF-8", "not UTF-16"))
-        for line, message in _replacement_notes(damaged)
-    )
+    notes = _line_notes(damaged, "bytes that are not UTF-16; they were replaced by U+FFFD")
     return Decoded("\n".join(texts), name, notes)
