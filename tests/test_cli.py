@@ -169,7 +169,7 @@ def test_warnings_go_to_stderr_not_into_json(tmp_path: Path) -> None:
 def test_installed_console_script_runs_the_demo(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("srma")
     completed = subprocess.run(
-        [str(script), "demo", "--out", str(tmp_path / "demo")],
+        [str(script), "demo", "--quick", "--out", str(tmp_path / "demo")],
         capture_output=True,
         text=True,
         check=False,
@@ -266,7 +266,7 @@ def test_an_unexpected_failure_is_one_line_too(normand_csv: Path, monkeypatch) -
 
 def test_demo_writes_the_summary_and_says_where(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", "--out", str(out)])
+    result = runner.invoke(app, ["demo", "--quick", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert str(out.resolve()) in result.stdout
     names = sorted(p.name for p in out.iterdir())

@@ -1,4 +1,4 @@
-"""``srma report`` (HTML and DOCX) and ``srma demo``."""
+"""``srma report`` (HTML and DOCX)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from srma.cli.shell import (
     read_table,
     run,
     stderr,
-    stdout,
     wrote,
 )
 from srma.figures.limits import MAX_ROWS
@@ -143,34 +142,5 @@ def report(
         if docx is not None:
             write_docx(content, docx)
             wrote(docx)
-
-    run(action)
-
-
-@app.command()
-def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the output.")] = Path("demo-output"),
-) -> None:
-    """Pool the nine stroke-unit trials of Normand (1999) and write a summary and forest plot."""
-
-    def action() -> None:
-        from srma.analysis.meta import meta
-        from srma.datasets import load
-        from srma.report.summary import write_summary
-
-        data = load("normand1999")
-        result = meta(data, measure="MD", method="REML", test="knha", source=data.attrs["source"])
-        paths = write_summary(
-            result,
-            out,
-            name="normand1999_length_of_stay",
-            title="Specialist stroke-unit care vs routine care: length of stay (days)",
-            dataset_citation=data.attrs["citation"],
-            favours=("stroke unit", "routine care"),
-        )
-        stdout.print(result.summary(), markup=False, highlight=False)
-        stdout.print(f"\nOutput written to {out.resolve()}:", markup=False)
-        for path in paths.values():
-            stdout.print(f"  {path}", markup=False)
 
     run(action)

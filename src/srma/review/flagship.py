@@ -127,8 +127,9 @@ def study_links(session, project: Project) -> list[StudyLink]:  # type: ignore[n
         record = by_batch[files[row.records_file]][int(row.position) - 1]
         study = studies.by_id[record]
         links.append(
-            StudyLink(record, study.label, row.seed_reference, row.rob_study, row.rob_year,
-                      row.msc_trial)  # fmt: skip
+            StudyLink(
+                record, study.label, row.seed_reference, row.rob_study, row.rob_year, row.msc_trial
+            )
         )
     return links
 
@@ -142,8 +143,11 @@ def _longform(header: list[str], rows: list[list[object]]) -> str:
 
 
 def _comment(row: pd.Series) -> str:
-    parts = [f"value_status: {row['value_status']}", f"time point in the source: {row['timepoint']}",
-             f"arm in the source: {row['arm']}"]  # fmt: skip
+    parts = [
+        f"value_status: {row['value_status']}",
+        f"time point in the source: {row['timepoint']}",
+        f"arm in the source: {row['arm']}",
+    ]
     if row["notes"]:
         parts.append(f"notes: {row['notes']}")
     return "; ".join(parts)
@@ -285,3 +289,128 @@ def _build(project: Project, sources: Path) -> None:
     with project.store.transaction() as session:
         submit_rob(session, load_rob(session, project), reviewer=SEED,
                    labels=[link.label for link in links if link.in_seed])  # fmt: skip
+
+
+def seed_prisma(session, project: Project) -> PrismaCounts:  # type: ignore[no-untyped-def]
+    """The seed's PRISMA 2020 counts as it reports them (``sources/huang2024_prisma.csv``),
+    with their source; refused unless the project holds the seed's included studies, each
+    included at full text (``new_studies``)."""
+    from srma.review.state import load_state
+
+    path = project.folder / SOURCES / "huang2024_prisma.csv"
+    reported = read_prisma(path, source=f"{path} (Huang et al. 2024, Fig. 1, as reported)")
+    state = load_state(session, project)
+    seed = [link for link in study_links(session, project) if link.in_seed]
+    included = [s for s in seed if state.at("full_text")[s.study_id].outcome == "include"]
+    if len(included) != reported.get("new_studies"):
+        raise InputError(
+            f"the project includes {len(included)} of the seed's studies, the seed reports "
+            f"{reported.get('new_studies')}",
+            file=str(path),
+        )
+    return reported
+
+
+def review_prisma(session, project: Project) -> PrismaCounts:  # type: ignore[no-untyped-def]
+    """The review's PRISMA 2020 counts: the seed's as reported (databases), and the trials
+    added from ``msc_trials_found.csv`` as identified via other methods, counted from the
+    project's own screening; totals add both."""
+    from srma.review.state import load_state
+
+    seed = seed_prisma(session, project)
+    state = load_state(session, project)
+    later = [link for link in study_links(session, project) if not link.in_seed]
+    assessed = len(later)
+    included = sum(state.at("full_text")[s.study_id].outcome == "include" for s in later)
+    counts = dict(seed.counts)
+    counts.update(
+        other_sought_reports=assessed,
+        other_notretrieved_reports=0,
+        other_assessed=assessed,
+        other_excluded=assessed - included,
+        new_studies=(seed.get("new_studies") or 0) + included,
+        total_studies=(seed.get("total_studies") or 0) + included,
+    )
+    counts["total_studies_ma"] = None
+    notes = dict(seed.notes)
+    notes["other_sought_reports"] = f"trials from {TABLE} not in the seed, screened in the project"
+    source = f"{seed.source}; project {project.folder}"
+    return PrismaCounts(counts=counts, notes=notes, source=source)
+
+
+@dataclass(frozen=True)
+class OutcomeExport:
+    """One outcome at one time point: srma's export, with each arm's source and status."""
+
+    outcome: str
+    time_point: str
+    measure: str
+    table: pd.DataFrame
+
+    @property
+    def analysable(self) -> pd.DataFrame:
+        return self.table[self.table["missing"].fillna("") == ""]
+
+    def without_values(self) -> list[tuple[str, str]]:
+        """(study, why) of every study with no values here."""
+        rows = self.table[self.table["missing"].fillna("") != ""]
+        return [(r.study, r.reason) for r in rows.itertuples(index=False)]
+
+
+def _reasons(links: list[StudyLink]) -> dict[tuple[str, str], list[str]]:
+    """(study label, outcome) -> why the rows of ``msc_trials_found.csv`` about it are not used."""
+    rows = trial_rows()
+    mapping = shipped_table("outcome_map.csv")
+    by_trial = {link.trial: link.label for link in links if link.trial}
+    found: dict[tuple[str, str], list[str]] = {}
+    for entry in mapping[mapping["why_not_used"] != ""].itertuples(index=False):
+        row = rows.iloc[int(entry.row) - 1]
+        key = (by_trial[row["trial"]], entry.outcome)
+        found.setdefault(key, []).append(f"{TABLE} row {entry.row}: {entry.why_not_used}")
+    return found
+
+
+def outcome_exports(session, project: Project) -> list[OutcomeExport]:  # type: ignore[no-untyped-def]
+    """Every outcome and time point of the protocol, exported as ``srma extract export``
+    does, with ``source1``, ``status1``, ``source2``, ``status2`` (each arm's citation and
+    comment, from the stored values) and ``reason``: why a study has no values."""
+    from srma.review.extract.context import load_extraction
+    from srma.review.extract.export import export_outcome
+
+    extraction = load_extraction(session, project)
+    links = study_links(session, project)
+    seed = {link.label for link in links if link.in_seed}
+    reasons = _reasons(links)
+    values = extraction.state.values
+    events = values[values["field"] == "events"]
+    found = []
+    for outcome in project.protocol.outcomes:
+        for time in outcome.time_points:
+            table = export_outcome(
+                extraction.form, extraction.state, project.protocol, outcome.name, time
+            ).table.copy()
+            mine = events[(events["scope"] == outcome.name) & (events["time"] == time)]
+            given = {(int(r.study), r.arm): (r.source, r.comment) for r in mine.itertuples()}
+            for side in ("1", "2"):
+                arm = table.get(f"arm{side}", pd.Series([""] * len(table)))
+                pairs = [given.get((int(s), str(a)), ("", "")) for s, a in
+                         zip(table["study_id"], arm.fillna(""), strict=True)]  # fmt: skip
+                table[f"source{side}"] = [p[0] for p in pairs]
+                table[f"status{side}"] = [p[1] for p in pairs]
+            table["reason"] = [
+                "" if not str(missing or "")
+                else "; ".join(reasons.get((study, outcome.name), [])
+                               or [_no_numbers(outcome.name, study in seed)])
+                for study, missing in zip(table["study"], table["missing"], strict=True)
+            ]  # fmt: skip
+            found.append(OutcomeExport(outcome.name, time, outcome.measure, table))
+    return found
+
+
+def _no_numbers(outcome: str, in_seed: bool) -> str:
+    if in_seed:
+        return (
+            f"no per-arm numbers for {outcome} in the shipped files (Huang et al. 2024 "
+            "print no per-study numbers; its supplementary figures are not shipped)"
+        )
+    return f"no per-arm numbers for {outcome} in {TABLE}"
