@@ -1,0 +1,1 @@
+"""Files of the flagship review (``srma demo``); their sources and licences: README.md."""
