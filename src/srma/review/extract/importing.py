@@ -62,7 +62,9 @@ class ImportResult:
 def checked_reviewer(session: Session, reviewer: str) -> str:
     """The stored spelling of a registered reviewer who may assess studies."""
     if reviewer.strip().lower() == SYSTEM_REVIEWER:
-        raise InputError(f"{SYSTEM_REVIEWER!r} does not extract data; give your own name")
+        raise InputError(
+            f"{SYSTEM_REVIEWER!r} is srma itself and assesses no study; give your own name"
+        )
     return reviewer_name(session, reviewer)
 
 
