@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import srma
-from test_extract_helpers import fill, included_project, labels
+from test_extract_helpers import every_cell, fill, included_project, labels
 
 SECRET_SOURCE = "p. 7 SECRET-SOURCE"
 SECRET_COMMENT = "SECRET-COMMENT"
@@ -23,21 +23,6 @@ SECRET_MEAN = 123.456
 def project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SRMA_DATABASE_URL", database_url)
     return included_project(tmp_path / "review")
-
-
-def cells(path: Path) -> str:
-    """Every cell of every sheet (hidden ones too), and every cell note, as one text."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path)
-    found = []
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                found.append(str(cell.value))
-                if cell.comment is not None:
-                    found.append(cell.comment.text)
-    return "\n".join(found)
 
 
 def secret_free(text: str) -> bool:
@@ -72,14 +57,14 @@ def test_nothing_of_one_extractor_shows_before_both_submitted(
     # Ben's forms: the structure, none of Ana's values
     ben = tmp_path / "ben.xlsx"
     srma("extract", "form", project, "--reviewer", "Ben", "-o", ben)
-    assert secret_free(cells(ben)) and first in cells(ben)
+    assert secret_free(every_cell(ben)) and first in every_cell(ben)
     ben_csv = tmp_path / "ben.csv"
     srma("extract", "form", project, "--reviewer", "Ben", "-o", ben_csv)
     assert secret_free(ben_csv.read_text()) and "parallel RCT" not in ben_csv.read_text()
     # Ana's own form keeps her values
     again = tmp_path / "ana-again.xlsx"
     srma("extract", "form", project, "--reviewer", "Ana", "-o", again)
-    assert SECRET_SOURCE in cells(again) and str(SECRET_MEAN) in cells(again)
+    assert SECRET_SOURCE in every_cell(again) and str(SECRET_MEAN) in every_cell(again)
 
     # compare: counts only
     compared = srma("extract", "compare", project, "--json")

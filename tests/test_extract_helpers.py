@@ -100,6 +100,21 @@ def fill(
     return target
 
 
+def every_cell(path: Path) -> str:
+    """Every cell of every sheet (hidden ones too), and every cell note, as one text."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    found = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                found.append(str(cell.value))
+                if cell.comment is not None:
+                    found.append(cell.comment.text)
+    return "\n".join(found)
+
+
 def labels(project: Path) -> list[str]:
     """The studies' labels, in the order the forms list them."""
     import json

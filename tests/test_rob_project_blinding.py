@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import srma
-from test_extract_helpers import included_project, labels
+from test_extract_helpers import every_cell, included_project, labels
 from test_rob_project_helpers import LOW, fill
 
 SECRET_SUPPORT = "SECRET-SUPPORT p. 7"
@@ -46,21 +46,6 @@ def study_level() -> str:
     return template[:start] + STUDY_LEVEL.lstrip() + "\n" + template[end:]
 
 
-def cells(path: Path) -> str:
-    """Every cell of every sheet (hidden ones too), and every cell note, as one text."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path)
-    found = []
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                found.append(str(cell.value))
-                if cell.comment is not None:
-                    found.append(cell.comment.text)
-    return "\n".join(found)
-
-
 def secret_free(text: str) -> bool:
     return SECRET_SUPPORT not in text and SECRET_REASON not in text
 
@@ -84,7 +69,7 @@ def test_nothing_of_one_assessor_shows_before_both_submitted(project: Path, tmp_
     # Ben's forms: the structure, none of Ana's answers, judgements or text
     ben = tmp_path / "ben.xlsx"
     srma("rob", "form", project, "--reviewer", "Ben", "-o", ben)
-    assert secret_free(cells(ben)) and set(assessed(ben)) == set(names)
+    assert secret_free(every_cell(ben)) and set(assessed(ben)) == set(names)
     assert all(filled == [] for filled in assessed(ben).values())
     ben_csv = tmp_path / "ben.csv"
     srma("rob", "form", project, "--reviewer", "Ben", "-o", ben_csv)
@@ -93,7 +78,7 @@ def test_nothing_of_one_assessor_shows_before_both_submitted(project: Path, tmp_
     # Ana's own form keeps hers
     again = tmp_path / "ana-again.xlsx"
     srma("rob", "form", project, "--reviewer", "Ana", "-o", again)
-    assert SECRET_SUPPORT in cells(again) and SECRET_REASON in cells(again)
+    assert SECRET_SUPPORT in every_cell(again) and SECRET_REASON in every_cell(again)
     assert "PN" in assessed(again)[first] and "High" in assessed(again)[first]
 
     # compare, status: counts only
@@ -139,5 +124,5 @@ def test_nothing_of_one_assessor_shows_before_both_submitted(project: Path, tmp_
     assert SECRET_SUPPORT in audit.read_text()
     consensus = tmp_path / "consensus.xlsx"
     srma("rob", "form", project, "--consensus", "--reviewer", "Cy", "-o", consensus)
-    assert "Ana: High; Ben: Low" in cells(consensus)
+    assert "Ana: High; Ben: Low" in every_cell(consensus)
     assert list(assessed(consensus)) == [first]  # only the studies both submitted

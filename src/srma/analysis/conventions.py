@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 #: Columns that name a study when no ``label`` is given, in order of preference.
 LABEL_COLUMNS = ("study", "label", "author")
+#: Per-arm columns of continuous data (group 1 the experimental arm) and of binary data.
+CONTINUOUS_ARM_COLUMNS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")
+BINARY_ARM_COLUMNS = ("events1", "total1", "events2", "total2")
 #: Column roles that hold the cells of 2x2 tables (Peters' and Harbord's tests need them).
 COUNT_ROLES = ("events1", "total1", "events2", "total2", "a", "b", "c", "d")
 #: Fewest studies for influence diagnostics and the small-study tests.

@@ -35,23 +35,8 @@ from srma.stats.batch import as_batch
 from srma.stats.mantel_haenszel import CountTables, pool_tables
 from srma.stats.pooling import PooledArrays, pool
 
-#: Result fields reported for each refit.
-ROW_FIELDS = (
-    "k",
-    "estimate",
-    "se",
-    "statistic",
-    "pvalue",
-    "ci_lower",
-    "ci_upper",
-    "pi_lower",
-    "pi_upper",
-    "tau2",
-    "i2",
-    "h2",
-    "q",
-    "q_pvalue",
-)
+#: Result fields reported for each refit (those the subset fits give).
+ROW_FIELDS = engine.SUBSET_FIELDS
 
 #: Methods that pool 2x2 tables; their refits pool the tables again.
 COUNT_METHODS = frozenset({"MH", "PETO"})

@@ -17,12 +17,30 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from srma.cli import app, print_json, run, stderr
-from srma.cli.review import DbOption, JsonOption, ProjectArgument, project_session, say
+from srma.cli.assessing import (
+    AllStudiesOption,
+    CsvOutputOption,
+    FormArgument,
+    FormOutputOption,
+    SubmitStudyOption,
+    consensus_option,
+    import_or_exit,
+    say_imported,
+)
+from srma.cli.projects import (
+    DbOption,
+    JsonOption,
+    ProjectArgument,
+    ReviewerOption,
+    project_session,
+    say,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from srma.review.extract.context import Extraction
+    from srma.review.extract.importing import ImportResult
     from srma.review.project import Project
 
 extract_app = typer.Typer(
@@ -33,16 +51,8 @@ extract_app = typer.Typer(
 )
 app.add_typer(extract_app, name="extract")
 
-ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
 StudyOption = Annotated[str, typer.Option("--study", help="The study (its label, or #ID).")]
-ConsensusOption = Annotated[
-    bool,
-    typer.Option(
-        "--consensus",
-        help="A consensus workbook: the studies every extractor submitted, reconciled values "
-        "filled in, open discrepancies marked; its import records resolutions.",
-    ),
-]
+ConsensusOption = consensus_option("extractor", "values")
 
 
 def _extraction(session: Session, opened: Project) -> Extraction:
@@ -151,9 +161,7 @@ def arms_command(
 def form_command(
     project: ProjectArgument,
     reviewer: ReviewerOption,
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="FILE.xlsx (a workbook) or FILE.csv (long form).")
-    ],
+    output: FormOutputOption,
     consensus: ConsensusOption = False,
     db: DbOption = None,
 ) -> None:
@@ -175,7 +183,7 @@ def form_command(
 @extract_app.command("import")
 def import_command(
     project: ProjectArgument,
-    file: Annotated[Path, typer.Argument(help="A form: FILE.xlsx or the long FILE.csv.")],
+    file: FormArgument,
     reviewer: ReviewerOption,
     consensus: ConsensusOption = False,
     db: DbOption = None,
@@ -187,35 +195,22 @@ def import_command(
     problem is listed with its sheet and cell (or line and column).
     """
     from srma.review.extract.importing import import_form
-    from srma.review.extract.reading import FormError
 
     def action() -> None:
-        try:
+        def load() -> ImportResult:
             with project_session(project, db) as (opened, session):
                 extraction = _extraction(session, opened)
-                result = import_form(
+                return import_form(
                     session, extraction, file, reviewer=reviewer, consensus=consensus
                 )
-        except FormError as error:
-            if as_json:
-                print_json(error.to_dict())
-            else:
-                say(
-                    f"error: {error.file}: {len(error.problems)} problem(s), nothing stored",
-                    console=stderr,
-                )
-                for line in str(error).splitlines():
-                    say(f"  {line}", console=stderr)
-            raise typer.Exit(code=1) from None
-        if as_json:
-            print_json(result.to_dict())
-            return
-        say(
+
+        result = import_or_exit(load, as_json=as_json)
+        say_imported(
+            result,
             f"{result.file}: {result.values_changed} of {result.values_read} values changed "
-            f"in {len(result.studies_changed)} studies; {len(result.submitted)} studies submitted"
+            f"in {len(result.studies_changed)} studies; {len(result.submitted)} studies submitted",
+            as_json=as_json,
         )
-        for label in result.submitted:
-            say(f"  submitted: {label}")
 
     run(action)
 
@@ -224,10 +219,8 @@ def import_command(
 def submit_command(
     project: ProjectArgument,
     reviewer: ReviewerOption,
-    study: Annotated[
-        list[str] | None, typer.Option("--study", help="A study to submit (repeatable).")
-    ] = None,
-    all_studies: Annotated[bool, typer.Option("--all", help="Submit every study.")] = False,
+    study: SubmitStudyOption = None,
+    all_studies: AllStudiesOption = False,
     db: DbOption = None,
 ) -> None:
     """Submit studies: your extraction of them is complete (never taken back).
@@ -345,9 +338,7 @@ def resolve_command(
 def export_command(
     project: ProjectArgument,
     outcome: Annotated[str, typer.Option(help="The outcome to export.")],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="CSV file (default: standard output).")
-    ] = None,
+    output: CsvOutputOption = None,
     time_point: Annotated[
         str | None,
         typer.Option("--time-point", help="The time point (default: the protocol's first)."),

@@ -12,19 +12,25 @@ markup (``say``, ``cell``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 from srma.cli import CommandError, app, print_json, run, stderr
+from srma.cli.projects import (
+    DbOption,
+    JsonOption,
+    ProjectArgument,
+    ReviewerOption,
+    project_session,
+    say,
+    stdout,
+)
 from srma.text_safety import printable
 
 if TYPE_CHECKING:
@@ -33,34 +39,13 @@ if TYPE_CHECKING:
     from srma.review.identify.merging import PairToReview
     from srma.review.project import Project
 
-#: Lines of these commands are not wrapped at the terminal's width (they are read by scripts).
-stdout = Console(soft_wrap=True)
-
-ProjectArgument = Annotated[Path, typer.Argument(help="The project folder (holds review.toml).")]
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (default: srma.db in the folder, or $SRMA_DATABASE_URL), "
-        "e.g. postgresql://user@localhost/review.",
-    ),
-]
-
-
-def say(text: str, *, console: Console = stdout) -> None:
-    """Print one line for people: made printable (line breaks and tabs become spaces, so text
-    cannot forge a line), never read as markup."""
-    console.print(printable(text, newlines=False, tabs=False), markup=False)
-
 
 def cell(value: object) -> Text:
     """A table cell for people: made printable, never read as markup."""
     return Text(printable("" if value is None else str(value)))
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 StageOption = Annotated[str, typer.Option(help="title_abstract (ta) or full_text (ft).")]
-ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
 ViewerOption = Annotated[
     str | None,
     typer.Option("--reviewer", help="Your reviewer name: your own decisions are never blinded."),
@@ -72,19 +57,6 @@ UnblindOption = Annotated[
         help="Show blinded decisions too (needs --reviewer; recorded in the log as an event).",
     ),
 ]
-
-
-@contextmanager
-def project_session(folder: Path, url: str | None) -> Iterator[tuple[Project, Session]]:
-    """Open a project and run the block in one transaction; close the project afterwards."""
-    from srma.review.project import open_project
-
-    opened = open_project(folder, url=url)
-    try:
-        with opened.store.transaction() as session:
-            yield opened, session
-    finally:
-        opened.close()
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -21,47 +21,33 @@ import typer
 from typer.core import TyperGroup
 
 from srma.cli import app, print_json, run, stderr
+from srma.cli.assessing import (
+    AllStudiesOption,
+    CsvOutputOption,
+    FormArgument,
+    FormOutputOption,
+    SubmitStudyOption,
+    consensus_option,
+    import_or_exit,
+    say_imported,
+)
+from srma.cli.projects import (
+    DbOption,
+    JsonOption,
+    ProjectArgument,
+    ReviewerOption,
+    project_session,
+    say,
+)
 from srma.cli.shell import CommandError, OutputOption, TitleOption, figure_path, wrote
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from rich.console import Console
     from sqlalchemy.orm import Session
 
     from srma.review.appraise.project import RobReview
     from srma.review.appraise.risk_of_bias import RobAssessment
+    from srma.review.extract.importing import ImportResult
     from srma.review.project import Project
-
-# As srma.cli.review's, which is not imported here: importing it registers its commands, and
-# srma rob is registered (from srma.cli.figures) before them.
-ProjectArgument = Annotated[Path, typer.Argument(help="The project folder (holds review.toml).")]
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (default: srma.db in the folder, or $SRMA_DATABASE_URL), "
-        "e.g. postgresql://user@localhost/review.",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def project_session(
-    folder: Path, url: str | None
-) -> AbstractContextManager[tuple[Project, Session]]:
-    """:func:`srma.cli.review.project_session`."""
-    from srma.cli.review import project_session as opened
-
-    return opened(folder, url)
-
-
-def say(text: str, *, console: Console | None = None) -> None:
-    """:func:`srma.cli.review.say` (standard output by default)."""
-    from srma.cli import review
-
-    review.say(text, console=console or review.stdout)
-
 
 #: The subcommand that ``srma rob FILE ...`` runs (the command's form before projects).
 DEFAULT_COMMAND = "figure"
@@ -87,19 +73,11 @@ rob_app = typer.Typer(
 )
 app.add_typer(rob_app, name="rob")
 
-ReviewerOption = Annotated[str, typer.Option(help="Your reviewer name.")]
 OutcomeOption = Annotated[
     str | None,
     typer.Option(help="The outcome (risk of bias judged per result; default: the only one)."),
 ]
-ConsensusOption = Annotated[
-    bool,
-    typer.Option(
-        "--consensus",
-        help="A consensus workbook: the studies every assessor submitted, reconciled answers "
-        "and judgements filled in, open discrepancies marked; its import records resolutions.",
-    ),
-]
+ConsensusOption = consensus_option("assessor", "answers and judgements")
 
 
 def _rob(session: Session, opened: Project) -> RobReview:
@@ -222,9 +200,7 @@ def status_command(
 def form_command(
     project: ProjectArgument,
     reviewer: ReviewerOption,
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="FILE.xlsx (a workbook) or FILE.csv (long form).")
-    ],
+    output: FormOutputOption,
     consensus: ConsensusOption = False,
     db: DbOption = None,
 ) -> None:
@@ -251,7 +227,7 @@ def form_command(
 @rob_app.command("import")
 def import_command(
     project: ProjectArgument,
-    file: Annotated[Path, typer.Argument(help="A form: FILE.xlsx or the long FILE.csv.")],
+    file: FormArgument,
     reviewer: ReviewerOption,
     consensus: ConsensusOption = False,
     db: DbOption = None,
@@ -264,35 +240,22 @@ def import_command(
     line and column).
     """
     from srma.review.appraise.project import import_rob_form
-    from srma.review.extract.reading import FormError
 
     def action() -> None:
-        try:
+        def load() -> ImportResult:
             with project_session(project, db) as (opened, session):
-                result = import_rob_form(
+                return import_rob_form(
                     session, _rob(session, opened), file, reviewer=reviewer, consensus=consensus
                 )
-        except FormError as error:
-            if as_json:
-                print_json(error.to_dict())
-            else:
-                say(
-                    f"error: {error.file}: {len(error.problems)} problem(s), nothing stored",
-                    console=stderr,
-                )
-                for line in str(error).splitlines():
-                    say(f"  {line}", console=stderr)
-            raise typer.Exit(code=1) from None
-        if as_json:
-            print_json(result.to_dict())
-            return
-        say(
+
+        result = import_or_exit(load, as_json=as_json)
+        say_imported(
+            result,
             f"{result.file}: {result.values_changed} values changed in "
             f"{len(result.studies_changed)} studies ({result.values_read} cells read); "
-            f"{len(result.submitted)} studies submitted"
+            f"{len(result.submitted)} studies submitted",
+            as_json=as_json,
         )
-        for label in result.submitted:
-            say(f"  submitted: {label}")
 
     run(action)
 
@@ -301,10 +264,8 @@ def import_command(
 def submit_command(
     project: ProjectArgument,
     reviewer: ReviewerOption,
-    study: Annotated[
-        list[str] | None, typer.Option("--study", help="A study to submit (repeatable).")
-    ] = None,
-    all_studies: Annotated[bool, typer.Option("--all", help="Submit every study.")] = False,
+    study: SubmitStudyOption = None,
+    all_studies: AllStudiesOption = False,
     db: DbOption = None,
 ) -> None:
     """Submit studies: your assessment of them is complete (never taken back)."""
@@ -440,9 +401,7 @@ def resolve_command(
 @rob_app.command("export")
 def export_command(
     project: ProjectArgument,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="CSV file (default: standard output).")
-    ] = None,
+    output: CsvOutputOption = None,
     outcome: OutcomeOption = None,
     complete_only: Annotated[
         bool,

@@ -27,7 +27,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from srma.cli import app, run, stdout
-from srma.cli.review import DbOption, ProjectArgument, ReviewerOption, StageOption
+from srma.cli.projects import DbOption, ProjectArgument, ReviewerOption
+from srma.cli.review import StageOption
 from srma.text_safety import printable
 
 if TYPE_CHECKING:

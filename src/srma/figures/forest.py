@@ -39,6 +39,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, Polygon
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
+from srma.analysis.conventions import BINARY_ARM_COLUMNS, CONTINUOUS_ARM_COLUMNS
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
@@ -113,21 +114,9 @@ def _arm_cells(
     if arms is None:
         return (), {}, None
     names = {
-        role: columns.get(role, role)
-        for role in (
-            "mean1",
-            "sd1",
-            "n1",
-            "mean2",
-            "sd2",
-            "n2",
-            "events1",
-            "total1",
-            "events2",
-            "total2",
-        )
+        role: columns.get(role, role) for role in (*CONTINUOUS_ARM_COLUMNS, *BINARY_ARM_COLUMNS)
     }
-    if all(names[r] in arms.columns for r in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")):
+    if all(names[r] in arms.columns for r in CONTINUOUS_ARM_COLUMNS):
         roles, header, kind = (
             ("mean1", "sd1", "n1", "mean2", "sd2", "n2"),
             ("Mean", "SD", "Total", "Mean", "SD", "Total"),

@@ -21,7 +21,7 @@ from srma.errors import InputError
 from srma.review.appraise.forms import PROPOSAL, RobForm
 from srma.review.appraise.rows import Cell, RobRead
 from srma.review.extract.forms import ItemKey
-from srma.review.extract.longform import decoded_text, unquoted
+from srma.review.extract.longform import cell_study, decoded_text, unquoted
 from srma.review.extract.reading import FormError, file_hash
 from srma.review.extract.values import Entry, Problem, is_blank
 
@@ -88,19 +88,8 @@ def read_rob_longform(path: Path, form: RobForm) -> RobRead:
         def where(column: str, line: int = line) -> str:
             return f"line {line}, column {column!r}"
 
-        try:
-            if cell.get("study_id"):
-                study = form.studies.find(f"#{cell['study_id']}")
-                if cell.get("study") and cell["study"].lower() != study.label.lower():
-                    raise InputError(
-                        f"study {study.id} is labelled {study.label!r}, not {cell['study']!r}"
-                    )
-            else:
-                study = form.studies.find(cell["study"])
-        except InputError as error:
-            problems.append(
-                Problem(where("study_id" if cell.get("study_id") else "study"), error.reason)
-            )
+        study = cell_study(form.studies, cell, where, problems)
+        if study is None:
             continue
         try:
             scope = form.scope(cell.get("outcome") or None)

@@ -55,7 +55,7 @@ from srma.review.extract.assessment import (
 )
 from srma.review.extract.context import require_studies
 from srma.review.extract.forms import ItemKey
-from srma.review.extract.importing import ImportResult, checked_reviewer
+from srma.review.extract.importing import ImportResult, checked_reviewer, store_changes
 from srma.review.extract.reading import FormError
 from srma.review.extract.studies import Studies, load_studies
 from srma.review.extract.values import Entry, Problem
@@ -314,47 +314,16 @@ def import_rob_form(
         problems += more
     if problems:
         raise FormError(read.file, problems)
-    who = reviewer_id(session, name)
-    kind = resolve_kind(ASSESSMENT) if consensus else ASSESSMENT
-    by_study: dict[int, list[Entry]] = {}
-    for entry in changed:
-        by_study.setdefault(entry.key.study, []).append(entry)
-    file = Path(read.file).name
-    events = [
-        Event(
-            reviewer_id=who,
-            kind=kind,
-            record_id=study,
-            payload={
-                "file": file,
-                "sha256": read.sha256,
-                "values": [e.payload() for e in entries],
-                **({"method": "consensus"} if consensus else {}),
-            },
-        )
-        for study, entries in by_study.items()
-    ]
-    events += [
-        Event(
-            reviewer_id=who,
-            kind=submit_kind(ASSESSMENT),
-            record_id=study,
-            payload={"file": file, "sha256": read.sha256},
-        )
-        for study in new
-    ]
-    session.add_all(events)
-    session.flush()
-    label = {s.id: s.label for s in rob.studies}
-    return ImportResult(
-        file=read.file,
+    return store_changes(
+        session,
+        read,
+        changed,
+        new,
         reviewer=name,
+        assessment=ASSESSMENT,
         consensus=consensus,
+        labels={s.id: s.label for s in rob.studies},
         values_read=read.cells,
-        values_changed=len(changed),
-        studies_changed=tuple(label[s] for s in by_study),
-        submitted=tuple(label[s] for s in new),
-        events=tuple(e.id for e in events),
     )
 
 

@@ -45,6 +45,7 @@ from srma.review.extract.assessment import DISCREPANCY, AssessmentState
 from srma.review.extract.forms import DATA_FIELDS, NUMBER_KINDS, FormSpec
 from srma.review.extract.studies import VERSUS, Study
 from srma.review.extract.values import row_problems
+from srma.review.extract.vocabulary import EXPORT_ID_COLUMNS, EXPORT_NOTE_COLUMNS
 from srma.review.protocol import Outcome, Protocol
 from srma.stats.conversions import (
     combine_groups,
@@ -502,21 +503,7 @@ def _frame(
                 "unresolved": unresolved,
             }
         )
-    columns = [
-        "study",
-        "study_id",
-        "records",
-        "outcome",
-        "time_point",
-        "arm1",
-        "arm2",
-        *numbers,
-        "value_type",
-        "conversions",
-        "multi_arm",
-        "missing",
-        "unresolved",
-    ]
+    columns = [*EXPORT_ID_COLUMNS, *numbers, *EXPORT_NOTE_COLUMNS]
     frame = pd.DataFrame(records, columns=columns)
     if data != "continuous":  # only continuous data are final values or changes
         frame = frame.drop(columns="value_type")

@@ -62,7 +62,9 @@ class ImportResult:
 def checked_reviewer(session: Session, reviewer: str) -> str:
     """The stored spelling of a registered reviewer who may assess studies."""
     if reviewer.strip().lower() == SYSTEM_REVIEWER:
-        raise InputError(f"{SYSTEM_REVIEWER!r} does not extract data; give your own name")
+        raise InputError(
+            f"{SYSTEM_REVIEWER!r} is srma itself and assesses no study; give your own name"
+        )
     return reviewer_name(session, reviewer)
 
 
@@ -246,8 +248,36 @@ def import_form(
         problems += more
     if problems:
         raise FormError(read.file, problems)
-    who = reviewer_id(session, name)
-    kind = resolve_kind(form.assessment) if consensus else form.assessment
+    label = {s.id: s.label for s in studies}
+    return store_changes(
+        session,
+        read,
+        changed,
+        new_submissions,
+        reviewer=name,
+        assessment=form.assessment,
+        consensus=consensus,
+        labels=label,
+        values_read=len(read.entries),
+    )
+
+
+def store_changes(
+    session: Session,
+    read: ReadForm,
+    changed: Sequence[Entry],
+    submitted: Sequence[int],
+    *,
+    reviewer: str,
+    assessment: str,
+    consensus: bool,
+    labels: Mapping[int, str],
+    values_read: int,
+) -> ImportResult:
+    """Write a checked form's changes: one event per study with the values that changed (a
+    resolution for a consensus form), one ``*_submit`` event per study newly submitted."""
+    who = reviewer_id(session, reviewer)
+    kind = resolve_kind(assessment) if consensus else assessment
     by_study: dict[int, list[Entry]] = {}
     for entry in changed:
         by_study.setdefault(entry.key.study, []).append(entry)
@@ -269,23 +299,22 @@ def import_form(
     events += [
         Event(
             reviewer_id=who,
-            kind=submit_kind(form.assessment),
+            kind=submit_kind(assessment),
             record_id=study,
             payload={"file": file, "sha256": read.sha256},
         )
-        for study in new_submissions
+        for study in submitted
     ]
     session.add_all(events)
     session.flush()
-    label = {s.id: s.label for s in studies}
     return ImportResult(
         file=read.file,
-        reviewer=name,
+        reviewer=reviewer,
         consensus=consensus,
-        values_read=len(read.entries),
+        values_read=values_read,
         values_changed=len(changed),
-        studies_changed=tuple(label[s] for s in by_study),
-        submitted=tuple(label[s] for s in new_submissions),
+        studies_changed=tuple(labels[s] for s in by_study),
+        submitted=tuple(labels[s] for s in submitted),
         events=tuple(e.id for e in events),
     )
 

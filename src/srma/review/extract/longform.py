@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from srma.errors import InputError
 from srma.review.extract.forms import PROVENANCE, FormSpec, ItemKey, RowKey, SheetSpec
 from srma.review.extract.reading import FormError, ReadForm, file_hash
+from srma.review.extract.studies import Studies, Study
 from srma.review.extract.values import (
     Entry,
     Problem,
@@ -125,6 +126,29 @@ def read_longform(path: Path, form: FormSpec) -> ReadForm:
     )
 
 
+def cell_study(
+    studies: Studies,
+    cell: Mapping[str, str],
+    where: Callable[[str], str],
+    problems: list[Problem],
+) -> Study | None:
+    """The study a long-form line names: by ``study_id`` (its ``study`` label, if given, must
+    match) or else by label; None, with a problem at the column, when it names none."""
+    column = "study_id" if cell.get("study_id") else "study"
+    try:
+        if column == "study_id":
+            study = studies.find(f"#{cell['study_id']}")
+            if cell.get("study") and cell["study"].lower() != study.label.lower():
+                raise InputError(
+                    f"study {study.id} is labelled {study.label!r}, not {cell['study']!r}"
+                )
+            return study
+        return studies.find(cell["study"])
+    except InputError as error:
+        problems.append(Problem(where(column), error.reason))
+        return None
+
+
 def _entry(
     form: FormSpec,
     rows: Mapping[str, set[RowKey]],
@@ -138,19 +162,8 @@ def _entry(
     def where(column: str) -> str:
         return f"line {line}, column {column!r}"
 
-    try:
-        if cell.get("study_id"):
-            study = form.studies.find(f"#{cell['study_id']}")
-            if cell.get("study") and cell["study"].lower() != study.label.lower():
-                raise InputError(
-                    f"study {study.id} is labelled {study.label!r}, not {cell['study']!r}"
-                )
-        else:
-            study = form.studies.find(cell["study"])
-    except InputError as error:
-        problems.append(
-            Problem(where("study_id" if cell.get("study_id") else "study"), error.reason)
-        )
+    study = cell_study(form.studies, cell, where, problems)
+    if study is None:
         return None
     sheet = _scope(form, cell.get("outcome", ""))
     if sheet is None:

@@ -10,6 +10,8 @@ import re
 from types import MappingProxyType
 from typing import Final
 
+from srma.analysis.conventions import BINARY_ARM_COLUMNS, CONTINUOUS_ARM_COLUMNS
+
 #: The kinds of outcome data a form collects, and the effect measures each can feed.
 DATA_TYPES: Final = MappingProxyType(
     {
@@ -49,33 +51,19 @@ MULTI_ARM_RULES: Final = ("combine", "choose", "split")
 #: Risk-of-bias assessments are made per study or per result (study x outcome).
 ROB_LEVELS: Final = ("study", "result")
 
+#: Columns of ``srma extract export`` before the numbers (which study, outcome, arms) and
+#: after them (how the numbers were found); between them the data type's statistics.
+EXPORT_ID_COLUMNS: Final = ("study", "study_id", "records", "outcome", "time_point", "arm1", "arm2")
+EXPORT_NOTE_COLUMNS: Final = ("value_type", "conversions", "multi_arm", "missing", "unresolved")
 #: Columns of ``srma extract export`` that a study characteristic may not be called.
 EXPORT_COLUMNS: Final = frozenset(
     {
-        "study",
-        "study_id",
-        "records",
-        "outcome",
-        "time_point",
-        "arm1",
-        "arm2",
-        "mean1",
-        "sd1",
-        "n1",
-        "mean2",
-        "sd2",
-        "n2",
-        "events1",
-        "total1",
-        "events2",
-        "total2",
+        *EXPORT_ID_COLUMNS,
+        *CONTINUOUS_ARM_COLUMNS,
+        *BINARY_ARM_COLUMNS,
         "yi",
         "sei",
-        "value_type",
-        "conversions",
-        "multi_arm",
-        "missing",
-        "unresolved",
+        *EXPORT_NOTE_COLUMNS,
     }
 )
 

@@ -712,7 +712,7 @@ def read_workbook(
             problems.append(
                 Problem(
                     "sheet 'srma'",
-                    f"this is a {meta.get('assessment')} form, not a {form.assessment} form",
+                    f"this form is for {meta.get('assessment')}, not for {form.assessment}",
                 )
             )
         owner = str(meta.get("reviewer", ""))
