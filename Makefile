@@ -21,6 +21,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
+	rm -rf demo-output/project
 	$(BIN)/srma demo --out demo-output
 
 # apt-get waits up to 10 minutes for the package lock (another install, unattended upgrades).
