@@ -136,7 +136,9 @@ class ReviewOverview:
         if self.rob is not None:
             rob = {k: v for k, v in asdict(self.rob).items() if k != "assessment"}
             rob["assessment"] = (
-                None if self.rob.assessment is None else self.rob.assessment.to_frame().to_dict("records")
+                None
+                if self.rob.assessment is None
+                else self.rob.assessment.to_frame().to_dict("records")
             )
         return {
             "title": self.title,
@@ -217,11 +219,7 @@ def _characteristics(extraction: Any, protocol: Any) -> pd.DataFrame:
     for study_id in extraction.state.open_studies():
         row: dict[str, object] = {"study": extraction.studies.by_id[study_id].label}
         for spec in fields:
-            value = values.get((study_id, spec.name))
-            if value is not None and spec.type == "number":
-                number = pd.to_numeric(value, errors="coerce")
-                value = None if pd.isna(number) else float(number)
-            row[spec.name] = value
+            row[spec.name] = values.get((study_id, spec.name))  # as the extractors wrote it
         rows.append(row)
     frame = pd.DataFrame(rows, columns=["study", *(f.name for f in fields)])
     return frame.sort_values("study", key=lambda s: s.str.lower(), ignore_index=True)
@@ -261,7 +259,7 @@ def _rob(session: Session, project: Project) -> RobOverview | None:
         if not len(rob.studies):
             reason = "no study is included yet"
     else:
-        assessment = rob_assessment(found)
+        assessment = rob_assessment(found, complete_only=True)  # not_ready says who is out
     resolved, _ = _counts(rob.state)
     return RobOverview(
         tool=tool.name,
