@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from review_report_support import build_project, overview_and_table
 from srma.datasets import load
@@ -45,3 +46,42 @@ def test_a_blinded_studys_values_are_absent(tmp_path) -> None:
     assert dumped.count("Aronson 1948") == 1  # named once, in not_ready, with no value
     row = table[table["study"] == "Aronson 1948"].iloc[0]
     assert row["missing"].startswith("blinded") and pd.isna(row["events1"])
+
+
+def _screened(decisions: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from srma.review.decision_log import LoggedEvent
+    from srma.review.state import replay
+
+    events = []
+    for name, chosen in decisions.items():
+        for record, decision in enumerate(chosen, start=1):
+            moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=len(events))
+            events.append(LoggedEvent(len(events) + 1, moment, name, "screening",
+                                      "title_abstract", record, decision, None, None, None,
+                                      None))  # fmt: skip
+    return replay(events, list(range(1, 11)), required=len(decisions))
+
+
+def test_screening_kappa_and_one_reviewer_in_the_methods() -> None:
+    from srma.report.review.methods import _agreement
+    from srma.review.flow.overview import screening_stage
+
+    include, exclude = "include", "exclude"
+    ana = [include] * 6 + [exclude] * 4
+    ben = [include] * 5 + [exclude, include] + [exclude] * 3
+    stage = screening_stage(_screened({"Ana": ana, "Ben": ben}), "title_abstract")
+    [pair] = stage.agreement
+    # by hand: p_o = 8/10, p_e = 0.6 * 0.6 + 0.4 * 0.4 = 0.52, kappa = 0.28 / 0.48
+    assert pair.observed_agreement == pytest.approx(0.8, rel=1e-12)
+    assert pair.kappa == pytest.approx(0.28 / 0.48, rel=1e-12)
+    assert "Ana and Ben agreed on 80.0% of 10 records, Cohen's kappa 0.58 (95% CI" in _agreement(
+        stage
+    )
+    alone = screening_stage(_screened({"Ana": ana}), "title_abstract")
+    assert alone.reviewers == ("Ana",) and alone.agreement == ()
+    assert _agreement(alone) == (
+        "Agreement between reviewers could not be computed: agreement needs two reviewers; "
+        "at title_abstract there are 1."
+    )

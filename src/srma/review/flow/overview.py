@@ -26,10 +26,11 @@ from srma.errors import InputError
 from srma.review.appraise.risk_of_bias import RobAssessment
 from srma.review.extract.assessment import DISCREPANCY, RESOLVED, AssessmentState
 from srma.review.flow.prisma import PrismaCounts
-from srma.review.flow.status import prisma_counts_of, status_of
+from srma.review.flow.status import prisma_counts_of, status_of, status_of_stage
 from srma.review.identify.sources import source_display_name
 from srma.review.project import SYSTEM_REVIEWER, Project
 from srma.review.protocol import Outcome, Question
+from srma.review.state import ReviewState
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,11 @@ class ReviewOverview:
         }
 
 
-def _stage(state: Any, status: Any, required: int) -> ScreeningStage:
+def screening_stage(state: ReviewState, stage: str) -> ScreeningStage:
+    """Counts, reviewers and Cohen's kappa of each pair of reviewers at one stage."""
     from srma.review.screen.agreement import agreement_of
+
+    status = status_of_stage(state, stage)
 
     pairs: tuple[PairKappa, ...] = ()
     problem = None
@@ -193,7 +197,7 @@ def _stage(state: Any, status: Any, required: int) -> ScreeningStage:
         resolved=status.resolved,
         pending=status.pending,
         reviewers=tuple(n for n in status.decisions_by_reviewer if n != SYSTEM_REVIEWER),
-        reviewers_per_record=required,
+        reviewers_per_record=state.required,
         agreement=pairs,
         agreement_problem=problem,
     )
@@ -295,7 +299,7 @@ def review_overview(session: Session, project: Project) -> ReviewOverview:
         )
         for b in status.imports
     )
-    screening = tuple(_stage(state, s, state.required) for s in status.stages)
+    screening = tuple(screening_stage(state, s.stage) for s in status.stages)
     resolved, still_open = _counts(extraction.state)
     studies = len(extraction.studies)
     reconciled = len(extraction.state.open_studies())
