@@ -221,3 +221,20 @@ def test_long_tables_go_to_csv_beside_the_report(example, analysis, tmp_path) ->
     text = text_of(html_path)
     assert "written to r_characteristics.csv beside this report" in text
     assert (tmp_path / "r_missing.csv").exists()
+
+
+def test_text_from_data_cannot_run_or_break_either_format(example, analysis, tmp_path) -> None:
+    from docx import Document
+
+    overview, _ = example
+    hostile = "<script>alert(1)</script>\x07 =cmd"
+    odd = replace(overview, characteristics=overview.characteristics.assign(allocation=hostile))
+    html_path, docx_path = write_review_report(
+        odd, analysis, tmp_path / "r.html", tmp_path / "r.docx", evidence_by="allocation",
+        max_rows=None,
+    )  # fmt: skip
+    raw = html_path.read_text(encoding="utf-8")
+    assert "<script" not in raw and "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    assert "\x07" not in raw
+    cells = {c.text for table in Document(str(docx_path)).tables for c in table.columns[1].cells}
+    assert any(c.startswith("<script>alert(1)</script>") and "\x07" not in c for c in cells)

@@ -7,6 +7,8 @@ with usable data, risk of bias not assessed, no outcome rated with GRADE).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from srma import __version__
@@ -118,7 +120,7 @@ def _characteristics(report: Report, overview: ReviewOverview, evidence_by: str 
             Table(
                 rows.reset_index(drop=True),
                 f"Studies with {evidence_by} {group} ({len(rows)}).",
-                f"evidence_{group}",
+                "evidence_" + re.sub(r"[^A-Za-z0-9]+", "_", str(group)).strip("_"),
             )
         )
 
