@@ -148,7 +148,7 @@ def _metaregression(report: Report, follow: FollowUp, index: str) -> None:
             "Coefficient": [format_number(v, 4) for v in table["estimate"]],
             "SE": [format_number(v, 4) for v in table["se"]],
             f"{percent}% CI": [
-                format_ci(lo, hi)
+                format_ci(lo, hi, 4)
                 for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
             ],
             "p": [format_p(p).removeprefix("p ").removeprefix("= ") for p in table["pvalue"]],
