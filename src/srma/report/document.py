@@ -430,6 +430,62 @@ def write_html(content: ReportContent, path: str | Path) -> Path:
     return path
 
 
+def add_docx_table(document: Any, frame: pd.DataFrame, text_width: float) -> None:
+    """Add ``frame`` to a python-docx ``document`` as a grid within ``text_width`` inches:
+    8.5 pt text, numbers right-aligned and unwrapped, text columns sharing what is left."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Inches, Pt
+
+    numeric = _numeric_columns(frame)
+    grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    rows = [[_cell(v)[0] for v in values] for values in frame.itertuples(index=False)]
+    # widths in proportion to the longest entry of each column, within the text width
+    # a numeric column is as wide as its numbers (a long header wraps), a text column
+    # as its longest entry
+    lengths = [
+        max([min(len(str(name)), 6) if numeric[j] else len(str(name))])
+        if not rows
+        else max(
+            min(len(str(name)), 6) if numeric[j] else len(str(name)),
+            *(len(row[j]) for row in rows),
+        )
+        for j, name in enumerate(frame.columns)
+    ]
+    inches = [0.075 * n + 0.2 for n in lengths]  # 8.5 pt characters and cell padding
+    # numbers keep their width (they must not wrap); text columns share what is left
+    room = text_width - sum(w for w, n in zip(inches, numeric, strict=True) if n)
+    text = sum(w for w, n in zip(inches, numeric, strict=True) if not n)
+    shrink = min(1.0, max(room, 0.6) / text) if text else 1.0
+    words = [  # a text column is never narrower than its longest word
+        0.075 * max([len(word) for row in rows for word in row[j].split()] or [1]) + 0.2
+        for j in range(len(frame.columns))
+    ]
+    widths = [
+        Inches(w if n else max(0.6, word, w * shrink))
+        for w, n, word in zip(inches, numeric, words, strict=True)
+    ]
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = width
+
+    def fill(cells, texts, *, bold: bool = False) -> None:
+        for j, (cell, value) in enumerate(zip(cells, texts, strict=True)):
+            cell.width = widths[j]
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(safe_text(value))
+            run.font.size = Pt(8.5)
+            run.bold = bold
+            if numeric[j]:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+    fill(grid.rows[0].cells, [str(c) for c in frame.columns], bold=True)
+    for row in rows:
+        fill(grid.add_row().cells, row)
+    document.add_paragraph()
+
+
 def write_docx(content: ReportContent, path: str | Path) -> Path:
     """Write the report as a Word document (python-docx) on A4, figures as PNG.
 
@@ -441,8 +497,6 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
     """
     from docx import Document
     from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Inches, Mm, Pt
 
     document = Document()
@@ -511,53 +565,7 @@ def write_docx(content: ReportContent, path: str | Path) -> Path:
         if aside is not None:
             document.add_paragraph(safe_text(aside))
             return
-        numeric = _numeric_columns(frame)
-        grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
-        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-        grid.autofit = False
-        rows = [[_cell(v)[0] for v in values] for values in frame.itertuples(index=False)]
-        # widths in proportion to the longest entry of each column, within the text width
-        # a numeric column is as wide as its numbers (a long header wraps), a text column
-        # as its longest entry
-        lengths = [
-            max([min(len(str(name)), 6) if numeric[j] else len(str(name))])
-            if not rows
-            else max(
-                min(len(str(name)), 6) if numeric[j] else len(str(name)),
-                *(len(row[j]) for row in rows),
-            )
-            for j, name in enumerate(frame.columns)
-        ]
-        inches = [0.075 * n + 0.2 for n in lengths]  # 8.5 pt characters and cell padding
-        # numbers keep their width (they must not wrap); text columns share what is left
-        room = portrait_inches - sum(w for w, n in zip(inches, numeric, strict=True) if n)
-        text = sum(w for w, n in zip(inches, numeric, strict=True) if not n)
-        shrink = min(1.0, max(room, 0.6) / text) if text else 1.0
-        words = [  # a text column is never narrower than its longest word
-            0.075 * max([len(word) for row in rows for word in row[j].split()] or [1]) + 0.2
-            for j in range(len(frame.columns))
-        ]
-        widths = [
-            Inches(w if n else max(0.6, word, w * shrink))
-            for w, n, word in zip(inches, numeric, words, strict=True)
-        ]
-        for column, width in zip(grid.columns, widths, strict=True):
-            column.width = width
-
-        def fill(cells, texts, *, bold: bool = False) -> None:
-            for j, (cell, value) in enumerate(zip(cells, texts, strict=True)):
-                cell.width = widths[j]
-                paragraph = cell.paragraphs[0]
-                run = paragraph.add_run(safe_text(value))
-                run.font.size = Pt(8.5)
-                run.bold = bold
-                if numeric[j]:
-                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-
-        fill(grid.rows[0].cells, [str(c) for c in frame.columns], bold=True)
-        for row in rows:
-            fill(grid.add_row().cells, row)
-        document.add_paragraph()
+        add_docx_table(document, frame, portrait_inches)
 
     references: list[str] = []
     if content.prisma is not None:

@@ -1,0 +1,47 @@
+"""The entry point of the whole-review report: :func:`write_review_report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from srma.figures.limits import MAX_ROWS
+from srma.report.document import ReportContent
+from srma.report.review.blocks import SofPart
+from srma.report.review.docx import write_review_docx
+from srma.report.review.html import write_review_html
+from srma.report.review.sections import build_review_report
+from srma.review.flow.overview import ReviewOverview
+from srma.review.synthesize.results import ReviewAnalysis
+
+
+def write_review_report(
+    overview: ReviewOverview,
+    analysis: ReviewAnalysis,
+    html_path: str | Path,
+    docx_path: str | Path | None = None,
+    *,
+    sof: SofPart | None = None,
+    evidence_by: str | None = None,
+    figures_dir: str | Path | None = None,
+    max_rows: int | None = MAX_ROWS,
+) -> tuple[Path, Path | None]:
+    """Write the report of a whole review as HTML (and DOCX); return the paths written.
+
+    ``overview`` is :func:`srma.review.flow.overview.review_overview` of the
+    project, ``analysis`` the stored :class:`ReviewAnalysis`; ``sof`` the
+    summary of findings (without it the report says no outcome has been rated
+    with GRADE yet); ``evidence_by`` names a study characteristic to tabulate
+    the studies by (a preclinical review's route of administration, say);
+    ``figures_dir`` also receives every figure as PNG (with the DOCX);
+    tables of more than ``max_rows`` rows go to CSV files beside the report.
+    """
+    html_path = Path(html_path)
+    report = build_review_report(overview, analysis, sof=sof, evidence_by=evidence_by)
+    holder = ReportContent(report.title, [], max_rows=max_rows)
+    write_review_html(report, html_path, holder)
+    written = None
+    if docx_path is not None:
+        written = write_review_docx(
+            report, Path(docx_path), holder, None if figures_dir is None else Path(figures_dir)
+        )
+    return html_path, written
