@@ -110,6 +110,7 @@ def test_each_part_present_or_its_absence_said(written) -> None:
     assert "Population: people without tuberculosis" in text
     # k = 1: said, follow-ups not done with their reasons
     assert "Only one study has usable data" in text
+    assert "from 1 study with" in text and "from 1 studies" not in text
     assert "Not done: fewer than 3 studies." in text
     # k = 0: no pooled result, the studies without data listed with why
     assert "No pooled result: no study has usable data for tuberculosis" in text

@@ -120,7 +120,8 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
         name, reference = TAU2_TEXT[result.method]
         model = f"a random-effects model with the between-study variance estimated by {name}"
         refs.append(reference)
-    text = [f"We pooled {measure} from {result.k} studies with {model}, using srma."]
+    studies = "1 study" if result.k == 1 else f"{result.k} studies"
+    text = [f"We pooled {measure} from {studies} with {model}, using srma."]
     if result.test in ("knha", "adhoc"):
         extra = " with the ad hoc variance correction" if result.test == "adhoc" else ""
         text.append(
