@@ -504,8 +504,13 @@ def rate_large_effect(
     side = side_of_null(result.ci_lower, result.ci_upper)
     values = {"ratio_away_from_null": ratio, "ci_excludes_null": side != "includes"}
     proposed = 0
+
+    def reaches(threshold: float) -> bool:  # on the log scale, equal to rounding included
+        bound = math.log(threshold)
+        return abs(result.estimate) >= bound or math.isclose(abs(result.estimate), bound)
+
     if side != "includes":
-        proposed = 2 if ratio >= VERY_LARGE_RATIO else 1 if ratio >= LARGE_RATIO else 0
+        proposed = 2 if reaches(VERY_LARGE_RATIO) else 1 if reaches(LARGE_RATIO) else 0
     reason = (
         f"{effect_text(result.measure, result.estimate, result.ci_lower, result.ci_upper)}: "
         f"{format_number(ratio, 2)}-fold from the null, CI {_side_words(side)} (rule: +1 from "
