@@ -135,6 +135,7 @@ class Certainty:
     follow_up: str = ""
     importance: str = ""
     direction: str = "higher is better"
+    level: float = 0.95
 
     @property
     def symbols(self) -> str:
@@ -171,6 +172,7 @@ class Certainty:
             "follow_up": self.follow_up,
             "importance": self.importance,
             "direction": self.direction,
+            "level": self.level,
             "footnotes": list(self.footnotes),
         }
         if self.is_binary:
@@ -357,6 +359,7 @@ def assess_certainty(inputs: GradeInputs) -> Certainty:
         follow_up=inputs.follow_up,
         importance=inputs.importance,
         direction=inputs.direction,
+        level=result.level,
     )
 
 
