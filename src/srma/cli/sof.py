@@ -127,7 +127,8 @@ def sof_command(
         measure = None if studies.measure is None else studies.measure.upper()
         if measure is not None and measure not in SOF_MEASURES:
             raise CommandError(
-                f"unknown measure {studies.measure!r}: expected one of {', '.join(SOF_MEASURES)}"
+                f"--measure: unknown measure {studies.measure!r}; expected one of "
+                f"{', '.join(SOF_MEASURES)}"
             )
         if measure in EFFECT_ONLY and studies.yi is None:
             raise CommandError(
