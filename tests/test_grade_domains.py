@@ -9,8 +9,10 @@ k >= 10 (GRADE 5, Cochrane Handbook 13.3.5.4); ratios 2 and 5 (GRADE 9).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,9 +21,16 @@ import pytest
 from srma import meta
 from srma.analysis.grade import Override
 from srma.analysis.grade import domains as rules
-from srma.analysis.grade.information_size import binary_ois, continuous_ois
+from srma.analysis.grade.information_size import (
+    binary_group_size,
+    binary_ois,
+    continuous_group_size,
+    continuous_ois,
+)
 from srma.analysis.results import MetaResult
 from srma.errors import InputError
+
+FIXTURES = Path(__file__).parent / "reference" / "fixtures"
 
 
 def _result(measure: str | None = "MD", **changes: object) -> MetaResult:
@@ -156,11 +165,18 @@ def test_imprecision_information_size() -> None:
     assert rating.rating == 0 and "not given: not checked" in rating.reason
 
 
-def test_optimal_information_size_formulas() -> None:
+def test_optimal_information_size_against_r() -> None:
+    """power.prop.test and power.t.test (R stats), tests/reference/grade_ois.R."""
+    fixture = json.loads((FIXTURES / "grade_ois.json").read_text())
+    for case in fixture["binary"]:
+        n = binary_group_size(case["p1"], case["rrr"])
+        assert n == pytest.approx(case["n"], rel=1e-6)
+        assert binary_ois(case["p1"], case["rrr"]) == 2 * math.ceil(case["n"])
+    for case in fixture["continuous"]:
+        # the normal approximation asks about one participant per group fewer than the t test
+        assert 0 < case["n_t"] - continuous_group_size(case["delta"]) < 1.1
     # 2 (1.959964 + 0.841621)^2 / 0.2^2 = 392.4 per group
     assert continuous_ois(0.2) == 786
-    # p1 0.2, p2 0.15: 7.848856 (0.16 + 0.1275) / 0.0025 = 902.6 per group
-    assert binary_ois(0.2, 0.25) == 1806
 
 
 def test_mid_on_the_scale() -> None:
