@@ -14,7 +14,9 @@ from srma.analysis.bias import small_study_tests
 from srma.analysis.grade import GradeInputs, Override, assess_certainty
 from srma.datasets import load
 from srma.report.sof import (
+    PAGE_TEXT_MM,
     SOF_COLUMNS,
+    SOF_WIDTHS_MM,
     evidence_profile_frame,
     sof_frame,
     sof_html,
@@ -54,7 +56,7 @@ def test_sof_rows_follow_gradepro(certainties) -> None:
     first, second = frame.iloc[0], frame.iloc[1]
     absolute = certainties[0].absolute
     assert first["Outcomes"] == "Tuberculosis (follow-up: 3 to 20 years)"
-    assert first["Risk with comparator"] == f"{round(absolute.assumed_per_1000)} per 1,000"
+    assert first["Risk with comparator"] == f"{round(absolute.assumed_per_1000)} per 1,000 c"
     assert first["Relative effect (95% CI)"].startswith("RR 0.49 (0.34 to 0.70)")
     assert first["No of participants (studies)"].endswith("(13 RCTs)")
     assert first["Certainty of the evidence (GRADE)"].startswith("⊕◯◯◯ Very low a,b")
@@ -106,6 +108,8 @@ def test_docx_opens_again_with_the_table(certainties, tmp_path: Path) -> None:
     paragraphs = "\n".join(p.text for p in document.paragraphs)
     assert "a. Inconsistency" in paragraphs and "Population: adults" in paragraphs
     assert len(profile.rows) == 3
+    assert sum(SOF_WIDTHS_MM) <= PAGE_TEXT_MM
+    assert abs(sof.rows[0].cells[6].width.mm - SOF_WIDTHS_MM[6]) < 0.1
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
