@@ -83,9 +83,14 @@ def test_upgrades_for_observational_evidence() -> None:
     assert certainty.domain("large_effect").rating == 2
     assert certainty.certainty == "high"  # low + 2
     capped = assess_certainty(
-        GradeInputs("o", big, control_risks=[0.1] * 4, participants=10**6,
-                    overrides={"large_effect": Override(2, "very large", "x")})
-    )  # fmt: skip
+        GradeInputs(
+            "o",
+            big,
+            control_risks=[0.1] * 4,
+            participants=10**6,
+            overrides={"large_effect": Override(2, "very large", "x")},
+        )
+    )
     assert capped.score == 4  # randomised high + 2 stays high
 
 
@@ -105,15 +110,22 @@ def test_json_keys_of_the_issue() -> None:
     out = certainty.to_dict()
     assert out["certainty"] in {"high", "moderate", "low", "very low"}
     assert set(out["domains"]) == {
-        "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
-    }  # fmt: skip
+        "risk_of_bias",
+        "inconsistency",
+        "indirectness",
+        "imprecision",
+        "publication_bias",
+    }
     for domain in out["domains"].values():
         assert set(domain) >= DOMAIN_KEYS
         assert domain["rating"] in (0, -1, -2) and domain["reason"]
     assert set(out["absolute"]) >= {
-        "assumed_risk", "risk_with_intervention", "difference_per_1000",
-        "difference_ci_lower", "difference_ci_upper",
-    }  # fmt: skip
+        "assumed_risk",
+        "risk_with_intervention",
+        "difference_per_1000",
+        "difference_ci_lower",
+        "difference_ci_upper",
+    }
     # BCG: I² 92%, Q p < 0.0001, PI 0.13 to 1.78 across the null: very serious inconsistency
     assert out["domains"]["inconsistency"]["rating"] == -2
     median = float(np.median(bcg["events2"] / bcg["total2"]))
@@ -154,11 +166,19 @@ ratings = st.sampled_from([0, -1, -2])
     half_width=st.floats(0.0, 5.0),
 )
 def test_certainty_is_always_one_of_four_levels(
-    design: str, domains: list[int], ups: list[int], acr: float, log_ratio: float,
+    design: str,
+    domains: list[int],
+    ups: list[int],
+    acr: float,
+    log_ratio: float,
     half_width: float,
-) -> None:  # fmt: skip
-    result = replace(_precise("OR"), estimate=log_ratio, ci_lower=log_ratio - half_width,
-                     ci_upper=log_ratio + half_width)  # fmt: skip
+) -> None:
+    result = replace(
+        _precise("OR"),
+        estimate=log_ratio,
+        ci_lower=log_ratio - half_width,
+        ci_upper=log_ratio + half_width,
+    )
     names = ["risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"]
     overrides = {n: Override(r, "judged", "x") for n, r in zip(names, domains, strict=True)}
     overrides |= {
@@ -175,3 +195,43 @@ def test_certainty_is_always_one_of_four_levels(
     assert absolute is not None
     assert 0.0 <= absolute.risk_ci_lower <= absolute.risk_with_intervention <= 1.0
     assert absolute.risk_ci_upper <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("estimate", "lower", "upper", "direction", "words", "favours"),
+    [
+        (-0.5, -0.8, -0.2, "lower is better", "reduces", "favours the intervention"),
+        (-0.5, -0.8, -0.2, "higher is better", "reduces", "favours the comparator"),
+        (0.5, 0.2, 0.8, "higher is better", "increases", "favours the intervention"),
+        (0.1, -0.2, 0.4, "higher is better", "little to no difference", "no clear difference"),
+    ],
+)
+def test_plain_language_statement_follows_direction(
+    estimate: float, lower: float, upper: float, direction: str, words: str, favours: str
+) -> None:
+    """GRADE's informative statements (Santesso et al., J Clin Epidemiol 2020;119:126)."""
+    result = replace(_precise(), estimate=estimate, ci_lower=lower, ci_upper=upper)
+    overrides = {"imprecision": Override(0, "judged precise", "x")}
+    certainty = assess_certainty(
+        GradeInputs("pain", result, direction=direction, overrides=overrides)
+    )
+    assert certainty.certainty == "high"
+    assert words in certainty.statement and certainty.conclusion == favours
+    low = assess_certainty(
+        GradeInputs(
+            "pain",
+            result,
+            direction=direction,
+            overrides={**overrides, "risk_of_bias": Override(-2, "r", "x")},
+        )
+    )
+    assert "may " in low.statement
+    very_low = assess_certainty(
+        GradeInputs(
+            "pain",
+            result,
+            design="observational",
+            overrides={**overrides, "risk_of_bias": Override(-1, "r", "x")},
+        )
+    )
+    assert very_low.statement.startswith("The evidence is very uncertain")

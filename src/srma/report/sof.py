@@ -167,6 +167,14 @@ def _certainty_cell(
     return f"{text} {marks}".strip()
 
 
+def _comment(certainty: Certainty) -> str:
+    """The plain-language statement; for an SMD also Cohen's reading of its size."""
+    if certainty.measure == "SMD" and ": " in certainty.interpretation:
+        size = certainty.interpretation.split(": ", 1)[1]
+        return f"{certainty.statement} {size[0].upper()}{size[1:]}."
+    return certainty.statement
+
+
 def sof_frame(certainties: Sequence[Certainty], *, footnotes: bool = True) -> pd.DataFrame:
     """The summary of findings, one row per outcome (the CSV rows).
 
@@ -185,7 +193,7 @@ def sof_frame(certainties: Sequence[Certainty], *, footnotes: bool = True) -> pd
             "Relative effect (95% CI)": _relative(certainty),
             "No of participants (studies)": _participants(certainty),
             "Certainty of the evidence (GRADE)": _certainty_cell(certainty, letters),
-            "Comments": certainty.interpretation,
+            "Comments": _comment(certainty),
         }
         if footnotes:
             row["Footnotes"] = " ".join(f"{letters[note]}. {note}" for note in certainty.footnotes)

@@ -9,7 +9,8 @@ Epidemiol 2011;64:401-406); preclinical (animal) evidence starts high, as
 randomised animal studies do in GRADE for preclinical evidence (Hooijmans et
 al., PLoS ONE 2018;13:e0187271).  Binary outcomes get their absolute effect
 per 1,000 (:mod:`srma.analysis.grade.absolute`); continuous ones their
-difference in words, the SMD read by Cohen's rule of thumb.
+difference in words, the SMD read by Cohen's rule of thumb; every outcome a
+plain-language statement (:mod:`srma.analysis.grade.statements`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from srma.analysis.bias import SmallStudyResult
 from srma.analysis.grade import domains as rules
 from srma.analysis.grade.absolute import (
     ABSOLUTE_MEASURES,
@@ -45,6 +47,7 @@ from srma.analysis.grade.levels import (
     level_name,
     symbols,
 )
+from srma.analysis.grade.statements import conclusion, statement
 from srma.analysis.results import MetaResult
 from srma.errors import InputError
 from srma.formatting import format_number
@@ -83,7 +86,7 @@ class GradeInputs:
     design: str = "randomised"
     risk_of_bias: Mapping[str, str] | None = None
     without_high_risk: MetaResult | None = None
-    small_study: Any | None = None
+    small_study: SmallStudyResult | None = None
     participants: int | None = None
     participants_intervention: int | None = None
     participants_control: int | None = None
@@ -136,6 +139,8 @@ class Certainty:
     importance: str = ""
     direction: str = "higher is better"
     level: float = 0.95
+    conclusion: str = ""
+    statement: str = ""
 
     @property
     def symbols(self) -> str:
@@ -173,6 +178,8 @@ class Certainty:
             "importance": self.importance,
             "direction": self.direction,
             "level": self.level,
+            "conclusion": self.conclusion,
+            "statement": self.statement,
             "footnotes": list(self.footnotes),
         }
         if self.is_binary:
@@ -305,6 +312,7 @@ def assess_certainty(inputs: GradeInputs) -> Certainty:
         ),
     )
     start, start_reason = STARTS[inputs.design]
+    side = rules.side_of_null(result.ci_lower, result.ci_upper)
     score = clamp(start + sum(r.rating for r in rated) + sum(r.rating for r in upgrades))
     footnotes = [r.explanation() for r in (*rated, *upgrades) if r.rating != 0]
     absolute = None
@@ -360,6 +368,8 @@ def assess_certainty(inputs: GradeInputs) -> Certainty:
         importance=inputs.importance,
         direction=inputs.direction,
         level=result.level,
+        conclusion=conclusion(side, inputs.direction),
+        statement=statement(level_name(score), side, inputs.outcome, inputs.direction),
     )
 
 

@@ -130,14 +130,18 @@ def _rating(
     reason: str,
     override: Override | None,
     values: dict[str, Any],
-    reference: str | None = None,
+    *,
+    rule: str = "",
 ) -> DomainRating:
+    """A proposal whose reason ends with its source; the reviewer's override applied."""
+    reference = REFERENCES[domain]
     rating = DomainRating(
         domain=domain,
         rating=proposed,
         proposed=proposed,
-        reason=reason,
-        reference=reference or REFERENCES[domain],
+        reason=f"{reason}; source: {reference}",
+        reference=reference,
+        rule=rule,
         values=values,
     )
     return rating.with_override(override)
@@ -240,7 +244,7 @@ def rate_risk_of_bias(
         f"rule: -1 when studies at high risk carry >= {format_number(MAJORITY, 0)}% of the weight "
         "or leaving them out changes the conclusion, -2 when both"
     )
-    return _rating("risk_of_bias", proposed, "; ".join(parts) + f" ({rule})", override, values)
+    return _rating("risk_of_bias", proposed, "; ".join(parts), override, values, rule=rule)
 
 
 # --- inconsistency -------------------------------------------------------------------------
@@ -293,10 +297,10 @@ def rate_inconsistency(
     else:
         proposed = 0
     rule = (
-        "rule: -1 when I² >= 50% with Q p < 0.10 or a prediction interval including the null; "
+        "-1 when I² >= 50% with Q p < 0.10 or a prediction interval including the null; "
         "-2 when I² >= 75% with Q p < 0.10 and the prediction interval including the null"
     )
-    return _rating("inconsistency", proposed, "; ".join(parts) + f" ({rule})", override, values)
+    return _rating("inconsistency", proposed, "; ".join(parts), override, values, rule=rule)
 
 
 # --- indirectness ----------------------------------------------------------------------------
@@ -399,10 +403,10 @@ def rate_imprecision(
     else:
         proposed = 0
     rule = (
-        "rule: -2 when the CI includes appreciable benefit and harm; -1 when it includes the "
+        "-2 when the CI includes appreciable benefit and harm; -1 when it includes the "
         "null, crosses the threshold, or the optimal information size is not met"
     )
-    return _rating("imprecision", proposed, "; ".join(parts) + f" ({rule})", override, values)
+    return _rating("imprecision", proposed, "; ".join(parts), override, values, rule=rule)
 
 
 # --- publication bias -----------------------------------------------------------------------
@@ -466,8 +470,8 @@ def rate_publication_bias(
             + ("changes" if fill_flag else "does not change")
         )
     proposed = -1 if (egger_flag or fill_flag) else 0
-    rule = "rule: -1 when Egger's p < 0.10 or trim-and-fill changes the conclusion"
-    return _rating("publication_bias", proposed, "; ".join(parts) + f" ({rule})", override, values)
+    rule = "-1 when Egger's p < 0.10 or trim-and-fill changes the conclusion"
+    return _rating("publication_bias", proposed, "; ".join(parts), override, values, rule=rule)
 
 
 # --- rating up --------------------------------------------------------------------------------
@@ -513,10 +517,10 @@ def rate_large_effect(
         proposed = 2 if reaches(VERY_LARGE_RATIO) else 1 if reaches(LARGE_RATIO) else 0
     reason = (
         f"{effect_text(result.measure, result.estimate, result.ci_lower, result.ci_upper)}: "
-        f"{format_number(ratio, 2)}-fold from the null, CI {_side_words(side)} (rule: +1 from "
-        "2-fold, +2 from 5-fold, the CI excluding the null)"
+        f"{format_number(ratio, 2)}-fold from the null, CI {_side_words(side)}"
     )
-    return _rating("large_effect", proposed, reason, override, values)
+    rule = "+1 from 2-fold, +2 from 5-fold, the CI excluding the null"
+    return _rating("large_effect", proposed, reason, override, values, rule=rule)
 
 
 def rate_dose_response(
@@ -537,14 +541,12 @@ def rate_dose_response(
     name = regression.names[1]
     slope, p = float(regression.estimate[1]), float(regression.pvalue[1])
     proposed = 1 if p < DOSE_ALPHA else 0
-    reason = (
-        f"meta-regression slope on {name}: {format_number(slope, 4)} per unit, {format_p(p)} "
-        "(rule: +1 when p < 0.05)"
-    )
+    reason = f"meta-regression slope on {name}: {format_number(slope, 4)} per unit, {format_p(p)}"
     return _rating(
         "dose_response",
         proposed,
         reason,
         override,
         {"moderator": name, "slope": slope, "pvalue": p},
+        rule="+1 when the slope's p < 0.05",
     )

@@ -123,7 +123,8 @@ class DomainRating:
     ``proposed`` is what the rule gives, ``reason`` says why with the numbers,
     ``reference`` names the rule's source; ``rating`` is what counts: the
     proposal, or the reviewer's ``override`` (``overridden_by`` names them).
-    ``values`` holds the numbers the rule read (I², shares of weight, ...).
+    ``rule`` states the rule that proposed the rating; ``values`` holds the
+    numbers it read (I², shares of weight, ...).
     """
 
     domain: str
@@ -131,6 +132,7 @@ class DomainRating:
     proposed: int
     reason: str
     reference: str
+    rule: str = ""
     overridden_by: str | None = None
     override_reason: str | None = None
     values: dict[str, Any] | None = None
@@ -163,6 +165,7 @@ class DomainRating:
             proposed=self.proposed,
             reason=self.reason,
             reference=self.reference,
+            rule=self.rule,
             overridden_by=override.reviewer,
             override_reason=override.reason,
             values=self.values,
@@ -174,6 +177,7 @@ class DomainRating:
             "proposed": self.proposed,
             "reason": self.reason,
             "reference": self.reference,
+            "rule": self.rule,
             "overridden_by": self.overridden_by,
             "override_reason": self.override_reason,
             "values": dict(self.values or {}),
