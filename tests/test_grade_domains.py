@@ -235,6 +235,8 @@ def test_rating_up_only_for_unblemished_observational_evidence() -> None:
     blocked = rules.rate_large_effect(result, "observational", True)
     assert blocked.rating == 0 and "rated down" in blocked.reason
     assert rules.rate_large_effect(_result("MD"), "observational", False).rating == 0
+    ratio_of_means = replace(result, measure="ROM")
+    assert rules.rate_large_effect(ratio_of_means, "observational", False).rating == 0
 
 
 def test_dose_response() -> None:

@@ -217,7 +217,7 @@ def _threshold(result: MetaResult, mid: float | None) -> tuple[float | None, str
     if mid is not None:
         source = "the protocol's minimal important difference"
         return rules.threshold_on_scale(result.measure, mid), source
-    if result.measure in RATIO_MEASURES:
+    if result.measure in rules.RISK_RATIOS:
         value = rules.DEFAULT_RATIO_THRESHOLD
         return math.log(value), (
             f"no MID given: GRADE 6's rough guide of appreciable benefit or harm, "

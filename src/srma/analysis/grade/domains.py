@@ -56,6 +56,9 @@ Q_ALPHA: Final = 0.10
 EGGER_ALPHA: Final = 0.10
 MIN_STUDIES_EGGER: Final = 10
 DOSE_ALPHA: Final = 0.05
+#: Ratios of risks, odds, hazards or rates: GRADE's thresholds for ratios apply to them (not
+#: to a ratio of means).
+RISK_RATIOS: Final = frozenset({"RR", "OR", "PETO", "HR", "IRR"})
 #: GRADE 6's rough guide of appreciable benefit or harm for ratios (RR 0.75 / 1.25).
 DEFAULT_RATIO_THRESHOLD: Final = 1.25
 LARGE_RATIO: Final = 2.0
@@ -495,7 +498,7 @@ def rate_large_effect(
     blocked = _no_upgrade_reason(design, downgraded)
     if blocked is not None:
         return _rating("large_effect", 0, blocked, override, {})
-    if result.measure not in RATIO_MEASURES or result.estimate is None:
+    if result.measure not in RISK_RATIOS or result.estimate is None:
         return _rating(
             "large_effect",
             0,
