@@ -82,6 +82,8 @@ def test_unknown_judgement_and_unassessed_studies() -> None:
         rules.rate_risk_of_bias(_result(), {"A": "moderate"}, None)
     rating = rules.rate_risk_of_bias(_result(), {"A": "Low", "B": "Some concerns"}, None)
     assert rating.rating == 0 and "2 studies not assessed" in rating.reason
+    typo = rules.rate_risk_of_bias(_result(), {"A": "low", "Smith 2001": "high"}, None)
+    assert "1 judged study is not in the analysis (Smith 2001)" in typo.reason
 
 
 def test_every_study_high() -> None:

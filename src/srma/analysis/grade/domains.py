@@ -205,6 +205,14 @@ def rate_risk_of_bias(
         f"{format_number(values['weight_some_concerns_or_unclear'], 1)}% some concerns or "
         f"unclear, {format_number(shares['low'], 1)}% low",
     ]
+    strangers = sorted(set(levels) - set(result.labels))
+    if strangers:
+        values["judged_studies_not_analysed"] = strangers
+        parts.append(
+            f"{format_count(len(strangers))} judged "
+            f"{'study is' if len(strangers) == 1 else 'studies are'} not in the analysis "
+            f"({', '.join(strangers[:5])}{', ...' if len(strangers) > 5 else ''})"
+        )
     if counts["not assessed"]:
         parts.append(
             f"{format_count(counts['not assessed'])} studies not assessed "
