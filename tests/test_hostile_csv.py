@@ -139,6 +139,7 @@ VALID_CALLS = {
     "forest": ["forest", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
     "funnel": ["funnel", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
     "report": ["report", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/r.html"],
+    "sof": ["sof", "{data}", "--yi", "yi", "--vi", "vi"],
 }
 #: Commands whose options share a name with an analysis option but mean something else.
 OTHER_MEANINGS = {"reviewer", "resolve", "screen", "simulate", "rob"}
