@@ -252,9 +252,7 @@ def apply_policy(
     measure = {"continuous": chosen.continuous_measure, "binary": chosen.binary_measure}.get(
         outcome, "GEN"
     )
-    common = (
-        chosen.common_method_binary if outcome == "binary" else chosen.common_method_continuous
-    )
+    common = chosen.common_method_binary if outcome == "binary" else chosen.common_method_continuous
     decisions = [
         f"{outcome} outcome: measure {measure}"
         if outcome != "generic"

@@ -383,9 +383,7 @@ def _check_table(
             problems.append((line, f"{key} must be a whole number"))
         elif expected is list and not _strings(value):
             problems.append((line, f"{key} must be a list of non-empty strings"))
-        elif expected is float and (
-            isinstance(value, bool) or not isinstance(value, int | float)
-        ):
+        elif expected is float and (isinstance(value, bool) or not isinstance(value, int | float)):
             problems.append((line, f"{key} must be a number"))
         elif expected is str and not isinstance(value, str):
             problems.append((line, f"{key} must be a string"))
@@ -672,24 +670,40 @@ def _analysis_plan(
     sensitivity = _texts(analysis, "sensitivity")
     for name in sensitivity:
         if name not in SENSITIVITY_ANALYSES:
-            problems.append((lines.of("analysis", 0, "sensitivity"),
-                             f"unknown sensitivity analysis {name!r}; expected: "
-                             f"{', '.join(SENSITIVITY_ANALYSES)}"))  # fmt: skip
+            problems.append(
+                (
+                    lines.of("analysis", 0, "sensitivity"),
+                    f"unknown sensitivity analysis {name!r}; expected: "
+                    f"{', '.join(SENSITIVITY_ANALYSES)}",
+                )
+            )
     min_k = analysis.get("small_study_min_k", SMALL_STUDY_MIN_K)
     if isinstance(min_k, int) and not isinstance(min_k, bool) and min_k < 3:
-        problems.append((lines.of("analysis", 0, "small_study_min_k"),
-                         "small_study_min_k must be at least 3 (the tests need 3 studies)"))  # fmt: skip
+        problems.append(
+            (
+                lines.of("analysis", 0, "small_study_min_k"),
+                "small_study_min_k must be at least 3 (the tests need 3 studies)",
+            )
+        )
     custom = analysis.get("custom")
     found: dict[str, object] | None = None
     if custom is not None:
         found = dict(_check_table("analysis.custom", 0, custom, lines, problems))
         if policy != CUSTOM_POLICY:
-            problems.append((lines.of("analysis.custom"),
-                             '[analysis.custom] is read only with policy = "custom"'))  # fmt: skip
+            problems.append(
+                (
+                    lines.of("analysis.custom"),
+                    '[analysis.custom] is read only with policy = "custom"',
+                )
+            )
         _check_custom(found, lines, problems)
     elif policy == CUSTOM_POLICY:
-        problems.append((lines.of("analysis", 0, "policy"),
-                         'policy = "custom" needs an [analysis.custom] table'))  # fmt: skip
+        problems.append(
+            (
+                lines.of("analysis", 0, "policy"),
+                'policy = "custom" needs an [analysis.custom] table',
+            )
+        )
     return {
         "sensitivity": tuple(n for n in sensitivity if n in SENSITIVITY_ANALYSES),
         "small_study_min_k": min_k if isinstance(min_k, int) else SMALL_STUDY_MIN_K,
@@ -715,13 +729,18 @@ def _check_custom(
     for key, allowed in _CHOICES.items():
         value = table.get(key)
         if isinstance(value, str) and value not in allowed:
-            problems.append((lines.of("analysis.custom", 0, key),
-                             f"{key} must be one of: {', '.join(allowed)}"))  # fmt: skip
+            problems.append(
+                (lines.of("analysis.custom", 0, key), f"{key} must be one of: {', '.join(allowed)}")
+            )
     threshold = table.get("i2_threshold")
-    if isinstance(threshold, int | float) and not isinstance(threshold, bool):
-        if not 0 <= threshold <= 100:
-            problems.append((lines.of("analysis.custom", 0, "i2_threshold"),
-                             "i2_threshold is a percentage, from 0 to 100"))  # fmt: skip
+    number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
+    if number and not 0 <= threshold <= 100:  # type: ignore[operator]
+        problems.append(
+            (
+                lines.of("analysis.custom", 0, "i2_threshold"),
+                "i2_threshold is a percentage, from 0 to 100",
+            )
+        )
     measures = table.pop("measures", None)
     if measures is None:
         return
@@ -731,11 +750,17 @@ def _check_custom(
         return
     for kind, measure in measures.items():
         if kind not in _CUSTOM_MEASURES:
-            problems.append((line, f"measures: unknown data type {kind!r}; expected "
-                                   "continuous, binary"))  # fmt: skip
+            problems.append(
+                (line, f"measures: unknown data type {kind!r}; expected continuous, binary")
+            )
         elif measure not in _CUSTOM_MEASURES[kind]:
-            problems.append((line, f"measures: {kind} data give "
-                                   f"{', '.join(_CUSTOM_MEASURES[kind])}, not {measure!r}"))  # fmt: skip
+            problems.append(
+                (
+                    line,
+                    f"measures: {kind} data give "
+                    f"{', '.join(_CUSTOM_MEASURES[kind])}, not {measure!r}",
+                )
+            )
         else:
             table[f"{kind}_measure"] = measure
 
@@ -758,9 +783,13 @@ def _subgroups(
         name = str(table.get("name", "")).strip()
         field = table.get("field")
         if isinstance(field, str) and field.strip() not in names:
-            problems.append((lines.of("subgroups", index, "field"),
-                             f"no [[extraction.fields]] entry is called {field!r}; the fields "
-                             f"are: {_field_names(extraction)}"))  # fmt: skip
+            problems.append(
+                (
+                    lines.of("subgroups", index, "field"),
+                    f"no [[extraction.fields]] entry is called {field!r}; the fields "
+                    f"are: {_field_names(extraction)}",
+                )
+            )
         chosen = field.strip() if isinstance(field, str) else name
         found.append(Subgroup(name, str(table.get("description", "")), chosen))
     return tuple(found)
@@ -779,12 +808,20 @@ def _metaregressions(
         moderators = _texts(table, "moderators")
         for moderator in moderators:
             if moderator not in names:
-                problems.append((lines.of("metaregressions", index, "moderators"),
-                                 f"moderator {moderator!r} is not an [[extraction.fields]] "
-                                 f"name; the fields are: {_field_names(extraction)}"))  # fmt: skip
+                problems.append(
+                    (
+                        lines.of("metaregressions", index, "moderators"),
+                        f"moderator {moderator!r} is not an [[extraction.fields]] "
+                        f"name; the fields are: {_field_names(extraction)}",
+                    )
+                )
         for repeated in _repeated(moderators):
-            problems.append((lines.of("metaregressions", index, "moderators"),
-                             f"moderator {repeated!r} is listed twice"))  # fmt: skip
+            problems.append(
+                (
+                    lines.of("metaregressions", index, "moderators"),
+                    f"moderator {repeated!r} is listed twice",
+                )
+            )
         name = str(table.get("name", "")).strip() or " + ".join(moderators)
         found.append(MetaRegression(name, moderators, str(table.get("description", ""))))
     return tuple(found)
@@ -816,8 +853,9 @@ def _grade_inputs(
     importance = table.get("importance")
     if isinstance(importance, str):
         if importance not in IMPORTANCE:
-            problems.append((where("importance"),
-                             f"importance must be one of: {', '.join(IMPORTANCE)}"))  # fmt: skip
+            problems.append(
+                (where("importance"), f"importance must be one of: {', '.join(IMPORTANCE)}")
+            )
         found["importance"] = importance
     if isinstance(table.get("follow_up"), str):
         found["follow_up"] = str(table["follow_up"]).strip()
@@ -827,8 +865,9 @@ def _grade_inputs(
         if level not in (0, -1, -2):
             problems.append((where("indirectness"), "indirectness must be 0, -1 or -2"))
         elif level and not reason:
-            problems.append((where("indirectness"),
-                             "indirectness below 0 needs its indirectness_reason"))  # fmt: skip
+            problems.append(
+                (where("indirectness"), "indirectness below 0 needs its indirectness_reason")
+            )
         found["indirectness"] = level
     found["indirectness_reason"] = reason
     return found

@@ -3,12 +3,13 @@
 The tables hold what was imported (``imports``, ``import_problems``,
 ``records``), who works on the review (``reviewers``), everything that was
 decided (``events``) and the results of the planned analyses with the data
-version they came from (``analyses``, :mod:`srma.review.synthesize.stored`).  Every table is append-only: a changed decision is a
-new event, an undone merge is an ``undo`` event that refers to the merge, a
-renamed reviewer is a ``rename_reviewer`` event.  The migrations add database
-triggers that refuse ``UPDATE``, ``DELETE``, ``REPLACE`` and (PostgreSQL)
-``TRUNCATE`` on every table of :data:`APPEND_ONLY_TABLES`, and every event
-carries a hash chained on the event before it (:mod:`srma.store.chain`).
+version they came from (``analyses``, :mod:`srma.review.synthesize.stored`).
+Every table is append-only: a changed decision is a new event, an undone merge
+is an ``undo`` event that refers to the merge, a renamed reviewer is a
+``rename_reviewer`` event.  The migrations add database triggers that refuse
+``UPDATE``, ``DELETE``, ``REPLACE`` and (PostgreSQL) ``TRUNCATE`` on every table
+of :data:`APPEND_ONLY_TABLES`, and every event carries a hash chained on the event
+before it (:mod:`srma.store.chain`).
 """
 
 from __future__ import annotations

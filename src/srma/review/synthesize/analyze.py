@@ -57,7 +57,6 @@ from srma.vocabulary import COMMON_EFFECT_METHODS, METHOD_NAMES
 HIGH_RISK = frozenset({"High", "Serious", "Critical"})
 #: Fewest studies per moderator below which a meta-regression is flagged (Handbook 10.11.4).
 METAREG_STUDIES_PER_MODERATOR = 10
-_COUNTS = ("events1", "total1", "events2", "total2")
 
 
 def _quiet(action: Callable[[], Any]) -> tuple[Any, tuple[str, ...]]:
@@ -109,21 +108,32 @@ def _leave_one_out(plan: Plan, policy: PolicyResult) -> FollowUp:
     )
     planned = LEAVE_ONE_OUT in plan.sensitivity
     if not (by_policy or planned):
-        return FollowUp("leave_one_out", name, None,
-                        f"not planned: [analysis] sensitivity does not list it and policy "
-                        f"{chosen.name} does not ask for it here")  # fmt: skip
+        return FollowUp(
+            "leave_one_out",
+            name,
+            None,
+            f"not planned: [analysis] sensitivity does not list it and policy "
+            f"{chosen.name} does not ask for it here",
+        )
     why = "planned ([analysis] sensitivity)" if planned else f"policy {chosen.name} asks for it"
     if result.k < 3:
-        return FollowUp("leave_one_out", name, None,
-                        f"{why}; not run: k = {result.k}, leave-one-out needs 3 studies")  # fmt: skip
+        return FollowUp(
+            "leave_one_out",
+            name,
+            None,
+            f"{why}; not run: k = {result.k}, leave-one-out needs 3 studies",
+        )
     table = policy.leave_one_out if policy.leave_one_out is not None else leave_one_out(result)
     return FollowUp("leave_one_out", name, table, f"{why}; k = {result.k}")
 
 
 def _without_high_risk(
-    plan: Plan, policy: PolicyResult, usable: pd.DataFrame, rob: Mapping[int, str | None] | None,
+    plan: Plan,
+    policy: PolicyResult,
+    usable: pd.DataFrame,
+    rob: Mapping[int, str | None] | None,
     rob_note: str,
-) -> FollowUp:  # fmt: skip
+) -> FollowUp:
     name = "excluding studies at high risk of bias"
     why = (
         "planned ([analysis] sensitivity)"
@@ -138,31 +148,48 @@ def _without_high_risk(
     high = np.array([o in HIGH_RISK for o in overall])
     labels = usable["study"].astype(str).to_numpy()
     if not judged.any():
-        return FollowUp("exclude_high_risk", name, None,
-                        f"{why}; not run: none of the {len(ids)} studies has a reconciled "
-                        "risk-of-bias judgement yet")  # fmt: skip
+        return FollowUp(
+            "exclude_high_risk",
+            name,
+            None,
+            f"{why}; not run: none of the {len(ids)} studies has a reconciled "
+            "risk-of-bias judgement yet",
+        )
     unknown = [
-        str(label) for label, j, o in zip(labels, judged, overall, strict=True) if not j or o is None
+        str(label)
+        for label, j, o in zip(labels, judged, overall, strict=True)
+        if not j or o is None
     ]
     kept_note = (
         f"; {len(unknown)} without an overall judgement kept: {_listed(unknown)}" if unknown else ""
     )
     if high.all():
-        return FollowUp("exclude_high_risk", name, None,
-                        f"{why}; not run: all {len(ids)} studies at high risk of bias, none "
-                        "left")  # fmt: skip
+        return FollowUp(
+            "exclude_high_risk",
+            name,
+            None,
+            f"{why}; not run: all {len(ids)} studies at high risk of bias, none left",
+        )
     if not high.any():
-        return FollowUp("exclude_high_risk", name, None,
-                        f"{why}; not run: no study at high risk of bias, the analysis is the "
-                        f"main one{kept_note}")  # fmt: skip
+        return FollowUp(
+            "exclude_high_risk",
+            name,
+            None,
+            f"{why}; not run: no study at high risk of bias, the analysis is the "
+            f"main one{kept_note}",
+        )
     try:
         refitted, _ = _quiet(lambda: _refit(policy.result, usable[~high], policy))
     except InputError as error:
         return FollowUp("exclude_high_risk", name, None, f"{why}; not run: {error.reason}")
     excluded = [str(label) for label in labels[high]]
-    return FollowUp("exclude_high_risk", name, refitted,
-                    f"{why}; {len(excluded)} of {len(ids)} studies at high risk excluded: "
-                    f"{_listed(excluded)}{kept_note}")  # fmt: skip
+    return FollowUp(
+        "exclude_high_risk",
+        name,
+        refitted,
+        f"{why}; {len(excluded)} of {len(ids)} studies at high risk excluded: "
+        f"{_listed(excluded)}{kept_note}",
+    )
 
 
 def _characteristic(
@@ -179,9 +206,8 @@ def _characteristic(
 
 
 def _subgroups(
-    plan: Plan, policy: PolicyResult, usable: pd.DataFrame, fields: Mapping[str, tuple[str, str]],
-    columns: dict[str, str],
-) -> list[FollowUp]:  # fmt: skip
+    plan: Plan, policy: PolicyResult, usable: pd.DataFrame, fields: Mapping[str, tuple[str, str]]
+) -> list[FollowUp]:
     found = []
     result = policy.result
     for subgroup in plan.subgroups:
@@ -205,29 +231,50 @@ def _subgroups(
                 if levels
                 else "no study has a value"
             )
-            found.append(FollowUp("subgroup", name, None,
-                                  f"not run: {what}, nothing to compare{omitted_note}",
-                                  subgroup.field))  # fmt: skip
+            found.append(
+                FollowUp(
+                    "subgroup",
+                    name,
+                    None,
+                    f"not run: {what}, nothing to compare{omitted_note}",
+                    subgroup.field,
+                )
+            )
             continue
         try:
-            value, _ = _quiet(lambda data=data, column=column: subgroup_analysis(
-                data, column, measure=result.measure, method=result.method, test=result.test,
-                level=result.level, label="study", **columns))  # fmt: skip
+            value, _ = _quiet(
+                lambda data=data, column=column: subgroup_analysis(
+                    data,
+                    column,
+                    measure=result.measure,
+                    method=result.method,
+                    test=result.test,
+                    level=result.level,
+                    label="study",
+                )
+            )
         except InputError as error:
-            found.append(FollowUp("subgroup", name, None, f"not run: {error.reason}",
-                                  subgroup.field))  # fmt: skip
+            found.append(
+                FollowUp("subgroup", name, None, f"not run: {error.reason}", subgroup.field)
+            )
             continue
-        found.append(FollowUp("subgroup", name, value,
-                              f"planned ([[subgroups]]); {len(levels)} subgroups of "
-                              f"{len(data)} studies, {METHOD_NAMES[result.method]} within "
-                              f"each{omitted_note}", subgroup.field))  # fmt: skip
+        found.append(
+            FollowUp(
+                "subgroup",
+                name,
+                value,
+                f"planned ([[subgroups]]); {len(levels)} subgroups of "
+                f"{len(data)} studies, {METHOD_NAMES[result.method]} within "
+                f"each{omitted_note}",
+                subgroup.field,
+            )
+        )
     return found
 
 
 def _metaregressions(
-    plan: Plan, policy: PolicyResult, usable: pd.DataFrame, fields: Mapping[str, tuple[str, str]],
-    columns: dict[str, str],
-) -> list[FollowUp]:  # fmt: skip
+    plan: Plan, policy: PolicyResult, usable: pd.DataFrame, fields: Mapping[str, tuple[str, str]]
+) -> list[FollowUp]:
     found = []
     chosen, result = policy.policy, policy.result
     for regression in plan.metaregressions:
@@ -242,32 +289,53 @@ def _metaregressions(
             blank |= _blank(usable[column])
             terms.append(column if kind == "number" else f"factor({column})")
         if problems:
-            found.append(FollowUp("metaregression", name, None, f"not run: {'; '.join(problems)}",
-                                  variable))  # fmt: skip
+            found.append(
+                FollowUp("metaregression", name, None, f"not run: {'; '.join(problems)}", variable)
+            )
             continue
         omitted = usable.loc[blank, "study"].astype(str).tolist()
         data = usable[~blank]
-        notes = [f"planned ([[metaregressions]]); {len(data)} studies, "
-                 f"{METHOD_NAMES[chosen.random_method]} (Handbook 10.11.4)"]  # fmt: skip
+        notes = [
+            f"planned ([[metaregressions]]); {len(data)} studies, "
+            f"{METHOD_NAMES[chosen.random_method]} (Handbook 10.11.4)"
+        ]
         if omitted:
             notes.append(f"{len(omitted)} without a value left out: {_listed(omitted)}")
         if len(data) < METAREG_STUDIES_PER_MODERATOR * len(terms):
-            notes.append(f"fewer than {METAREG_STUDIES_PER_MODERATOR} studies per moderator: "
-                         "interpret with caution (Handbook 10.11.4)")  # fmt: skip
+            notes.append(
+                f"fewer than {METAREG_STUDIES_PER_MODERATOR} studies per moderator: "
+                "interpret with caution (Handbook 10.11.4)"
+            )
         if len(data) < len(terms) + 2:
-            found.append(FollowUp("metaregression", name, None,
-                                  f"not run: {len(data)} studies with values for "
-                                  f"{len(terms)} moderators; a meta-regression needs at least "
-                                  f"{len(terms) + 2}", variable))  # fmt: skip
+            found.append(
+                FollowUp(
+                    "metaregression",
+                    name,
+                    None,
+                    f"not run: {len(data)} studies with values for "
+                    f"{len(terms)} moderators; a meta-regression needs at least "
+                    f"{len(terms) + 2}",
+                    variable,
+                )
+            )
             continue
         formula = "~ " + " + ".join(terms)
         try:
-            value, _ = _quiet(lambda data=data, formula=formula: meta_regression(
-                data, formula, measure=result.measure, method=chosen.random_method,
-                test=chosen.test, level=result.level, label="study", **columns))  # fmt: skip
+            value, _ = _quiet(
+                lambda data=data, formula=formula: meta_regression(
+                    data,
+                    formula,
+                    measure=result.measure,
+                    method=chosen.random_method,
+                    test=chosen.test,
+                    level=result.level,
+                    label="study",
+                )
+            )
         except InputError as error:
-            found.append(FollowUp("metaregression", name, None, f"not run: {error.reason}",
-                                  variable))  # fmt: skip
+            found.append(
+                FollowUp("metaregression", name, None, f"not run: {error.reason}", variable)
+            )
             continue
         found.append(FollowUp("metaregression", name, value, "; ".join(notes), variable))
     return found
@@ -280,28 +348,41 @@ def _small_study(plan: Plan, policy: PolicyResult, usable: pd.DataFrame) -> Foll
     if not chosen.small_study_tests:
         return FollowUp("small_study", name, None, f"not part of policy {chosen.name}")
     if result.k < plan.small_study_min_k:
-        return FollowUp("small_study", name, None,
-                        f"not run: k = {result.k}, fewer than {plan.small_study_min_k} studies "
-                        "(small_study_min_k; Cochrane Handbook 13.3.5.4)")  # fmt: skip
+        return FollowUp(
+            "small_study",
+            name,
+            None,
+            f"not run: k = {result.k}, fewer than {plan.small_study_min_k} studies "
+            "(small_study_min_k; Cochrane Handbook 13.3.5.4)",
+        )
     binary = policy.outcome == "binary"
     try:
         tests, _ = _quiet(lambda: small_study_tests(result, counts=usable if binary else None))
     except InputError as error:
         return FollowUp("small_study", name, None, f"not run: {error.reason}")
-    return FollowUp("small_study", name, tests,
-                    f"policy {chosen.name} asks for them; k = {result.k} >= "
-                    f"{plan.small_study_min_k}")  # fmt: skip
+    return FollowUp(
+        "small_study",
+        name,
+        tests,
+        f"policy {chosen.name} asks for them; k = {result.k} >= {plan.small_study_min_k}",
+    )
 
 
-def _not_run(plan: Plan, reason: str) -> tuple[FollowUp, ...]:
+def not_run(plan: Plan, reason: str) -> tuple[FollowUp, ...]:
     """Every planned follow-up, not run for ``reason``."""
     found = [FollowUp("leave_one_out", "leave-one-out", None, reason)]
-    found.append(FollowUp("exclude_high_risk", "excluding studies at high risk of bias", None,
-                          reason))  # fmt: skip
-    found += [FollowUp("subgroup", f"subgroup: {s.name}", None, reason, s.field)
-              for s in plan.subgroups]  # fmt: skip
-    found += [FollowUp("metaregression", f"meta-regression: {m.name}", None, reason,
-                       " + ".join(m.moderators)) for m in plan.metaregressions]  # fmt: skip
+    found.append(
+        FollowUp("exclude_high_risk", "excluding studies at high risk of bias", None, reason)
+    )
+    found += [
+        FollowUp("subgroup", f"subgroup: {s.name}", None, reason, s.field) for s in plan.subgroups
+    ]
+    found += [
+        FollowUp(
+            "metaregression", f"meta-regression: {m.name}", None, reason, " + ".join(m.moderators)
+        )
+        for m in plan.metaregressions
+    ]
     found.append(FollowUp("small_study", "tests for small-study effects", None, reason))
     return tuple(found)
 
@@ -358,13 +439,17 @@ def analyze_outcome(
             if len(table)
             else f"no study of the review has a row for {where} (no included study)"
         )
-        return OutcomeAnalysis(policy=None, notes=(why,),
-                               follow_ups=_not_run(plan, "not run: no usable data"),
-                               **common)  # fmt: skip
+        return OutcomeAnalysis(
+            policy=None, notes=(why,), follow_ups=not_run(plan, "not run: no usable data"), **common
+        )
     if plan.policy is None:
         why = "the protocol names no analysis policy ([analysis] policy): nothing was pooled"
-        return OutcomeAnalysis(policy=None, notes=(why,), follow_ups=_not_run(plan,
-                               "not run: no analysis policy"), **common)  # fmt: skip
+        return OutcomeAnalysis(
+            policy=None,
+            notes=(why,),
+            follow_ups=not_run(plan, "not run: no analysis policy"),
+            **common,
+        )
     k = len(usable)
     notes = list(plan.policy_notes)
     if missing:
@@ -376,8 +461,12 @@ def analyze_outcome(
         policy, caught = _quiet(lambda: apply_policy(applied, usable, label="study"))
     except InputError as error:
         why = f"policy {plan.policy.name} cannot be applied to {where}: {error.reason}"
-        return OutcomeAnalysis(policy=None, notes=(*notes, why), follow_ups=_not_run(plan,
-                               "not run: the policy could not be applied"), **common)  # fmt: skip
+        return OutcomeAnalysis(
+            policy=None,
+            notes=(*notes, why),
+            follow_ups=not_run(plan, "not run: the policy could not be applied"),
+            **common,
+        )
     policy = replace(
         policy,
         policy=plan.policy,
@@ -385,22 +474,24 @@ def analyze_outcome(
         warnings=tuple(dict.fromkeys((*policy.warnings, *caught))),
     )
     if policy.result.k == 1:
-        notes.append("one study: the pooled result is that study's own; heterogeneity, "
-                     "leave-one-out and small-study tests are undefined")  # fmt: skip
+        notes.append(
+            "one study: the pooled result is that study's own; heterogeneity, "
+            "leave-one-out and small-study tests are undefined"
+        )
     fields = {f.name: (f.column, f.type) for f in protocol.extraction.fields}
-    columns: dict[str, str] = {}
     follow_ups = [
         _leave_one_out(plan, policy),
         _without_high_risk(plan, policy, usable, rob, rob_note),
-        *_subgroups(plan, policy, usable, fields, columns),
-        *_metaregressions(plan, policy, usable, fields, columns),
+        *_subgroups(plan, policy, usable, fields),
+        *_metaregressions(plan, policy, usable, fields),
         _small_study(plan, policy, usable),
     ]
     intervention, control, risks = _participants(usable, outcome.data or "")
     overall = (
-        {} if rob is None else {str(r.study): rob.get(int(r.study_id))
-                                for r in usable.itertuples(index=False)}
-    )  # fmt: skip
+        {}
+        if rob is None
+        else {str(r.study): rob.get(int(r.study_id)) for r in usable.itertuples(index=False)}
+    )
     return OutcomeAnalysis(
         policy=policy,
         follow_ups=tuple(follow_ups),

@@ -69,7 +69,9 @@ def outcome_policy(policy: AnalysisPolicy, outcome: Outcome) -> tuple[AnalysisPo
             notes.append("Peto odds ratio: common effect by Peto's method (Handbook 10.4.4.2)")
             policy = replace(policy, common_method_binary="PETO")
     elif outcome.data == "binary" and policy.common_method_binary == "PETO":
-        notes.append(f"Peto's method pools only Peto odds ratios: {outcome.measure} by Mantel-Haenszel")
+        notes.append(
+            f"Peto's method pools only Peto odds ratios: {outcome.measure} by Mantel-Haenszel"
+        )
         policy = replace(policy, common_method_binary="MH")
     return policy, notes
 

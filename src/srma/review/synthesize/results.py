@@ -9,8 +9,8 @@ report can say in words why a section is empty.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -135,6 +135,30 @@ class OutcomeAnalysis:
     def small_study(self) -> Any | None:
         """The tests for small-study effects (a SmallStudyResult), or None (see the reason)."""
         return self._first_result("small_study")
+
+    def summary(self) -> str:
+        """The analyses in words: the pooled result, the policy's decisions, every follow-up
+        done or not with its reason, the studies without data and why."""
+        from srma.formatting import format_estimate_ci, format_number, format_p
+
+        where = self.outcome.name + (f" ({self.time_point})" if self.time_point else "")
+        lines = [f"{where}: {self.measure}, k = {self.k}"]
+        lines += [f"  note: {note}" for note in self.notes]
+        if self.policy is not None:
+            result = self.policy.result
+            exp = result.back_transformed()
+            scale = exp if exp is not None else result.to_dict()
+            pooled = format_estimate_ci(scale["estimate"], scale["ci_lower"], scale["ci_upper"])
+            i2 = "" if result.i2 is None else f", I² = {format_number(result.i2, 1)}%"
+            lines.append(f"  {self.measure} = {pooled}, {format_p(result.pvalue)}{i2}")
+            lines.append(f"  policy {self.policy.policy.name}:")
+            lines += [f"    - {decision}" for decision in self.policy.decisions]
+        for follow_up in self.follow_ups:
+            state = "done" if follow_up.done else "not done"
+            lines.append(f"  {follow_up.name}: {state}; {follow_up.reason}")
+        for study in self.missing:
+            lines.append(f"  missing: {study.study}: {study.reason}")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``result`` holds the fields of ``srma meta --json`` for the policy's
