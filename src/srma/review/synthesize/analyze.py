@@ -467,6 +467,16 @@ def analyze_outcome(
             follow_ups=not_run(plan, "not run: the policy could not be applied"),
             **common,
         )
+    if policy.result.estimate is None:
+        why = f"policy {plan.policy.name} gives no estimate for {where}: " + (
+            "; ".join((*policy.warnings, *caught)) or "the estimate is undefined"
+        )
+        return OutcomeAnalysis(
+            policy=None,
+            notes=(*notes, why),
+            follow_ups=not_run(plan, "not run: the policy could not be applied"),
+            **common,
+        )
     policy = replace(
         policy,
         policy=plan.policy,
