@@ -356,10 +356,12 @@ def _small_study(plan: Plan, policy: PolicyResult, usable: pd.DataFrame) -> Foll
             "(small_study_min_k; Cochrane Handbook 13.3.5.4)",
         )
     binary = policy.outcome == "binary"
-    try:
-        tests, _ = _quiet(lambda: small_study_tests(result, counts=usable if binary else None))
-    except InputError as error:
-        return FollowUp("small_study", name, None, f"not run: {error.reason}")
+    tests = policy.small_study
+    if tests is None:
+        try:
+            tests, _ = _quiet(lambda: small_study_tests(result, counts=usable if binary else None))
+        except InputError as error:
+            return FollowUp("small_study", name, None, f"not run: {error.reason}")
     return FollowUp(
         "small_study",
         name,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from srma import __version__
 from srma.errors import InputError
+from srma.review.extract.assessment import AssessmentState
 from srma.review.extract.context import Extraction, load_extraction
 from srma.review.extract.export import export_outcome
 from srma.review.project import Project
@@ -42,6 +43,23 @@ from srma.review.synthesize.analyze import analyze_outcome
 from srma.review.synthesize.overrides import Overrides, grade_overrides
 from srma.review.synthesize.plan import Plan, plan_for
 from srma.review.synthesize.results import OutcomeAnalysis, ReviewAnalysis
+
+
+@dataclass(frozen=True)
+class _ReconciledOnce(AssessmentState):
+    """An extraction state whose reconciliation (every item of every outcome; it does not
+    depend on the outcome exported) is computed once for all the exports of a run."""
+
+    items: pd.DataFrame | None = None
+
+    def reconciliation(self) -> pd.DataFrame:
+        assert self.items is not None
+        return self.items
+
+    @classmethod
+    def of(cls, state: AssessmentState) -> _ReconciledOnce:
+        shared = {f.name: getattr(state, f.name) for f in fields(AssessmentState)}
+        return cls(**shared, items=state.reconciliation())
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ def _overall_judgements(
 def review_inputs(session: Session, project: Project) -> ReviewInputs:
     """Replay the log once and read what every outcome's analyses need."""
     extraction = load_extraction(session, project)
+    extraction = replace(extraction, state=_ReconciledOnce.of(extraction.state))
     rob, note = _overall_judgements(extraction, project)
     events = extraction.review.events
     return ReviewInputs(
