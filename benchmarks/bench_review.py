@@ -192,12 +192,9 @@ def main() -> None:
         print(f"built {options.studies} studies x {len(outcomes)} outcomes in {built:.1f} s")
         for step, seconds in in_process(folder).items():
             print(f"{step}: {seconds:.2f} s")
-        print(
-            f"srma analyze --json (process): {timed_process('analyze', str(folder), '--json'):.2f} s"
-        )
-        print(
-            f"srma analyze --status (process): {timed_process('analyze', str(folder), '--status'):.2f} s"
-        )
+        for flag in ("--json", "--status"):
+            seconds = timed_process("analyze", str(folder), flag)
+            print(f"srma analyze {flag} (process): {seconds:.2f} s")
 
 
 if __name__ == "__main__":
