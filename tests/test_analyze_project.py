@@ -302,3 +302,20 @@ def test_the_text_report_says_what_was_done(example: Path) -> None:
     assert "run 1 stored" in out
     assert "RR = " in out and "policy modern:" in out
     assert "missing: Hart 1977: unresolved discrepancy: events (BCG)" in out
+
+
+def test_a_project_without_included_studies_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SRMA_DATABASE_URL", raising=False)
+    project = tmp_path / "empty"
+    srma("init", project, "--title", "Empty")
+    out = analyze(project)
+    assert out["notes"] == ["no study is included at full text yet: screen the full texts first"]
+    assert len(out["outcomes"]) == 4  # NIHSS at two time points, Barthel index, adverse events
+    for outcome in out["outcomes"]:
+        assert outcome["result"] is None and outcome["k"] == 0
+        assert outcome["notes"] == [
+            f"{outcome['outcome']}: nothing to analyse: no study is included at full text yet"
+        ]
+        assert all(not f["done"] and f["reason"] for f in outcome["follow_ups"])

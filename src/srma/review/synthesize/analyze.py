@@ -453,7 +453,7 @@ def analyze_outcome(
             **common,
         )
     k = len(usable)
-    notes = list(plan.policy_notes)
+    notes: list[str] = []
     if missing:
         notes.append(f"{len(missing)} of {len(table)} studies without usable data (see missing)")
     applied = plan.policy
