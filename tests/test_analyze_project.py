@@ -39,6 +39,10 @@ def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The example with both extractors' and both assessors' forms imported and submitted;
     Hart 1977's misread number and Comstock 1974's judgement not yet resolved."""
     monkeypatch.delenv("SRMA_DATABASE_URL", raising=False)
+    return prepared(tmp_path)
+
+
+def prepared(tmp_path: Path) -> Path:
     project = tmp_path / "bcg"
     srma("extract", "example", project)
     forms = project / "example"
@@ -319,3 +323,36 @@ def test_a_project_without_included_studies_says_so(
             f"{outcome['outcome']}: nothing to analyse: no study is included at full text yet"
         ]
         assert all(not f["done"] and f["reason"] for f in outcome["follow_ups"])
+
+
+def test_stored_results_on_postgresql_too(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRMA_DATABASE_URL", database_url)
+    project = prepared(tmp_path)
+    assert analyze(project)["run"] == 1
+    srma(
+        "extract",
+        "resolve",
+        project,
+        "--study",
+        "Hart 1977",
+        "--outcome",
+        "tuberculosis",
+        "--arm",
+        "BCG",
+        "--field",
+        "events",
+        "--value",
+        "62",
+        "--reviewer",
+        "Cy",
+    )
+    assert json.loads(srma("analyze", project, "--status", "--json"))[0]["state"] == "stale"
+    assert analyze(project)["run"] == 2
+    opened = open_project(project, url=database_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"), opened.store.engine.begin() as c:
+            c.execute(text("DELETE FROM analyses"))
+    finally:
+        opened.close()
