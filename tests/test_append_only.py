@@ -35,7 +35,7 @@ from srma.review.project import (
 )
 from srma.review.screen.decisions import all_record_ids, decide, resolve
 from srma.review.state import load_state, record_unblinding
-from srma.store import APPEND_ONLY_TABLES, Event, Reviewer
+from srma.store import APPEND_ONLY_TABLES, AnalysisRow, Event, Reviewer
 
 EXPORTS = SHARED / "fixtures" / "exports"
 #: A column of each table to try to change.
@@ -45,6 +45,7 @@ CHANGE = {
     "import_problems": "message = 'nothing wrong'",
     "records": "title = 'another title'",
     "events": "decision = 'exclude'",
+    "analyses": "outcome = 'another outcome'",
 }
 
 
@@ -62,6 +63,8 @@ def populate(project: Project, tmp_path: Path) -> list[int]:
         decide(session, project, reviewer="ana", record_id=ids[0], stage="ta", decision="include")
         decide(session, project, reviewer="ben", record_id=ids[0], stage="ta", decision="exclude",
                reason="wrong population")  # fmt: skip
+        session.add(AnalysisRow(run=1, outcome="o", time_point="", data_version="0" * 64,
+                                srma_version="0", log_position=0, result={}))  # fmt: skip
     return ids
 
 
@@ -314,9 +317,9 @@ def test_events_written_before_0002_get_their_hashes(tmp_path: Path, database_ur
         columns = list(connection.execute(text("SELECT * FROM events LIMIT 1")).keys())
     assert "hash" not in columns
     opened.close()
-    again = open_project(opened.folder, url=database_url)  # migrates to 0002, hashing the log
+    again = open_project(opened.folder, url=database_url)  # migrates on (0002 hashes the log)
     try:
-        assert again.store.schema_revision() == "0002"
+        assert again.store.schema_revision() == "0003"
         check = again.store.verify()
         assert check.intact and check.head == head
     finally:
@@ -388,7 +391,7 @@ def test_postgresql_app_role_cannot_drop_or_disable_triggers(
             open_project(tmp_path / "team", url=app_url)
         open_project(tmp_path / "team", url=owner_url).close()
         again = open_project(tmp_path / "team", url=app_url)
-        assert again.store.schema_revision() == "0002" and again.store.verify().intact
+        assert again.store.schema_revision() == "0003" and again.store.verify().intact
         again.close()
     finally:
         with admin.connect() as connection:

@@ -68,4 +68,13 @@ def test_unknown_policy_and_data_without_arms() -> None:
     with pytest.raises(InputError, match="unknown analysis policy"):
         apply_policy("nope", load("bcg"))
     with pytest.raises(InputError, match="per-arm data"):
-        apply_policy("modern", pd.DataFrame({"yi": [0.1], "vi": [0.1]}))
+        apply_policy("modern", pd.DataFrame({"yi": [0.1], "weight": [0.1]}))
+
+
+def test_effect_sizes_are_pooled_as_given() -> None:
+    data = pd.DataFrame({"yi": [0.1, 0.4, -0.2, 0.3], "sei": [0.1, 0.2, 0.15, 0.12]})
+    found = apply_policy("huang2024", data)
+    assert found.outcome == "generic" and found.measure == "GEN"
+    expected = meta(data, measure="GEN", method=found.result.method)
+    assert found.result.estimate == pytest.approx(expected.estimate, rel=1e-12)
+    assert found.decisions[0].startswith("generic outcome: the effect sizes as given")

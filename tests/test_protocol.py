@@ -99,3 +99,98 @@ def test_the_vocabulary_names_every_shipped_policy() -> None:
     from srma.vocabulary import POLICY_NAMES
 
     assert tuple(POLICIES) == POLICY_NAMES
+
+
+def _with_plan(plan: str, outcome_keys: str = "") -> str:
+    text = PROTOCOL_TEMPLATE.format(title="T")
+    text = text.replace(
+        'time_points = ["90 days", "1 year"]\n',
+        'time_points = ["90 days", "1 year"]\n' + outcome_keys,
+        1,
+    )
+    start, end = text.index("[analysis]"), text.index("[[subgroups]]")
+    return text[:start] + plan + "\n" + text[end:]
+
+
+def test_the_analysis_plan_and_grade_inputs_are_read(tmp_path: Path) -> None:
+    plan = (
+        '[analysis]\npolicy = "custom"\nsensitivity = ["leave-one-out", "exclude high risk of '
+        'bias"]\nsmall_study_min_k = 12\n\n[analysis.custom]\ni2_threshold = 40\n'
+        'random_method = "PM"\ntest = "knha"\nleave_one_out = "always"\n'
+        'measures = {continuous = "MD", binary = "OR"}\n\n'
+        '[[metaregressions]]\nmoderators = ["dose", "route"]\n\n[grade]\ndesign = "randomised"\n'
+    )
+    keys = (
+        'mid = 2\nimportance = "critical"\nfollow_up = "90 days"\nindirectness = -1\n'
+        'indirectness_reason = "older patients than the question\'s"\n'
+    )
+    protocol = read_protocol(write(tmp_path, _with_plan(plan, keys)))
+    assert protocol.sensitivity == ("leave-one-out", "exclude high risk of bias")
+    assert protocol.small_study_min_k == 12 and protocol.design == "randomised"
+    policy = protocol.analysis_policy()
+    assert (policy.name, policy.i2_threshold, policy.random_method, policy.test) == (
+        "custom",
+        40.0,
+        "PM",
+        "knha",
+    )
+    assert (policy.continuous_measure, policy.binary_measure) == ("MD", "OR")
+    assert "I² >= 40%" in policy.description
+    [regression] = protocol.metaregressions
+    assert regression.moderators == ("dose", "route") and regression.name == "dose + route"
+    assert protocol.subgroups[0].field == "cell source"  # its name, by default
+    nihss = protocol.outcomes[0]
+    assert (nihss.mid, nihss.importance, nihss.follow_up, nihss.indirectness) == (
+        2.0,
+        "critical",
+        "90 days",
+        -1,
+    )
+    # the template itself: a shipped policy, defaults
+    template = read_protocol(write(tmp_path, PROTOCOL_TEMPLATE.format(title="T")))
+    assert template.small_study_min_k == 10 and template.analysis_policy().name == "modern"
+
+
+def test_every_analysis_plan_problem_is_named_by_line(tmp_path: Path) -> None:
+    plan = (
+        '[analysis]\npolicy = "custom"\nsensitivity = ["trim and fill"]\nsmall_study_min_k = 2\n\n'
+        '[analysis.custom]\ni2_threshold = 140\nrandom_method = "XX"\nspeed = 1\n'
+        'measures = {continuous = "RR"}\n\n'
+        '[[metaregressions]]\nmoderators = ["shoe size"]\n\n[grade]\ndesign = "anecdotal"\n'
+    )
+    keys = 'assumed_risk = 1.5\nimportance = "vital"\nindirectness = -1\nmid = "big"\n'
+    text = _with_plan(plan, keys)
+    lines = text.splitlines()
+    with pytest.raises(ProtocolError) as caught:
+        read_protocol(write(tmp_path, text))
+    found = {message.split(";")[0].split(":")[0]: line for line, message in caught.value.problems}
+    expected = {
+        "unknown sensitivity analysis 'trim and fill'": "sensitivity =",
+        "small_study_min_k must be at least 3 (the tests need 3 studies)": "small_study_min_k",
+        "i2_threshold is a percentage, from 0 to 100": "i2_threshold",
+        "random_method must be one of": "random_method",
+        "unknown key 'speed' in [analysis.custom]": "speed",
+        "measures": "measures",
+        "moderator 'shoe size' is not an [[extraction.fields]] name": "moderators",
+        "design must be one of": "design",
+        "assumed_risk is a risk": "assumed_risk",
+        "importance must be one of": "importance",
+        "indirectness below 0 needs its indirectness_reason": "indirectness",
+        "mid must be a number": "mid",
+    }
+    for message, start in expected.items():
+        assert message in found, (message, found)
+        assert lines[found[message] - 1].startswith(start), message
+
+
+def test_a_custom_policy_needs_its_table_and_a_subgroup_field_must_exist(tmp_path: Path) -> None:
+    text = _with_plan('[analysis]\npolicy = "custom"\n').replace(
+        'name = "cell source"', 'name = "cells"\nfield = "cell type"'
+    )
+    with pytest.raises(ProtocolError) as caught:
+        read_protocol(write(tmp_path, text))
+    messages = [message for _, message in caught.value.problems]
+    assert 'policy = "custom" needs an [analysis.custom] table' in messages
+    assert any(
+        m.startswith("no [[extraction.fields]] entry is called 'cell type'") for m in messages
+    )

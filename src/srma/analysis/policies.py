@@ -19,6 +19,10 @@ Shipped policies:
   test, prediction interval always shown (Cochrane Handbook 10.10.4; IntHout
   et al. 2014, BMC Med Res Methodol 14:25), SMD/RR, leave-one-out and
   small-study tests where there are enough studies.
+
+A review may write its own (``policy = "custom"`` with ``[analysis.custom]`` in
+``review.toml``): :func:`custom_policy` builds it from those fields and
+describes it in words from them.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from srma.analysis.meta import meta
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable, leave_one_out
 from srma.errors import InputError, SrmaWarning
-from srma.vocabulary import METHOD_NAMES
+from srma.vocabulary import METHOD_NAMES, TEST_NAMES
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,56 @@ POLICIES: dict[str, AnalysisPolicy] = {
 }
 
 
+#: The fields of a policy a protocol may set (``[analysis.custom]``).
+CUSTOM_FIELDS = (
+    "continuous_measure",
+    "binary_measure",
+    "i2_threshold",
+    "random_method",
+    "common_method_continuous",
+    "common_method_binary",
+    "always_random",
+    "test",
+    "leave_one_out",
+    "small_study_tests",
+    "prediction_interval",
+)
+
+
+def custom_policy(**settings: Any) -> AnalysisPolicy:
+    """A policy written in a protocol: ``settings`` are :data:`CUSTOM_FIELDS` (others keep
+    :class:`AnalysisPolicy`'s defaults); its description says in words what it does."""
+    unknown = sorted(set(settings) - set(CUSTOM_FIELDS))
+    if unknown:
+        raise InputError(
+            f"unknown policy settings: {', '.join(unknown)}; expected: {', '.join(CUSTOM_FIELDS)}"
+        )
+    if settings.get("i2_threshold") is not None:
+        settings["i2_threshold"] = float(settings["i2_threshold"])
+    base = AnalysisPolicy(name="custom", description="", citation="")
+    chosen = replace(base, **settings)
+    random = METHOD_NAMES[chosen.random_method]
+    if chosen.always_random:
+        model = f"always {random}"
+    elif chosen.i2_threshold is not None:
+        model = f"I² >= {chosen.i2_threshold:g}%: {random}, otherwise common effect"
+    else:
+        model = "common effect always"
+    parts = [
+        model,
+        TEST_NAMES[chosen.test],
+        f"leave-one-out {chosen.leave_one_out.replace('_', ' ')}",
+        "small-study tests" if chosen.small_study_tests else "no small-study tests",
+        "prediction interval shown" if chosen.prediction_interval else "no prediction interval",
+        f"{chosen.continuous_measure} for continuous, {chosen.binary_measure} for binary outcomes",
+    ]
+    return replace(
+        chosen,
+        description="; ".join(parts),
+        citation="the review's protocol ([analysis.custom] in review.toml)",
+    )
+
+
 def get_policy(name: str) -> AnalysisPolicy:
     """A shipped policy by name."""
     try:
@@ -130,7 +184,7 @@ class PolicyResult:
     """What a policy decided, why, and the analyses it ran."""
 
     policy: AnalysisPolicy
-    outcome: str  # "continuous" or "binary"
+    outcome: str  # "continuous", "binary" or "generic" (effect sizes yi with sei or vi)
     measure: str
     screening_i2: float | None
     decisions: tuple[str, ...]
@@ -171,10 +225,13 @@ def _outcome(data: pd.DataFrame, columns: dict[str, str], source: str | None) ->
         return "continuous"
     if present("events1") or present("a"):
         return "binary"
+    if present("yi") and (present("sei") or present("vi")):
+        return "generic"
     has = ", ".join(map(str, data.columns)) or "no columns"
     raise InputError(
         "a policy needs per-arm data: mean1, sd1, n1, mean2, sd2, n2 (continuous) or "
-        f"events1, total1, events2, total2 (binary); the table has {has}",
+        "events1, total1, events2, total2 (binary), or effect sizes yi with sei or vi "
+        f"(generic); the table has {has}",
         file=source,
     )
 
@@ -187,14 +244,20 @@ def apply_policy(
     source: str | None = None,
     **columns: str,
 ) -> PolicyResult:
-    """Run the analyses a policy prescribes on per-arm data, recording every decision."""
+    """Run the analyses a policy prescribes on per-arm data (or on effect sizes, ``yi`` with
+    ``sei`` or ``vi``: measure GEN, the common-effect model inverse variance), recording every
+    decision."""
     chosen = get_policy(policy) if isinstance(policy, str) else policy
     outcome = _outcome(data, columns, source)
-    measure = chosen.continuous_measure if outcome == "continuous" else chosen.binary_measure
-    common = (
-        chosen.common_method_continuous if outcome == "continuous" else chosen.common_method_binary
+    measure = {"continuous": chosen.continuous_measure, "binary": chosen.binary_measure}.get(
+        outcome, "GEN"
     )
-    decisions = [f"{outcome} outcome: measure {measure}"]
+    common = chosen.common_method_binary if outcome == "binary" else chosen.common_method_continuous
+    decisions = [
+        f"{outcome} outcome: measure {measure}"
+        if outcome != "generic"
+        else "generic outcome: the effect sizes as given (yi and their standard errors)"
+    ]
     with warnings.catch_warnings(record=True) as recorded:
         warnings.simplefilter("always", SrmaWarning)
         screening = meta(

@@ -28,7 +28,8 @@ from srma.cli.shell import (
 #: The topic modules, in the order of ``srma --help``; each registers its commands on ``app``
 #: when imported.
 COMMAND_MODULES = (
-    "analyses", "sof", "figures", "report", "review", "screen", "extract", "simulate", "demo",
+    "analyses", "sof", "figures", "report", "review", "screen", "extract", "synthesize",
+    "simulate", "demo",
 )  # fmt: skip
 for _module in COMMAND_MODULES:
     importlib.import_module(f"srma.cli.{_module}")

@@ -47,26 +47,59 @@ Layout (every table but ``[subgroups]``, ``[analysis]``, ``[extraction]`` and
     time_points = ["90 days"]         # a row per study x arm x time point
     arms = ["MSC", "control"]         # default: [extraction] arms
     multi_arm = "combine"             # default: [extraction] multi_arm
+    mid = 0.5                         # optional GRADE inputs: minimal important difference,
+    assumed_risk = 0.2                #   control-group risk (0 < r < 1, binary outcomes),
+    importance = "critical"           #   critical, important or not important,
+    follow_up = "90 days"             #   follow-up as text,
+    indirectness = -1                 #   0, -1 or -2, with
+    indirectness_reason = "..."       #   the reason (needed when not 0)
 
     [risk_of_bias]
     tool = "rob2"                     # rob1, rob2, robins-i, syrcle, quadas2
     level = "result"                  # "study" or "result" (per study x outcome)
 
     [analysis]
-    policy = "huang2024"              # one of srma.vocabulary.POLICY_NAMES
+    policy = "huang2024"              # one of srma.vocabulary.POLICY_NAMES, or "custom"
     planned = ["random-effects meta-analysis", "leave-one-out", "Egger's test"]
+    sensitivity = ["leave-one-out", "exclude high risk of bias"]   # SENSITIVITY_ANALYSES
+    small_study_min_k = 10            # fewest studies for small-study tests (Handbook 13.3.5.4)
+
+    [analysis.custom]                 # policy = "custom": AnalysisPolicy's fields
+    i2_threshold = 50                 # random effects when I² >= 50%; leave out: never by I²
+    always_random = false
+    random_method = "REML"            # a tau² estimator (srma.vocabulary.TAU2_METHODS)
+    common_method_continuous = "EE"   # EE; for binary data also MH or PETO
+    common_method_binary = "MH"
+    test = "knha"                     # srma.vocabulary.TESTS
+    leave_one_out = "if_random"       # never, if_random, always
+    small_study_tests = true
+    prediction_interval = true
+    measures = {continuous = "SMD", binary = "RR"}
 
     [[subgroups]]
     name = "species"
     description = "..."
+    field = "species"                 # an [[extraction.fields]] name (default: the name)
+
+    [[metaregressions]]
+    name = "dose"                     # default: the moderators joined by " + "
+    moderators = ["dose"]             # [[extraction.fields]] names
+
+    [grade]
+    design = "randomised"             # randomised, observational or preclinical
+
+The outcome's ``measure`` is the measure analysed whatever the policy would
+choose; a policy chooses the model and the follow-ups (:mod:`srma.review.synthesize`).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srma.errors import InputError
 from srma.review.extract.vocabulary import (
@@ -78,9 +111,22 @@ from srma.review.extract.vocabulary import (
     ROB_LEVELS,
     column_name,
 )
-from srma.vocabulary import MEASURES, POLICY_NAMES
+from srma.vocabulary import MEASURES, POLICY_NAMES, TAU2_METHODS, TESTS
+
+if TYPE_CHECKING:
+    from srma.analysis.policies import AnalysisPolicy
 
 DIRECTIONS = ("lower is better", "higher is better")
+#: The sensitivity analyses ``[analysis] sensitivity`` may plan.
+SENSITIVITY_ANALYSES = ("leave-one-out", "exclude high risk of bias")
+#: Default fewest studies for tests for small-study effects: Cochrane Handbook 13.3.5.4
+#: (tests "should be used only when there are at least 10 studies").
+SMALL_STUDY_MIN_K = 10
+#: GRADE: the body of evidence's study design (``[grade] design``) and outcome importance.
+GRADE_DESIGNS = ("randomised", "observational", "preclinical")
+IMPORTANCE = ("critical", "important", "not important")
+#: The policy name that reads ``[analysis.custom]``.
+CUSTOM_POLICY = "custom"
 
 
 @dataclass(frozen=True)
@@ -116,6 +162,12 @@ class Outcome:
     time_points: tuple[str, ...] = ("",)
     arms: tuple[str, ...] = DEFAULT_ARMS
     multi_arm: str = "combine"
+    mid: float | None = None
+    assumed_risk: float | None = None
+    importance: str = ""
+    follow_up: str = ""
+    indirectness: int = 0
+    indirectness_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,10 +206,20 @@ class RiskOfBias:
 
 @dataclass(frozen=True)
 class Subgroup:
-    """A planned subgroup analysis."""
+    """A planned subgroup analysis by an extracted characteristic, ``field``."""
 
     name: str
     description: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class MetaRegression:
+    """A planned meta-regression on extracted characteristics (``moderators``)."""
+
+    name: str
+    moderators: tuple[str, ...]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +241,25 @@ class Protocol:
     path: str
     extraction: Extraction = Extraction()
     risk_of_bias: RiskOfBias | None = None
+    sensitivity: tuple[str, ...] = ()
+    small_study_min_k: int = SMALL_STUDY_MIN_K
+    custom_policy: Mapping[str, object] | None = None
+    metaregressions: tuple[MetaRegression, ...] = ()
+    design: str = ""
+
+    def analysis_policy(self) -> AnalysisPolicy | None:
+        """The policy the protocol names (shipped, or written in ``[analysis.custom]``)."""
+        from srma.analysis.policies import custom_policy, get_policy
+
+        if self.policy is None:
+            return None
+        if self.policy == CUSTOM_POLICY:
+            return custom_policy(**dict(self.custom_policy or {}))
+        return get_policy(self.policy)
+
+    def field(self, name: str) -> ExtractionField | None:
+        """The ``[[extraction.fields]]`` entry called ``name``, if any."""
+        return next((f for f in self.extraction.fields if f.name == name), None)
 
     def outcome(self, name: str) -> Outcome:
         """The outcome called ``name`` (exactly, or else ignoring case)."""
@@ -212,9 +293,18 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "eligibility": {"include": list, "exclude": list},
     "screening": {"exclusion_reasons": list, "highlight_include": list, "highlight_exclude": list},
     "outcomes": {"name": str, "measure": str, "direction": str, "primary": bool, "data": str,
-                 "time_points": list, "arms": list, "multi_arm": str},
-    "analysis": {"policy": str, "planned": list},
-    "subgroups": {"name": str, "description": str},
+                 "time_points": list, "arms": list, "multi_arm": str, "mid": float,
+                 "assumed_risk": float, "importance": str, "follow_up": str,
+                 "indirectness": int, "indirectness_reason": str},
+    "analysis": {"policy": str, "planned": list, "sensitivity": list, "small_study_min_k": int,
+                 "custom": object},
+    "analysis.custom": {"i2_threshold": float, "always_random": bool, "random_method": str,
+                        "common_method_continuous": str, "common_method_binary": str,
+                        "test": str, "leave_one_out": str, "small_study_tests": bool,
+                        "prediction_interval": bool, "measures": object},
+    "subgroups": {"name": str, "description": str, "field": str},
+    "metaregressions": {"name": str, "moderators": list, "description": str},
+    "grade": {"design": str},
     "extraction": {"arms": list, "multi_arm": str, "fields": object},
     "extraction.fields": {"name": str, "type": str, "choices": list, "unit": str,
                           "required": bool},
@@ -229,8 +319,9 @@ _REQUIRED = {
     "subgroups": ("name",),
     "extraction.fields": ("name", "type"),
     "risk_of_bias": ("tool", "level"),
+    "metaregressions": ("moderators",),
 }
-_ARRAYS = ("outcomes", "subgroups", "extraction.fields")
+_ARRAYS = ("outcomes", "subgroups", "metaregressions", "extraction.fields")
 
 
 class _Lines:
@@ -292,6 +383,8 @@ def _check_table(
             problems.append((line, f"{key} must be a whole number"))
         elif expected is list and not _strings(value):
             problems.append((line, f"{key} must be a list of non-empty strings"))
+        elif expected is float and (isinstance(value, bool) or not isinstance(value, int | float)):
+            problems.append((line, f"{key} must be a number"))
         elif expected is str and not isinstance(value, str):
             problems.append((line, f"{key} must be a string"))
         elif expected is bool and not isinstance(value, bool):
@@ -339,7 +432,7 @@ def validate_protocol(raw: dict[str, object], text: str, name: str) -> Protocol:
             expected = ", ".join(_SCHEMA)
             problems.append((lines.of(key), f"unknown table [{key}]; expected: {expected}"))
     tables: dict[str, dict[str, object]] = {}
-    optional = ("analysis", "extraction", "risk_of_bias")
+    optional = ("analysis", "extraction", "risk_of_bias", "grade")
     for key in ("review", "question", "eligibility", "screening", *optional):
         if key in raw:
             tables[key] = _check_table(key, 0, raw[key], lines, problems)
@@ -384,6 +477,7 @@ def validate_protocol(raw: dict[str, object], text: str, name: str) -> Protocol:
                 direction=str(direction or ""),
                 primary=bool(table.get("primary", False)),
                 **_outcome_data(index, table, extraction, lines, problems),
+                **_grade_inputs(index, table, lines, problems),
             )
         )
     names = [o.name for o in outcomes]
@@ -391,11 +485,17 @@ def validate_protocol(raw: dict[str, object], text: str, name: str) -> Protocol:
         problems.append((None, f"outcome {repeated_name!r} is defined twice"))
     analysis = tables.get("analysis", {})
     policy = analysis.get("policy")
-    if isinstance(policy, str) and policy not in POLICY_NAMES:
+    if isinstance(policy, str) and policy not in (*POLICY_NAMES, CUSTOM_POLICY):
         line = lines.of("analysis", 0, "policy")
-        problems.append(
-            (line, f"unknown policy {policy!r}; expected one of {', '.join(POLICY_NAMES)}")
-        )
+        known = ", ".join((*POLICY_NAMES, CUSTOM_POLICY))
+        problems.append((line, f"unknown policy {policy!r}; expected one of {known}"))
+    plan = _analysis_plan(analysis, policy, lines, problems)
+    subgroups = _subgroups(arrays["subgroups"], extraction, lines, problems)
+    metaregressions = _metaregressions(arrays["metaregressions"], extraction, lines, problems)
+    design = tables.get("grade", {}).get("design", "")
+    if isinstance(design, str) and design and design not in GRADE_DESIGNS:
+        problems.append((lines.of("grade", 0, "design"),
+                         f"design must be one of: {', '.join(GRADE_DESIGNS)}"))  # fmt: skip
     risk_of_bias = _risk_of_bias(tables.get("risk_of_bias"), lines, problems)
     if problems:
         problems.sort(key=lambda item: (item[0] is None, item[0] or 0))
@@ -420,12 +520,13 @@ def validate_protocol(raw: dict[str, object], text: str, name: str) -> Protocol:
         outcomes=tuple(outcomes),
         policy=policy if isinstance(policy, str) else None,
         planned_analyses=_texts(analysis, "planned"),
-        subgroups=tuple(
-            Subgroup(str(t["name"]), str(t.get("description", ""))) for t in arrays["subgroups"]
-        ),
+        subgroups=subgroups,
         path=name,
         extraction=extraction,
         risk_of_bias=risk_of_bias,
+        metaregressions=metaregressions,
+        design=str(design or ""),
+        **plan,
     )
 
 
@@ -557,3 +658,216 @@ def _risk_of_bias(
         problems.append((lines.of("risk_of_bias", 0, "level"),
                          f"level must be one of: {', '.join(ROB_LEVELS)}"))  # fmt: skip
     return RiskOfBias(str(tool or ""), str(level or ""))
+
+
+def _analysis_plan(
+    analysis: dict[str, object],
+    policy: object,
+    lines: _Lines,
+    problems: list[tuple[int | None, str]],
+) -> dict[str, object]:
+    """``[analysis]``'s sensitivity analyses, ``small_study_min_k`` and ``[analysis.custom]``."""
+    sensitivity = _texts(analysis, "sensitivity")
+    for name in sensitivity:
+        if name not in SENSITIVITY_ANALYSES:
+            problems.append(
+                (
+                    lines.of("analysis", 0, "sensitivity"),
+                    f"unknown sensitivity analysis {name!r}; expected: "
+                    f"{', '.join(SENSITIVITY_ANALYSES)}",
+                )
+            )
+    min_k = analysis.get("small_study_min_k", SMALL_STUDY_MIN_K)
+    if isinstance(min_k, int) and not isinstance(min_k, bool) and min_k < 3:
+        problems.append(
+            (
+                lines.of("analysis", 0, "small_study_min_k"),
+                "small_study_min_k must be at least 3 (the tests need 3 studies)",
+            )
+        )
+    custom = analysis.get("custom")
+    found: dict[str, object] | None = None
+    if custom is not None:
+        found = dict(_check_table("analysis.custom", 0, custom, lines, problems))
+        if policy != CUSTOM_POLICY:
+            problems.append(
+                (
+                    lines.of("analysis.custom"),
+                    '[analysis.custom] is read only with policy = "custom"',
+                )
+            )
+        _check_custom(found, lines, problems)
+    elif policy == CUSTOM_POLICY:
+        problems.append(
+            (
+                lines.of("analysis", 0, "policy"),
+                'policy = "custom" needs an [analysis.custom] table',
+            )
+        )
+    return {
+        "sensitivity": tuple(n for n in sensitivity if n in SENSITIVITY_ANALYSES),
+        "small_study_min_k": min_k if isinstance(min_k, int) else SMALL_STUDY_MIN_K,
+        "custom_policy": found if policy == CUSTOM_POLICY else None,
+    }
+
+
+#: The measures ``[analysis.custom] measures`` may give per data type.
+_CUSTOM_MEASURES = {"continuous": DATA_TYPES["continuous"], "binary": DATA_TYPES["binary"]}
+_CHOICES = {
+    "random_method": tuple(TAU2_METHODS),
+    "common_method_continuous": ("EE",),
+    "common_method_binary": ("EE", "MH", "PETO"),
+    "test": TESTS,
+    "leave_one_out": ("never", "if_random", "always"),
+}
+
+
+def _check_custom(
+    table: dict[str, object], lines: _Lines, problems: list[tuple[int | None, str]]
+) -> None:
+    """The values of ``[analysis.custom]`` (their types are checked by the schema)."""
+    for key, allowed in _CHOICES.items():
+        value = table.get(key)
+        if isinstance(value, str) and value not in allowed:
+            problems.append(
+                (lines.of("analysis.custom", 0, key), f"{key} must be one of: {', '.join(allowed)}")
+            )
+    threshold = table.get("i2_threshold")
+    number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
+    if number and not 0 <= threshold <= 100:  # type: ignore[operator]
+        problems.append(
+            (
+                lines.of("analysis.custom", 0, "i2_threshold"),
+                "i2_threshold is a percentage, from 0 to 100",
+            )
+        )
+    measures = table.pop("measures", None)
+    if measures is None:
+        return
+    line = lines.of("analysis.custom", 0, "measures")
+    if not isinstance(measures, dict):
+        problems.append((line, 'measures must be a table: {continuous = "SMD", binary = "RR"}'))
+        return
+    for kind, measure in measures.items():
+        if kind not in _CUSTOM_MEASURES:
+            problems.append(
+                (line, f"measures: unknown data type {kind!r}; expected continuous, binary")
+            )
+        elif measure not in _CUSTOM_MEASURES[kind]:
+            problems.append(
+                (
+                    line,
+                    f"measures: {kind} data give "
+                    f"{', '.join(_CUSTOM_MEASURES[kind])}, not {measure!r}",
+                )
+            )
+        else:
+            table[f"{kind}_measure"] = measure
+
+
+def _field_names(extraction: Extraction) -> str:
+    return ", ".join(f.name for f in extraction.fields) or "none"
+
+
+def _subgroups(
+    entries: list[dict[str, object]],
+    extraction: Extraction,
+    lines: _Lines,
+    problems: list[tuple[int | None, str]],
+) -> tuple[Subgroup, ...]:
+    """``[[subgroups]]``; an explicit ``field`` must name an ``[[extraction.fields]]`` entry
+    (a subgroup without one, named after no field, is reported by the analysis)."""
+    names = {f.name for f in extraction.fields}
+    found = []
+    for index, table in enumerate(entries):
+        name = str(table.get("name", "")).strip()
+        field = table.get("field")
+        if isinstance(field, str) and field.strip() not in names:
+            problems.append(
+                (
+                    lines.of("subgroups", index, "field"),
+                    f"no [[extraction.fields]] entry is called {field!r}; the fields "
+                    f"are: {_field_names(extraction)}",
+                )
+            )
+        chosen = field.strip() if isinstance(field, str) else name
+        found.append(Subgroup(name, str(table.get("description", "")), chosen))
+    return tuple(found)
+
+
+def _metaregressions(
+    entries: list[dict[str, object]],
+    extraction: Extraction,
+    lines: _Lines,
+    problems: list[tuple[int | None, str]],
+) -> tuple[MetaRegression, ...]:
+    """``[[metaregressions]]``: each moderator an ``[[extraction.fields]]`` name."""
+    names = {f.name for f in extraction.fields}
+    found = []
+    for index, table in enumerate(entries):
+        moderators = _texts(table, "moderators")
+        for moderator in moderators:
+            if moderator not in names:
+                problems.append(
+                    (
+                        lines.of("metaregressions", index, "moderators"),
+                        f"moderator {moderator!r} is not an [[extraction.fields]] "
+                        f"name; the fields are: {_field_names(extraction)}",
+                    )
+                )
+        for repeated in _repeated(moderators):
+            problems.append(
+                (
+                    lines.of("metaregressions", index, "moderators"),
+                    f"moderator {repeated!r} is listed twice",
+                )
+            )
+        name = str(table.get("name", "")).strip() or " + ".join(moderators)
+        found.append(MetaRegression(name, moderators, str(table.get("description", ""))))
+    return tuple(found)
+
+
+def _grade_inputs(
+    index: int,
+    table: dict[str, object],
+    lines: _Lines,
+    problems: list[tuple[int | None, str]],
+) -> dict[str, object]:
+    """An outcome's GRADE inputs: ``mid``, ``assumed_risk``, ``importance``, ``follow_up``,
+    ``indirectness`` and its reason (types checked by the schema)."""
+    found: dict[str, object] = {}
+
+    def where(key: str) -> int | None:
+        return lines.of("outcomes", index, key)
+
+    mid = table.get("mid")
+    if isinstance(mid, int | float) and not isinstance(mid, bool):
+        if mid <= 0:
+            problems.append((where("mid"), "mid (minimal important difference) must be above 0"))
+        found["mid"] = float(mid)
+    risk = table.get("assumed_risk")
+    if isinstance(risk, int | float) and not isinstance(risk, bool):
+        if not 0 < risk < 1:
+            problems.append((where("assumed_risk"), "assumed_risk is a risk: above 0, below 1"))
+        found["assumed_risk"] = float(risk)
+    importance = table.get("importance")
+    if isinstance(importance, str):
+        if importance not in IMPORTANCE:
+            problems.append(
+                (where("importance"), f"importance must be one of: {', '.join(IMPORTANCE)}")
+            )
+        found["importance"] = importance
+    if isinstance(table.get("follow_up"), str):
+        found["follow_up"] = str(table["follow_up"]).strip()
+    level = table.get("indirectness", 0)
+    reason = str(table.get("indirectness_reason", "")).strip()
+    if isinstance(level, int) and not isinstance(level, bool):
+        if level not in (0, -1, -2):
+            problems.append((where("indirectness"), "indirectness must be 0, -1 or -2"))
+        elif level and not reason:
+            problems.append(
+                (where("indirectness"), "indirectness below 0 needs its indirectness_reason")
+            )
+        found["indirectness"] = level
+    found["indirectness_reason"] = reason
+    return found

@@ -1,13 +1,15 @@
 """SQLAlchemy 2 models of a review project's database.
 
 The tables hold what was imported (``imports``, ``import_problems``,
-``records``), who works on the review (``reviewers``) and everything that was
-decided (``events``).  Every table is append-only: a changed decision is a
-new event, an undone merge is an ``undo`` event that refers to the merge, a
-renamed reviewer is a ``rename_reviewer`` event.  The migrations add database
-triggers that refuse ``UPDATE``, ``DELETE``, ``REPLACE`` and (PostgreSQL)
-``TRUNCATE`` on every table of :data:`APPEND_ONLY_TABLES`, and every event
-carries a hash chained on the event before it (:mod:`srma.store.chain`).
+``records``), who works on the review (``reviewers``), everything that was
+decided (``events``) and the results of the planned analyses with the data
+version they came from (``analyses``, :mod:`srma.review.synthesize.stored`).
+Every table is append-only: a changed decision is a new event, an undone merge
+is an ``undo`` event that refers to the merge, a renamed reviewer is a
+``rename_reviewer`` event.  The migrations add database triggers that refuse
+``UPDATE``, ``DELETE``, ``REPLACE`` and (PostgreSQL) ``TRUNCATE`` on every table
+of :data:`APPEND_ONLY_TABLES`, and every event carries a hash chained on the event
+before it (:mod:`srma.store.chain`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def utc_now() -> datetime:
 
 
 #: Tables whose rows are never changed or removed once written (triggers enforce it).
-APPEND_ONLY_TABLES = ("reviewers", "imports", "import_problems", "records", "events")
+APPEND_ONLY_TABLES = ("reviewers", "imports", "import_problems", "records", "events", "analyses")
 
 
 class Base(DeclarativeBase):
@@ -128,3 +130,22 @@ class Event(Base):
     refers_to: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True)
     payload: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AnalysisRow(Base):
+    """The planned analyses of one outcome at one time point, as one run of ``srma analyze``
+    gave them: the result as JSON (``OutcomeAnalysis.to_dict``), the data version it came
+    from, the run, srma's version and the last event of the log it saw.  A newer run adds
+    rows; the latest row of an outcome and time point is the stored result."""
+
+    __tablename__ = "analyses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    outcome: Mapped[str] = mapped_column(Text)
+    time_point: Mapped[str] = mapped_column(Text)
+    data_version: Mapped[str] = mapped_column(String(64))
+    srma_version: Mapped[str] = mapped_column(String(40))
+    log_position: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, object]] = mapped_column(JSON)

@@ -9,6 +9,7 @@ report can say in words why a section is empty.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,14 +95,119 @@ class OutcomeAnalysis:
     notes: tuple[str, ...] = ()
     grade: Any | None = None
     stale: bool = False
+    #: GRADE's inputs (the lead builds srma.analysis.grade.GradeInputs from them): the
+    #: reconciled overall risk-of-bias judgement of each analysed study (label -> judgement,
+    #: None where none is given), participants per arm (summed over the analysed studies),
+    #: each study's control-group risk (binary data), the protocol's design and the
+    #: reviewers' overrides, {domain: (rating, reason, reviewer)}.
+    rob_overall: Mapping[str, str | None] = field(default_factory=dict)
+    participants_intervention: int | None = None
+    participants_control: int | None = None
+    control_risks: tuple[float, ...] = ()
+    design: str = ""
+    overrides: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
         return 0 if self.policy is None else self.policy.result.k
 
+    @property
+    def participants(self) -> int | None:
+        """Participants in both arms of the analysed studies (None for effect-size data)."""
+        if self.participants_intervention is None or self.participants_control is None:
+            return None
+        return self.participants_intervention + self.participants_control
+
     def follow_up(self, kind: str) -> tuple[FollowUp, ...]:
         """The follow-ups of one kind, in the order they were run."""
         return tuple(f for f in self.follow_ups if f.kind == kind)
+
+    def _first_result(self, kind: str) -> Any | None:
+        return next((f.result for f in self.follow_up(kind) if f.done), None)
+
+    @property
+    def without_high_risk(self) -> Any | None:
+        """The policy's model refitted without the studies at high risk (a MetaResult), or
+        None (the follow-up's reason says why)."""
+        return self._first_result("exclude_high_risk")
+
+    @property
+    def small_study(self) -> Any | None:
+        """The tests for small-study effects (a SmallStudyResult), or None (see the reason)."""
+        return self._first_result("small_study")
+
+    def summary(self) -> str:
+        """The analyses in words: the pooled result, the policy's decisions, every follow-up
+        done or not with its reason, the studies without data and why."""
+        from srma.formatting import format_estimate_ci, format_number, format_p
+
+        where = self.outcome.name + (f" ({self.time_point})" if self.time_point else "")
+        lines = [f"{where}: {self.measure}, k = {self.k}"]
+        lines += [f"  note: {note}" for note in self.notes]
+        if self.policy is not None:
+            result = self.policy.result
+            exp = result.back_transformed()
+            scale = exp if exp is not None else result.to_dict()
+            pooled = format_estimate_ci(scale["estimate"], scale["ci_lower"], scale["ci_upper"])
+            i2 = "" if result.i2 is None else f", I² = {format_number(result.i2, 1)}%"
+            lines.append(f"  {self.measure} = {pooled}, {format_p(result.pvalue)}{i2}")
+            lines.append(f"  policy {self.policy.policy.name}:")
+            lines += [f"    - {decision}" for decision in self.policy.decisions]
+        for follow_up in self.follow_ups:
+            state = "done" if follow_up.done else "not done"
+            lines.append(f"  {follow_up.name}: {state}; {follow_up.reason}")
+        for study in self.missing:
+            lines.append(f"  missing: {study.study}: {study.reason}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``result`` holds the fields of ``srma meta --json`` for the policy's
+        model; ``policy`` its name, decisions, screening I² and warnings; then the follow-ups,
+        the studies without data and why, notes and GRADE's inputs."""
+        policy = self.policy
+        return {
+            "outcome": self.outcome.name,
+            "time_point": self.time_point,
+            "measure": self.measure,
+            "k": self.k,
+            "data_version": self.data_version,
+            "stale": self.stale,
+            "result": None if policy is None else policy.result.to_dict(),
+            "policy": None
+            if policy is None
+            else {
+                "name": policy.policy.name,
+                "description": policy.policy.description,
+                "settings": policy.policy.to_dict(),
+                "outcome": policy.outcome,
+                "screening_i2": policy.screening_i2,
+                "decisions": list(policy.decisions),
+                "warnings": list(policy.warnings),
+            },
+            "follow_ups": [f.to_dict() for f in self.follow_ups],
+            "missing": [m.to_dict() for m in self.missing],
+            "notes": list(self.notes),
+            "grade_inputs": {
+                "design": self.design,
+                "direction": self.outcome.direction,
+                "risk_of_bias": dict(self.rob_overall),
+                "participants": self.participants,
+                "participants_intervention": self.participants_intervention,
+                "participants_control": self.participants_control,
+                "control_risks": list(self.control_risks),
+                "assumed_risk": self.outcome.assumed_risk,
+                "mid": self.outcome.mid,
+                "importance": self.outcome.importance,
+                "follow_up": self.outcome.follow_up,
+                "indirectness": self.outcome.indirectness,
+                "indirectness_reason": self.outcome.indirectness_reason,
+                "overrides": {
+                    domain: {"rating": rating, "reason": reason, "reviewer": reviewer}
+                    for domain, (rating, reason, reviewer) in self.overrides.items()
+                },
+            },
+            "grade": None if self.grade is None else self.grade.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -120,3 +226,13 @@ class ReviewAnalysis:
             if analysis.outcome.name == name and time_point in (None, analysis.time_point):
                 return analysis
         raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "policy": self.policy,
+            "created": self.created,
+            "srma_version": self.srma_version,
+            "notes": list(self.notes),
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }

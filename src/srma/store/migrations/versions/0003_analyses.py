@@ -1,0 +1,72 @@
+"""The results of the planned analyses, append-only like every other table.
+
+``analyses``: a row per outcome and time point per run of ``srma analyze``,
+with the result as JSON, the data version it came from, srma's version and the
+last event of the log it saw (:mod:`srma.review.synthesize.stored`).  Its
+triggers are those of 0002: SQLite ``BEFORE UPDATE``, ``BEFORE DELETE`` and a
+``BEFORE INSERT`` refusing an existing id (``REPLACE``); PostgreSQL row-level
+``BEFORE UPDATE OR DELETE`` and statement-level ``BEFORE TRUNCATE`` triggers on
+0002's ``srma_append_only()``.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+_TABLE = "analyses"
+_MESSAGE = "analyses is append-only in srma: run srma analyze again instead"
+
+
+def upgrade() -> None:
+    op.create_table(
+        _TABLE,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("run", sa.Integer, nullable=False, index=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.Text, nullable=False),
+        sa.Column("time_point", sa.Text, nullable=False),
+        sa.Column("data_version", sa.String(64), nullable=False),
+        sa.Column("srma_version", sa.String(40), nullable=False),
+        sa.Column("log_position", sa.Integer, nullable=False),
+        sa.Column("result", sa.JSON, nullable=False),
+    )
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {_TABLE}_no_{action.lower()} BEFORE {action} ON {_TABLE} "
+                f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END"
+            )
+        op.execute(
+            f"CREATE TRIGGER {_TABLE}_no_replace BEFORE INSERT ON {_TABLE} "
+            f"WHEN EXISTS (SELECT 1 FROM {_TABLE} WHERE id = NEW.id) "
+            f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE} (this row exists)'); END"
+        )
+    elif dialect == "postgresql":
+        op.execute(
+            f"CREATE TRIGGER {_TABLE}_append_only BEFORE UPDATE OR DELETE ON {_TABLE} "
+            "FOR EACH ROW EXECUTE FUNCTION srma_append_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {_TABLE}_no_truncate BEFORE TRUNCATE ON {_TABLE} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION srma_append_only()"
+        )
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for name in ("no_update", "no_delete", "no_replace"):
+            op.execute(f"DROP TRIGGER {_TABLE}_{name}")
+    elif dialect == "postgresql":
+        op.execute(f"DROP TRIGGER {_TABLE}_append_only ON {_TABLE}")
+        op.execute(f"DROP TRIGGER {_TABLE}_no_truncate ON {_TABLE}")
+    op.drop_table(_TABLE)
