@@ -274,6 +274,10 @@ def test_grade_overrides_are_events(example: Path) -> None:
     assert outcome["grade_inputs"]["overrides"] == {
         "imprecision": {"rating": -1, "reason": "the CI excludes no effect", "reviewer": "Cy"}
     }
+    # the override is the rating GRADE uses, by its reviewer, with the proposal kept
+    imprecision = outcome["grade"]["domains"]["imprecision"]
+    assert imprecision["rating"] == -1 and imprecision["overridden_by"] == "Cy"
+    assert imprecision["proposed"] in (0, -1, -2)
     opened = open_project(example)
     try:
         from srma.review.state import load_state
@@ -301,6 +305,85 @@ def test_grade_overrides_are_events(example: Path) -> None:
     }
 
 
+def test_grade_is_rated_from_the_stored_analyses(example: Path) -> None:
+    """The certainty srma analyze gives is assess_certainty's on the inputs it shows; an
+    override made after a run marks the stored result stale."""
+    from srma.analysis.grade import GradeInputs, assess_certainty
+    from srma.analysis.meta import meta
+    from srma.review.synthesize.grading import GRADE_JUDGEMENTS
+
+    [outcome] = analyze(example)["outcomes"]
+    grade, inputs = outcome["grade"], outcome["grade_inputs"]
+    assert grade["certainty"] in ("high", "moderate", "low", "very low")
+    assert (
+        "GRADE: the protocol states no [grade] design; randomised trials assumed"
+        in (outcome["notes"])
+    )
+    assert set(grade["domains"]) == {
+        "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"
+    }  # fmt: skip
+    for rating in grade["domains"].values():
+        assert {"rating", "proposed", "reason", "overridden_by"} <= set(rating)
+        assert rating["reason"]
+    assert {"assumed_risk", "risk_with_intervention", "difference_per_1000",
+            "difference_ci_lower", "difference_ci_upper"} <= set(grade["absolute"])  # fmt: skip
+    # the same certainty from the exported table, refitted here
+    table = tmp_export(example)
+    usable = table[table["missing"] == ""]
+    result = meta(usable, measure="RR", method=outcome["result"]["method"],
+                  test=outcome["result"]["test"], label="study")  # fmt: skip
+    judged = {k: GRADE_JUDGEMENTS[v.lower()] for k, v in inputs["risk_of_bias"].items() if v}
+    low = usable[[judged.get(s) != "high" for s in usable["study"]]]
+    expected = assess_certainty(
+        GradeInputs(
+            outcome="tuberculosis",
+            result=result,
+            direction=inputs["direction"],
+            design=inputs["design"] or "randomised",
+            risk_of_bias=judged,
+            without_high_risk=meta(
+                low, measure="RR", method=result.method, test=result.test, label="study"
+            ),
+            participants=inputs["participants"],
+            participants_intervention=inputs["participants_intervention"],
+            participants_control=inputs["participants_control"],
+            control_risks=inputs["control_risks"],
+            follow_up=inputs["follow_up"] or outcome["time_point"],
+        )
+    )
+    small = {k: v for k, v in expected.to_dict().items() if k != "domains"}
+    assert grade["certainty"] == expected.certainty
+    for key in ("risk_of_bias", "inconsistency", "indirectness", "imprecision"):
+        assert grade["domains"][key]["rating"] == expected.domain(key).rating, key
+    numbers = {k: v for k, v in small["absolute"].items() if isinstance(v, float)}
+    assert len(numbers) >= 6
+    assert {k: grade["absolute"][k] for k in numbers} == pytest.approx(numbers, rel=1e-9)
+    srma(
+        "grade-override",
+        example,
+        "--outcome",
+        "tuberculosis",
+        "--domain",
+        "inconsistency",
+        "--rating",
+        "-2",
+        "--reason",
+        "very different populations",
+        "--reviewer",
+        "Cy",
+    )
+    status = srma("analyze", example, "--status")
+    assert "stale" in status
+
+
+def tmp_export(project: Path):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    out = project / "tb.csv"
+    srma("extract", "export", project, "--outcome", "tuberculosis", "-o", out)
+    return pd.read_csv(out, keep_default_na=False)
+
+
 def test_the_text_report_says_what_was_done(example: Path) -> None:
     out = srma("analyze", example)
     assert "run 1 stored" in out
@@ -320,8 +403,10 @@ def test_a_project_without_included_studies_says_so(
     for outcome in out["outcomes"]:
         assert outcome["result"] is None and outcome["k"] == 0
         assert outcome["notes"] == [
-            f"{outcome['outcome']}: nothing to analyse: no study is included at full text yet"
+            f"{outcome['outcome']}: nothing to analyse: no study is included at full text yet",
+            "GRADE: not rated, no pooled result",
         ]
+        assert outcome["grade"] is None
         assert all(not f["done"] and f["reason"] for f in outcome["follow_ups"])
 
 

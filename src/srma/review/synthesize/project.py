@@ -8,15 +8,16 @@ outcome and time point, :func:`outcome_inputs` exports the reconciled table
 (:func:`srma.review.extract.export.export_outcome`: blinded or unresolved
 studies listed with their reason, never a number) and computes its data
 version (:func:`data_version`); :func:`analyze_project` runs
-:func:`.analyze.analyze_outcome` on each.
+:func:`.analyze.analyze_outcome` on each and rates it with GRADE (:mod:`.grading`).
 
 The data version is the SHA-256 of a canonical JSON document holding the
 export's CSV (every row, the reasons in ``missing`` included; numbers written
 with 17 significant digits), the plan's settings (:meth:`.plan.Plan.settings`:
 the outcome's table of the protocol, the policy's fields, sensitivity
 analyses, subgroups, meta-regressions, ``small_study_min_k``, GRADE's design)
-and the overall risk-of-bias judgement of each study in the table.  A change
-in any of them (a value resolved, a judgement reconciled, a threshold edited)
+the overall risk-of-bias judgement of each study in the table and the
+reviewers' GRADE overrides of the outcome.  A change in any of them (a value
+resolved, a judgement reconciled, a threshold edited, a rating overridden)
 changes the version, so a stored result is recognised as stale.
 """
 
@@ -40,6 +41,7 @@ from srma.review.extract.export import export_outcome
 from srma.review.project import Project
 from srma.review.protocol import Outcome
 from srma.review.synthesize.analyze import analyze_outcome
+from srma.review.synthesize.grading import rated
 from srma.review.synthesize.overrides import Overrides, grade_overrides
 from srma.review.synthesize.plan import Plan, plan_for
 from srma.review.synthesize.results import OutcomeAnalysis, ReviewAnalysis
@@ -142,14 +144,19 @@ def _canonical_csv(table: pd.DataFrame) -> str:
 
 
 def data_version(
-    table: pd.DataFrame | None, plan: Plan, rob: Mapping[int, str | None] | None
+    table: pd.DataFrame | None,
+    plan: Plan,
+    rob: Mapping[int, str | None] | None,
+    overrides: Mapping[str, tuple[int, str, str]] | None = None,
 ) -> str:
-    """SHA-256 of the export's CSV, the plan's settings and the studies' judgements."""
+    """SHA-256 of the export's CSV, the plan's settings, the studies' judgements and the
+    reviewers' GRADE overrides of the outcome."""
     ids = [] if table is None else sorted({int(i) for i in table["study_id"]})
     document = {
         "table": None if table is None else _canonical_csv(table),
         "plan": plan.settings(),
         "risk_of_bias": None if rob is None else [[i, rob.get(i, "not judged")] for i in ids],
+        "grade_overrides": sorted([d, *o] for d, o in (overrides or {}).items()),
     }
     text = json.dumps(document, sort_keys=True, ensure_ascii=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -180,8 +187,9 @@ def outcome_inputs(inputs: ReviewInputs) -> Iterator[OutcomeInputs]:
                 except InputError as error:
                     problem = error.reason
             table = None if export is None else export.table
+            overrides = inputs.overrides.get((outcome.name, time_point))
             yield OutcomeInputs(
-                plan, time_point, export, problem, rob, data_version(table, plan, rob)
+                plan, time_point, export, problem, rob, data_version(table, plan, rob, overrides)
             )
 
 
@@ -213,18 +221,20 @@ def analyze_project(
     analyses = []
     for item in outcome_inputs(inputs):
         if item.export is None:
-            analyses.append(_unanalysed(item))
+            analyses.append(rated(_unanalysed(item)))
             continue
         key = (item.plan.outcome.name, item.time_point)
         analyses.append(
-            analyze_outcome(
-                protocol,
-                item.plan,
-                item.export,
-                data_version=item.data_version,
-                rob=item.rob,
-                rob_note=inputs.rob_note,
-                overrides=inputs.overrides.get(key),
+            rated(
+                analyze_outcome(
+                    protocol,
+                    item.plan,
+                    item.export,
+                    data_version=item.data_version,
+                    rob=item.rob,
+                    rob_note=inputs.rob_note,
+                    overrides=inputs.overrides.get(key),
+                )
             )
         )
     notes = []

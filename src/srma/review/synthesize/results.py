@@ -158,6 +158,12 @@ class OutcomeAnalysis:
             lines.append(f"  {follow_up.name}: {state}; {follow_up.reason}")
         for study in self.missing:
             lines.append(f"  missing: {study.study}: {study.reason}")
+        if self.grade is not None:
+            lines.append(f"  GRADE certainty: {self.grade.certainty} ({self.grade.symbols})")
+            lines += [
+                f"    {rating.domain}: {rating.rating}; {rating.reason}"
+                for rating in (*self.grade.domains, *self.grade.upgrades)
+            ]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
