@@ -27,7 +27,9 @@ from srma.cli.shell import (
 
 #: The topic modules, in the order of ``srma --help``; each registers its commands on ``app``
 #: when imported.
-COMMAND_MODULES = ("analyses", "figures", "report", "review", "screen", "extract", "simulate")
+COMMAND_MODULES = (
+    "analyses", "figures", "report", "review", "screen", "extract", "simulate", "audit",
+)  # fmt: skip
 for _module in COMMAND_MODULES:
     importlib.import_module(f"srma.cli.{_module}")
 
