@@ -22,10 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from srma.analysis.audit.reported import Reported, overlap
 from srma.analysis.audit.results import Finding, finding_for
 from srma.analysis.audit.table import COUNT_COLUMNS, P_COLUMNS, PublishedRow
 from srma.formatting import format_number, format_p_value
+from srma.stats.heterogeneity import i2_from_q
 from srma.stats.inference import chi2_pvalue, critical_value, two_sided_pvalue
 
 #: ``z_0.975``, the normal quantile of a 95% CI (1.96).
@@ -65,13 +68,12 @@ def check_counts(row: PublishedRow) -> list[Finding]:
             findings.append(finding_for(row, "count_whole", number.text, None,
                                         f"{column} must be a whole number >= {least}"))  # fmt: skip
     total, treatment, control = (count(row, c) for c in ("n_total", "n_treatment", "n_control"))
-    if total is not None and treatment is not None and control is not None:
-        if treatment + control != total:
-            findings.append(finding_for(
-                row, "n_sum", str(total), treatment + control,
-                f"n_treatment + n_control = {treatment} + {control} = {treatment + control}, "
-                f"but n_total is {total}",
-            ))  # fmt: skip
+    arms = None if treatment is None or control is None else treatment + control
+    if total is not None and arms is not None and arms != total:
+        findings.append(finding_for(
+            row, "n_sum", str(total), arms,
+            f"n_treatment + n_control = {treatment} + {control} = {arms}, but n_total is {total}",
+        ))  # fmt: skip
     k, q_df = count(row, "k"), count(row, "q_df")
     if k is not None and q_df is not None and q_df != k - 1:
         findings.append(finding_for(row, "q_df", str(q_df), k - 1,
@@ -136,8 +138,8 @@ def check_interval(row: PublishedRow) -> list[Finding]:
     if row.ratio:
         for number in present:
             if number.value <= 0:
-                findings.append(finding_for(row, "ratio_positive", number.text, None,
-                                            f"a {row.measure} is a ratio, so it is > 0"))  # fmt: skip
+                why = f"a {row.measure} is a ratio, so it is > 0"
+                findings.append(finding_for(row, "ratio_positive", number.text, None, why))
         if findings:
             return findings
     if lower is None or upper is None:
@@ -157,8 +159,15 @@ def check_interval(row: PublishedRow) -> list[Finding]:
         why = (f"the estimate lies outside its CI ({lower.text}, {upper.text})"
                + (f", and its mirror image {format_number(mirror, 4)} lies inside: a sign "
                   "(or ratio) flipped?" if flipped else ""))  # fmt: skip
-        return [finding_for(row, check, estimate.text, midpoint,
-                            f"{why}; recomputed: the CI's midpoint on the {scale} scale")]
+        return [
+            finding_for(
+                row,
+                check,
+                estimate.text,
+                midpoint,
+                f"{why}; recomputed: the CI's midpoint on the {scale} scale",
+            )
+        ]
     findings += _symmetry(row, estimate, lower, upper, present)
     p = row.get("p_value")
     if p is not None and _p_possible(p):
@@ -248,7 +257,7 @@ def _df(row: PublishedRow) -> int | None:
 
 def i2_of(q: float, df: int) -> float:
     """``I² = 100 (Q - df) / Q`` percent, truncated at 0 (Higgins & Thompson 2002)."""
-    return 0.0 if q <= df else 100.0 * (q - df) / q
+    return float(i2_from_q(np.float64(q), np.float64(df)))
 
 
 def q_of(i2: float, df: int) -> float:
