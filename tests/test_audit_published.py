@@ -311,3 +311,26 @@ def test_a_simulated_meta_analysis_rounded_to_two_decimals_yields_no_finding(
         f"abstract prints '{measure}={estimate}, 95% CI ({lower}, {upper})'",
     }  # fmt: skip
     assert audit_published(pd.DataFrame([row])).findings == ()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    cell=st.text(max_size=12),
+    column=st.sampled_from(["k", "n_total", "estimate", "ci_lower", "i2_percent", "q",
+                            "p_value", "q_p_value"]),
+    row=st.integers(0, 2),
+)  # fmt: skip
+def test_any_cell_is_read_as_a_number_or_named_in_an_error(
+    cell: str, column: str, row: int
+) -> None:
+    from srma.errors import InputError
+
+    table = pd.DataFrame({"source": ["a", "b", "c"], column: ["1", "2", "3"]})
+    table.loc[row, column] = cell
+    try:
+        result = audit_published(table, source="hostile.csv")
+    except InputError as error:
+        assert (error.file, error.row, error.column) == ("hostile.csv", row + 1, column)
+        assert "expected a number" in str(error)
+    else:
+        assert result.rows == 3
