@@ -44,9 +44,9 @@ def test_a_printed_number_stands_for_its_rounding_interval() -> None:
     # 0.024 has three decimals: half a unit of the last is 0.0005
     p = parse_reported("0.024")
     assert p.low == pytest.approx(0.0235) and p.high == pytest.approx(0.0245)
-    # 0.40 keeps its two decimals as text; 316 is a whole number printed as one
+    # 0.40 keeps its two decimals as text (a float would read 0.4: 0.35 to 0.45)
     assert parse_reported("0.40").high == pytest.approx(0.405)
-    assert parse_reported("316").exact and not parse_reported("0.40").exact
+    assert parse_reported(0.40).high == pytest.approx(0.45)
     # a bound: p < 0.001 is any value up to 0.001; a typeset minus reads as a minus
     bound = parse_reported("< 0.001", bounds_allowed=True)
     assert (bound.relation, bound.high) == ("<", 0.001)

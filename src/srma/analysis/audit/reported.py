@@ -42,15 +42,6 @@ class Reported:
     high: float
     relation: str = "="
 
-    @property
-    def exact(self) -> bool:
-        """Whether the number is a whole number printed without decimals (a count)."""
-        return self.relation == "=" and "." not in self.text and float(self.value).is_integer()
-
-    def mapped(self, function: object) -> tuple[float, float]:
-        """``(function(low), function(high))`` for an increasing ``function`` (``math.log``)."""
-        return function(self.low), function(self.high)  # type: ignore[operator]
-
 
 def is_missing(cell: object) -> bool:
     """Whether a cell says nothing: None, NaN, blank, or a word such as ``NA`` or ``NR``."""
