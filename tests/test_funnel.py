@@ -74,3 +74,31 @@ def test_ratio_funnel_is_on_a_log_axis_and_cli_writes_it(tmp_path: Path) -> None
     assert run.exit_code == 0 and forest.read_bytes()[:4] == b"%PDF"
     run = CliRunner().invoke(app, ["forest", str(data), "--measure", "RR", "-o", "x.txt"])
     assert run.exit_code == 1 and "must end in .svg" in run.stderr
+
+
+def test_imputed_studies_are_open_red_rings_with_a_legend_entry(tmp_path: Path) -> None:
+    from matplotlib.colors import to_rgba
+
+    from srma.figures.funnel import IMPUTED_COLOUR, STUDY_COLOUR
+
+    result = meta(SKEWED, method="DL")
+    trimfill = small_study_tests(result).trimfill
+    assert trimfill.k0 > 0  # the skewed set has studies missing on the left
+    axes = funnel_plot(result, trimfill=trimfill).axes[0]
+    imputed = next(c for c in axes.collections if c.get_label() == f"Imputed ({trimfill.k0})")
+    studies = next(c for c in axes.collections if c.get_label() == "Studies")
+    np.testing.assert_allclose(
+        np.sort(imputed.get_offsets()[:, 0]), np.sort(np.asarray(trimfill.imputed_yi))
+    )
+    # no face colour: an open ring; a red edge; the observed dots are filled in blue
+    assert len(imputed.get_facecolor()) == 0 or all(c[3] == 0 for c in imputed.get_facecolor())
+    np.testing.assert_allclose(imputed.get_edgecolor()[0], to_rgba(IMPUTED_COLOUR))
+    np.testing.assert_allclose(studies.get_facecolor()[0], to_rgba(STUDY_COLOUR))
+    legend = axes.get_legend()
+    entries = dict(
+        zip((t.get_text() for t in legend.get_texts()), legend.legend_handles, strict=True)
+    )
+    ring = entries[f"Imputed ({trimfill.k0})"]
+    np.testing.assert_allclose(ring.get_edgecolor()[0], to_rgba(IMPUTED_COLOUR))
+    assert len(ring.get_facecolor()) == 0 or all(c[3] == 0 for c in ring.get_facecolor())
+    save_figure(axes.figure, tmp_path / "funnel_trimfill.png")

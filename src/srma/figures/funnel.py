@@ -4,9 +4,9 @@ Standard error on the y axis (inverted, as in RevMan and metafor), effect on
 the x axis (ratio measures on a log axis, in natural units); the pseudo 95%
 confidence limits around the pooled estimate; optionally the contours of
 p < 0.10, 0.05, 0.01 around the null (Peters et al. 2008), the studies imputed
-by trim-and-fill (open circles) and Egger's regression line.  Every number
-comes from the ``MetaResult``, ``FunnelContours``, ``TrimFillResult`` or
-``RegressionTest`` passed in.
+by trim-and-fill (open red rings, apart from the filled observed dots) and
+Egger's regression line.  Every number comes from the ``MetaResult``,
+``FunnelContours``, ``TrimFillResult`` or ``RegressionTest`` passed in.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from srma.stats.bias import RegressionTest
 MAX_VECTOR_POINTS = 2000
 #: Shades from the widest region inwards (metafor's contour-enhanced funnel uses greys).
 CONTOUR_SHADES = ("#c8c8c8", "#8f8f8f")
+#: Observed studies are filled dots; studies imputed by trim-and-fill open rings in red,
+#: the colour of the trim-and-fill estimate's line.
+STUDY_COLOUR = "#1f4e79"
+IMPUTED_COLOUR = "#b22222"
 
 
 def _marker_area(points: int) -> float:
@@ -87,7 +91,7 @@ def funnel_plot(
         show(frame["yi"]),
         se,
         s=_marker_area(len(frame)),
-        color="#1f4e79",
+        color=STUDY_COLOUR,
         zorder=3,
         label="Studies",
         rasterized=many,
@@ -97,15 +101,16 @@ def funnel_plot(
             show(trimfill.imputed_yi),
             np.sqrt(trimfill.imputed_vi),
             s=_marker_area(len(frame)),
-            facecolors="white",
-            edgecolors="#1f4e79",
-            zorder=3,
+            facecolors="none",
+            edgecolors=IMPUTED_COLOUR,
+            linewidths=1.2,
+            zorder=4,
             label=f"Imputed ({trimfill.k0})",
             rasterized=trimfill.k0 > MAX_VECTOR_POINTS,
         )
         ax.axvline(
             show(trimfill.filled.estimate),
-            color="#b22222",
+            color=IMPUTED_COLOUR,
             linewidth=0.8,
             linestyle=":",
             label="Trim-and-fill estimate",
