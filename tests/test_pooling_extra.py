@@ -35,3 +35,18 @@ def test_matches_metafor(case: dict) -> None:
         np.testing.assert_allclose(
             getattr(result, field), case[key], rtol=1e-6, atol=1e-10, err_msg=field
         )
+
+
+@pytest.mark.parametrize("method", ["EE", "MH"])
+def test_a_common_effect_fit_warns_of_no_tau2_interval(method: str) -> None:
+    """A common-effect model has no tau² and so no interval to leave out (a warning about
+    its upper bound was given for every common-effect fit of k > 1 studies)."""
+    import warnings
+
+    from srma.datasets import load
+    from srma.errors import SrmaWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SrmaWarning)
+        result = meta(load("bcg"), measure="RR", method=method)
+    assert result.k == 13 and result.warnings == ()

@@ -350,7 +350,13 @@ def result_from_arrays(
         messages.append("the pooled estimate could not be computed: a value is out of range")
     if not pooled["converged"]:
         messages.append(f"the {method} estimate of tau² did not converge")
-    if pooled["tau2"] is not None and pooled["tau2_ci_upper"] is None and pooled["k"] > 1:
+    random_effects = method not in COMMON_EFFECT_METHODS
+    if (
+        random_effects
+        and pooled["tau2"] is not None
+        and pooled["tau2_ci_upper"] is None
+        and pooled["k"] > 1
+    ):
         limit = "largest double (1.8e308)"
         messages.append(f"the upper bound of tau²'s interval is beyond the {limit}: left out")
     if test == "knha" and pooled["k"] > 1 and pooled["se"] == 0.0:

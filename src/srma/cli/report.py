@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from srma.cli.app import app
+from srma.cli.projects import DbOption, project_session
 from srma.cli.shell import (
     ColumnOption,
     CommandError,
@@ -27,6 +28,11 @@ from srma.cli.shell import (
     wrote,
 )
 from srma.figures.limits import MAX_ROWS
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from srma.review.project import Project
 
 
 @app.command()
@@ -77,15 +83,56 @@ def report(
             "the report) and label at most this many studies in the forest plot.",
         ),
     ] = MAX_ROWS,
+    evidence_by: Annotated[
+        str | None,
+        typer.Option(
+            "--evidence-by",
+            help="A project's report: tabulate the studies by this characteristic (e.g. route "
+            "of administration).",
+        ),
+    ] = None,
+    figures: Annotated[
+        Path | None,
+        typer.Option(help="A project's report: also write every figure as PNG to this folder."),
+    ] = None,
+    db: DbOption = None,
 ) -> None:
-    """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis.
+    """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis, or of
+    a whole review when DATA is a project folder.
 
-    A table longer than --max-rows is written to a CSV file beside the report
-    (REPORT_outcome1_studies.csv, ..._data.csv, REPORT_characteristics.csv) and the
-    report names it; the forest plot of more studies is drawn condensed.
+    A project's report runs and stores the planned analyses (as srma analyze) and
+    writes the protocol, the methods as done, PRISMA 2020, study characteristics,
+    risk of bias, every outcome with its follow-ups, the summary of findings and
+    what is missing (docs/report.md).  A table longer than --max-rows is written
+    to a CSV file beside the report (REPORT_outcome1_studies.csv, ..._data.csv,
+    REPORT_characteristics.csv) and the report names it; the forest plot of more
+    studies is drawn condensed.
     """
+    if data.is_dir():
+        one_analysis = {"--measure": measure, "--yi": yi, "--vi": vi, "--sei": sei,
+                        "--rob": rob_file, "--prisma": prisma_file,
+                        "--characteristics": characteristics, "--label": label}  # fmt: skip
+        given = [flag for flag, value in one_analysis.items() if value is not None]
+
+        def project_action() -> None:
+            if given:
+                raise CommandError(
+                    f"{', '.join(given)}: a project's report reads these from the project"
+                )
+            with project_session(data, db) as (opened, session):
+                written = write_project_report(
+                    session, opened, output, docx, evidence_by=evidence_by, figures=figures,
+                    max_rows=max_rows,
+                )  # fmt: skip
+            for path in written:
+                wrote(path)
+
+        run(project_action)
+        return
 
     def action() -> None:
+        if evidence_by is not None or figures is not None or db is not None:
+            raise CommandError("--evidence-by, --figures and --db are for a project folder")
         from srma.analysis.bias import small_study_tests
         from srma.analysis.conventions import study_label_column, supports_follow_up
         from srma.report.document import Outcome, build_report, write_docx, write_html
@@ -144,3 +191,41 @@ def report(
             wrote(docx)
 
     run(action)
+
+
+def write_project_report(
+    session: Session,
+    project: Project,
+    output: Path,
+    docx: Path | None = None,
+    *,
+    evidence_by: str | None = None,
+    figures: Path | None = None,
+    max_rows: int = MAX_ROWS,
+) -> list[Path]:
+    """Run and store a project's planned analyses (srma analyze), then write its report from
+    them; the paths written."""
+    from srma.report.review import summary_of_findings, write_review_report
+    from srma.review.flow.overview import review_overview
+    from srma.review.synthesize.project import analyze_project, review_inputs
+    from srma.review.synthesize.stored import store_analyses
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise CommandError(f"{output}: the report must end in .html")
+    if docx is not None and docx.suffix.lower() != ".docx":
+        raise CommandError(f"{docx}: --docx must end in .docx")
+    inputs = review_inputs(session, project)
+    analysis = analyze_project(session, project, inputs)
+    store_analyses(session, analysis, log_position=inputs.log_position)
+    overview = review_overview(session, project)
+    html, written = write_review_report(
+        overview,
+        analysis,
+        output,
+        docx,
+        sof=summary_of_findings(overview, analysis),
+        evidence_by=evidence_by,
+        figures_dir=figures,
+        max_rows=max_rows,
+    )
+    return [html] if written is None else [html, written]

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from srma.cli import app, print_json, run
-from srma.cli.review import DbOption, JsonOption, ProjectArgument, project_session, say
+from srma.cli.projects import DbOption, JsonOption, ProjectArgument, project_session, say
 
 
 @app.command("analyze")

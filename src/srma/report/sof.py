@@ -274,8 +274,10 @@ def sof_html(
     intervention: str = "",
     comparison: str = "",
     profile: bool = True,
+    heading_level: int = 2,
 ) -> str:
-    """The summary of findings (and the evidence profile) as an HTML ``<section>`` fragment.
+    """The summary of findings (and the evidence profile) as an HTML ``<section>`` fragment
+    (its title a heading of ``heading_level``, its two tables' one level below).
 
     Autoescaped Jinja2: text from data prints as text.  Embed it in a report or
     write it alone with :func:`write_sof_html`.
@@ -292,6 +294,7 @@ def sof_html(
         "footnotes": [(letter, note) for note, letter in letters.items()],
         "measure_note": _measure_note(certainties),
         "levels": LEVELS_NOTE,
+        "level": heading_level,
     }
     return _environment().get_template("sof.html.j2").render(**context)
 
@@ -321,6 +324,53 @@ def write_sof_csv(
     return path
 
 
+def add_sof_docx(
+    document: Any,
+    certainties: Sequence[Certainty],
+    *,
+    title: str,
+    profile: bool = True,
+    heading_level: int = 1,
+    text_width_mm: float = PAGE_TEXT_MM,
+    **options: str,
+) -> None:
+    """Add the summary of findings (and the evidence profile) to a python-docx ``Document``
+    whose current section is landscape, ``text_width_mm`` wide between its margins."""
+    from docx.shared import Mm, Pt
+
+    scale = text_width_mm / PAGE_TEXT_MM
+
+    document.add_heading(safe_text(title), level=heading_level)
+    for label in ("population", "setting", "intervention", "comparison"):
+        if options.get(label):
+            document.add_paragraph(safe_text(f"{label.capitalize()}: {options[label]}"))
+    letters = footnote_letters(certainties)
+
+    def table(frame: pd.DataFrame, caption: str, widths_mm: Sequence[float]) -> None:
+        document.add_paragraph(safe_text(caption), style="Caption")
+        grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
+        grid.autofit = False
+        widths = [Mm(w * scale) for w in widths_mm]
+        for cell, name, width in zip(grid.rows[0].cells, frame.columns, widths, strict=True):
+            run = cell.paragraphs[0].add_run(safe_text(name))
+            run.bold, run.font.size = True, Pt(8)
+            cell.width = width
+        for values in frame.astype(str).itertuples(index=False):
+            for cell, value, width in zip(grid.add_row().cells, values, widths, strict=True):
+                cell.paragraphs[0].add_run(safe_text(value)).font.size = Pt(8)
+                cell.width = width
+
+    table(sof_frame(certainties, footnotes=False), "Summary of findings", SOF_WIDTHS_MM)
+    document.add_paragraph(
+        safe_text(f"GRADE certainty: {LEVELS_NOTE}. {_measure_note(certainties)}")
+    )
+    for note, letter in letters.items():
+        document.add_paragraph(safe_text(f"{letter}. {note}"))
+    if profile:
+        frame = evidence_profile_frame(certainties)
+        table(frame, "Evidence profile", [PAGE_TEXT_MM / len(frame.columns)] * len(frame.columns))
+
+
 def write_sof_docx(
     certainties: Sequence[Certainty],
     path: str | Path,
@@ -341,35 +391,7 @@ def write_sof_docx(
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(15))
     document.styles["Normal"].font.size = Pt(9)
-    document.add_heading(safe_text(title), level=1)
-    for label in ("population", "setting", "intervention", "comparison"):
-        if options.get(label):
-            document.add_paragraph(safe_text(f"{label.capitalize()}: {options[label]}"))
-    letters = footnote_letters(certainties)
-
-    def table(frame: pd.DataFrame, caption: str, widths_mm: Sequence[float]) -> None:
-        document.add_paragraph(safe_text(caption), style="Caption")
-        grid = document.add_table(rows=1, cols=len(frame.columns), style="Table Grid")
-        grid.autofit = False
-        widths = [Mm(w) for w in widths_mm]
-        for cell, name, width in zip(grid.rows[0].cells, frame.columns, widths, strict=True):
-            run = cell.paragraphs[0].add_run(safe_text(name))
-            run.bold, run.font.size = True, Pt(8)
-            cell.width = width
-        for values in frame.astype(str).itertuples(index=False):
-            for cell, value, width in zip(grid.add_row().cells, values, widths, strict=True):
-                cell.paragraphs[0].add_run(safe_text(value)).font.size = Pt(8)
-                cell.width = width
-
-    table(sof_frame(certainties, footnotes=False), "Summary of findings", SOF_WIDTHS_MM)
-    document.add_paragraph(
-        safe_text(f"GRADE certainty: {LEVELS_NOTE}. {_measure_note(certainties)}")
-    )
-    for note, letter in letters.items():
-        document.add_paragraph(safe_text(f"{letter}. {note}"))
-    if profile:
-        frame = evidence_profile_frame(certainties)
-        table(frame, "Evidence profile", [PAGE_TEXT_MM / len(frame.columns)] * len(frame.columns))
+    add_sof_docx(document, certainties, title=title, profile=profile, **options)
     document.add_paragraph(f"Generated by srma {__version__} from its GRADE result objects.")
     path = Path(path)
     document.save(str(path))

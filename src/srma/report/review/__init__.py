@@ -3,6 +3,6 @@ study characteristics, risk of bias, every outcome with its follow-ups, the summ
 findings and what is missing, as HTML and DOCX (docs/report.md)."""
 
 from srma.report.review.blocks import SofPart
-from srma.report.review.document import write_review_report
+from srma.report.review.document import summary_of_findings, write_review_report
 
-__all__ = ["SofPart", "write_review_report"]
+__all__ = ["SofPart", "summary_of_findings", "write_review_report"]

@@ -1,11 +1,12 @@
-"""The entry point of the whole-review report: :func:`write_review_report`."""
+"""The entry point of the whole-review report: :func:`write_review_report`, and the summary of
+findings of its outcomes rated with GRADE (:func:`summary_of_findings`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from srma.figures.limits import MAX_ROWS
-from srma.report.document import ReportContent
+from srma.report.document import A4_MM, MARGIN_MM, ReportContent
 from srma.report.review.blocks import SofPart
 from srma.report.review.docx import write_review_docx
 from srma.report.review.html import write_review_html
@@ -45,3 +46,36 @@ def write_review_report(
             report, Path(docx_path), holder, None if figures_dir is None else Path(figures_dir)
         )
     return html_path, written
+
+
+def sof_title(overview: ReviewOverview) -> str:
+    """GRADEpro's heading: "intervention compared with comparator for population"."""
+    question = overview.question
+    if question.intervention and question.population:
+        versus = f" compared with {question.comparator}" if question.comparator else ""
+        return f"{question.intervention}{versus} for {question.population}"
+    return overview.title
+
+
+def summary_of_findings(overview: ReviewOverview, analysis: ReviewAnalysis) -> SofPart | None:
+    """The summary of findings and evidence profile of every outcome rated with GRADE (None
+    when none is: the report then says so)."""
+    from srma.report.sof import add_sof_docx, sof_html
+
+    certainties = [o.grade for o in analysis.outcomes if o.grade is not None]
+    if not certainties:
+        return None
+    question = overview.question
+    options = {
+        "population": question.population,
+        "intervention": question.intervention,
+        "comparison": question.comparator,
+    }
+    title = sof_title(overview)
+    landscape_text_mm = A4_MM[1] - 2 * MARGIN_MM
+
+    def add_to_docx(document: object) -> None:
+        add_sof_docx(document, certainties, title=title, heading_level=3,
+                     text_width_mm=landscape_text_mm, **options)  # fmt: skip
+
+    return SofPart(sof_html(certainties, title=title, heading_level=3, **options), add_to_docx)

@@ -148,8 +148,10 @@ def write_review_docx(
         elif isinstance(block, Sof):
             if block.part is None:
                 document.add_paragraph(NO_SOF)
-            else:
+            else:  # the summary of findings' tables are laid out for landscape A4
+                orient(True)
                 block.part.add_to_docx(document)
+                orient(False)
     document.add_heading("References", level=1)
     for number, reference in enumerate(report.references, start=1):
         document.add_paragraph(safe_text(f"{number}. {reference}"))
