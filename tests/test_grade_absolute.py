@@ -108,6 +108,7 @@ def test_median_comparator_risk_and_protocol_risk() -> None:
         0.2,
         "the median comparator risk of the 3 studies",
     )
+    assert assumed_comparator_risk([0.25], None) == (0.25, "the comparator risk of the one study")
     value, source = assumed_comparator_risk([0.1, 0.3], 0.05)
     assert value == 0.05 and "protocol" in source
     value, source = assumed_comparator_risk([], None)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from srma.cli.app import app
+from srma.cli.report import write_project_report
 from srma.cli.shell import CommandError, JsonOption, print_json, run, stdout
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ def demo(
 ) -> None:
     """Build the flagship review (MSC in acute ischaemic stroke, after Huang et al. 2024)
     from the sourced files shipped with srma: the project in OUT/project, the seed's PRISMA
-    and RoB 1 figures in OUT/figures, each outcome's reconciled table in OUT/exports."""
+    and RoB 1 figures in OUT/figures, each outcome's reconciled table in OUT/exports, and
+    the report of the whole review (OUT/report.html, OUT/report.docx) from its planned
+    analyses, run and stored in the project."""
 
     def action() -> None:
         if quick:
@@ -55,14 +58,27 @@ def demo(
             with project.store.transaction() as session:
                 figures = _figures(session, project, out / "figures")
                 exports = _exports(session, project, out / "exports")
+                report = write_project_report(
+                    session, project, out / "report.html", out / "report.docx"
+                )
         finally:
             project.close()
         if as_json:
-            print_json({"project": str(folder), "figures": figures, "exports": exports})
+            print_json(
+                {
+                    "project": str(folder),
+                    "figures": figures,
+                    "exports": exports,
+                    "report": [str(p) for p in report],
+                }
+            )
             return
         stdout.print(f"Review project: {folder.resolve()}", markup=False)
         stdout.print("Figures:", markup=False)
         for path in figures:
+            stdout.print(f"  {Path(path).resolve()}", markup=False)
+        stdout.print("Report (the planned analyses, run and stored; GRADE):", markup=False)
+        for path in report:
             stdout.print(f"  {Path(path).resolve()}", markup=False)
         stdout.print("Exports (srma meta reads them as they are):", markup=False)
         for export in exports:
@@ -107,13 +123,14 @@ def _figures(session: Session, project: Project, folder: Path) -> list[str]:
 def _exports(session: Session, project: Project, folder: Path) -> list[dict[str, object]]:
     """Each outcome's reconciled table (per time point) as CSV, with sources and reasons."""
     from srma.review.flagship import outcome_exports
+    from srma.review.flow.export import to_csv
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for export in outcome_exports(session, project):
         name = f"{export.outcome}_{export.time_point}".replace(" ", "_").lower()
         path = folder / f"{name}.csv"
-        export.table.to_csv(path, index=False)
+        to_csv(export.table, path)
         written.append(
             {
                 "outcome": export.outcome,

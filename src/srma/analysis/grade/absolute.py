@@ -183,9 +183,11 @@ def assumed_comparator_risk(
     if any(r < 0.0 or r > 1.0 for r in risks):
         raise InputError(f"comparator risks must lie in [0, 1], got {min(risks)}..{max(risks)}")
     median = statistics.median(risks)
+    source = (
+        "the comparator risk of the one study"
+        if len(risks) == 1
+        else f"the median comparator risk of the {len(risks)} studies"
+    )
     if not 0.0 < median < 1.0:
-        return None, (
-            f"the median comparator risk of the {len(risks)} studies is {median:g}: no absolute "
-            "effect (give the protocol's assumed risk)"
-        )
-    return median, f"the median comparator risk of the {len(risks)} studies"
+        return None, f"{source} is {median:g}: no absolute effect (give an assumed risk)"
+    return median, source

@@ -109,9 +109,13 @@ def extraction_text(overview: ReviewOverview) -> tuple[str, list[str]]:
     who = _listed(list(found.extractors)) or "no extractor yet"
     text = (
         f"Data of {_plural(found.studies, 'included study', 'included studies')} were extracted "
-        f"by {_plural(found.extractors_per_study, 'extractor')} per study ({who}), each blind "
-        f"to the others' values until all had submitted; "
-        f"{_plural(found.reconciled, 'study', 'studies')} were submitted by every extractor "
+        f"by {_plural(found.extractors_per_study, 'extractor')} per study ({who})"
+        + (
+            ", each blind to the others' values until all had submitted; "
+            if found.extractors_per_study > 1
+            else " (no second extractor); "
+        )
+        + f"{_plural(found.reconciled, 'study', 'studies')} were submitted by every extractor "
         f"and compared, {_plural(found.discrepancies_resolved, 'discrepancy', 'discrepancies')} "
         f"resolved and {format_count(found.discrepancies_open)} still open."
     )
@@ -137,9 +141,13 @@ def rob_text(overview: ReviewOverview) -> tuple[str, list[str]]:
     who = _listed(list(rob.assessors)) or "no assessor yet"
     text = (
         f"Risk of bias was assessed with the {rob.tool_title} per {rob.level} by "
-        f"{_plural(rob.assessors_per_study, 'assessor')} per study ({who}), each blind to the "
-        f"others' judgements until all had submitted; "
-        f"{_plural(rob.disagreements_resolved, 'disagreement')} resolved."
+        f"{_plural(rob.assessors_per_study, 'assessor')} per study ({who})"
+        + (
+            ", each blind to the others' judgements until all had submitted; "
+            if rob.assessors_per_study > 1
+            else " (no second assessor); "
+        )
+        + f"{_plural(rob.disagreements_resolved, 'disagreement')} resolved."
     )
     if rob.assessment is None:
         text += f" No judgement is reported: {rob.reason}."
