@@ -22,7 +22,10 @@ The timed steps:
 * in-process: replaying the log and reading the judgements
   (:func:`review_inputs`), exporting every outcome with its data version, and
   the analyses;
-* ``srma analyze PROJECT --status`` (replay and exports, nothing refitted).
+* ``srma analyze PROJECT --status`` (replay and exports, nothing refitted);
+* ``srma report PROJECT -o report.html --docx report.docx`` as a process (the
+  analyses run and stored again, then every figure, table and the summary of
+  findings in HTML and DOCX).
 
     .venv/bin/python benchmarks/bench_review.py [--studies 300] [--outcomes 50]
 """
@@ -195,6 +198,9 @@ def main() -> None:
         for flag in ("--json", "--status"):
             seconds = timed_process("analyze", str(folder), flag)
             print(f"srma analyze {flag} (process): {seconds:.2f} s")
+        html, docx = Path(temporary) / "report.html", Path(temporary) / "report.docx"
+        seconds = timed_process("report", str(folder), "-o", str(html), "--docx", str(docx))
+        print(f"srma report PROJECT --docx (process): {seconds:.2f} s")
 
 
 if __name__ == "__main__":
