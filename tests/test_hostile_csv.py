@@ -215,8 +215,8 @@ def _one_error(args: list[str]) -> str:
 @pytest.mark.parametrize(
     ("command", "name", "options", "words"),
     [
-        # "a policy needs per-arm data" named no file
-        ("policy", "tiny_variances.csv", ["--policy", "modern"], "per-arm data"),
+        # "a policy needs per-arm data" named no file (effect sizes yi, vi are data too now)
+        ("policy", "no_effect_columns.csv", ["--policy", "modern"], "per-arm data"),
         # "leave-one-out needs at least 2 studies" named no file
         ("sensitivity", "one_study.csv", ["--yi", "yi", "--vi", "vi"], "at least 2 studies"),
         # pandas' "Error tokenizing data. C error: Expected 4 fields in line 3, saw 5"
