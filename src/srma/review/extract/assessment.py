@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 import pandas as pd
@@ -149,6 +150,21 @@ class AssessmentState:
         items = items[(items["present"].fillna(0) > 0) | stands]
         columns = [*KEY, "status", "value", "written", "reviewers", "resolution"]
         return items[columns].astype({"study": int}).reset_index(drop=True)
+
+    def items_in(self, scope: str) -> pd.DataFrame:
+        """The :meth:`reconciliation` items of one scope (an outcome, or "" for the
+        study's characteristics), in reconciliation order."""
+        none, by_scope = self._items_by_scope
+        return by_scope.get(scope, none)
+
+    @cached_property
+    def _items_by_scope(self) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        """The reconciliation split by scope once per state (the state does not change),
+        so that exporting every outcome does not filter every item once per outcome;
+        with an empty frame of its columns for a scope without items."""
+        items = self.reconciliation()
+        by_scope = {str(scope): part for scope, part in items.groupby("scope", sort=False)}
+        return items.iloc[:0], by_scope
 
 
 def assessment_state(review: ReviewState, assessment: str = "extraction") -> AssessmentState:

@@ -33,9 +33,10 @@ Conversions (:mod:`srma.stats.conversions`, vectorised over every arm):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ from srma.errors import InputError
 from srma.review.extract.assessment import DISCREPANCY, AssessmentState
 from srma.review.extract.forms import DATA_FIELDS, NUMBER_KINDS, FormSpec
 from srma.review.extract.studies import VERSUS, Study
-from srma.review.extract.values import row_problems
+from srma.review.extract.values import column_problems
 from srma.review.extract.vocabulary import EXPORT_ID_COLUMNS, EXPORT_NOTE_COLUMNS
 from srma.review.protocol import Outcome, Protocol
 from srma.stats.conversions import (
@@ -213,13 +214,75 @@ def _combined(arms: pd.DataFrame, data: str) -> pd.DataFrame:
     return total
 
 
-def _notes(rows: pd.DataFrame) -> str:
+class _Arm(NamedTuple):
+    """One row of the arm table (an arm, or a comparison for estimates) as plain values:
+    its checks (``problem``, ``reported``), ``value_type``, conversion ``note`` and
+    ``values`` (:data:`STATISTICS` of its data type, in that order)."""
+
+    name: str
+    group: str
+    problem: str
+    reported: bool
+    value_type: str | None
+    note: str
+    values: tuple[float, ...]
+
+
+def _arms_by_study(arms: pd.DataFrame, data: str) -> dict[int, list[_Arm]]:
+    """The arm table's rows as :class:`_Arm` tuples by study, in the table's order (read
+    column by column, so no pandas work is done per study)."""
+    size = len(arms)
+    value_types = arms["value_type"].tolist() if "value_type" in arms else [None] * size
+    statistics = [arms[c].tolist() for c in STATISTICS[data]]
+    found: dict[int, list[_Arm]] = {}
+    for study, name, group, problem, reported, value_type, note, *values in zip(
+        arms["study"].tolist(),
+        arms["arm"].tolist(),
+        arms["group"].tolist(),
+        arms["problem"].tolist(),
+        arms["reported"].tolist(),
+        value_types,
+        arms["note"].tolist(),
+        *statistics,
+        strict=True,
+    ):
+        kind = value_type if isinstance(value_type, str) else None
+        arm = _Arm(str(name), str(group), problem, bool(reported), kind, note, tuple(values))
+        found.setdefault(int(study), []).append(arm)
+    return found
+
+
+def _several_arms(arms: pd.DataFrame) -> pd.DataFrame:
+    """The arms of the studies with more than one arm in a group (the only ones whose
+    groups are combined, or split)."""
+    repeated = arms.duplicated(["study", "group"], keep=False)
+    return arms[arms["study"].isin(arms.loc[repeated, "study"])]
+
+
+def _by_group(arms: pd.DataFrame, data: str) -> dict[tuple[int, str], tuple[float, ...]]:
+    """Each group's arms combined (:func:`_combined`), as ``(study, group) -> values``."""
+    if arms.empty:
+        return {}
+    combined = _combined(arms, data)
+    rows = combined.to_numpy(dtype=float).tolist()
+    return {(int(s), str(g)): tuple(r) for (s, g), r in zip(combined.index, rows, strict=True)}
+
+
+def _notes(arms: Sequence[_Arm]) -> str:
     """The conversions of some arms: ``MSC: SD from SE; control: SD from SE``."""
-    return "; ".join(f"{r['arm']}: {r['note']}" for _, r in rows.iterrows() if r["note"])
+    return "; ".join(f"{a.name}: {a.note}" for a in arms if a.note)
 
 
 def _fields_text(fields: Sequence[str], where: Sequence[str]) -> str:
     return ", ".join(f"{f} ({w})" if w else f for f, w in zip(fields, where, strict=True))
+
+
+def _texts_by_study(cells: pd.DataFrame) -> dict[int, str]:
+    """Each study's cells as ``field (arm), field`` (the fields of its discrepancies)."""
+    return {
+        int(k): _fields_text(list(part["field"]), list(part["arm"]))
+        for k, part in cells.groupby("study")
+    }
 
 
 @dataclass(frozen=True)
@@ -235,39 +298,43 @@ class _Row:
 
 
 def _pairwise(
-    study: Study, outcome: Outcome, mine: pd.DataFrame, combined: pd.DataFrame, data: str
+    study: Study,
+    outcome: Outcome,
+    mine: Sequence[_Arm],
+    combined: Mapping[tuple[int, str], tuple[float, ...]],
+    data: str,
 ) -> list[_Row]:
     """The rows of one study (``mine``: its arms) under the protocol's multi-arm rule."""
     first, second = outcome.arms
-    groups = {g: mine[mine["group"] == g] for g in (first, second)}
-    columns = list(STATISTICS[data])
-    bad = mine[mine["problem"] != ""]
-    if len(bad):
-        arm = bad.iloc[0]
+    bad = [a for a in mine if a.problem]
+    if bad:
         return [
             _Row(
-                study.label, missing=f"values do not fit together ({arm['arm']}): {arm['problem']}"
+                study.label,
+                missing=f"values do not fit together ({bad[0].name}): {bad[0].problem}",
             )
         ]
-    absent = [str(r["arm"]) for _, r in mine.iterrows() if not r["reported"]]
+    absent = [a.name for a in mine if not a.reported]
     if len(absent) == len(mine):
         return [_Row(study.label, missing="not reported")]
     if absent:
         return [_Row(study.label, missing=f"not reported for {', '.join(absent)}")]
-    types = sorted(set(mine["value_type"].dropna())) if data == "continuous" else []
+    types = sorted({a.value_type for a in mine if a.value_type is not None})
+    types = types if data == "continuous" else []
     if len(types) > 1:
         return [
             _Row(
                 study.label,
                 missing="final values and changes from baseline mixed: "
-                + "; ".join(f"{r['arm']}: {r['value_type']}" for _, r in mine.iterrows()),
+                + "; ".join(f"{a.name}: {a.value_type}" for a in mine),
             )
         ]
-    value_type = types[0] if types else ""
-    names = {g: list(groups[g]["arm"]) for g in groups}
+    value_type = str(types[0]) if types else ""
+    groups = {g: [a for a in mine if a.group == g] for g in (first, second)}
+    names = {g: [a.name for a in groups[g]] for g in groups}
     rule = outcome.multi_arm
     if len(names[first]) == 1 and len(names[second]) == 1:
-        values = tuple(groups[g].iloc[0][c] for g in (first, second) for c in columns)
+        values = groups[first][0].values + groups[second][0].values
         return [
             _Row(study.label, names[first][0], names[second][0], values, value_type, _notes(mine))
         ]
@@ -275,26 +342,26 @@ def _pairwise(
         picked = {}
         for g in (first, second):
             chosen = [a for a in names[g] if a in study.chosen] or names[g][:1]
-            picked[g] = groups[g][groups[g]["arm"] == chosen[0]]
+            picked[g] = next(a for a in groups[g] if a.name == chosen[0])
         text = "; ".join(
-            f"chose {picked[g].iloc[0]['arm']} of {', '.join(names[g])}"
+            f"chose {picked[g].name} of {', '.join(names[g])}"
             for g in (first, second)
             if len(names[g]) > 1
         )
-        values = tuple(picked[g].iloc[0][c] for g in (first, second) for c in columns)
+        values = picked[first].values + picked[second].values
         return [
             _Row(
                 study.label,
-                picked[first].iloc[0]["arm"],
-                picked[second].iloc[0]["arm"],
+                picked[first].name,
+                picked[second].name,
                 values,
                 value_type,
-                _notes(pd.concat(picked.values())),
+                _notes(list(picked.values())),
                 text,
             )
         ]
     if rule == "combine":
-        values = tuple(combined.loc[(study.id, g), c] for g in (first, second) for c in columns)
+        values = combined[(study.id, first)] + combined[(study.id, second)]
         text = "; ".join(
             f"combined {' + '.join(names[g])} (Handbook 6.5.2.10)"
             for g in (first, second)
@@ -314,10 +381,10 @@ def _pairwise(
     # split: each arm of the larger group against the other group, whose n is divided
     many, shared = (first, second) if len(names[first]) >= len(names[second]) else (second, first)
     k = len(names[many])
-    share = combined.loc[(study.id, shared)].copy()
-    for c in ("n", "events", "total"):
-        if c in share:
-            share[c] = share[c] / k
+    share = tuple(
+        v / k if c in ("n", "events", "total") else v
+        for c, v in zip(STATISTICS[data], combined[(study.id, shared)], strict=True)
+    )
     text = (
         f"split {' + '.join(names[shared])} between {k} comparisons "
         f"(n divided by {k}; Handbook 23.3.4)"
@@ -325,28 +392,33 @@ def _pairwise(
     if len(names[shared]) > 1:
         text = f"combined {' + '.join(names[shared])}; " + text
     rows = []
-    for _, arm in groups[many].iterrows():
-        one = {many: arm, shared: share}
-        values = tuple(one[g][c] for g in (first, second) for c in columns)
-        pair = (arm["arm"], " + ".join(names[shared]))
+    for arm in groups[many]:
+        one = {many: arm.values, shared: share}
+        pair = (arm.name, " + ".join(names[shared]))
         arm1, arm2 = pair if many == first else pair[::-1]
         rows.append(
             _Row(
-                f"{study.label} ({arm['arm']})", arm1, arm2, values, value_type, _notes(mine), text
+                f"{study.label} ({arm.name})",
+                arm1,
+                arm2,
+                one[first] + one[second],
+                value_type,
+                _notes(mine),
+                text,
             )
         )
     return rows
 
 
-def _estimates(study: Study, outcome: Outcome, mine: pd.DataFrame) -> list[_Row]:
+def _estimates(study: Study, outcome: Outcome, mine: Sequence[_Arm]) -> list[_Row]:
     """The row of one study (``mine``: its comparisons): one comparison, or the chosen one."""
-    bad = mine[mine["problem"] != ""]
-    if len(bad):
-        return [_Row(study.label, missing=f"values do not fit together: {bad.iloc[0]['problem']}")]
-    reported = mine[mine["reported"]]
-    if reported.empty:
+    bad = [a for a in mine if a.problem]
+    if bad:
+        return [_Row(study.label, missing=f"values do not fit together: {bad[0].problem}")]
+    reported = [a for a in mine if a.reported]
+    if not reported:
         return [_Row(study.label, missing="not reported")]
-    chosen = reported
+    chosen = reported[0]
     text = ""
     if len(reported) > 1:
         if outcome.multi_arm != "choose":
@@ -358,20 +430,26 @@ def _estimates(study: Study, outcome: Outcome, mine: pd.DataFrame) -> list[_Row]
                     "`srma extract arms --choose`",
                 )
             ]
-        picked = [c for c in reported["arm"] if set(c.split(VERSUS)) & set(study.chosen)]
-        chosen = reported[reported["arm"] == (picked or list(reported["arm"]))[0]]
-        text = f"chose {chosen.iloc[0]['arm']} of {', '.join(reported['arm'])}"
-    row = chosen.iloc[0]
-    arm1, arm2 = str(row["arm"]).split(VERSUS)
-    return [_Row(study.label, arm1, arm2, (row["yi"], row["sei"]), "", row["note"], text)]
+        names = [a.name for a in reported]
+        picked = [c for c in names if set(c.split(VERSUS)) & set(study.chosen)]
+        chosen = reported[names.index((picked or names)[0])]
+        text = f"chose {chosen.name} of {', '.join(names)}"
+    arm1, arm2 = chosen.name.split(VERSUS)
+    return [_Row(study.label, arm1, arm2, chosen.values, "", chosen.note, text)]
 
 
 def _row_messages(data: str, frame: pd.DataFrame) -> list[str]:
     """The first problem of each row's values (row checks, as on import), or ""."""
     names = [f.name for f in DATA_FIELDS[data]]
-    rows = frame[names].astype(object).where(frame[names].notna(), None).to_dict("records")
-    found = [""] * len(rows)
-    for index, field, message in row_problems(data, names, rows):
+    columns = {
+        n: [
+            None if blank else v
+            for v, blank in zip(frame[n].tolist(), frame[n].isna(), strict=True)
+        ]
+        for n in names
+    }
+    found = [""] * len(frame)
+    for index, field, message in column_problems(data, columns):
         if not found[index]:
             found[index] = f"{field}: {message}"
     return found
@@ -399,8 +477,8 @@ def export_outcome(
             f"{', '.join(outcome.time_points)}"
         )
     data = outcome.data
-    items = state.reconciliation()
-    cells = items[(items["scope"] == outcome.name) & (items["time"] == time)]
+    scoped = state.items_in(outcome.name)
+    cells = scoped[scoped["time"] == time]
     studies = [form.studies.by_id[i] for i in form.ids]
     open_ids = {s.id for s in studies if not state.is_blinded(s.id)}
     per_arm = data in ("continuous", "binary")
@@ -429,20 +507,18 @@ def export_outcome(
     converted = {"continuous": _continuous, "binary": _binary}.get(data)
     arms = converted(arms) if converted else _comparisons(arms, data)
     open_cells = cells[cells["status"] == DISCREPANCY]
-    characteristics = items[items["scope"] == ""]
+    characteristics = state.items_in("")
     traits = characteristics[characteristics["status"] != DISCREPANCY].pivot(
         index="study", columns="field", values="value"
     )
     disputed = pd.concat([open_cells, characteristics[characteristics["status"] == DISCREPANCY]])
-    combined = _combined(arms, data) if per_arm and len(arms) else None
+    combined = _by_group(_several_arms(arms), data) if per_arm else {}
+    by_study = _arms_by_study(arms, data)
+    open_by_study = _texts_by_study(open_cells)
+    unresolved = _texts_by_study(disputed)
     output = []
-    by_study = {int(k): part for k, part in arms.groupby("study")}
-    open_by_study = {int(k): part for k, part in open_cells.groupby("study")}
-    disputed_by_study = {int(k): part for k, part in disputed.groupby("study")}
-    empty = arms.iloc[:0]
     for study in studies:
-        unresolved = disputed_by_study.get(study.id, disputed.iloc[:0])
-        text = _fields_text(list(unresolved["field"]), list(unresolved["arm"]))
+        text = unresolved.get(study.id, "")
         if study.id not in open_ids:
             n = len(state.submitted.get(study.id, {}))
             rows = [
@@ -450,13 +526,12 @@ def export_outcome(
             ]
             text = ""
         elif study.id in open_by_study:
-            mine = open_by_study[study.id]
-            where = _fields_text(list(mine["field"]), list(mine["arm"]))
+            where = open_by_study[study.id]
             rows = [_Row(study.label, missing=f"unresolved discrepancy: {where}")]
         elif per_arm:
-            rows = _pairwise(study, outcome, by_study.get(study.id, empty), combined, data)
+            rows = _pairwise(study, outcome, by_study.get(study.id, []), combined, data)
         else:
-            rows = _estimates(study, outcome, by_study.get(study.id, empty))
+            rows = _estimates(study, outcome, by_study.get(study.id, []))
         for row in rows:
             output.append((row, study, text))
     return ExportTable(

@@ -17,7 +17,7 @@ estimate must lie inside its CI, and so on (see ``_RULES``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -227,12 +227,13 @@ Rule = tuple[np.ndarray, str, str]
 
 
 class _Rows:
-    """The rows of one sheet as arrays: numbers as floats (NaN blank), choices as text."""
+    """The rows of one sheet as arrays: numbers as floats (NaN blank), choices as text;
+    from their ``columns`` (field -> the rows' values, None blank)."""
 
-    def __init__(self, rows: Sequence[Mapping[str, str | None]], names: Sequence[str]) -> None:
-        self.size = len(rows)
-        self.text = {n: np.array([r.get(n) or "" for r in rows], dtype=object) for n in names}
-        self.x = {n: np.array([_float(r.get(n)) for r in rows], dtype=float) for n in names}
+    def __init__(self, columns: Mapping[str, Sequence[str | None]], size: int) -> None:
+        self.size = size
+        self.text = {n: np.array([v or "" for v in c], dtype=object) for n, c in columns.items()}
+        self.x = {n: np.array([_float(v) for v in c], dtype=float) for n, c in columns.items()}
 
     def has(self, name: str) -> np.ndarray:
         return self.text[name] != ""
@@ -420,20 +421,31 @@ def row_problems(
 ) -> list[tuple[int, str, str]]:
     """Every broken rule in ``rows`` (canonical values by field): ``(row index, field,
     message)``, in row order.  ``written`` values fill the message where given."""
-    if not rows:
+    columns = {n: [r.get(n) for r in rows] for n in names}
+    return _problems(data, _Rows(columns, len(rows)), lambda index: rows[index].items())
+
+
+def column_problems(
+    data: str, columns: Mapping[str, Sequence[str | None]]
+) -> list[tuple[int, str, str]]:
+    """:func:`row_problems` of rows given column by column (field -> every row's value,
+    None blank; all of one length), so no dict is built per row."""
+    size = len(next(iter(columns.values()), []))
+    return _problems(
+        data, _Rows(columns, size), lambda index: ((n, c[index]) for n, c in columns.items())
+    )
+
+
+def _problems(
+    data: str, table: _Rows, row: Callable[[int], Iterable[tuple[str, str | None]]]
+) -> list[tuple[int, str, str]]:
+    """The broken rules of ``table``, their messages filled from ``row(index)``'s values."""
+    if not table.size:
         return []
-    table = _Rows(rows, names)
     found = []
     for broken, name, message in _RULES[data](table):
         for index in np.flatnonzero(broken):
-            found.append(
-                (
-                    int(index),
-                    name,
-                    message.format_map(
-                        _Holes({k: v for k, v in rows[index].items() if v is not None})
-                    ),
-                )
-            )
+            holes = _Holes({k: v for k, v in row(int(index)) if v is not None})
+            found.append((int(index), name, message.format_map(holes)))
     found.sort(key=lambda item: item[0])
     return found
