@@ -114,7 +114,11 @@ def test_revman_layout_with_arm_data_and_risk_of_bias() -> None:
         }
     )
     figure = forest_plot(result, rob=read_rob(judgements, "rob2"))
-    assert len(figure.patches) == 9 * 6  # one dot per domain and overall
+    # one dot per domain and overall: a collection per judgement, its symbols above it
+    dots = [c for c in figure.artists if c.get_zorder() == 1]
+    assert sorted(len(c.get_offsets()) for c in dots) == [9, 9 * 5]  # Some concerns, Low
+    marks = [c for c in figure.artists if c.get_zorder() == 3]
+    assert sum(len(c.get_offsets()) for c in marks) == 9 * 6
     assert "D1: Bias arising from the randomization process" in _figure_texts(figure)
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from review_report_support import build_project, overview_and_table
 from srma.datasets import load
+from srma.review.flow.overview import review_overview
+from srma.review.project import open_project
 
 
 def test_overview_of_the_example_review(tmp_path) -> None:
@@ -85,3 +87,22 @@ def test_screening_kappa_and_one_reviewer_in_the_methods() -> None:
         "Agreement between reviewers could not be computed: agreement needs two reviewers; "
         "at title_abstract there are 1."
     )
+
+
+def test_the_conversions_are_read_from_tables_already_exported(tmp_path) -> None:
+    """srma report passes the analysed tables, so no outcome is exported twice: the
+    overview is the same, and its conversions are those tables' ``conversions``, once each."""
+    folder = build_project(tmp_path / "bcg")
+    overview, table = overview_and_table(folder)
+    project = open_project(folder)
+    try:
+        with project.store.transaction() as session:
+            reused = review_overview(session, project, exported=[table])
+            given = [
+                pd.DataFrame({"conversions": ["SD from SE; mean from median", "", "SD from SE"]})
+            ]
+            converted = review_overview(session, project, exported=given)
+    finally:
+        project.close()
+    assert reused.to_dict() == overview.to_dict()
+    assert converted.extraction.conversions == ("SD from SE", "mean from median")

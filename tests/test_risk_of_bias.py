@@ -35,8 +35,12 @@ def test_robvis_examples_read_and_draw(tool: str, name: str, tmp_path: Path) -> 
     assert len(assessment.domains) == raw.shape[1] - 2  # study and Overall
     figure = traffic_light(assessment)
     axes = figure.axes[0]
-    dots = [c for c in axes.collections]
-    assert len(dots) == len(raw) * (raw.shape[1] - 1)  # domains and overall
+    # one scatter per judgement (zorder 2), its symbols one collection each above (zorder 3)
+    dots = [c for c in axes.collections if c.get_zorder() == 2]
+    marks = [c for c in axes.collections if c.get_zorder() == 3]
+    cells = len(raw) * (raw.shape[1] - 1)  # domains and overall
+    assert sum(len(c.get_offsets()) for c in dots) == cells
+    assert sum(len(c.get_offsets()) for c in marks) == cells
     colours = {to_hex(c.get_facecolor()[0]).upper() for c in dots}
     expected = {PALETTES["cochrane"][j].upper() for row in assessment.judgements for j in row}
     expected |= {PALETTES["cochrane"][j].upper() for j in assessment.overall}

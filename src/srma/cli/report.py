@@ -217,7 +217,7 @@ def write_project_report(
     inputs = review_inputs(session, project)
     analysis = analyze_project(session, project, inputs)
     store_analyses(session, analysis, log_position=inputs.log_position)
-    overview = review_overview(session, project)
+    overview = review_overview(session, project, exported=[o.table for o in analysis.outcomes])
     html, written = write_review_report(
         overview,
         analysis,

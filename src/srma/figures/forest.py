@@ -22,22 +22,25 @@ interval a thin line and its estimate a dot, in the data's order; the
 labels, per-arm cells and per-study numbers are left out (a note under the
 plot says so, and ``srma meta --json`` or the report's CSV holds them), and
 the totals, heterogeneity and tests are drawn as usual.  Per-study lines and
-squares are one collection each, never one artist per study, so a figure's
-cost grows with its text, not with k.
+squares are one collection each, and the risk-of-bias dots and their symbols
+one collection per judgement and per symbol (:mod:`srma.figures.symbols`),
+never one artist per study, so a figure's cost grows with its text, not with k.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Ellipse, Polygon
+from matplotlib.patches import Polygon
+from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator, MaxNLocator
+from matplotlib.transforms import IdentityTransform
 
 from srma.analysis.conventions import BINARY_ARM_COLUMNS, CONTINUOUS_ARM_COLUMNS
 from srma.analysis.results import MetaResult
@@ -46,6 +49,7 @@ from srma.analysis.subgroups import SubgroupResult
 from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
 from srma.figures.limits import MAX_ROWS
 from srma.figures.rob import PALETTES, SYMBOLS
+from srma.figures.symbols import centred_texts
 from srma.figures.text import literal, no_tex
 from srma.formatting import format_count, format_estimate_ci, format_number, format_p
 from srma.review.appraise.risk_of_bias import RobAssessment
@@ -365,6 +369,7 @@ def _draw(
     # every study's interval and square: one collection each, whatever k
     segments: list[tuple[tuple[float, float], tuple[float, float]]] = []
     squares: list[tuple[float, float, float]] = []  # x, y, size
+    dots: list[tuple[float, float, str]] = []  # x (inches), depth (inches), judgement
     for index, row in enumerate(rows):
         y = float(centres[index])
         weight = "bold" if row.kind in ("total", "header") else "normal"
@@ -401,22 +406,10 @@ def _draw(
                 segments.append(((lower, y), (upper, y)))
                 # area grows with weight
                 squares.append((estimate, y, 8.0 + 150.0 * row.size / max_size))
-        if row.rob is not None:
-            palette = PALETTES["cochrane"]
-            for column, judgement in enumerate(row.rob):
-                x = x_rob + ROB_COLUMN * (column + 0.5)
-                fig.patches.append(
-                    Ellipse(
-                        (x / width, y_at(y)),
-                        0.2 / width,
-                        0.2 / height,
-                        transform=fig.transFigure,
-                        facecolor=palette[judgement],
-                        edgecolor="#555555",
-                        linewidth=0.4,
-                    )
-                )
-                put(x, y, SYMBOLS[judgement], ha="center", size=FONT_SIZE - 1)
+        for column, judgement in enumerate(row.rob or ()):
+            dots.append((x_rob + ROB_COLUMN * (column + 0.5), y, judgement))
+    if dots:  # risk-of-bias dots and their symbols: one collection per colour and symbol
+        _draw_rob_dots(fig, dots, width, y_at)
     if segments:
         ax.add_collection(LineCollection(segments, colors="black", linewidths=1.0))
         x, y, size = np.array(squares).T
@@ -475,6 +468,47 @@ def _draw(
             0.15 / width, 1.0 - 0.22 / height, literal(title), fontsize=FONT_SIZE + 2, va="center"
         )
     return no_tex(fig)
+
+
+def _draw_rob_dots(
+    fig: Figure,
+    dots: Sequence[tuple[float, float, str]],
+    width: float,
+    y_at: Callable[[float], float],
+) -> None:
+    """Risk-of-bias judgements as dots 0.2 inch across, coloured as in
+    :data:`srma.figures.rob.PALETTES` ("cochrane"), each with its symbol at 8 pt: one
+    collection per judgement and one per symbol, whatever the number of studies."""
+    palette = PALETTES["cochrane"]
+    x = np.array([dot[0] for dot in dots]) / width
+    y = np.array([y_at(dot[1]) for dot in dots])
+    judgements = [dot[2] for dot in dots]
+    labels = np.array(judgements, dtype=object)
+    radius = 72.0 * 0.2 / 2  # points
+    for judgement in dict.fromkeys(judgements):
+        chosen = labels == judgement
+        fig.add_artist(
+            PathCollection(
+                [Path.unit_circle()],
+                sizes=[radius**2],  # a path of size s is scaled by sqrt(s) points
+                offsets=np.column_stack([x[chosen], y[chosen]]),
+                offset_transform=fig.transFigure,
+                transform=IdentityTransform(),
+                facecolors=palette[judgement],
+                edgecolors="#555555",
+                linewidths=0.4,
+                zorder=1,
+            )
+        )
+    for symbols in centred_texts(
+        x,
+        y,
+        [SYMBOLS[j] for j in judgements],
+        transform=fig.transFigure,
+        fontsize=FONT_SIZE - 1,
+        zorder=3,
+    ):
+        fig.add_artist(symbols)
 
 
 def _draw_band(ax, row: Row, top: float, height: float) -> None:

@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 
 from srma.errors import InputError
 from srma.figures.axes import new_figure
+from srma.figures.symbols import centred_texts
 from srma.figures.text import literal, no_tex
 from srma.review.appraise.risk_of_bias import RobAssessment
 
@@ -60,7 +61,11 @@ def _palette(name: str) -> dict[str, str]:
 def traffic_light(
     assessment: RobAssessment, *, palette: str = "cochrane", title: str | None = None
 ) -> Figure:
-    """One row per study, one coloured dot with a symbol per domain (and overall)."""
+    """One row per study, one coloured dot with a symbol per domain (and overall).
+
+    The dots are one scatter per judgement and the symbols one collection per symbol
+    (:mod:`srma.figures.symbols`), so the figure draws in a second at 300 studies.
+    """
     colours = _palette(palette)
     columns = [f"D{i + 1}" for i in range(len(assessment.domains))]
     grid = [list(row) for row in assessment.judgements]
@@ -83,28 +88,30 @@ def traffic_light(
             1 - legend_height - (0.55 + (0.3 if title else 0)) / height,
         )
     )
-    for r, row in enumerate(grid):
-        for c, judgement in enumerate(row):
-            ax.scatter(
-                c,
-                r,
-                s=380,
-                color=colours[judgement],
-                edgecolors="#555555",
-                linewidths=0.5,
-                zorder=2,
-            )
-            ax.text(
-                c,
-                r,
-                SYMBOLS[judgement],
-                ha="center",
-                va="center",
-                fontsize=10,
-                fontweight="bold",
-                color="black",
-                zorder=3,
-            )
+    # one collection per judgement for the dots and per symbol for the marks, whatever k
+    rows, cols = np.divmod(np.arange(n_rows * n_cols), n_cols)
+    flat = [judgement for row in grid for judgement in row]
+    for judgement in dict.fromkeys(flat):
+        chosen = np.array([j == judgement for j in flat])
+        ax.scatter(
+            cols[chosen],
+            rows[chosen],
+            s=380,
+            color=colours[judgement],
+            edgecolors="#555555",
+            linewidths=0.5,
+            zorder=2,
+        )
+    for marks in centred_texts(
+        cols,
+        rows,
+        [SYMBOLS[j] for j in flat],
+        transform=ax.transData,
+        fontsize=10,
+        fontweight="bold",
+        zorder=3,
+    ):
+        ax.add_collection(marks, autolim=False)
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(n_rows - 0.4, -0.6)
     ax.set_xticks(range(n_cols), columns)

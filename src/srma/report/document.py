@@ -481,9 +481,41 @@ def add_docx_table(document: Any, frame: pd.DataFrame, text_width: float) -> Non
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
     fill(grid.rows[0].cells, [str(c) for c in frame.columns], bold=True)
-    for row in rows:
-        fill(grid.add_row().cells, row)
+    _add_body(grid, rows, fill)
     document.add_paragraph()
+
+
+def _plain(text: str) -> bool:
+    """Whether python-docx writes ``text`` as one ``<w:t>`` with nothing else: not empty, no
+    tab or line break, no space to preserve at either end."""
+    return bool(text) and text.strip() == text and not any(c in text for c in "\t\n\r")
+
+
+def _add_body(grid: Any, rows: list[list[str]], fill: Any, *, copy_rows: bool = True) -> None:
+    """Add ``rows`` under the header of ``grid``, each filled by ``fill(cells, texts)``.
+
+    python-docx takes about 10 ms a row; a row of plain texts (:func:`_plain`) is instead a
+    copy of the first such row's XML with its texts replaced, the same XML in a tenth of
+    the time (``copy_rows=False`` fills every row through python-docx).
+    """
+    from copy import deepcopy
+
+    from docx.oxml.ns import qn
+
+    template = None
+    for row in rows:
+        texts = [safe_text(value) for value in row]
+        plain = all(_plain(text) for text in texts)
+        if copy_rows and plain and template is not None:
+            copied = deepcopy(template)
+            for element, text in zip(copied.iter(qn("w:t")), texts, strict=True):
+                element.text = text
+            template.getparent().append(copied)
+            continue
+        added = grid.add_row()
+        fill(added.cells, row)
+        if plain and template is None:
+            template = added._tr
 
 
 def write_docx(content: ReportContent, path: str | Path) -> Path:

@@ -49,7 +49,8 @@ class Table:
 
 @dataclass(frozen=True, eq=False)
 class Picture:
-    """A figure; ``redraw(plot_width)`` draws it again with a narrower plot column."""
+    """A figure; ``redraw(plot_width)`` draws it again with a narrower plot column (a
+    forest plot's ``figure`` is drawn at :data:`srma.figures.forest.PLOT_WIDTH`)."""
 
     figure: Figure
     caption: str

@@ -64,6 +64,31 @@ def _styles(document: Any) -> None:
     styles["Caption"].font.size = Pt(9)
 
 
+def _page_figure(block: Picture) -> tuple[Figure, bool]:
+    """The figure to insert and whether it needs a landscape page.
+
+    A forest plot wider than the portrait text width allows at 7/8 scale is redrawn
+    with a narrower plot column (not below 1.6 inches); if still too wide it goes on a
+    landscape page, redrawn to fit it.  A plot column narrower by ``d`` inches makes the
+    figure narrower by ``d`` at most, so a redraw that cannot fit is not drawn, and the
+    figure drawn already is reused where the width would not change.
+    """
+    figure: Figure = block.figure
+    if block.redraw is None:
+        return figure, False
+    limit = PORTRAIT_INCHES / FOREST_MIN_SCALE
+    drawn = float(figure.get_size_inches()[0])
+    if drawn <= limit:
+        return figure, False
+    narrowest = max(1.6, PLOT_WIDTH - (drawn - limit))
+    if drawn - (PLOT_WIDTH - narrowest) <= limit:
+        narrower = block.redraw(narrowest)
+        if float(narrower.get_size_inches()[0]) <= limit:
+            return narrower, False
+    plot = max(1.6, PLOT_WIDTH - max(0.0, drawn - LANDSCAPE_INCHES / FOREST_MIN_SCALE))
+    return (figure if plot == PLOT_WIDTH else block.redraw(plot)), True
+
+
 def write_review_docx(
     report: Report, path: Path, holder: ReportContent, figures_dir: Path | None = None
 ) -> Path:
@@ -99,21 +124,12 @@ def write_review_docx(
             setattr(new, side, Mm(MARGIN_MM))
 
     def picture(block: Picture) -> None:
-        figure: Figure = block.figure
-        landscape = False
-        if block.redraw is not None:  # a forest plot: never shrunk below 7/8
-            limit = PORTRAIT_INCHES / FOREST_MIN_SCALE
-            drawn = float(figure.get_size_inches()[0])
-            if drawn > limit:
-                figure = block.redraw(max(1.6, PLOT_WIDTH - (drawn - limit)))
-            if float(figure.get_size_inches()[0]) > limit:
-                landscape = True
-                wide = LANDSCAPE_INCHES / FOREST_MIN_SCALE
-                figure = block.redraw(max(1.6, PLOT_WIDTH - max(0.0, drawn - wide)))
+        figure, landscape = _page_figure(block)
         room = LANDSCAPE_INCHES if landscape else PORTRAIT_INCHES
         orient(landscape)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DOCX_DPI)
+        # the fastest zlib level: the same pixels, a somewhat larger file, in half the time
+        figure.savefig(buffer, format="png", dpi=DOCX_DPI, pil_kwargs={"compress_level": 1})
         if figures_dir is not None:
             figures_dir.mkdir(parents=True, exist_ok=True)
             (figures_dir / f"figure{counters['Figure'] + 1}.png").write_bytes(buffer.getvalue())

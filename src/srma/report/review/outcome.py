@@ -59,7 +59,8 @@ def _rob_of(rob: RobAssessment | None, result: MetaResult) -> RobAssessment | No
     """The judgements of the studies in ``result`` (None: no study of it was assessed)."""
     if rob is None:
         return None
-    keep = [i for i, study in enumerate(rob.studies) if study in set(result.labels)]
+    labels = set(result.labels)
+    keep = [i for i, study in enumerate(rob.studies) if study in labels]
     if not keep:
         return None
     from dataclasses import replace

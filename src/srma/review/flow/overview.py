@@ -16,6 +16,7 @@ nothing here can show one reviewer's data to another.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,21 +230,26 @@ def _characteristics(extraction: Any, protocol: Any) -> pd.DataFrame:
     return frame.sort_values("study", key=lambda s: s.str.lower(), ignore_index=True)
 
 
-def _conversions(extraction: Any, protocol: Any) -> tuple[str, ...]:
+def _conversions(
+    extraction: Any, protocol: Any, exported: Sequence[pd.DataFrame] | None
+) -> tuple[str, ...]:
+    """Every conversion the exports made (their ``conversions`` column), once each, in order;
+    ``exported`` are the tables already exported (else every outcome is exported here)."""
     from srma.review.extract.export import export_outcome
 
+    if exported is None:
+        exported = [
+            export_outcome(extraction.form, extraction.state, protocol, outcome.name, time).table
+            for outcome in protocol.outcomes
+            if outcome.data is not None
+            for time in outcome.time_points
+        ]
     found: dict[str, None] = {}
-    for outcome in protocol.outcomes:
-        if outcome.data is None:
-            continue
-        for time in outcome.time_points:
-            table = export_outcome(
-                extraction.form, extraction.state, protocol, outcome.name, time
-            ).table
-            for text in table["conversions"]:
-                for part in str(text).split(";"):
-                    if part.strip():
-                        found[part.strip()] = None
+    for table in exported:
+        for text in table.get("conversions", ()):
+            for part in str(text).split(";"):
+                if part.strip():
+                    found[part.strip()] = None
     return tuple(found)
 
 
@@ -279,8 +285,15 @@ def _rob(session: Session, project: Project) -> RobOverview | None:
     )
 
 
-def review_overview(session: Session, project: Project) -> ReviewOverview:
-    """Everything the report's methods, PRISMA diagram and study tables say, from the project."""
+def review_overview(
+    session: Session, project: Project, *, exported: Sequence[pd.DataFrame] | None = None
+) -> ReviewOverview:
+    """Everything the report's methods, PRISMA diagram and study tables say, from the project.
+
+    ``exported``: the outcomes' tables already exported (each ``OutcomeAnalysis.table`` of
+    :func:`srma.review.synthesize.project.analyze_project`), read for the conversions made
+    instead of exporting every outcome again.
+    """
     from srma.review.extract.context import load_extraction
 
     protocol = project.protocol
@@ -311,7 +324,7 @@ def review_overview(session: Session, project: Project) -> ReviewOverview:
         blinded=sum(1 for s in extraction.studies if extraction.state.is_blinded(s.id)),
         discrepancies_resolved=resolved,
         discrepancies_open=still_open,
-        conversions=_conversions(extraction, protocol) if studies else (),
+        conversions=_conversions(extraction, protocol, exported) if studies else (),
     )
     notes = []
     if studies > reconciled:
