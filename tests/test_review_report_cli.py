@@ -73,3 +73,20 @@ def test_options_of_one_analysis_are_refused_for_a_project(written, tmp_path: Pa
     assert "--measure: a project's report reads these from the project" in out
     out = srma("report", project, "-o", tmp_path / "r.pdf", code=1)
     assert "the report must end in .html" in out
+
+
+def test_a_forest_of_more_studies_than_forest_rows_is_condensed_with_a_table(
+    written, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    project = written[0]
+    page = tmp_path / "r.html"
+    srma("report", project, "-o", page, "--forest-rows", "5")
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    assert "Each study's effect and weight (the forest plot is condensed)." in text
+    [outcome] = json.loads(srma("analyze", project, "--status", "--json"))
+    assert outcome["state"] == "current"
+    result = json.loads(srma("analyze", project, "--json"))["outcomes"][0]["result"]
+    for label, weight in zip(result["labels"], result["weights"], strict=True):
+        assert f">{label}</td>" in text  # every study named in the table
+        assert f"{weight:.2f}" in text
+    assert "12 studies exceed max_rows = 5" in text  # the condensed plot says why

@@ -27,7 +27,7 @@ from srma.cli.shell import (
     stderr,
     wrote,
 )
-from srma.figures.limits import MAX_ROWS
+from srma.figures.limits import FOREST_ROWS, MAX_ROWS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -95,6 +95,15 @@ def report(
         Path | None,
         typer.Option(help="A project's report: also write every figure as PNG to this folder."),
     ] = None,
+    forest_rows: Annotated[
+        int,
+        typer.Option(
+            "--forest-rows",
+            min=1,
+            help="A project's report: label at most this many studies in a forest plot "
+            "(more are drawn condensed, with a table of the studies).",
+        ),
+    ] = FOREST_ROWS,
     db: DbOption = None,
 ) -> None:
     """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis, or of
@@ -122,7 +131,7 @@ def report(
             with project_session(data, db) as (opened, session):
                 written = write_project_report(
                     session, opened, output, docx, evidence_by=evidence_by, figures=figures,
-                    max_rows=max_rows,
+                    max_rows=max_rows, forest_rows=forest_rows,
                 )  # fmt: skip
             for path in written:
                 wrote(path)
@@ -202,6 +211,7 @@ def write_project_report(
     evidence_by: str | None = None,
     figures: Path | None = None,
     max_rows: int = MAX_ROWS,
+    forest_rows: int = FOREST_ROWS,
 ) -> list[Path]:
     """Run and store a project's planned analyses (srma analyze), then write its report from
     them; the paths written."""
@@ -227,5 +237,6 @@ def write_project_report(
         evidence_by=evidence_by,
         figures_dir=figures,
         max_rows=max_rows,
+        forest_rows=forest_rows,
     )
     return [html] if written is None else [html, written]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from srma.figures.limits import MAX_ROWS
+from srma.figures.limits import FOREST_ROWS, MAX_ROWS
 from srma.report.document import A4_MM, MARGIN_MM, ReportContent
 from srma.report.review.blocks import SofPart
 from srma.report.review.docx import write_review_docx
@@ -25,6 +25,7 @@ def write_review_report(
     evidence_by: str | None = None,
     figures_dir: str | Path | None = None,
     max_rows: int | None = MAX_ROWS,
+    forest_rows: int | None = FOREST_ROWS,
 ) -> tuple[Path, Path | None]:
     """Write the report of a whole review as HTML (and DOCX); return the paths written.
 
@@ -34,10 +35,13 @@ def write_review_report(
     with GRADE yet); ``evidence_by`` names a study characteristic to tabulate
     the studies by (a preclinical review's route of administration, say);
     ``figures_dir`` also receives every figure as PNG (with the DOCX);
-    tables of more than ``max_rows`` rows go to CSV files beside the report.
+    tables of more than ``max_rows`` rows go to CSV files beside the report; a forest plot
+    of more than ``forest_rows`` studies is drawn condensed, with a table of the studies.
     """
     html_path = Path(html_path)
-    report = build_review_report(overview, analysis, sof=sof, evidence_by=evidence_by)
+    report = build_review_report(
+        overview, analysis, sof=sof, evidence_by=evidence_by, forest_rows=forest_rows
+    )
     holder = ReportContent(report.title, [], max_rows=max_rows)
     write_review_html(report, html_path, holder)
     written = None

@@ -18,6 +18,7 @@ from srma.analysis.bias import funnel_contours
 from srma.analysis.results import MetaResult
 from srma.figures.forest import forest_plot
 from srma.figures.funnel import funnel_plot
+from srma.figures.limits import FOREST_ROWS
 from srma.formatting import format_ci, format_count, format_number, format_p
 from srma.report.document import bias_sentence, describe, result_sentence
 from srma.report.methods import bias_methods, methods_paragraph
@@ -75,9 +76,34 @@ def _rob_of(rob: RobAssessment | None, result: MetaResult) -> RobAssessment | No
 
 
 def _forest(
-    result: MetaResult, rob: RobAssessment | None, favours: tuple[str, str], plot_width: float
+    result: MetaResult,
+    rob: RobAssessment | None,
+    favours: tuple[str, str],
+    forest_rows: int | None,
+    plot_width: float,
 ):  # type: ignore[no-untyped-def]
-    return forest_plot(result, rob=rob, favours=favours, plot_width=plot_width)
+    return forest_plot(
+        result, rob=rob, favours=favours, plot_width=plot_width, max_rows=forest_rows
+    )
+
+
+def _study_table(report: Report, result: MetaResult, index: str) -> None:
+    """Each study's effect, interval and weight: the numbers a condensed forest plot omits."""
+    frame = result.to_frame()
+    percent = round(100 * result.level)
+    estimate, lower, upper = (
+        _shown(result, frame[c].tolist()) for c in ("yi", "ci_lower", "ci_upper")
+    )
+    table = pd.DataFrame(
+        {
+            "Study": frame["label"],
+            "Estimate": estimate,
+            f"{percent}% CI": [format_ci(a, b) for a, b in zip(lower, upper, strict=True)],
+            "Weight (%)": frame["weight"],
+        }
+    )
+    caption = "Each study's effect and weight (the forest plot is condensed)."
+    report.add(Table(table, caption, index))
 
 
 def _favours(analysis: OutcomeAnalysis) -> tuple[str, str]:
@@ -207,9 +233,14 @@ def _follow_up(
 
 
 def outcome_section(
-    report: Report, analysis: OutcomeAnalysis, number: int, rob: RobAssessment | None
+    report: Report,
+    analysis: OutcomeAnalysis,
+    number: int,
+    rob: RobAssessment | None,
+    forest_rows: int | None = FOREST_ROWS,
 ) -> None:
-    """Add the section of one outcome to ``report``."""
+    """Add the section of one outcome to ``report`` (a forest plot of more than
+    ``forest_rows`` studies is drawn condensed, with a table of the studies)."""
     title = outcome_title(analysis)
     report.add(Heading(f"Outcome {number}: {title}", level=2))
     tag = f"outcome{number}"
@@ -261,7 +292,7 @@ def outcome_section(
             report.add(Text(high, note=True))
         shown_rob = _rob_of(rob, result)
         favours = _favours(analysis)
-        draw = partial(_forest, result, shown_rob, favours)
+        draw = partial(_forest, result, shown_rob, favours, forest_rows)
         from srma.figures.forest import PLOT_WIDTH
 
         what = " with risk-of-bias judgements" if shown_rob is not None else ""
@@ -276,6 +307,8 @@ def outcome_section(
         report.add(
             Picture(draw(PLOT_WIDTH), f"Forest plot of {title}{what}: {describe(result)}.", draw)
         )
+        if forest_rows is not None and result.k > forest_rows:
+            _study_table(report, result, f"{tag}_studies")
         for warning in dict.fromkeys((*policy.warnings, *result.warnings)):
             report.add(Text(f"Note: {warning}", note=True))
         if analysis.follow_ups:

@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from srma import __version__
+from srma.figures.limits import FOREST_ROWS
 from srma.figures.prisma import prisma_flow
 from srma.figures.rob import summary_plot, traffic_light
 from srma.report.review import methods
@@ -161,6 +162,7 @@ def build_review_report(
     *,
     sof: SofPart | None = None,
     evidence_by: str | None = None,
+    forest_rows: int | None = FOREST_ROWS,
 ) -> Report:
     """Every block of the report, figures drawn, text written from the result objects."""
     report = Report(analysis.title or overview.title)
@@ -189,7 +191,7 @@ def build_review_report(
         report.add(Text("No outcome has been analysed yet: run srma analyze on the project."))
     rob = None if overview.rob is None else overview.rob.assessment
     for number, outcome in enumerate(analysis.outcomes, start=1):
-        outcome_section(report, outcome, number, rob)
+        outcome_section(report, outcome, number, rob, forest_rows)
     report.add(Heading("Summary of findings"), Sof(sof))
     _missing(report, analysis)
     return report
