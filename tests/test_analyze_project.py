@@ -16,6 +16,7 @@ from conftest import srma
 from srma.datasets import load
 from srma.review.project import open_project
 from srma.review.synthesize.overrides import GRADE_DOMAINS, OVERRIDE_KIND, grade_overrides
+from test_extract_helpers import resolve_misread
 
 #: The fields of `srma meta --json` compared (the numbers of the pooled result).
 NUMBERS = (
@@ -54,28 +55,20 @@ def prepared(tmp_path: Path) -> Path:
     return project
 
 
+def override(project: Path, domain: str, rating: object, reason: str, code: int = 0) -> str:
+    """``srma grade-override`` of the tuberculosis outcome by Cy."""
+    return srma(
+        "grade-override", project, "--outcome", "tuberculosis", "--domain", domain,
+        "--rating", rating, "--reason", reason, "--reviewer", "Cy", code=code,
+    )  # fmt: skip
+
+
 def analyze(project: Path) -> dict:
     return json.loads(srma("analyze", project, "--json"))
 
 
 def test_analyze_gives_srma_meta_on_the_export_and_is_stored(example: Path, tmp_path: Path) -> None:
-    srma(
-        "extract",
-        "resolve",
-        example,
-        "--study",
-        "Hart 1977",
-        "--outcome",
-        "tuberculosis",
-        "--arm",
-        "BCG",
-        "--field",
-        "events",
-        "--value",
-        "62",
-        "--reviewer",
-        "Cy",
-    )
+    resolve_misread(example)
     before = json.loads(srma("analyze", example, "--status", "--json"))
     assert [s["state"] for s in before] == ["not analysed"]
     out = analyze(example)
@@ -158,23 +151,7 @@ def test_stale_after_a_resolution_and_every_run_kept(example: Path) -> None:
         }
     ]
     assert "current" in srma("analyze", example, "--status")
-    srma(
-        "extract",
-        "resolve",
-        example,
-        "--study",
-        "Hart 1977",
-        "--outcome",
-        "tuberculosis",
-        "--arm",
-        "BCG",
-        "--field",
-        "events",
-        "--value",
-        "62",
-        "--reviewer",
-        "Cy",
-    )
+    resolve_misread(example)
     line = srma("analyze", example, "--status").strip()
     assert line.startswith("tuberculosis (end of follow-up): stale: the data or the plan changed")
     second = analyze(example)["outcomes"][0]
@@ -207,69 +184,14 @@ def test_an_interrupted_run_stores_nothing(example: Path, monkeypatch: pytest.Mo
 
 
 def test_grade_overrides_are_events(example: Path) -> None:
-    bad = srma(
-        "grade-override",
-        example,
-        "--outcome",
-        "tuberculosis",
-        "--domain",
-        "mood",
-        "--rating",
-        "-1",
-        "--reason",
-        "x",
-        "--reviewer",
-        "Cy",
-        code=1,
-    )
+    bad = override(example, "mood", "-1", "x", code=1)
     assert "unknown GRADE domain 'mood'" in bad and "risk_of_bias" in bad
-    bad = srma(
-        "grade-override",
-        example,
-        "--outcome",
-        "tuberculosis",
-        "--domain",
-        "large_effect",
-        "--rating",
-        "-1",
-        "--reason",
-        "x",
-        "--reviewer",
-        "Cy",
-        code=1,
-    )
+    bad = override(example, "large_effect", "-1", "x", code=1)
     assert "large_effect takes the ratings 0, +1, +2, not -1" in bad
-    bad = srma(
-        "grade-override",
-        example,
-        "--outcome",
-        "tuberculosis",
-        "--domain",
-        "imprecision",
-        "--rating",
-        "-1",
-        "--reason",
-        " ",
-        "--reviewer",
-        "Cy",
-        code=1,
-    )
+    bad = override(example, "imprecision", "-1", " ", code=1)
     assert "needs its reason" in bad
     for rating, reason in ((-2, "few events"), (-1, "the CI excludes no effect")):
-        srma(
-            "grade-override",
-            example,
-            "--outcome",
-            "tuberculosis",
-            "--domain",
-            "imprecision",
-            "--rating",
-            rating,
-            "--reason",
-            reason,
-            "--reviewer",
-            "Cy",
-        )
+        override(example, "imprecision", rating, reason)
     [outcome] = analyze(example)["outcomes"]
     assert outcome["grade_inputs"]["overrides"] == {
         "imprecision": {"rating": -1, "reason": "the CI excludes no effect", "reviewer": "Cy"}
@@ -358,20 +280,7 @@ def test_grade_is_rated_from_the_stored_analyses(example: Path) -> None:
     numbers = {k: v for k, v in small["absolute"].items() if isinstance(v, float)}
     assert len(numbers) >= 6
     assert {k: grade["absolute"][k] for k in numbers} == pytest.approx(numbers, rel=1e-9)
-    srma(
-        "grade-override",
-        example,
-        "--outcome",
-        "tuberculosis",
-        "--domain",
-        "inconsistency",
-        "--rating",
-        "-2",
-        "--reason",
-        "very different populations",
-        "--reviewer",
-        "Cy",
-    )
+    override(example, "inconsistency", "-2", "very different populations")
     status = srma("analyze", example, "--status")
     assert "stale" in status
 
@@ -416,23 +325,7 @@ def test_stored_results_on_postgresql_too(
     monkeypatch.setenv("SRMA_DATABASE_URL", database_url)
     project = prepared(tmp_path)
     assert analyze(project)["run"] == 1
-    srma(
-        "extract",
-        "resolve",
-        project,
-        "--study",
-        "Hart 1977",
-        "--outcome",
-        "tuberculosis",
-        "--arm",
-        "BCG",
-        "--field",
-        "events",
-        "--value",
-        "62",
-        "--reviewer",
-        "Cy",
-    )
+    resolve_misread(project)
     assert json.loads(srma("analyze", project, "--status", "--json"))[0]["state"] == "stale"
     assert analyze(project)["run"] == 2
     opened = open_project(project, url=database_url)

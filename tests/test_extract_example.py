@@ -12,6 +12,7 @@ import pytest
 from conftest import srma
 from srma import meta, meta_regression
 from srma.datasets import load
+from test_extract_helpers import resolve_misread
 
 
 def test_the_example_review_from_extraction_to_meta(tmp_path: Path, monkeypatch) -> None:
@@ -33,23 +34,7 @@ def test_the_example_review_from_extraction_to_meta(tmp_path: Path, monkeypatch)
         "events",
         ["62", "26"],
     )
-    srma(
-        "extract",
-        "resolve",
-        project,
-        "--study",
-        "Hart 1977",
-        "--outcome",
-        "tuberculosis",
-        "--arm",
-        "BCG",
-        "--field",
-        "events",
-        "--value",
-        "62",
-        "--reviewer",
-        "Cy",
-    )
+    resolve_misread(project)
     export = tmp_path / "tb.csv"
     srma("extract", "export", project, "--outcome", "tuberculosis", "-o", export)
     table = pd.read_csv(export, keep_default_na=False)

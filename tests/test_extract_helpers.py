@@ -120,3 +120,11 @@ def labels(project: Path) -> list[str]:
     import json
 
     return [s["study"] for s in json.loads(srma("extract", "status", project, "--json"))["studies"]]
+
+
+def resolve_misread(project: Path) -> str:
+    """Settle the example's one discrepancy: Hart 1977's 62 vaccinated cases (Ben read 26)."""
+    return srma(
+        "extract", "resolve", project, "--study", "Hart 1977", "--outcome", "tuberculosis",
+        "--arm", "BCG", "--field", "events", "--value", "62", "--reviewer", "Cy",
+    )  # fmt: skip

@@ -24,6 +24,7 @@ from srma.report.document import (
     DOCX_DPI,
     FOREST_MIN_SCALE,
     MARGIN_MM,
+    A4Pages,
     ReportContent,
     add_docx_table,
     written_aside,
@@ -95,33 +96,13 @@ def write_review_docx(
     """Write ``report`` to ``path`` (A4 portrait, 20 mm margins; landscape pages for wide
     forest plots); with ``figures_dir``, every figure is also saved there as PNG."""
     from docx import Document
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.shared import Inches, Mm, Pt
+    from docx.shared import Inches, Pt
 
     document = Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(A4_MM[0]), Mm(A4_MM[1])
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Mm(MARGIN_MM))
+    pages = A4Pages(document)
+    caption, orient, counters = pages.caption, pages.orient, pages.counters
     _styles(document)
     document.add_heading(safe_text(report.title), level=0)
-    counters = {"Figure": 0, "Table": 0}
-
-    def caption(kind: str, text: str) -> None:
-        counters[kind] += 1
-        document.add_paragraph(safe_text(f"{kind} {counters[kind]}. {text}"), style="Caption")
-
-    def orient(landscape: bool) -> None:
-        current = document.sections[-1]
-        if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
-            return
-        new = document.add_section(WD_SECTION.NEW_PAGE)
-        new.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-        long, short = Mm(A4_MM[1]), Mm(A4_MM[0])
-        new.page_width, new.page_height = (long, short) if landscape else (short, long)
-        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-            setattr(new, side, Mm(MARGIN_MM))
 
     def picture(block: Picture) -> None:
         figure, landscape = _page_figure(block)

@@ -71,6 +71,15 @@ def _quiet(action: Callable[[], Any]) -> tuple[Any, tuple[str, ...]]:
     return value, found
 
 
+def _fitted(kind: str, name: str, variable: str, fit: Callable[[], Any], reason: str) -> FollowUp:
+    """The follow-up ``fit`` gives (its warnings kept quiet), or why it could not run."""
+    try:
+        value, _ = _quiet(fit)
+    except InputError as error:
+        return FollowUp(kind, name, None, f"not run: {error.reason}", variable)
+    return FollowUp(kind, name, value, reason, variable)
+
+
 def _listed(labels: list[str], limit: int = 10) -> str:
     shown = ", ".join(labels[:limit])
     return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
@@ -241,8 +250,11 @@ def _subgroups(
                 )
             )
             continue
-        try:
-            value, _ = _quiet(
+        found.append(
+            _fitted(
+                "subgroup",
+                name,
+                subgroup.field,
                 lambda data=data, column=column: subgroup_analysis(
                     data,
                     column,
@@ -251,22 +263,10 @@ def _subgroups(
                     test=result.test,
                     level=result.level,
                     label="study",
-                )
-            )
-        except InputError as error:
-            found.append(
-                FollowUp("subgroup", name, None, f"not run: {error.reason}", subgroup.field)
-            )
-            continue
-        found.append(
-            FollowUp(
-                "subgroup",
-                name,
-                value,
+                ),
                 f"planned ([[subgroups]]); {len(levels)} subgroups of "
                 f"{len(data)} studies, {METHOD_NAMES[result.method]} within "
                 f"each{omitted_note}",
-                subgroup.field,
             )
         )
     return found
@@ -320,8 +320,11 @@ def _metaregressions(
             )
             continue
         formula = "~ " + " + ".join(terms)
-        try:
-            value, _ = _quiet(
+        found.append(
+            _fitted(
+                "metaregression",
+                name,
+                variable,
                 lambda data=data, formula=formula: meta_regression(
                     data,
                     formula,
@@ -330,14 +333,10 @@ def _metaregressions(
                     test=chosen.test,
                     level=result.level,
                     label="study",
-                )
+                ),
+                "; ".join(notes),
             )
-        except InputError as error:
-            found.append(
-                FollowUp("metaregression", name, None, f"not run: {error.reason}", variable)
-            )
-            continue
-        found.append(FollowUp("metaregression", name, value, "; ".join(notes), variable))
+        )
     return found
 
 
