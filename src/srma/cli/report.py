@@ -104,6 +104,15 @@ def report(
             "(more are drawn condensed, with a table of the studies).",
         ),
     ] = FOREST_ROWS,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="A project's report: processes that draw the figures (default: one per "
+            "processor).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Write a self-contained HTML report (and optionally DOCX) of one meta-analysis, or of
@@ -131,7 +140,7 @@ def report(
             with project_session(data, db) as (opened, session):
                 written = write_project_report(
                     session, opened, output, docx, evidence_by=evidence_by, figures=figures,
-                    max_rows=max_rows, forest_rows=forest_rows,
+                    max_rows=max_rows, forest_rows=forest_rows, jobs=jobs,
                 )  # fmt: skip
             for path in written:
                 wrote(path)
@@ -140,8 +149,8 @@ def report(
         return
 
     def action() -> None:
-        if evidence_by is not None or figures is not None or db is not None:
-            raise CommandError("--evidence-by, --figures and --db are for a project folder")
+        if any(option is not None for option in (evidence_by, figures, db, jobs)):
+            raise CommandError("--evidence-by, --figures, --jobs and --db are for a project folder")
         from srma.analysis.bias import small_study_tests
         from srma.analysis.conventions import study_label_column, supports_follow_up
         from srma.report.document import Outcome, build_report, write_docx, write_html
@@ -212,9 +221,10 @@ def write_project_report(
     figures: Path | None = None,
     max_rows: int = MAX_ROWS,
     forest_rows: int = FOREST_ROWS,
+    jobs: int | None = None,
 ) -> list[Path]:
     """Run and store a project's planned analyses (srma analyze), then write its report from
-    them; the paths written."""
+    them (``jobs`` processes drawing the figures); the paths written."""
     from srma.report.review import summary_of_findings, write_review_report
     from srma.review.flow.overview import review_overview
     from srma.review.synthesize.project import analyze_project, review_inputs
@@ -238,5 +248,6 @@ def write_project_report(
         figures_dir=figures,
         max_rows=max_rows,
         forest_rows=forest_rows,
+        jobs=jobs,
     )
     return [html] if written is None else [html, written]

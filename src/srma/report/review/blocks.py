@@ -1,8 +1,9 @@
 """The pieces a review report is made of, written once and rendered as HTML or DOCX.
 
 A report is a list of blocks: headings, paragraphs (with references cited),
-tables (a data frame and its caption), figures (a matplotlib figure and its
-caption; a forest plot also carries how to redraw it narrower for the page)
+tables (a data frame and its caption), figures (how to draw a matplotlib figure,
+and its caption; a forest plot also carries how to redraw it narrower for the
+page; :mod:`srma.report.review.render` draws them, in parallel processes)
 and the summary-of-findings part a caller supplies.  Nothing here computes a
 number: each block holds text already written from result objects.
 """
@@ -49,10 +50,11 @@ class Table:
 
 @dataclass(frozen=True, eq=False)
 class Picture:
-    """A figure; ``redraw(plot_width)`` draws it again with a narrower plot column (a
-    forest plot's ``figure`` is drawn at :data:`srma.figures.forest.PLOT_WIDTH`)."""
+    """A figure, drawn by ``draw()`` when the report is rendered; ``redraw(plot_width)``
+    draws it again with a narrower plot column (a forest plot's ``draw()`` draws it at
+    :data:`srma.figures.forest.PLOT_WIDTH`)."""
 
-    figure: Figure
+    draw: Callable[[], Figure]
     caption: str
     redraw: Callable[[float], Figure] | None = None
 

@@ -10,6 +10,7 @@ from srma.report.document import A4_MM, MARGIN_MM, ReportContent
 from srma.report.review.blocks import SofPart
 from srma.report.review.docx import write_review_docx
 from srma.report.review.html import write_review_html
+from srma.report.review.render import render_pictures
 from srma.report.review.sections import build_review_report
 from srma.review.flow.overview import ReviewOverview
 from srma.review.synthesize.results import ReviewAnalysis
@@ -26,6 +27,7 @@ def write_review_report(
     figures_dir: str | Path | None = None,
     max_rows: int | None = MAX_ROWS,
     forest_rows: int | None = FOREST_ROWS,
+    jobs: int | None = None,
 ) -> tuple[Path, Path | None]:
     """Write the report of a whole review as HTML (and DOCX); return the paths written.
 
@@ -36,19 +38,20 @@ def write_review_report(
     the studies by (a preclinical review's route of administration, say);
     ``figures_dir`` also receives every figure as PNG (with the DOCX);
     tables of more than ``max_rows`` rows go to CSV files beside the report; a forest plot
-    of more than ``forest_rows`` studies is drawn condensed, with a table of the studies.
+    of more than ``forest_rows`` studies is drawn condensed, with a table of the studies;
+    ``jobs`` processes draw the figures (default: one per available processor).
     """
     html_path = Path(html_path)
     report = build_review_report(
         overview, analysis, sof=sof, evidence_by=evidence_by, forest_rows=forest_rows
     )
     holder = ReportContent(report.title, [], max_rows=max_rows)
-    write_review_html(report, html_path, holder)
+    rendered = render_pictures(report, svg=True, png=docx_path is not None, jobs=jobs)
+    write_review_html(report, html_path, holder, rendered)
     written = None
     if docx_path is not None:
-        written = write_review_docx(
-            report, Path(docx_path), holder, None if figures_dir is None else Path(figures_dir)
-        )
+        figures = None if figures_dir is None else Path(figures_dir)
+        written = write_review_docx(report, Path(docx_path), holder, rendered, figures)
     return html_path, written
 
 

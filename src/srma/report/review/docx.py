@@ -11,29 +11,17 @@ one-outcome report does, :func:`srma.report.document.write_docx`).
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from srma import __version__
-from srma.figures.forest import PLOT_WIDTH
 from srma.figures.text import safe_text
-from srma.report.document import (
-    A4_MM,
-    DOCX_DPI,
-    FOREST_MIN_SCALE,
-    MARGIN_MM,
-    A4Pages,
-    ReportContent,
-    add_docx_table,
-    written_aside,
-)
+from srma.report.document import A4Pages, ReportContent, add_docx_table, written_aside
 from srma.report.review.blocks import Heading, Items, Picture, Report, Sof, Table, Text
 from srma.report.review.html import NO_SOF
+from srma.report.review.render import LANDSCAPE_INCHES, PORTRAIT_INCHES, RenderedPicture
 
-PORTRAIT_INCHES = (A4_MM[0] - 2 * MARGIN_MM) / 25.4
-LANDSCAPE_INCHES = (A4_MM[1] - 2 * MARGIN_MM) / 25.4
 HEADER_FILL = "E4ECF4"
 
 
@@ -65,64 +53,68 @@ def _styles(document: Any) -> None:
     styles["Caption"].font.size = Pt(9)
 
 
-def _page_figure(block: Picture) -> tuple[Figure, bool]:
-    """The figure to insert and whether it needs a landscape page.
+class _Pictures:
+    """Inserts PNGs as inline pictures, numbering their shapes itself.
 
-    A forest plot wider than the portrait text width allows at 7/8 scale is redrawn
-    with a narrower plot column (not below 1.6 inches); if still too wide it goes on a
-    landscape page, redrawn to fit it.  A plot column narrower by ``d`` inches makes the
-    figure narrower by ``d`` at most, so a redraw that cannot fit is not drawn, and the
-    figure drawn already is reused where the width would not change.
+    python-docx's ``add_picture`` finds the next shape id by searching the whole
+    document for ``@id`` attributes on every picture, which makes a report of a hundred
+    figures quadratic (15 s of 60 at 50 outcomes); nothing else this writer adds has an
+    id, so the ids are counted from the document's first free one.
     """
-    figure: Figure = block.figure
-    if block.redraw is None:
-        return figure, False
-    limit = PORTRAIT_INCHES / FOREST_MIN_SCALE
-    drawn = float(figure.get_size_inches()[0])
-    if drawn <= limit:
-        return figure, False
-    narrowest = max(1.6, PLOT_WIDTH - (drawn - limit))
-    if drawn - (PLOT_WIDTH - narrowest) <= limit:
-        narrower = block.redraw(narrowest)
-        if float(narrower.get_size_inches()[0]) <= limit:
-            return narrower, False
-    plot = max(1.6, PLOT_WIDTH - max(0.0, drawn - LANDSCAPE_INCHES / FOREST_MIN_SCALE))
-    return (figure if plot == PLOT_WIDTH else block.redraw(plot)), True
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.next_id: int | None = None
+
+    def add(self, png: bytes, width_inches: float) -> None:
+        from docx.oxml.shape import CT_Inline
+        from docx.shared import Inches
+
+        part = self.document.part
+        if self.next_id is None:
+            self.next_id = part.next_id
+        relation, image = part.get_or_add_image(io.BytesIO(png))
+        cx, cy = image.scaled_dimensions(Inches(width_inches), None)
+        inline = CT_Inline.new_pic_inline(self.next_id, relation, image.filename, cx, cy)
+        self.next_id += 1
+        self.document.add_paragraph().add_run()._r.add_drawing(inline)
 
 
 def write_review_docx(
-    report: Report, path: Path, holder: ReportContent, figures_dir: Path | None = None
+    report: Report,
+    path: Path,
+    holder: ReportContent,
+    rendered: Mapping[int, RenderedPicture],
+    figures_dir: Path | None = None,
 ) -> Path:
     """Write ``report`` to ``path`` (A4 portrait, 20 mm margins; landscape pages for wide
-    forest plots); with ``figures_dir``, every figure is also saved there as PNG."""
+    forest plots) with its pictures as ``rendered`` (by block index, PNG); with
+    ``figures_dir``, every figure is also saved there as PNG."""
     from docx import Document
-    from docx.shared import Inches, Pt
+    from docx.shared import Pt
 
     document = Document()
     pages = A4Pages(document)
     caption, orient, counters = pages.caption, pages.orient, pages.counters
     _styles(document)
-    document.add_heading(safe_text(report.title), level=0)
+    pages.heading(report.title, 0)
 
-    def picture(block: Picture) -> None:
-        figure, landscape = _page_figure(block)
-        room = LANDSCAPE_INCHES if landscape else PORTRAIT_INCHES
-        orient(landscape)
-        buffer = io.BytesIO()
-        # the fastest zlib level: the same pixels, a somewhat larger file, in half the time
-        figure.savefig(buffer, format="png", dpi=DOCX_DPI, pil_kwargs={"compress_level": 1})
+    pictures = _Pictures(document)
+
+    def picture(block: Picture, drawn: RenderedPicture) -> None:
+        assert drawn.png is not None, "the DOCX needs the pictures rendered as PNG"
+        room = LANDSCAPE_INCHES if drawn.landscape else PORTRAIT_INCHES
+        orient(drawn.landscape)
         if figures_dir is not None:
             figures_dir.mkdir(parents=True, exist_ok=True)
-            (figures_dir / f"figure{counters['Figure'] + 1}.png").write_bytes(buffer.getvalue())
-        buffer.seek(0)
-        natural = float(figure.get_size_inches()[0])
-        document.add_picture(buffer, width=Inches(min(natural, room)))
+            (figures_dir / f"figure{counters['Figure'] + 1}.png").write_bytes(drawn.png)
+        pictures.add(drawn.png, min(drawn.png_width_inches, room))
         caption("Figure", block.caption)
         orient(False)
 
-    for block in report.blocks:
+    for index, block in enumerate(report.blocks):
         if isinstance(block, Heading):
-            document.add_heading(safe_text(block.text), level=min(block.level, 3))
+            pages.heading(block.text, min(block.level, 3))
         elif isinstance(block, Text):
             paragraph = document.add_paragraph(safe_text(block.text))
             if block.note:
@@ -131,7 +123,7 @@ def write_review_docx(
                     run.italic = True
         elif isinstance(block, Items):
             for item in block.items:
-                document.add_paragraph(safe_text(item), style="List Bullet")
+                pages.paragraph(item, "List Bullet")
         elif isinstance(block, Table):
             caption("Table", block.caption)
             aside = written_aside(block.frame, path, block.name, holder)
@@ -141,7 +133,7 @@ def write_review_docx(
             add_docx_table(document, block.frame, PORTRAIT_INCHES)
             _shade_header(document.tables[-1])
         elif isinstance(block, Picture):
-            picture(block)
+            picture(block, rendered[index])
         elif isinstance(block, Sof):
             if block.part is None:
                 document.add_paragraph(NO_SOF)
@@ -149,7 +141,7 @@ def write_review_docx(
                 orient(True)
                 block.part.add_to_docx(document)
                 orient(False)
-    document.add_heading("References", level=1)
+    pages.heading("References", 1)
     for number, reference in enumerate(report.references, start=1):
         document.add_paragraph(safe_text(f"{number}. {reference}"))
     document.add_paragraph(f"srma {__version__}").runs[0].font.size = Pt(8)

@@ -8,6 +8,7 @@ CSV beside the report (:func:`srma.report.document.written_aside`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +21,25 @@ from srma.report.document import (
     ReportContent,
     _finalize,
     _html_table,
-    _svg,
     written_aside,
 )
 from srma.report.review.blocks import Heading, Items, Picture, Report, Sof, Table, Text
+from srma.report.review.render import RenderedPicture
 
 NO_SOF = "No outcome has been rated with GRADE yet, so there is no summary of findings."
 
 
-def write_review_html(report: Report, path: Path, holder: ReportContent) -> Path:
-    """Write ``report`` to ``path``; ``holder`` keeps ``max_rows`` and the CSVs written."""
+def write_review_html(
+    report: Report, path: Path, holder: ReportContent, rendered: Mapping[int, RenderedPicture]
+) -> Path:
+    """Write ``report`` to ``path`` with its pictures as ``rendered`` (by block index, SVG);
+    ``holder`` keeps ``max_rows`` and the CSVs written."""
     environment = Environment(
         loader=PackageLoader("srma.report", "templates"), autoescape=True, finalize=_finalize
     )
     counters = {"figure": 0, "table": 0}
     blocks: list[dict[str, Any]] = []
-    for block in report.blocks:
+    for index, block in enumerate(report.blocks):
         if isinstance(block, Heading):
             blocks.append({"kind": "heading", "level": block.level + 1, "text": block.text})
         elif isinstance(block, Text):
@@ -52,7 +56,7 @@ def write_review_html(report: Report, path: Path, holder: ReportContent) -> Path
             blocks.append(
                 {
                     "kind": "figure",
-                    "svg": _svg(block.figure),
+                    "svg": rendered[index].svg,
                     "caption": f"Figure {counters['figure']}. {block.caption}",
                 }
             )

@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from srma.analysis.bias import funnel_contours
+from srma.analysis.bias import SmallStudyResult, funnel_contours
 from srma.analysis.results import MetaResult
 from srma.figures.forest import forest_plot
 from srma.figures.funnel import funnel_plot
@@ -84,6 +84,12 @@ def _forest(
 ):  # type: ignore[no-untyped-def]
     return forest_plot(
         result, rob=rob, favours=favours, plot_width=plot_width, max_rows=forest_rows
+    )
+
+
+def _funnel(result: MetaResult, tests: SmallStudyResult):  # type: ignore[no-untyped-def]
+    return funnel_plot(
+        result, contours=funnel_contours(result), trimfill=tests.trimfill, egger=tests.egger
     )
 
 
@@ -202,10 +208,9 @@ def _small_study(report: Report, follow: FollowUp, result: MetaResult, title: st
     for note in tests.notes:
         report.add(Text(f"Note: {note}", note=True))
     if tests.k >= 3:
-        figure = funnel_plot(
-            result, contours=funnel_contours(result), trimfill=tests.trimfill, egger=tests.egger
+        report.add(
+            Picture(partial(_funnel, result, tests), f"Contour-enhanced funnel plot of {title}.")
         )
-        report.add(Picture(figure, f"Contour-enhanced funnel plot of {title}."))
 
 
 def _follow_up(
@@ -305,7 +310,11 @@ def outcome_section(
                 )
             )
         report.add(
-            Picture(draw(PLOT_WIDTH), f"Forest plot of {title}{what}: {describe(result)}.", draw)
+            Picture(
+                partial(draw, PLOT_WIDTH),
+                f"Forest plot of {title}{what}: {describe(result)}.",
+                draw,
+            )
         )
         if forest_rows is not None and result.k > forest_rows:
             _study_table(report, result, f"{tag}_studies")

@@ -8,6 +8,7 @@ with usable data, risk of bias not assessed, no outcome rated with GRADE).
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pandas as pd
 
@@ -136,8 +137,13 @@ def _rob(report: Report, overview: ReviewOverview) -> None:
         report.add(Text(f"No risk-of-bias figure: {rob.reason}."))
         return
     report.add(
-        Picture(traffic_light(rob.assessment), f"Risk of bias of each study ({rob.tool_title})."),
-        Picture(summary_plot(rob.assessment), "Risk of bias across studies (share of studies)."),
+        Picture(
+            partial(traffic_light, rob.assessment),
+            f"Risk of bias of each study ({rob.tool_title}).",
+        ),
+        Picture(
+            partial(summary_plot, rob.assessment), "Risk of bias across studies (share of studies)."
+        ),
     )
     for study, why in rob.not_ready:
         report.add(Text(f"{study} is not shown: {why}.", note=True))
@@ -164,7 +170,7 @@ def build_review_report(
     evidence_by: str | None = None,
     forest_rows: int | None = FOREST_ROWS,
 ) -> Report:
-    """Every block of the report, figures drawn, text written from the result objects."""
+    """Every block of the report, text written from the result objects, figures ready to draw."""
     report = Report(analysis.title or overview.title)
     report.add(
         Text(
@@ -179,7 +185,7 @@ def build_review_report(
     _protocol(report, overview)
     _methods(report, overview)
     report.add(Heading("Results"), Heading("Study selection", level=2))
-    report.add(Picture(prisma_flow(overview.prisma), "PRISMA 2020 flow diagram."))
+    report.add(Picture(partial(prisma_flow, overview.prisma), "PRISMA 2020 flow diagram."))
     for problem in overview.prisma.inconsistencies():
         report.add(Text(f"Check: {problem}", note=True))
     for note in overview.prisma.notes.values():
