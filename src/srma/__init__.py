@@ -35,6 +35,8 @@ _LAZY = {
     "PolicyResult": "srma.analysis.policies",
     "apply_policy": "srma.analysis.policies",
     "MetaResult": "srma.analysis.results",
+    "RobustResult": "srma.analysis.robust",
+    "robust": "srma.analysis.robust",
     "SubgroupResult": "srma.analysis.subgroups",
     "subgroup_analysis": "srma.analysis.subgroups",
 }
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from srma.analysis.metareg import MetaRegressionResult, meta_regression
     from srma.analysis.policies import POLICIES, PolicyResult, apply_policy
     from srma.analysis.results import MetaResult
+    from srma.analysis.robust import RobustResult, robust
     from srma.analysis.subgroups import SubgroupResult, subgroup_analysis
     from srma.stats import conversions
 
@@ -83,6 +86,7 @@ __all__ = [
     "MetaRegressionResult",
     "MetaResult",
     "PolicyResult",
+    "RobustResult",
     "SmallStudyResult",
     "SrmaWarning",
     "SubgroupResult",
@@ -99,6 +103,7 @@ __all__ = [
     "meta_regression",
     "peters_test",
     "rank_test",
+    "robust",
     "small_study_tests",
     "subgroup_analysis",
     "trim_and_fill",
