@@ -25,6 +25,7 @@ _LAZY = {
     "rank_test": "srma.analysis.bias",
     "small_study_tests": "srma.analysis.bias",
     "trim_and_fill": "srma.analysis.bias",
+    "vcalc": "srma.analysis.covariance",
     "effect_sizes": "srma.analysis.effect_sizes",
     "MetaBatchResult": "srma.analysis.meta",
     "meta": "srma.analysis.meta",
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
         small_study_tests,
         trim_and_fill,
     )
+    from srma.analysis.covariance import vcalc
     from srma.analysis.effect_sizes import effect_sizes
     from srma.analysis.meta import MetaBatchResult, meta, meta_batch
     from srma.analysis.metareg import MetaRegressionResult, meta_regression
@@ -107,4 +109,5 @@ __all__ = [
     "small_study_tests",
     "subgroup_analysis",
     "trim_and_fill",
+    "vcalc",
 ]
