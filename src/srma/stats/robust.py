@@ -126,9 +126,9 @@ class RobustArrays:
     def contrast_df(self, contrasts: ArrayLike) -> FloatArray:
         """Satterthwaite df of each row ``c`` of ``contrasts`` (q x p): ``(batch, q)``."""
         c = np.atleast_2d(np.asarray(contrasts, dtype=np.float64))
-        p_ss = np.diagonal(_p_array(self, c), axis1=1, axis2=2)  # (batch, J, J, q)
-        trace = np.trace(p_ss, axis1=1, axis2=2)
-        return trace**2 / np.sum(p_ss**2, axis=(1, 2))
+        p_ss = _p_array(self, c, pairs=False)  # (batch, q, J, J)
+        trace = np.trace(p_ss, axis1=2, axis2=3)
+        return trace**2 / np.sum(p_ss**2, axis=(2, 3))
 
     def wald_test(self, beta: ArrayLike, contrasts: ArrayLike) -> dict[str, FloatArray]:
         """HTZ test of ``C beta = 0`` (Pustejovsky & Tipton 2018, section 3.2).
@@ -164,16 +164,22 @@ class RobustArrays:
         }
 
 
-def _p_array(arrays: RobustArrays, c: FloatArray) -> FloatArray:
-    """``P[b, s, t, j, k]`` of contrasts ``c`` (q x p), as clubSandwich's ``get_P_array``."""
+def _p_array(arrays: RobustArrays, c: FloatArray, *, pairs: bool = True) -> FloatArray:
+    """``P[b, s, t, j, k]`` of contrasts ``c`` (q x p), as clubSandwich's ``get_P_array``.
+
+    ``pairs=False`` gives only ``s = t``, ``P[b, s, j, k]`` (what the df of each
+    contrast needs), in q times less memory.
+    """
     g = np.einsum("qp,bjpn->bjqn", c, arrays.g)
     h1, h2, h3 = (np.einsum("qp,bjpr->bjqr", c, h) for h in (arrays.h1, arrays.h2, arrays.h3))
+    out = "bstjk" if pairs else "bsjk"
+    second = "bktr" if pairs else "bksr"
     p_all = (
-        np.einsum("bjsr,bktr->bstjk", h3, h3)
-        - np.einsum("bjsr,bktr->bstjk", h1, h2)
-        - np.einsum("bjsr,bktr->bstjk", h2, h1)
+        np.einsum(f"bjsr,{second}->{out}", h3, h3)
+        - np.einsum(f"bjsr,{second}->{out}", h1, h2)
+        - np.einsum(f"bjsr,{second}->{out}", h2, h1)
     )
-    diagonal = np.einsum("bjsn,bjtn->bstj", g, g)
+    diagonal = np.einsum("bjsn,bjtn->bstj" if pairs else "bjsn,bjsn->bsj", g, g)
     n_clusters = g.shape[1]
     p_all[..., np.arange(n_clusters), np.arange(n_clusters)] += diagonal
     return p_all
