@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import load_fixture
 from srma.stats.robust import cluster_robust, robust_tests
@@ -150,3 +152,33 @@ def test_one_cluster_and_unknown_adjustments_are_programming_errors() -> None:
         cluster_robust(X, np.ones(3), np.zeros(3), ["a", "a", "a"])
     with pytest.raises(ValueError, match="adjust"):
         cluster_robust(X, np.ones(3), np.zeros(3), ["a", "b", "c"], adjust="CR9")
+
+
+@settings(max_examples=30, deadline=None)
+@given(k=st.integers(3, 12), seed=st.integers(0, 2**16))
+def test_one_study_per_cluster_gives_the_hc0_and_hc2_sandwiches(k: int, seed: int) -> None:
+    """With singleton clusters, CR0 is White's HC0 and CR2 for the intercept-only model is
+    HC2: ``sum w_i² r_i² / (1 - h_i) / (sum w)²`` with leverages ``h_i = w_i / sum w``
+    (MacKinnon & White 1985)."""
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(0.5, 20.0, k)
+    y = rng.normal(size=k)
+    mean = np.sum(w * y) / np.sum(w)
+    r = y - mean
+    labels = np.arange(k)
+    cr0 = cluster_robust(np.ones((k, 1)), w, r, labels, adjust="CR0")
+    assert cr0.vcov[0, 0, 0] == pytest.approx(np.sum(w**2 * r**2) / np.sum(w) ** 2, rel=1e-10)
+    cr2 = cluster_robust(np.ones((k, 1)), w, r, labels, adjust="CR2")
+    leverage = w / np.sum(w)
+    hc2 = np.sum(w**2 * r**2 / (1.0 - leverage)) / np.sum(w) ** 2
+    assert cr2.vcov[0, 0, 0] == pytest.approx(hc2, rel=1e-10)
+
+
+def test_contrast_df_of_unit_vectors_are_the_coefficient_df_and_scale_free() -> None:
+    case = next(c for c in CASES if c["name"] == "assink_year_pubstatus")
+    arrays = cluster_robust(_design(case), _weights(case), _residuals(case), case["cluster"])
+    np.testing.assert_allclose(arrays.contrast_df(np.eye(3)), arrays.df, rtol=1e-12)
+    contrast = np.array([[0.0, 1.0, -1.0]])
+    np.testing.assert_allclose(
+        arrays.contrast_df(5.0 * contrast), arrays.contrast_df(contrast), rtol=1e-12
+    )

@@ -203,3 +203,10 @@ def test_bad_variances_and_columns_are_named() -> None:
         srma.vcalc(frame, obs="esid", rho=0.5)
     with pytest.raises(InputError, match="'sample' not found"):
         srma.vcalc(FRAME, cluster="sample", obs="esid", rho=0.5)
+
+
+def test_a_contrast_of_a_group_with_itself_is_refused() -> None:
+    frame = FRAME.assign(g1=["t", "t", "c", "t"], g2=["c", "c", "c", "c"])
+    with pytest.raises(InputError, match="undefined") as error:
+        srma.vcalc(frame, grp1="g1", grp2="g2")
+    assert "row 3" in str(error.value)

@@ -82,7 +82,8 @@ def correlation_matrix(
             scale = np.sqrt(inverse_sizes[a][:, None] * inverse_sizes[b][None, :])
             contrast += sign * np.where(shared, decay, 0.0) * scale
     sd = np.sqrt(np.diagonal(contrast))
-    correlation = construct * contrast / (sd[:, None] * sd[None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a group against itself: NaN
+        correlation = construct * contrast / (sd[:, None] * sd[None, :])
     correlation = np.where(cl[:, None] == cl[None, :], correlation, 0.0)
     np.fill_diagonal(correlation, 1.0)
     return correlation

@@ -55,6 +55,7 @@ leaves every sum unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -107,21 +108,29 @@ def cluster_blocks(cluster: ArrayLike) -> ClusterBlocks:
 class RobustArrays:
     """The sandwich and what its tests need, for a batch of fits on the same clusters.
 
-    ``vcov`` is ``(batch, p, p)``; ``se``, ``df`` (Satterthwaite, per
-    coefficient) are ``(batch, p)``.  ``g``, ``h1``, ``h2``, ``h3`` are the
-    per-cluster pieces of the Satterthwaite approximation (module docstring),
-    ``(batch, J, p, n_max)`` and ``(batch, J, p, p)``, kept for contrasts.
+    ``vcov`` is ``(batch, p, p)``; ``se`` and ``df`` (Satterthwaite, per
+    coefficient, computed when first asked for) are ``(batch, p)``.  ``g``,
+    ``h1``, ``h2``, ``h3`` are the per-cluster pieces of the Satterthwaite
+    approximation (module docstring), ``(batch, J, p, n_max)`` and ``(batch,
+    J, p, p)``, kept for contrasts.
     """
 
     adjust: str
     n_clusters: int
     vcov: FloatArray
-    se: FloatArray
-    df: FloatArray
     g: FloatArray
     h1: FloatArray
     h2: FloatArray
     h3: FloatArray
+
+    @property
+    def se(self) -> FloatArray:
+        return np.sqrt(np.diagonal(self.vcov, axis1=1, axis2=2))
+
+    @cached_property
+    def df(self) -> FloatArray:
+        """Satterthwaite df of each coefficient, ``(batch, p)``."""
+        return self.contrast_df(np.eye(self.vcov.shape[-1]))
 
     def contrast_df(self, contrasts: ArrayLike) -> FloatArray:
         """Satterthwaite df of each row ``c`` of ``contrasts`` (q x p): ``(batch, q)``."""
@@ -301,19 +310,7 @@ def cluster_robust(
     h1 = me @ x_j @ chol_bread[:, None]
     h2 = me @ phi_j @ w_j @ x_j @ chol_bread[:, None]
     h3 = me @ x_j @ chol_omega[:, None]
-    partial = RobustArrays(
-        adjust=adjust,
-        n_clusters=n_clusters,
-        vcov=vcov,
-        se=np.sqrt(np.diagonal(vcov, axis1=1, axis2=2)),
-        df=np.empty((batch, p)),
-        g=g,
-        h1=h1,
-        h2=h2,
-        h3=h3,
-    )
-    df = partial.contrast_df(np.eye(p))
-    return RobustArrays(**{**partial.__dict__, "df": df})
+    return RobustArrays(adjust=adjust, n_clusters=n_clusters, vcov=vcov, g=g, h1=h1, h2=h2, h3=h3)
 
 
 def robust_tests(
