@@ -282,3 +282,27 @@ def test_t_test_needs_more_clusters_than_coefficients() -> None:
     few = ["a" if grade in ("1", "2") else "b" for grade in case["cluster"]]
     with pytest.raises(InputError, match="J - p df"):
         srma.robust(fit, few, test="t")
+
+
+def test_a_coefficient_table_method_is_read_too() -> None:
+    case = CASES["konstantopoulos_year"]
+    fit = _three_level(case)
+
+    @dataclass(frozen=True)
+    class _TableResult:
+        yi: tuple[float, ...]
+        design_matrix: np.ndarray
+        marginal_covariance: np.ndarray
+
+        def coefficients(self) -> pd.DataFrame:
+            return pd.DataFrame(
+                {
+                    "term": [c.name for c in fit.coefficients],
+                    "estimate": [c.estimate for c in fit.coefficients],
+                }
+            )
+
+    table = _TableResult(fit.yi, fit.design_matrix, fit.marginal_covariance)
+    ours = _quietly(srma.robust, table, case["district"]).to_frame()
+    theirs = _quietly(srma.robust, fit, case["district"]).to_frame()
+    pd.testing.assert_frame_equal(ours, theirs)

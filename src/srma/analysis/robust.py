@@ -208,6 +208,8 @@ def _model(result: Any) -> _Model:
             f"{type(result).__name__} has none of {', '.join(needed)}"
         )
     rows = result.coefficients() if callable(result.coefficients) else result.coefficients
+    if isinstance(rows, pd.DataFrame):  # a coefficient table (``name`` or ``term`` column)
+        rows = rows.rename(columns={"term": "name"}).to_dict(orient="records")
     covariance = np.asarray(result.marginal_covariance, dtype=float)
     X = np.asarray(result.design_matrix, dtype=float)
     return _Model(
