@@ -25,6 +25,7 @@ _LAZY = {
     "rank_test": "srma.analysis.bias",
     "small_study_tests": "srma.analysis.bias",
     "trim_and_fill": "srma.analysis.bias",
+    "vcalc": "srma.analysis.covariance",
     "effect_sizes": "srma.analysis.effect_sizes",
     "MetaBatchResult": "srma.analysis.meta",
     "meta": "srma.analysis.meta",
@@ -35,6 +36,8 @@ _LAZY = {
     "PolicyResult": "srma.analysis.policies",
     "apply_policy": "srma.analysis.policies",
     "MetaResult": "srma.analysis.results",
+    "RobustResult": "srma.analysis.robust",
+    "robust": "srma.analysis.robust",
     "SubgroupResult": "srma.analysis.subgroups",
     "subgroup_analysis": "srma.analysis.subgroups",
 }
@@ -52,11 +55,13 @@ if TYPE_CHECKING:
         small_study_tests,
         trim_and_fill,
     )
+    from srma.analysis.covariance import vcalc
     from srma.analysis.effect_sizes import effect_sizes
     from srma.analysis.meta import MetaBatchResult, meta, meta_batch
     from srma.analysis.metareg import MetaRegressionResult, meta_regression
     from srma.analysis.policies import POLICIES, PolicyResult, apply_policy
     from srma.analysis.results import MetaResult
+    from srma.analysis.robust import RobustResult, robust
     from srma.analysis.subgroups import SubgroupResult, subgroup_analysis
     from srma.stats import conversions
 
@@ -83,6 +88,7 @@ __all__ = [
     "MetaRegressionResult",
     "MetaResult",
     "PolicyResult",
+    "RobustResult",
     "SmallStudyResult",
     "SrmaWarning",
     "SubgroupResult",
@@ -99,7 +105,9 @@ __all__ = [
     "meta_regression",
     "peters_test",
     "rank_test",
+    "robust",
     "small_study_tests",
     "subgroup_analysis",
     "trim_and_fill",
+    "vcalc",
 ]

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from srma import vocabulary
 from srma.errors import InputError
+from srma.stats.robust import ADJUSTMENTS
 
 # --- options: constraints declared once ----------------------------------------------
 
@@ -191,7 +192,13 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "orwin_target": Optional(Number()),
     "weighted": Boolean(),
     "decreasing": Boolean(),
+    # cluster-robust variance (srma.robust) and sampling covariances (srma.vcalc)
+    "adjust": OneOf(ADJUSTMENTS, case_insensitive=True, aliases={"CR1P": "CR1p"}),
+    "phi": Optional(Number(-1.0, 1.0)),
 }
+
+#: The tests of :func:`srma.robust`: Satterthwaite df, ``t`` with J - p df (metafor), ``z``.
+ROBUST_TESTS = ("satterthwaite", "t", "z")
 
 _INVERSE_VARIANCE = OneOf(
     vocabulary.INVERSE_VARIANCE_METHODS, case_insensitive=True, aliases=vocabulary.METHOD_ALIASES
@@ -203,6 +210,7 @@ FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
     "meta_batch": {"method": _INVERSE_VARIANCE},
     "meta_regression": {"method": _INVERSE_VARIANCE},
     "effect_sizes": {"measure": OneOf(tuple(vocabulary.MEASURES), case_insensitive=True)},
+    "robust": {"test": OneOf(ROBUST_TESTS)},
 }
 
 
