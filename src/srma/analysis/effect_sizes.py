@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srma.analysis import effect_families_continuous as more_continuous
 from srma.analysis.validation import numeric_columns, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
@@ -35,6 +36,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("RR", "OR", "RD", "PETO"), EVENTS + CELLS),
     **dict.fromkeys(("COR", "ZCOR"), CORRELATION),
     "GEN": GENERIC,
+    **more_continuous.ROLES,
 }
 CONTINUOUS_FORMULAS = {
     "MD": formulas.mean_difference,
@@ -91,7 +93,13 @@ def _row_names(frame: pd.DataFrame, rows: np.ndarray, label: str | None) -> str:
 
 
 def _continuous(
-    frame: pd.DataFrame, measure: str, columns: dict[str, str], source: str | None
+    frame: pd.DataFrame,
+    measure: str,
+    columns: dict[str, str],
+    source: str | None,
+    *,
+    correct: bool,
+    shared: more_continuous.SharedControls | None,
 ) -> _Computed:
     names = _names(CONTINUOUS, columns)
     data = numeric_columns(frame, names, source=source)
@@ -102,9 +110,13 @@ def _continuous(
         check(f"n{arm}", n < 2, "group size must be at least 2")
         if measure == "ROM":
             check(f"mean{arm}", mean <= 0, "mean must be > 0 for ROM (a ratio of means)")
-    yi, vi = CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS))
+    if shared is not None:
+        data["n2"] = data["n2"] / shared.comparisons
+    options = {"correct": correct} if measure == "ROM" else {}
+    yi, vi = CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS), **options)
     expected = np.all([np.isfinite(data[role]) for role in CONTINUOUS], axis=0)
-    return _Computed(yi, vi, expected, "the formula is undefined")
+    notes = () if shared is None or shared.note is None else (shared.note,)
+    return _Computed(yi, vi, expected, "the formula is undefined", notes)
 
 
 def _uses_cells(frame: pd.DataFrame, columns: dict[str, str]) -> bool:
@@ -265,6 +277,10 @@ def effect_sizes(
     level: float = 0.95,
     label: str | None = None,
     source: str | None = None,
+    correct: bool = False,
+    direction: str | None = None,
+    shared_control: str | None = None,
+    control_group: str = more_continuous.DEFAULT_CONTROL_GROUP,
     **columns: str,
 ) -> pd.DataFrame:
     """A copy of ``df`` with the effect size ``yi`` and its sampling variance ``vi``.
@@ -325,11 +341,22 @@ def effect_sizes(
         measure, column role or option.
     """
     measure = _check_options(measure, columns, add, to, level, drop00)
+    correct, direction, shared_control = more_continuous.check_options(
+        measure, correct=correct, direction=direction, shared_control=shared_control
+    )
     frame = df.reset_index(drop=True)
     if len(frame) == 0:
         raise InputError("the table has no rows", file=source)
+    shared = None
+    if shared_control == "split":
+        shared = more_continuous.shared_controls(frame, control_group, source=source, label=label)
+    computed: _Computed | more_continuous.FamilyEffects
     if measure in CONTINUOUS_FORMULAS:
-        computed = _continuous(frame, measure, columns, source)
+        computed = _continuous(frame, measure, columns, source, correct=correct, shared=shared)
+    elif measure in more_continuous.ROLES:
+        computed = more_continuous.compute(
+            frame, measure, columns, source, direction=direction, shared=shared, label=label
+        )
     elif measure in formulas.BINARY_MEASURES:
         computed = _binary(
             frame, measure, columns, source, add=add, to=to, drop00=drop00, label=label
