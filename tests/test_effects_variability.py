@@ -115,7 +115,7 @@ def test_bias_corrected_rom_swaps_sign_with_the_groups_and_adds_variance(
 
 def test_correct_is_rom_only_and_boolean() -> None:
     frame, columns = _frame("normand1999")
-    with pytest.raises(InputError, match="correct=True .* is for ROM, not SMD"):
+    with pytest.raises(InputError, match=r"correct=True .* is for ROM, not SMD"):
         effect_sizes(frame, "SMD", correct=True, **columns)
     with pytest.raises(InputError, match=r"effect_sizes\(\): correct must be True or False"):
         effect_sizes(frame, "ROM", correct="yes", **columns)
