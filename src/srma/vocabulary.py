@@ -27,6 +27,15 @@ MEASURES: Final = MappingProxyType(
         "COR": "correlation coefficient",
         "ZCOR": "Fisher's z-transformed correlation",
         "GEN": "generic estimate with its variance, standard error, CI or p-value",
+        "SMDH": "standardised mean difference with unequal variances (Bonett)",
+        "MC": "raw mean change (pre-post or matched pairs)",
+        "SMCC": "standardised mean change, change-score standardisation",
+        "SMCR": "standardised mean change, raw-score standardisation",
+        "ROMC": "log ratio of means, pre-post or matched pairs",
+        "VR": "log variability ratio (lnVR)",
+        "CVR": "log coefficient of variation ratio (lnCVR)",
+        "LNCVR": "log coefficient of variation ratio: another name of CVR",
+        "NMD": "normalised mean difference, % of the lesion deficit recovered (CAMARADES)",
     }
 )
 
@@ -46,11 +55,22 @@ MEASURE_NAMES: Final = MappingProxyType(
         "COR": "Correlation",
         "ZCOR": "Fisher's z",
         "GEN": "Effect",
+        "SMDH": "Std. mean difference (unequal variances)",
+        "MC": "Mean change",
+        "SMCC": "Std. mean change (change-score SD)",
+        "SMCR": "Std. mean change (raw-score SD)",
+        "ROMC": "Ratio of means (paired)",
+        "VR": "Variability ratio",
+        "CVR": "CV ratio",
+        "LNCVR": "CV ratio",
+        "NMD": "Normalised mean difference (%)",
     }
 )
 
 #: Measures analysed on the log scale and reported back-transformed.
-RATIO_MEASURES: Final = frozenset({"RR", "OR", "ROM", "PETO", "HR", "IRR"})
+RATIO_MEASURES: Final = frozenset(
+    {"RR", "OR", "ROM", "PETO", "HR", "IRR", "ROMC", "VR", "CVR", "LNCVR"}
+)
 
 #: Measures computed from 2x2 tables (per-arm events and totals).
 BINARY_MEASURES: Final = frozenset({"RR", "OR", "RD", "PETO"})

@@ -5,7 +5,9 @@ The measures and their formulas are those of metafor's ``escalc`` (see
 convention (``mean1, sd1, n1, mean2, sd2, n2``; ``events1, total1, events2,
 total2`` or ``a, b, c, d``; ``r, n``; ``yi`` with ``vi``, ``sei``,
 ``ci_lower`` and ``ci_upper``, or ``pvalue``), and any other name maps by
-keyword: ``effect_sizes(df, "SMD", mean1="m1i", sd1="sd1i", ...)``.
+keyword: ``effect_sizes(df, "SMD", mean1="m1i", sd1="sd1i", ...)``.  The
+pre-post, variability and normalised measures are read and validated in
+:mod:`srma.analysis.effect_families_continuous`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srma.analysis import effect_families_continuous as more_continuous
 from srma.analysis.validation import numeric_columns, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
@@ -35,6 +38,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("RR", "OR", "RD", "PETO"), EVENTS + CELLS),
     **dict.fromkeys(("COR", "ZCOR"), CORRELATION),
     "GEN": GENERIC,
+    **more_continuous.ROLES,
 }
 CONTINUOUS_FORMULAS = {
     "MD": formulas.mean_difference,
@@ -91,7 +95,13 @@ def _row_names(frame: pd.DataFrame, rows: np.ndarray, label: str | None) -> str:
 
 
 def _continuous(
-    frame: pd.DataFrame, measure: str, columns: dict[str, str], source: str | None
+    frame: pd.DataFrame,
+    measure: str,
+    columns: dict[str, str],
+    source: str | None,
+    *,
+    correct: bool,
+    shared: more_continuous.SharedControls | None,
 ) -> _Computed:
     names = _names(CONTINUOUS, columns)
     data = numeric_columns(frame, names, source=source)
@@ -102,9 +112,13 @@ def _continuous(
         check(f"n{arm}", n < 2, "group size must be at least 2")
         if measure == "ROM":
             check(f"mean{arm}", mean <= 0, "mean must be > 0 for ROM (a ratio of means)")
-    yi, vi = CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS))
+    if shared is not None:
+        data["n2"] = data["n2"] / shared.comparisons
+    options = {"correct": correct} if measure == "ROM" else {}
+    yi, vi = CONTINUOUS_FORMULAS[measure](*(data[role] for role in CONTINUOUS), **options)
     expected = np.all([np.isfinite(data[role]) for role in CONTINUOUS], axis=0)
-    return _Computed(yi, vi, expected, "the formula is undefined")
+    notes = () if shared is None or shared.note is None else (shared.note,)
+    return _Computed(yi, vi, expected, "the formula is undefined", notes)
 
 
 def _uses_cells(frame: pd.DataFrame, columns: dict[str, str]) -> bool:
@@ -265,6 +279,10 @@ def effect_sizes(
     level: float = 0.95,
     label: str | None = None,
     source: str | None = None,
+    correct: bool = False,
+    direction: str | None = None,
+    shared_control: str | None = None,
+    control_group: str = more_continuous.DEFAULT_CONTROL_GROUP,
     **columns: str,
 ) -> pd.DataFrame:
     """A copy of ``df`` with the effect size ``yi`` and its sampling variance ``vi``.
@@ -281,8 +299,15 @@ def effect_sizes(
         n1, mean2, sd2, n2``; RR, OR, RD, PETO from ``events1, total1,
         events2, total2`` or the cells ``a, b, c, d``; COR, ZCOR from ``r, n``;
         GEN from ``yi`` with ``vi``, ``sei``, ``ci_lower`` and ``ci_upper``, or
-        ``pvalue`` (looked for in that order).  RR, OR, PETO and ROM are on the
-        log scale.
+        ``pvalue`` (looked for in that order).  SMDH (Bonett's SMD for unequal
+        variances), CVR (also called LNCVR) from the same columns as SMD, and
+        VR from ``sd1, n1, sd2, n2``; the pre-post measures MC and SMCC from
+        ``mean1, mean2, n`` with ``sd_change`` or ``sd1, sd2, r``, SMCR from
+        ``mean1, mean2, sd1, n, r`` and ROMC from ``mean1, mean2, sd1, sd2, n,
+        r``; NMD from ``mean1, sd1, n1`` (treated), ``mean2, sd2, n2``
+        (control) and ``mean_sham`` (see
+        :mod:`srma.analysis.effect_families_continuous`).  RR, OR, PETO, ROM,
+        ROMC, VR and CVR are on the log scale; NMD is in percent.
     add, to
         Continuity correction for 2x2 tables, as escalc: ``add`` (0.5) is
         added to every cell of the tables with a zero cell (``to="only0"``), of
@@ -301,6 +326,18 @@ def effect_sizes(
         ``label`` or ``author`` if there is one, else row numbers).
     source
         The file the table came from, named in errors.
+    correct
+        ROM only: Lajeunesse's (2015) bias-corrected log ratio and its
+        second-order variance (:func:`srma.stats.effects.log_ratio_of_means`).
+    direction
+        NMD only: ``"lower is better"`` or ``"higher is better"`` scales by
+        the size of the deficit and signs by the direction; ``None`` (the
+        default) is Vesterinen et al.'s signed ratio (:mod:`srma.stats.normalised`).
+    shared_control, control_group
+        MD, SMD, SMDH, ROM and NMD: ``shared_control="split"`` divides the
+        size ``n2`` of a control group that several comparisons share (the
+        rows with one value in the column ``control_group``) by the number of
+        those comparisons, as CAMARADES does; a warning names the studies.
     **columns
         Column names for the roles above, e.g. ``mean1="m1i"``.
 
@@ -321,15 +358,28 @@ def effect_sizes(
         smaller than 2 (MD, SMD, ROM), a negative count, more events than
         participants, a correlation outside (-1, 1), n < 3 (COR) or n < 4
         (ZCOR), a CI whose lower limit is not below its upper one or that
-        excludes its estimate, a p-value outside (0, 1]; also an unknown
-        measure, column role or option.
+        excludes its estimate, a p-value outside (0, 1], a correlation outside
+        [-1, 1] or a sample below 3 (SMCC, SMCR), a mean <= 0 (ROM, ROMC,
+        CVR); also an unknown measure, column role or option, or an option
+        of another measure (``correct`` with SMD).
     """
     measure = _check_options(measure, columns, add, to, level, drop00)
+    correct, direction, shared_control = more_continuous.check_options(
+        measure, correct=correct, direction=direction, shared_control=shared_control
+    )
     frame = df.reset_index(drop=True)
     if len(frame) == 0:
         raise InputError("the table has no rows", file=source)
+    shared = None
+    if shared_control == "split":
+        shared = more_continuous.shared_controls(frame, control_group, source=source, label=label)
+    computed: _Computed | more_continuous.FamilyEffects
     if measure in CONTINUOUS_FORMULAS:
-        computed = _continuous(frame, measure, columns, source)
+        computed = _continuous(frame, measure, columns, source, correct=correct, shared=shared)
+    elif measure in more_continuous.ROLES:
+        computed = more_continuous.compute(
+            frame, measure, columns, source, direction=direction, shared=shared, label=label
+        )
     elif measure in formulas.BINARY_MEASURES:
         computed = _binary(
             frame, measure, columns, source, add=add, to=to, drop00=drop00, label=label

@@ -32,7 +32,13 @@ from srma.cli.shell import (
 @app.command()
 def effects(
     data: DataArgument,
-    measure: Annotated[str, typer.Option(help="MD, SMD, ROM, RR, OR, RD, PETO, COR, ZCOR, GEN.")],
+    measure: Annotated[
+        str,
+        typer.Option(
+            help="MD, SMD, SMDH, ROM, RR, OR, RD, PETO, COR, ZCOR, GEN; pre-post MC, SMCC, SMCR, "
+            "ROMC; variability VR, CVR (= LNCVR); NMD (animal studies with a sham group)."
+        ),
+    ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
     col: ColumnOption = None,
@@ -41,6 +47,18 @@ def effects(
     drop00: Annotated[
         bool | None, typer.Option("--drop00/--keep00", help="Drop double-zero studies.")
     ] = None,
+    correct: Annotated[
+        bool, typer.Option("--correct", help="ROM: Lajeunesse's (2015) bias correction.")
+    ] = False,
+    direction: Annotated[
+        str | None, typer.Option(help="NMD: 'lower is better' or 'higher is better'.")
+    ] = None,
+    shared_control: Annotated[
+        str | None, typer.Option(help="'split': divide a shared control group's n.")
+    ] = None,
+    control_group: Annotated[
+        str, typer.Option(help="Column naming each comparison's control group.")
+    ] = "control_group",
 ) -> None:
     """Compute effect sizes (yi) and sampling variances (vi) for every study."""
 
@@ -49,8 +67,10 @@ def effects(
 
         table = read_table(data)
         out = effect_sizes(
-            table, measure, add=add, to=to, drop00=drop00, source=str(data), **column_options(col)
-        )
+            table, measure, add=add, to=to, drop00=drop00, source=str(data), correct=correct,
+            direction=direction, shared_control=shared_control, control_group=control_group,
+            **column_options(col),
+        )  # fmt: skip
         if output is not None:
             from srma.review.flow.export import to_csv
 

@@ -91,7 +91,7 @@ def standardized_mean_difference(
         return g, 1.0 / size1 + 1.0 / size2 + g**2 / (2.0 * (size1 + size2))
 
 
-def log_ratio_of_means(
+def standardized_mean_difference_heteroscedastic(
     mean1: ArrayLike,
     sd1: ArrayLike,
     n1: ArrayLike,
@@ -99,14 +99,59 @@ def log_ratio_of_means(
     sd2: ArrayLike,
     n2: ArrayLike,
 ) -> EffectArrays:
+    """SMDH, the SMD standardised without assuming equal population variances.
+
+    Bonett (2008), Psychol Methods 13:99-109, and (2009), Psychol Methods
+    14:225-238: the difference is standardised by the square root of the
+    average variance, ``s = sqrt((sd1² + sd2²) / 2)``, and bias-corrected with
+    the same ``c(m)``, ``m = n1 + n2 - 2``, as Hedges' g (escalc):
+    ``g = c(m) (m1 - m2) / s``.  Its variance (escalc's default
+    ``vtype="LS"``, Bonett 2009, with ``c(m)²`` applied) is
+
+    ``vi = c(m)² [g² (sd1⁴/(n1 - 1) + sd2⁴/(n2 - 1)) / (2 (sd1² + sd2²)²)
+    + (sd1²/(n1 - 1) + sd2²/(n2 - 1)) / s²]``.
+    """
+    m1, s1, size1, m2, s2, size2 = _float(mean1, sd1, n1, mean2, sd2, n2)
+    correction = small_sample_correction(size1 + size2 - 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total_variance = s1**2 + s2**2
+        g = correction * (m1 - m2) / np.sqrt(total_variance / 2.0)
+        spread = g**2 * (s1**4 / (size1 - 1.0) + s2**4 / (size2 - 1.0)) / (2.0 * total_variance**2)
+        location = (s1**2 / (size1 - 1.0) + s2**2 / (size2 - 1.0)) / (total_variance / 2.0)
+        return g, correction**2 * (spread + location)
+
+
+def log_ratio_of_means(
+    mean1: ArrayLike,
+    sd1: ArrayLike,
+    n1: ArrayLike,
+    mean2: ArrayLike,
+    sd2: ArrayLike,
+    n2: ArrayLike,
+    *,
+    correct: bool = False,
+) -> EffectArrays:
     """ROM, the log ratio of means ("response ratio"), for positive means.
 
-    ``yi = log(m1 / m2)`` and ``vi = sd1²/(n1 m1²) + sd2²/(n2 m2²)``
-    (Hedges, Gurevitch & Curtis 1999, Ecology 80:1150-1156, eq. 9).
+    ``yi = log(m1 / m2)`` and ``vi = v1 + v2`` with ``v1 = sd1²/(n1 m1²)``,
+    ``v2 = sd2²/(n2 m2²)`` (Hedges, Gurevitch & Curtis 1999, Ecology
+    80:1150-1156, eq. 9; escalc 3.8-1).
+
+    With ``correct=True``, Lajeunesse's (2015, Ecology 96:2056-2063)
+    second-order bias correction: ``yi = log(m1 / m2) + (v1 - v2) / 2``
+    (his eq. 8) with the second-order variance
+    ``vi = v1 + v2 + (v1² + v2²) / 2`` (his eq. 9; ``v1² / 2 =
+    sd1⁴/(2 n1² m1⁴)``).  metafor 3.8-1 has no such option; metafor 5.1's
+    ``escalc("ROM", correct=TRUE, vtype="LS2")`` computes the same pair.
     """
     m1, s1, size1, m2, s2, size2 = _float(mean1, sd1, n1, mean2, sd2, n2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(m1 / m2), s1**2 / (size1 * m1**2) + s2**2 / (size2 * m2**2)
+        variance1, variance2 = s1**2 / (size1 * m1**2), s2**2 / (size2 * m2**2)
+        log_ratio = np.log(m1 / m2)
+        if not correct:
+            return log_ratio, variance1 + variance2
+        bias = (variance1 - variance2) / 2.0
+        return log_ratio + bias, variance1 + variance2 + (variance1**2 + variance2**2) / 2.0
 
 
 # --- 2x2 tables: a, b = events, non-events in group 1; c, d in group 2 ------
