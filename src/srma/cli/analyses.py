@@ -32,7 +32,14 @@ from srma.cli.shell import (
 @app.command()
 def effects(
     data: DataArgument,
-    measure: Annotated[str, typer.Option(help="MD, SMD, ROM, RR, OR, RD, PETO, COR, ZCOR, GEN.")],
+    measure: Annotated[
+        str,
+        typer.Option(
+            help="MD, SMD, ROM, RPB (means); RR, OR, RD, PETO, PHI, YUQ, YUY, OR2DN, OR2DL "
+            "(2x2 tables); PR, PLN, PLO, PAS, PFT (events, total); IR, IRLN, IRS (events, "
+            "time); IRR, IRD (events1, time1, events2, time2); COR, ZCOR; GEN."
+        ),
+    ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
     col: ColumnOption = None,
