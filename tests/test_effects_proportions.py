@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from counts_more_fixture import case_id, cases, check_against_escalc, reference, table
 from hypothesis import given
 from hypothesis import strategies as st
 
 import srma
+from counts_more_fixture import case_id, cases, check_against_escalc, reference, table
 from srma.errors import InputError
 from srma.stats import effects_proportions as proportions
 
@@ -133,3 +134,21 @@ def test_columns_map_by_keyword_and_unknown_roles_are_refused() -> None:
     np.testing.assert_allclose(out["yi"], np.arcsin(np.sqrt([0.3, 4 / 12])))
     with pytest.raises(InputError, match="has no column role"):
         srma.effect_sizes(frame, "PAS", events="x", total="n", time="n")
+
+
+def test_cli_meta_prints_the_back_transformed_pooled_proportion(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    frame, _ = table("pritz1997")
+    path = tmp_path / "pritz.csv"
+    frame.rename(columns={"xi": "events", "ni": "total"}).to_csv(path, index=False)
+    fit = next(f for f in POOLED if f["data"] == "pritz1997" and f["measure"] == "PFT")
+    result = CliRunner().invoke(app, ["meta", str(path), "--measure", "PFT", "--method", "REML"])
+    assert result.exit_code == 0, result.output
+    assert f"proportion = {fit['back']['estimate']:.4f}" in result.output
+    result = CliRunner().invoke(app, ["effects", str(path), "--measure", "PFT", "--json"])
+    assert result.exit_code == 0, result.output
+    expected = next(c for c in cases({"PFT"}) if c["data"] == "pritz1997")
+    assert [row["yi"] for row in json.loads(result.stdout)] == pytest.approx(expected["yi"])

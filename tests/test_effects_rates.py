@@ -7,11 +7,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from counts_more_fixture import case_id, cases, check_against_escalc, reference, table
 from hypothesis import given
 from hypothesis import strategies as st
 
 import srma
+from counts_more_fixture import case_id, cases, check_against_escalc, reference, table
 from srma.errors import InputError
 from srma.stats import effects_rates as rates
 

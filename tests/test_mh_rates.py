@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from counts_more_fixture import numbers, reference, table
 from typer.testing import CliRunner
 
 import srma
+from counts_more_fixture import numbers, reference, table
 from srma.analysis.sensitivity import leave_one_out
 from srma.cli import app
 from srma.errors import InputError

@@ -22,8 +22,8 @@ from srma.analysis.effect_families_counts import COUNT_FAMILY_ROLES, count_famil
 from srma.analysis.validation import numeric_columns, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
-from srma.stats.effects_association import point_biserial_correlation
 from srma.stats.batch import BoolArray, FloatArray
+from srma.stats.effects_association import point_biserial_correlation
 from srma.vocabulary import MEASURES  # noqa: F401  (re-exported: the measures offered)
 
 CONTINUOUS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")

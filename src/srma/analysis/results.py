@@ -77,19 +77,23 @@ def _exp(value: float | None) -> float | None:
     return None if value is None or value > LARGEST_LOG else math.exp(value)
 
 
-def _inverse(measure: str, value: float, harmonic_mean_n: float | None) -> float | None:
-    """One value of a measure of :data:`BACK_TRANSFORMATIONS` on its natural scale."""
+def _inverse(measure: str, values: Any, harmonic_mean_n: float | None) -> np.ndarray:
+    """Values of a measure of :data:`BACK_TRANSFORMATIONS` on its natural scale.
+
+    NaN where ``exp`` would be beyond the largest double (PLN, IRLN).
+    """
+    y = np.asarray(values, dtype=np.float64)
     if measure == "PLO":
-        natural = proportions.expit(value)
-    elif measure in ("PLN", "IRLN"):
-        natural = _exp(value)
-    elif measure == "PAS":
-        natural = proportions.inverse_arcsine(value)
-    elif measure == "IRS":
-        natural = max(value, 0.0) ** 2
-    else:
-        natural = proportions.inverse_freeman_tukey(value, harmonic_mean_n)
-    return optional_float(natural)
+        return proportions.expit(y)
+    if measure in ("PLN", "IRLN"):
+        return np.exp(np.where(y > LARGEST_LOG, np.nan, y))
+    if measure == "PAS":
+        return proportions.inverse_arcsine(y)
+    if measure == "IRS":
+        return np.maximum(y, 0.0) ** 2
+    return proportions.inverse_freeman_tukey(
+        y, np.nan if harmonic_mean_n is None else harmonic_mean_n
+    )
 
 
 def ratio_overflow(values: Mapping[str, float | None]) -> str | None:
@@ -183,7 +187,9 @@ class MetaResult:
         if self.measure == "PFT" and self.harmonic_mean_n is None:
             return None
         return {
-            name: None if value is None else _inverse(self.measure, value, self.harmonic_mean_n)
+            name: None
+            if value is None
+            else optional_float(_inverse(self.measure, value, self.harmonic_mean_n))
             for name, value in values.items()
         }
 
@@ -200,19 +206,13 @@ class MetaResult:
                 return np.exp(y)
         if self.measure not in BACK_TRANSFORMATIONS:
             return None
-        if self.measure == "PFT":
-            if self.harmonic_mean_n is None:
-                return None
-            return proportions.inverse_freeman_tukey(y, self.harmonic_mean_n)
-        return np.vectorize(
-            lambda value: np.nan
-            if (natural := _inverse(self.measure, float(value), None)) is None
-            else natural,
-            otypes=[np.float64],
-        )(y)
+        if self.measure == "PFT" and self.harmonic_mean_n is None:
+            return None
+        return _inverse(self.measure, y, self.harmonic_mean_n)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field as JSON-ready values (None where undefined), plus ``exp`` for ratios."""
+        """Every field as JSON-ready values (None where undefined), plus ``exp`` for ratios
+        and ``back_transformed`` for the measures of :data:`BACK_TRANSFORMATIONS`."""
         out: dict[str, Any] = {}
         for item in fields(self):
             value = getattr(self, item.name)

@@ -1015,9 +1015,7 @@ def mantel_haenszel_rates(
         k_yi = in_q.sum(axis=1)
         residual = np.where(in_q, yi, 0.0) - estimate[:, None]
         q = np.maximum(0.0, _sum(residual**2 / vi, in_q))
-        q_out, q_df, q_pvalue, i2, h2 = _heterogeneity(
-            q, (k_yi - 1).astype(np.float64), k_yi > 1
-        )
+        q_out, q_df, q_pvalue, i2, h2 = _heterogeneity(q, (k_yi - 1).astype(np.float64), k_yi > 1)
     return MantelHaenszelRateArrays(
         measure=measure,
         level=level,
