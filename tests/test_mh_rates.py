@@ -127,3 +127,14 @@ def test_cli_meta_pools_rates_by_mantel_haenszel(tmp_path) -> None:
     payload = json.loads(result.stdout)
     assert payload["estimate"] == pytest.approx(fit["estimate"], rel=1e-6)
     assert payload["extra"]["mh_statistic"] == pytest.approx(fit["mh_statistic"], rel=1e-6)
+
+
+def test_subgroups_pool_each_group_by_mantel_haenszel_rates() -> None:
+    frame, columns = table("hart1999")
+    frame["group"] = ["a", "a", "b", "b", "a", "b"]
+    split = srma.subgroup_analysis(frame, "group", measure="IRD", method="MH", **columns)
+    for name, subgroup in zip(split.groups, split.subgroups, strict=True):
+        alone = srma.meta(frame[frame["group"] == name], measure="IRD", method="MH", **columns)
+        assert subgroup.estimate == pytest.approx(alone.estimate, rel=1e-12)
+        assert subgroup.se == pytest.approx(alone.se, rel=1e-12)
+        assert subgroup.q == pytest.approx(alone.q, rel=1e-10)

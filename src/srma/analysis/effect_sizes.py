@@ -341,7 +341,7 @@ def effect_sizes(
     elif measure in ("COR", "ZCOR"):
         computed = _correlation(frame, measure, columns, source)
     elif measure in COUNT_FAMILY_ROLES:
-        computed = count_family_effects(  # type: ignore[assignment]
+        computed = count_family_effects(
             frame,
             measure,
             columns,
