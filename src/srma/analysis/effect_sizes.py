@@ -286,7 +286,9 @@ def effect_sizes(
         events2, total2`` or the cells ``a, b, c, d``; COR, ZCOR from ``r, n``;
         GEN from ``yi`` with ``vi``, ``sei``, ``ci_lower`` and ``ci_upper``, or
         ``pvalue`` (looked for in that order).  RR, OR, PETO and ROM are on the
-        log scale.
+        log scale.  Proportions, incidence rates, PHI, YUQ, YUY, OR2DN, OR2DL
+        and RPB: see :mod:`srma.analysis.effect_families_counts` and
+        docs/measures_counts.md.
     add, to
         Continuity correction for 2x2 tables, as escalc: ``add`` (0.5) is
         added to every cell of the tables with a zero cell (``to="only0"``), of
