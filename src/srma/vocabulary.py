@@ -36,6 +36,22 @@ MEASURES: Final = MappingProxyType(
         "CVR": "log coefficient of variation ratio (lnCVR)",
         "LNCVR": "log coefficient of variation ratio: another name of CVR",
         "NMD": "normalised mean difference, % of the lesion deficit recovered (CAMARADES)",
+        "PR": "raw proportion",
+        "PLN": "log proportion",
+        "PLO": "logit proportion",
+        "PAS": "arcsine square-root proportion",
+        "PFT": "Freeman-Tukey double arcsine proportion",
+        "IR": "incidence rate",
+        "IRLN": "log incidence rate",
+        "IRS": "square-root incidence rate",
+        "IRR": "log incidence rate ratio",
+        "IRD": "incidence rate difference",
+        "PHI": "phi coefficient",
+        "YUQ": "Yule's Q",
+        "YUY": "Yule's Y",
+        "OR2DN": "log odds ratio as a standardised mean difference (normal scores)",
+        "OR2DL": "log odds ratio as a standardised mean difference (logistic scores)",
+        "RPB": "point-biserial correlation",
     }
 )
 
@@ -64,6 +80,21 @@ MEASURE_NAMES: Final = MappingProxyType(
         "CVR": "CV ratio",
         "LNCVR": "CV ratio",
         "NMD": "Normalised mean difference (%)",
+        "PR": "Proportion",
+        "PLN": "Log proportion",
+        "PLO": "Logit proportion",
+        "PAS": "Arcsine proportion",
+        "PFT": "Double arcsine proportion",
+        "IR": "Incidence rate",
+        "IRLN": "Log incidence rate",
+        "IRS": "Square-root incidence rate",
+        "IRD": "Incidence rate difference",
+        "PHI": "Phi coefficient",
+        "YUQ": "Yule's Q",
+        "YUY": "Yule's Y",
+        "OR2DN": "Std. mean difference (from OR, normal)",
+        "OR2DL": "Std. mean difference (from OR, logistic)",
+        "RPB": "Point-biserial correlation",
     }
 )
 
@@ -71,6 +102,24 @@ MEASURE_NAMES: Final = MappingProxyType(
 RATIO_MEASURES: Final = frozenset(
     {"RR", "OR", "ROM", "PETO", "HR", "IRR", "ROMC", "VR", "CVR", "LNCVR"}
 )
+
+#: Measures analysed on a transformed scale (not a ratio) and reported back on the
+#: scale of a proportion or a rate, with the inverse transformation applied
+#: (:meth:`srma.analysis.results.MetaResult.back_transformed`).
+BACK_TRANSFORMATIONS: Final = MappingProxyType(
+    {
+        "PLO": ("proportion", "inverse logit, 1 / (1 + exp(-y))"),
+        "PLN": ("proportion", "exp(y)"),
+        "PAS": ("proportion", "sin(y)²"),
+        "PFT": ("proportion", "Miller (1978) inverse with the harmonic mean of n"),
+        "IRLN": ("incidence rate", "exp(y)"),
+        "IRS": ("incidence rate", "y²"),
+    }
+)
+
+#: Two-group incidence-rate measures (events and person-time per group), which
+#: Mantel-Haenszel also pools.
+RATE_MEASURES: Final = frozenset({"IRR", "IRD"})
 
 #: Measures computed from 2x2 tables (per-arm events and totals).
 BINARY_MEASURES: Final = frozenset({"RR", "OR", "RD", "PETO"})

@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from srma.analysis import effect_families_continuous as more_continuous
+from srma.analysis.effect_families_counts import COUNT_FAMILY_ROLES, count_family_effects
 from srma.analysis.validation import numeric_columns, reject, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
 from srma.stats.batch import BoolArray, FloatArray
+from srma.stats.effects_association import point_biserial_correlation
 from srma.vocabulary import MEASURES  # noqa: F401  (re-exported: the measures offered)
 
 CONTINUOUS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")
@@ -34,16 +36,18 @@ CORRELATION = ("r", "n")
 GENERIC = ("yi", "vi", "sei", "ci_lower", "ci_upper", "pvalue")
 #: The column roles each measure reads.
 ROLES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("MD", "SMD", "ROM"), CONTINUOUS),
+    **dict.fromkeys(("MD", "SMD", "ROM", "RPB"), CONTINUOUS),
     **dict.fromkeys(("RR", "OR", "RD", "PETO"), EVENTS + CELLS),
     **dict.fromkeys(("COR", "ZCOR"), CORRELATION),
     "GEN": GENERIC,
     **more_continuous.ROLES,
+    **COUNT_FAMILY_ROLES,
 }
 CONTINUOUS_FORMULAS = {
     "MD": formulas.mean_difference,
     "SMD": formulas.standardized_mean_difference,
     "ROM": formulas.log_ratio_of_means,
+    "RPB": point_biserial_correlation,
 }
 #: Measures whose double-zero tables srma drops unless told otherwise (their ratio is undefined).
 DROP00_BY_DEFAULT = ("RR", "OR")
@@ -307,7 +311,9 @@ def effect_sizes(
         r``; NMD from ``mean1, sd1, n1`` (treated), ``mean2, sd2, n2``
         (control) and ``mean_sham`` (see
         :mod:`srma.analysis.effect_families_continuous`).  RR, OR, PETO, ROM,
-        ROMC, VR and CVR are on the log scale; NMD is in percent.
+        ROMC, VR and CVR are on the log scale; NMD is in percent.  Proportions,
+        incidence rates, PHI, YUQ, YUY, OR2DN, OR2DL and RPB: see
+        :mod:`srma.analysis.effect_families_counts` and docs/measures_counts.md.
     add, to
         Continuity correction for 2x2 tables, as escalc: ``add`` (0.5) is
         added to every cell of the tables with a zero cell (``to="only0"``), of
@@ -386,6 +392,17 @@ def effect_sizes(
         )
     elif measure in ("COR", "ZCOR"):
         computed = _correlation(frame, measure, columns, source)
+    elif measure in COUNT_FAMILY_ROLES:
+        computed = count_family_effects(
+            frame,
+            measure,
+            columns,
+            source,
+            add=add,
+            to=to,
+            drop00=drop00,
+            row_names=lambda rows: _row_names(frame, rows, label),
+        )
     else:
         computed = _generic(frame, columns, source, log=log, level=level)
     defined = np.isfinite(computed.yi) & np.isfinite(computed.vi) & (computed.vi > 0)

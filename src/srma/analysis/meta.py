@@ -9,6 +9,7 @@ engine on many meta-analyses at once.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -28,12 +29,16 @@ from srma.analysis.validation import (
 )
 from srma.errors import InputError, SrmaWarning
 from srma.stats.batch import as_batch
+from srma.stats.effects_proportions import harmonic_mean
 from srma.stats.mantel_haenszel import (
     ODDS_RATIO_TESTS,
+    RATE_RATIO_TESTS,
     CountTables,
     MantelHaenszelArrays,
+    MantelHaenszelRateArrays,
     PetoArrays,
     mantel_haenszel,
+    mantel_haenszel_rates,
     peto,
 )
 from srma.stats.pooling import PooledArrays, pool, pool_in_blocks
@@ -42,6 +47,7 @@ from srma.vocabulary import (
     COMMON_EFFECT_METHODS,
     COUNT_METHODS,
     METHOD_ALIASES,
+    RATE_MEASURES,
     RATIO_MEASURES,
 )
 
@@ -239,9 +245,30 @@ def prepare_effects(
         frame = data_or_yi.reset_index(drop=True)
         study_labels = list(labels) if labels is not None else _labels(frame, label)
         has_effects = columns.get("yi", "yi") in frame.columns
-        if method in COUNT_METHODS:
+        if method == "MH" and measure in RATE_MEASURES:
+            from srma.analysis.effect_families_counts import rate_counts
+            from srma.analysis.effect_sizes import effect_sizes
+
+            # as rma.mh: per-study effects leave out double-zero studies unless told otherwise
+            frame = effect_sizes(
+                frame,
+                measure,
+                add=add,
+                to=to,
+                drop00=True if drop00 is None else drop00,
+                source=source,
+                **columns,
+            )
+            counts = np.all(
+                [np.isfinite(x) for x in rate_counts(frame, columns, source, groups=2)], axis=0
+            )
+            y, v = frame["yi"].to_numpy(dtype=float), frame["vi"].to_numpy(dtype=float)
+        elif method in COUNT_METHODS:
             if measure is None or measure not in BINARY_MEASURES:
-                raise InputError(f"method {method} needs measure OR, RR or RD and per-arm counts")
+                raise InputError(
+                    f"method {method} needs measure OR, RR or RD and per-arm counts"
+                    + (" (or IRR, IRD with events and person-time)" if method == "MH" else "")
+                )
             if method == "PETO":
                 measure = "PETO"
             elif measure == "PETO":
@@ -479,11 +506,24 @@ def meta(
         pi_type=pi_type,
         tau2=None if tau2 is None else np.array([tau2]),
     )
-    return warn_about(
-        result_from_arrays(
-            arrays, 0, effects, method=method, test=test, level=level, pi_type=pi_type
-        )
+    result = result_from_arrays(
+        arrays, 0, effects, method=method, test=test, level=level, pi_type=pi_type
     )
+    return warn_about(_with_harmonic_mean(result, effects, columns))
+
+
+def _with_harmonic_mean(
+    result: MetaResult, effects: EffectData, columns: dict[str, str]
+) -> MetaResult:
+    """A PFT result with the harmonic mean of its studies' sizes (Miller's back-transformation).
+
+    The sizes are those of the studies pooled (the ``total`` column of the
+    kept rows), as metafor's ``transf.ipft.hm`` with ``targs = list(ni = ni)``.
+    """
+    if effects.measure != "PFT" or effects.frame is None:
+        return result
+    sizes = effects.frame[columns.get("total", "total")].to_numpy(dtype=float)
+    return dataclasses.replace(result, harmonic_mean_n=harmonic_mean(sizes))
 
 
 #: The fields of a Mantel-Haenszel or Peto fit that a :class:`MetaResult` holds.
@@ -492,14 +532,17 @@ COUNT_FIT_FIELDS = ("estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upp
 
 
 def count_fit_row(
-    arrays: MantelHaenszelArrays | PetoArrays, row: int
+    arrays: MantelHaenszelArrays | MantelHaenszelRateArrays | PetoArrays, row: int
 ) -> tuple[dict[str, float | None], dict[str, float | None]]:
     """Row ``row`` of a batch of MH or Peto fits: the result's fields, and the odds-ratio
-    tests (CMH, Cochran, Breslow-Day, Tarone) of a Mantel-Haenszel odds ratio."""
+    tests (CMH, Cochran, Breslow-Day, Tarone) of a Mantel-Haenszel odds ratio or the
+    Mantel-Haenszel test of a rate ratio."""
     values = {name: optional_float(getattr(arrays, name)[row]) for name in COUNT_FIT_FIELDS}
     extra: dict[str, float | None] = {}
     if isinstance(arrays, MantelHaenszelArrays) and arrays.measure == "OR":
         extra = {name: optional_float(getattr(arrays, name)[row]) for name in ODDS_RATIO_TESTS}
+    if isinstance(arrays, MantelHaenszelRateArrays) and arrays.measure == "IRR":
+        extra = {name: optional_float(getattr(arrays, name)[row]) for name in RATE_RATIO_TESTS}
     return values, extra
 
 
@@ -514,14 +557,24 @@ def _pool_counts(
     to: str,
     drop00: bool | None,
 ) -> MetaResult:
-    """Mantel-Haenszel or Peto pooling of the 2x2 tables (common-effect models)."""
+    """Mantel-Haenszel or Peto pooling of the 2x2 tables (common-effect models), or
+    Mantel-Haenszel pooling of incidence rates (IRR, IRD: events and person-time)."""
+    from srma.analysis.effect_families_counts import rate_counts
     from srma.analysis.effect_sizes import binary_cells
 
-    cells = [cell[None, :] for cell in binary_cells(effects.frame, columns, effects.source)]
+    rates = effects.measure in RATE_MEASURES
+    if rates:
+        read = rate_counts(effects.frame, columns, effects.source, groups=2)
+    else:
+        read = list(binary_cells(effects.frame, columns, effects.source))
+    cells = [cell[None, :] for cell in read]
     mask = np.ones_like(cells[0], dtype=bool)
     settings = {"level": level, "add": add, "to": to, "drop00": True if drop00 is None else drop00}
+    arrays: MantelHaenszelArrays | MantelHaenszelRateArrays | PetoArrays
     if method == "PETO":
         arrays = peto(*cells, mask, **settings)
+    elif rates:
+        arrays = mantel_haenszel_rates(*cells, mask, effects.measure, **settings)
     else:
         arrays = mantel_haenszel(*cells, mask, effects.measure, **settings)
     value, extra = count_fit_row(arrays, 0)
@@ -531,8 +584,8 @@ def _pool_counts(
     ]
     if not_estimable:
         notes.append(
-            "not estimable (no events or only events in both arms), pooled but left "
-            f"out of Q: {', '.join(not_estimable)}"
+            f"not estimable (no events{'' if rates else ' or only events'} in both arms), "
+            f"pooled but left out of Q: {', '.join(not_estimable)}"
         )
     if value["estimate"] is None:
         notes.append(f"the {method} estimate is undefined: no events in one of the groups")

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from srma.formatting import format_count, format_number, format_p
+from srma.stats import effects_proportions as proportions
 from srma.stats.inference import critical_value
 from srma.stats.mantel_haenszel import CountTables
-from srma.vocabulary import METHOD_NAMES, RATIO_MEASURES, TEST_NAMES
+from srma.vocabulary import BACK_TRANSFORMATIONS, METHOD_NAMES, RATIO_MEASURES, TEST_NAMES
 
 # the vocabulary lives in srma.vocabulary; these names stay importable from here
 __all__ = [
@@ -74,6 +75,25 @@ LARGEST_LOG = math.log(float(np.finfo(np.float64).max))
 
 def _exp(value: float | None) -> float | None:
     return None if value is None or value > LARGEST_LOG else math.exp(value)
+
+
+def _inverse(measure: str, values: Any, harmonic_mean_n: float | None) -> np.ndarray:
+    """Values of a measure of :data:`BACK_TRANSFORMATIONS` on its natural scale.
+
+    NaN where ``exp`` would be beyond the largest double (PLN, IRLN).
+    """
+    y = np.asarray(values, dtype=np.float64)
+    if measure == "PLO":
+        return proportions.expit(y)
+    if measure in ("PLN", "IRLN"):
+        return np.exp(np.where(y > LARGEST_LOG, np.nan, y))
+    if measure == "PAS":
+        return proportions.inverse_arcsine(y)
+    if measure == "IRS":
+        return np.maximum(y, 0.0) ** 2
+    return proportions.inverse_freeman_tukey(
+        y, np.nan if harmonic_mean_n is None else harmonic_mean_n
+    )
 
 
 def ratio_overflow(values: Mapping[str, float | None]) -> str | None:
@@ -138,6 +158,8 @@ class MetaResult:
     extra: Mapping[str, float | None] = field(default_factory=dict)
     #: MH and Peto: the 2x2 tables and settings, which follow-up analyses refit
     tables: CountTables | None = None
+    #: PFT: the harmonic mean of the studies' sizes, for Miller's back-transformation
+    harmonic_mean_n: float | None = None
 
     @property
     def is_ratio(self) -> bool:
@@ -145,18 +167,52 @@ class MetaResult:
         return self.measure in RATIO_MEASURES
 
     def back_transformed(self) -> dict[str, float | None] | None:
-        """``exp`` of the estimate and of the interval bounds, for ratio measures.
+        """The estimate and the interval bounds on the natural scale, or None.
 
-        None where ``exp`` is beyond the largest double (a log ratio above 709.78):
-        the ratio is not a number srma can write (:func:`ratio_overflow` says which).
+        Ratio measures: ``exp``, None where it is beyond the largest double (a
+        log ratio above 709.78): the ratio is not a number srma can write
+        (:func:`ratio_overflow` says which).  The measures of
+        :data:`~srma.vocabulary.BACK_TRANSFORMATIONS`: the pooled proportion or
+        rate, by the inverse logit (PLO), ``exp`` (PLN, IRLN), ``sin²`` (PAS,
+        metafor's ``transf.iarcsin``), the square (IRS) and, for PFT, Miller's
+        (1978) inverse of the double arcsine with ``n`` the harmonic mean of
+        the studies' sizes (metafor's ``transf.ipft.hm``; None without it).
+        Other measures: None.
         """
-        if not self.is_ratio:
-            return None
         values = {name: getattr(self, name) for name in BACK_TRANSFORMED}
-        return {name: _exp(value) for name, value in values.items()}
+        if self.is_ratio:
+            return {name: _exp(value) for name, value in values.items()}
+        if self.measure not in BACK_TRANSFORMATIONS:
+            return None
+        if self.measure == "PFT" and self.harmonic_mean_n is None:
+            return None
+        return {
+            name: None
+            if value is None
+            else optional_float(_inverse(self.measure, value, self.harmonic_mean_n))
+            for name, value in values.items()
+        }
+
+    def natural_scale(self, values: Any) -> np.ndarray | None:
+        """Values on the analysis scale (per-study ``yi``, interval bounds) on the natural scale.
+
+        ``exp`` for ratio measures, the inverse transformation of
+        :meth:`back_transformed` for the measures of
+        :data:`~srma.vocabulary.BACK_TRANSFORMATIONS`, None for other measures.
+        """
+        y = np.asarray(values, dtype=np.float64)
+        if self.is_ratio:
+            with np.errstate(over="ignore"):
+                return np.exp(y)
+        if self.measure not in BACK_TRANSFORMATIONS:
+            return None
+        if self.measure == "PFT" and self.harmonic_mean_n is None:
+            return None
+        return _inverse(self.measure, y, self.harmonic_mean_n)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field as JSON-ready values (None where undefined), plus ``exp`` for ratios."""
+        """Every field as JSON-ready values (None where undefined), plus ``exp`` for ratios
+        and ``back_transformed`` for the measures of :data:`BACK_TRANSFORMATIONS`."""
         out: dict[str, Any] = {}
         for item in fields(self):
             value = getattr(self, item.name)
@@ -165,9 +221,9 @@ class MetaResult:
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[item.name] = value
-        exp = self.back_transformed()
-        if exp is not None:
-            out["exp"] = exp
+        natural = self.back_transformed()
+        if natural is not None:
+            out["exp" if self.is_ratio else "back_transformed"] = natural
         return out
 
     def to_frame(self) -> pd.DataFrame:
@@ -211,6 +267,11 @@ class MetaResult:
                 f"{_format(tests.get('cmh_statistic_uncorrected'), 2)} "
                 f"({format_p(tests.get('cmh_pvalue_uncorrected'))})"
             )
+        if tests.get("mh_statistic") is not None:
+            lines.append(
+                f"Mantel-Haenszel test: MH = {_format(tests['mh_statistic'], 2)} "
+                f"(df = 1, {format_p(tests['mh_pvalue'])})"
+            )
         if tests.get("tarone_pvalue") is not None:
             lines.append(
                 f"Tarone's test for heterogeneity: X² = {_format(tests['tarone_statistic'], 2)} "
@@ -236,8 +297,9 @@ class MetaResult:
             )
         exp = self.back_transformed()
         if exp is not None:
+            name = self.measure if self.is_ratio else BACK_TRANSFORMATIONS[self.measure][0]
             text = (
-                f"{self.measure} = {_format(exp['estimate'])} "
+                f"{name} = {_format(exp['estimate'])} "
                 f"[{_format(exp['ci_lower'])}, {_format(exp['ci_upper'])}]"
             )
             if exp["pi_lower"] is not None:

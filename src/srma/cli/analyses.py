@@ -35,8 +35,10 @@ def effects(
     measure: Annotated[
         str,
         typer.Option(
-            help="MD, SMD, SMDH, ROM, RR, OR, RD, PETO, COR, ZCOR, GEN; pre-post MC, SMCC, SMCR, "
-            "ROMC; variability VR, CVR (= LNCVR); NMD (animal studies with a sham group)."
+            help="MD, SMD, SMDH, ROM, RPB (means); pre-post MC, SMCC, SMCR, ROMC; variability "
+            "VR, CVR (= LNCVR); NMD (animal studies with a sham group); RR, OR, RD, PETO, PHI, "
+            "YUQ, YUY, OR2DN, OR2DL (2x2 tables); PR, PLN, PLO, PAS, PFT (events, total); IR, "
+            "IRLN, IRS (events, time); IRR, IRD (events1, time1, events2, time2); COR, ZCOR; GEN."
         ),
     ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,

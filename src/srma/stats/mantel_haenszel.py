@@ -54,6 +54,7 @@ from scipy.stats import chi2
 
 from srma.stats.batch import BoolArray, FloatArray
 from srma.stats.effects import BINARY_MEASURES, CONTINUITY_TARGETS
+from srma.stats.effects_rates import TWO_GROUP_RATE_MEASURES
 from srma.stats.inference import critical_value, two_sided_pvalue, wald_interval
 
 IntArray = NDArray[np.int64]
@@ -257,14 +258,15 @@ def pool_tables(
     measure: str | None = None,
     *,
     level: float = 0.95,
-) -> MantelHaenszelArrays | PetoArrays:
+) -> MantelHaenszelArrays | MantelHaenszelRateArrays | PetoArrays:
     """Pool many subsets of the same tables in one call: row ``i`` pools the tables in ``masks[i]``.
 
     ``masks`` is boolean ``(batch, k)``; each row is a meta-analysis of the
     tables it marks, by :func:`mantel_haenszel` (``measure`` OR, RR or RD)
-    or :func:`peto`, with the settings the tables carry.  This is how
-    leave-one-out (``~eye(k)``), cumulative (``tri(k)``), GOSH and subgroup
-    analyses of a Mantel-Haenszel or Peto result refit it.
+    or :func:`peto`, with the settings the tables carry; for ``measure`` IRR
+    or IRD by :func:`mantel_haenszel_rates` (the tables then hold ``x1, t1, x2,
+    t2``).  This is how leave-one-out (``~eye(k)``), cumulative (``tri(k)``),
+    GOSH and subgroup analyses of a Mantel-Haenszel or Peto result refit it.
     """
     present = np.atleast_2d(np.asarray(masks, dtype=bool))
     if present.shape[1] != tables.k:
@@ -276,6 +278,14 @@ def pool_tables(
         return peto(*cells, present, **settings)
     if method != "MH":
         raise ValueError(f"tables are pooled by MH or PETO, not {method!r}")
+    if measure in ("IRR", "IRD"):
+        return mantel_haenszel_rates(
+            *cells,
+            present,
+            measure,  # type: ignore[arg-type]
+            correct=tables.correct,
+            **settings,
+        )
     return mantel_haenszel(
         *cells,
         present,
@@ -827,6 +837,207 @@ def peto(
         q_pvalue=q_pvalue,
         i2=i2,
         h2=h2,
+        yi=yi,
+        vi=vi,
+        weights=weights,
+        dropped=dropped,
+    )
+
+
+# --- Mantel-Haenszel for incidence rates ------------------------------------------
+
+#: The Mantel-Haenszel test of no association reported for the rate ratio (NaN for IRD).
+RATE_RATIO_TESTS = ("mh_statistic", "mh_pvalue")
+
+
+@dataclass(frozen=True)
+class MantelHaenszelRateArrays:
+    """A batch of Mantel-Haenszel incidence-rate results; NaN where a number is undefined.
+
+    Shaped as :class:`MantelHaenszelArrays`: ``(batch,)`` except ``yi``, ``vi``,
+    ``weights`` and ``dropped``, shaped ``(batch, k)``.  ``estimate`` and the
+    interval are on the log scale for IRR.  ``mh_statistic`` and ``mh_pvalue``
+    (the test of no association) are NaN for IRD.
+    """
+
+    measure: str
+    level: float
+    add: tuple[float, float]
+    to: tuple[str, str]
+    drop00: tuple[bool, bool]
+    correct: bool
+    #: studies pooled (present and not dropped by ``drop00[1]``)
+    k: IntArray
+    #: studies with an effect size ``yi, vi`` (those in Q)
+    k_yi: IntArray
+    estimate: FloatArray
+    se: FloatArray
+    statistic: FloatArray
+    pvalue: FloatArray
+    ci_lower: FloatArray
+    ci_upper: FloatArray
+    q: FloatArray
+    q_df: FloatArray
+    q_pvalue: FloatArray
+    i2: FloatArray
+    h2: FloatArray
+    #: IRR only: the Mantel-Haenszel test of no association (chi², 1 df)
+    mh_statistic: FloatArray
+    mh_pvalue: FloatArray
+    #: per-study effect sizes used for Q (escalc's IRR or IRD; NaN where absent or dropped)
+    yi: FloatArray
+    vi: FloatArray
+    #: weights in percent: 0 where absent or not pooled
+    weights: FloatArray
+    #: present studies dropped as double-zero studies (no events in either group)
+    dropped: BoolArray
+
+
+def _corrected_events(
+    x1: FloatArray, x2: FloatArray, use: BoolArray, add: float, to: str
+) -> tuple[FloatArray, FloatArray]:
+    """Both event counts of the studies in ``use`` with ``add`` added as ``to`` says; 1 elsewhere.
+
+    As :func:`_corrected`, on the counts only (person-time is not a count):
+    ``only0`` corrects the studies with a zero count in either group.
+    """
+    x1, x2 = np.where(use, x1, 1.0), np.where(use, x2, 1.0)
+    if to == "none" or add == 0.0:
+        return x1, x2
+    zero = use & ((x1 == 0) | (x2 == 0))
+    if to == "all":
+        target = use
+    elif to == "if0all":
+        target = use & zero.any(axis=1, keepdims=True)
+    else:
+        target = zero
+    return x1 + target * add, x2 + target * add
+
+
+def mantel_haenszel_rates(
+    x1: ArrayLike,
+    t1: ArrayLike,
+    x2: ArrayLike,
+    t2: ArrayLike,
+    mask: ArrayLike,
+    measure: Literal["IRR", "IRD"],
+    *,
+    level: float = 0.95,
+    add: float | tuple[float, float] = 0.5,
+    to: ContinuityTarget | tuple[ContinuityTarget, ContinuityTarget] = "only0",
+    drop00: bool | tuple[bool, bool] = True,
+    correct: bool = True,
+) -> MantelHaenszelRateArrays:
+    """Mantel-Haenszel pooled incidence rate ratio or difference, as metafor's ``rma.mh``.
+
+    Parameters
+    ----------
+    x1, t1, x2, t2
+        Events and person-time in group 1, then in group 2, shaped ``(batch, k)``.
+    mask
+        Boolean ``(batch, k)``, True where a study is present.
+    measure
+        ``"IRR"`` (log scale) or ``"IRD"``.
+    level, add, to, drop00
+        As :func:`mantel_haenszel`; the correction adds to the event counts only
+        and ``drop00`` leaves out studies with no events in either group.
+    correct
+        Continuity correction (1/2) in the Mantel-Haenszel test (IRR).
+
+    Notes
+    -----
+    With ``T = t1 + t2`` and sums over the pooled studies (Rothman, Greenland &
+    Lash 2008, *Modern Epidemiology*, 3rd ed., eqs. 15-16 to 15-19; Greenland &
+    Robins 1985):
+
+    * **IRR**: ``R / S`` with ``R = sum(x1 t2 / T)``, ``S = sum(x2 t1 / T)``,
+      undefined when ``sum x1 = 0`` or ``sum x2 = 0``; ``Var(log IRR) =
+      sum(t1 t2 (x1 + x2) / T²) / (R S)``; weights ``x2 t1 / T``.  The
+      Mantel-Haenszel test of no association::
+
+          (|sum(x1 - (x1 + x2) t1 / T)| - 1/2)² / sum((x1 + x2) t1 t2 / T²)
+
+      chi² on 1 df (no 1/2 unless ``correct``), undefined when no study has events.
+    * **IRD**: ``sum((x1 t2 - x2 t1) / T) / W`` with ``W = sum(t1 t2 / T)``,
+      ``SE = sqrt(sum((t1 t2 / T)² (x1 / t1² + x2 / t2²))) / W``; weights ``t1 t2 / T``.
+
+    Heterogeneity: Cochran's Q of the per-study ``yi, vi`` (escalc's IRR or IRD
+    with ``add[0], to[0]``) around the pooled estimate, on ``k_yi - 1`` df, with
+    I² and H² (NaN when ``k_yi < 2``).
+    """
+    if measure not in ("IRR", "IRD"):
+        raise ValueError(f"Mantel-Haenszel pools incidence rates as IRR or IRD, not {measure!r}")
+    adds, targets, drops = _settings(add, to, drop00, level)
+    e1, time1, e2, time2, present = _cells(x1, t1, x2, t2, mask)
+    double_zero = present & (e1 == 0) & (e2 == 0)
+    dropped = double_zero & (drops[0] | drops[1])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        use_yi = present & ~(double_zero & drops[0])
+        y1, y2 = _corrected_events(e1, e2, use_yi, adds[0], targets[0])
+        yi, vi = TWO_GROUP_RATE_MEASURES[measure](
+            y1, np.where(use_yi, time1, 1.0), y2, np.where(use_yi, time2, 1.0)
+        )
+        yi, vi = np.where(use_yi, yi, np.nan), np.where(use_yi, vi, np.nan)
+
+        pooled = present & ~(double_zero & drops[1])
+        a, c = _corrected_events(e1, e2, pooled, adds[1], targets[1])
+        s1, s2 = np.where(pooled, time1, 1.0), np.where(pooled, time2, 1.0)
+        total = s1 + s2
+        nan = np.full(a.shape[0], np.nan)
+        if measure == "IRR":
+            r = _sum(a * (s2 / total), pooled)
+            s = _sum(c * (s1 / total), pooled)
+            defined = (_sum(a, pooled) != 0) & (_sum(c, pooled) != 0)
+            estimate = np.where(defined, np.log(r / s), np.nan)
+            variance = _sum((s1 / total) * (s2 / total) * (a + c), pooled) / (r * s)
+            se = np.where(defined, np.sqrt(variance), np.nan)
+            weights = _percent(c * (s1 / total), pooled)
+            events = a + c
+            numerator = (
+                np.abs(_sum(a - events * (s1 / total), pooled)) - (0.5 if correct else 0.0)
+            ) ** 2
+            any_events = _sum(events, pooled) != 0
+            mh = np.where(
+                any_events,
+                numerator / _sum(events * (s1 / total) * (s2 / total), pooled),
+                np.nan,
+            )
+            mh_pvalue = chi2.sf(mh, 1.0)
+        else:
+            w = _sum((s1 / total) * s2, pooled)
+            estimate = _sum((a * s2 - c * s1) / total, pooled) / w
+            se = np.sqrt(_sum(((s1 / total) * s2) ** 2 * (a / s1**2 + c / s2**2), pooled)) / w
+            weights = _percent((s1 / total) * s2, pooled)
+            mh, mh_pvalue = nan, nan
+        statistic, pvalue, ci_lower, ci_upper = _wald(estimate, se, level)
+
+        in_q = present & ~np.isnan(yi) & ~np.isnan(vi)
+        k_yi = in_q.sum(axis=1)
+        residual = np.where(in_q, yi, 0.0) - estimate[:, None]
+        q = np.maximum(0.0, _sum(residual**2 / vi, in_q))
+        q_out, q_df, q_pvalue, i2, h2 = _heterogeneity(q, (k_yi - 1).astype(np.float64), k_yi > 1)
+    return MantelHaenszelRateArrays(
+        measure=measure,
+        level=level,
+        add=adds,
+        to=targets,
+        drop00=drops,
+        correct=correct,
+        k=pooled.sum(axis=1),
+        k_yi=k_yi,
+        estimate=estimate,
+        se=se,
+        statistic=statistic,
+        pvalue=pvalue,
+        ci_lower=ci_lower,
+        ci_upper=ci_upper,
+        q=q_out,
+        q_df=q_df,
+        q_pvalue=q_pvalue,
+        i2=i2,
+        h2=h2,
+        mh_statistic=np.asarray(mh, dtype=np.float64),
+        mh_pvalue=np.asarray(mh_pvalue, dtype=np.float64),
         yi=yi,
         vi=vi,
         weights=weights,
