@@ -95,7 +95,8 @@ class MetaResult:
     :meth:`back_transformed` gives the ratio scale.  Undefined values are None:
     the heterogeneity fields when k = 1, ``df`` under the z test, tau² and its
     interval under a common-effect model, the prediction interval outside a
-    random-effects model.  ``weights`` are in percent of the total.
+    random-effects model.  ``weights`` are in percent of the total.  ``tau2_se``
+    is the standard error of tau² (metafor's ``se.tau2``).
     """
 
     measure: str | None
@@ -138,6 +139,9 @@ class MetaResult:
     extra: Mapping[str, float | None] = field(default_factory=dict)
     #: MH and Peto: the 2x2 tables and settings, which follow-up analyses refit
     tables: CountTables | None = None
+    #: the standard error of tau² as metafor's ``se.tau2`` (None for a common-effect
+    #: model, k = 1 or a fixed tau²; :func:`srma.stats.tau2.tau2_standard_error`)
+    tau2_se: float | None = None
 
     @property
     def is_ratio(self) -> bool:
