@@ -164,7 +164,7 @@ TRIMFILL_ESTIMATORS: Final = ("L0", "R0")
 TRIMFILL_SIDES: Final = ("left", "right")
 
 #: Fail-safe N methods (metafor's ``fsn(type=)``).
-FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg")
+FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg", "Fisher")
 
 # --- analysis policies --------------------------------------------------------------
 

@@ -151,9 +151,10 @@ for (name in names(perm_sets)) {
 hc_cases <- list()
 for (name in c("bcg", "normand1999", "lee2004")) {
   d <- sets[[name]]
-  fit <- rma(yi, vi, data = d, method = "DL", control = tight)
   for (level in c(95, 90)) {
-    h <- hc(fit, level = level, control = list(tol = 1e-13, maxiter = 10000))
+    # hc() takes its level from the model (its own level argument is not used)
+    fit <- rma(yi, vi, data = d, method = "DL", level = level, control = tight)
+    h <- hc(fit, control = list(tol = 1e-13, maxiter = 10000))
     hc_cases[[length(hc_cases) + 1]] <- list(
       dataset = name, level = level / 100, yi = num(d$yi), vi = num(d$vi),
       estimate = num(h$beta), se = num(h$se), ci_lower = num(h$ci.lb),
