@@ -17,7 +17,12 @@ from srma.analysis.meta import Tau2Interval, tau2_confint
 from srma.analysis.metareg import meta_regression
 from srma.errors import InputError
 from srma.stats.batch import as_batch, regression_batch
-from srma.stats.tau2 import estimate_tau2, profile_likelihood_interval, tau2_standard_error
+from srma.stats.tau2 import (
+    estimate_tau2,
+    generalised_q_moments,
+    profile_likelihood_interval,
+    tau2_standard_error,
+)
 
 FIXTURE = load_fixture("univariate_more.json")
 DATASETS = FIXTURE["datasets"]
@@ -124,3 +129,25 @@ def test_tau2_confint_bad_input() -> None:
         single = meta(y[:1], v[:1])
     with pytest.raises(InputError, match="more studies than coefficients"):
         tau2_confint(single)
+
+
+@pytest.mark.parametrize(
+    "case",
+    FIXTURE["genq"],
+    ids=lambda c: f"{c['dataset']}-{c['weights_scheme']}-{c['test']}",
+)
+def test_generalised_q_estimate_and_se_match_metafor(case: dict) -> None:
+    batch = as_batch(case["yi"], case["vi"])
+    weights = np.array([case["weights"]])
+    tau2 = generalised_q_moments(batch, weights).tau2
+    np.testing.assert_allclose(tau2, case["tau2"], rtol=1e-6, atol=1e-12)
+    se = tau2_standard_error(batch, tau2, "GENQ", weights)
+    np.testing.assert_allclose(se, case["tau2_se"], rtol=1e-6)
+
+
+def test_generalised_q_needs_weights() -> None:
+    batch = as_batch([0.1, 0.5, 0.2], [0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match="GENQ needs weights"):
+        tau2_standard_error(batch, np.array([0.0]), "GENQ")
+    with pytest.raises(ValueError, match="no standard error"):
+        tau2_standard_error(batch, np.array([0.0]), "XYZ")

@@ -125,7 +125,7 @@ for (mods in c("ablat", "ablat + year")) {
         cooks_distance = num(inf$inf$cook.d), covariance_ratio = num(inf$inf$cov.r),
         tau2_deleted = num(inf$inf$tau2.del), q_deleted = num(inf$inf$QE.del),
         hat = num(inf$inf$hat), weight = num(inf$inf$weight),
-        dfbetas = unname(as.matrix(as.data.frame(inf$dfbs[seq_len(fit$p)]))),
+        dfbetas = sapply(seq_len(fit$p), function(j) num(unclass(inf$dfbs)[[j]])),
         influential = as.logical(inf$is.infl))
     }
   }
