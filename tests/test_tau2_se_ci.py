@@ -7,14 +7,19 @@ with and without a moderator; ``confint(type = "PL")``), relative 1e-6.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from conftest import load_fixture
 from srma import meta
 from srma.analysis.meta import Tau2Interval, tau2_confint
 from srma.analysis.metareg import meta_regression
+from srma.cli import app
 from srma.errors import InputError
 from srma.stats.batch import as_batch, regression_batch
 from srma.stats.tau2 import (
@@ -151,3 +156,16 @@ def test_generalised_q_needs_weights() -> None:
         tau2_standard_error(batch, np.array([0.0]), "GENQ")
     with pytest.raises(ValueError, match="no standard error"):
         tau2_standard_error(batch, np.array([0.0]), "XYZ")
+
+
+def test_meta_json_carries_tau2_se(tmp_path: Path) -> None:
+    data = FIXTURE["datasets"]["bcg"]
+    path = tmp_path / "bcg.csv"
+    pd.DataFrame({"yi": data["yi"], "vi": data["vi"]}).to_csv(path, index=False)
+    result = CliRunner().invoke(
+        app, ["meta", str(path), "--yi", "yi", "--vi", "vi", "--method", "DL", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    expected = next(c for c in FIXTURE["tau2_se"] if c["dataset"] == "bcg" and c["method"] == "DL")
+    np.testing.assert_allclose(payload["tau2_se"], expected["tau2_se"], rtol=1e-6)

@@ -1045,7 +1045,7 @@ def profile_likelihood_interval(
     tau2 = np.asarray(tau2, dtype=np.float64)
     n = tau2.shape[0]
     peak = loglik(batch, tau2)
-    _, tolerance = _bracket_scale(batch)
+    reach, tolerance = _bracket_scale(batch)
 
     def statistic_parts(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
         part = batch.rows(rows)
@@ -1068,7 +1068,7 @@ def profile_likelihood_interval(
     upper = solve_decreasing(
         above,
         start=2.0 * tau2 + tolerance,
-        upper=2.0 * tau2 + _bracket_scale(batch)[0],
+        upper=2.0 * tau2 + reach,
         lower=tau2,
         absolute_tolerance=tolerance,
     )
