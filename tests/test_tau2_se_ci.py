@@ -169,3 +169,16 @@ def test_meta_json_carries_tau2_se(tmp_path: Path) -> None:
     payload = json.loads(result.stdout)
     expected = next(c for c in FIXTURE["tau2_se"] if c["dataset"] == "bcg" and c["method"] == "DL")
     np.testing.assert_allclose(payload["tau2_se"], expected["tau2_se"], rtol=1e-6)
+
+
+def test_subgroup_results_carry_no_tau2_se() -> None:
+    """A subgroup's tau² may be shared across subgroups (common_tau2): meta() alone
+    reports se(tau²)."""
+    from srma import subgroup_analysis
+
+    data = FIXTURE["datasets"]["bcg"]
+    frame = pd.DataFrame({"yi": data["yi"], "vi": data["vi"],
+                          "group": ["a", "b"] * 6 + ["a"]})  # fmt: skip
+    result = subgroup_analysis(frame, "group", method="REML")
+    assert all(group.tau2_se is None for group in result.subgroups)
+    assert meta(frame, method="REML").tau2_se is not None

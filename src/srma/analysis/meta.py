@@ -325,13 +325,14 @@ def result_from_arrays(
     notes: Sequence[str] = (),
     extra: dict[str, float | None] | None = None,
     present: NDArray[np.bool_] | None = None,
-    tau2_fixed: bool = False,
+    tau2_estimated: bool = False,
 ) -> MetaResult:
     """The :class:`MetaResult` of one row of a pooled batch, with the checks users need.
 
     ``present`` marks the row's own studies among the batch's columns (default:
     every column), so that a study whose weight underflows to 0 is still listed.
-    ``tau2_fixed`` says tau² was given, not estimated: it then has no standard error.
+    ``tau2_estimated`` says tau² was estimated from these studies alone (not given,
+    nor shared with other subgroups): then its standard error is reported (``tau2_se``).
     """
     pooled: dict[str, Any] = {}
     for item in fields(arrays):
@@ -376,7 +377,7 @@ def result_from_arrays(
         if overflow:
             messages.append(overflow)
     tau2_se = None
-    if random_effects and not tau2_fixed and pooled["k"] > 1 and pooled["tau2"] is not None:
+    if random_effects and tau2_estimated and pooled["k"] > 1 and pooled["tau2"] is not None:
         with np.errstate(all="ignore"):
             se = tau2_standard_error(
                 as_batch(effects.yi, effects.vi), np.array([pooled["tau2"]]), method
@@ -501,7 +502,7 @@ def meta(
             test=test,
             level=level,
             pi_type=pi_type,
-            tau2_fixed=tau2 is not None,
+            tau2_estimated=tau2 is None,
         )
     )
 

@@ -139,8 +139,9 @@ class MetaResult:
     extra: Mapping[str, float | None] = field(default_factory=dict)
     #: MH and Peto: the 2x2 tables and settings, which follow-up analyses refit
     tables: CountTables | None = None
-    #: the standard error of tau² as metafor's ``se.tau2`` (None for a common-effect
-    #: model, k = 1 or a fixed tau²; :func:`srma.stats.tau2.tau2_standard_error`)
+    #: the standard error of tau² as metafor's ``se.tau2``, reported by ``meta()``
+    #: (None for a common-effect model, k = 1, a fixed tau², and in subgroup results;
+    #: :func:`srma.stats.tau2.tau2_standard_error`)
     tau2_se: float | None = None
 
     @property
