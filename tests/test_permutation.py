@@ -119,6 +119,8 @@ def test_bad_input() -> None:
         permutation_test(fit, iterations=0)
     with pytest.raises(InputError, match="seed"):
         permutation_test(fit, seed=-1)
+    with pytest.raises(InputError, match="exact must be"):
+        permutation_test(fit, exact="yes")
     with pytest.raises(InputError, match="unknown alternative"):
         permutation_test(fit, alternative="both")
     with pytest.raises(InputError, match="needs a result of meta"):

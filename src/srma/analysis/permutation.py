@@ -91,6 +91,8 @@ def permutation_test(
             f"permutation_test() refits an inverse-variance model; this result is pooled "
             f"by {result.method}"
         )
+    if exact not in (None, True, False):
+        raise InputError(f"permutation_test(): exact must be True, False or None, got {exact!r}")
     if alternative not in ALTERNATIVES:
         raise InputError(
             f"permutation_test(): unknown alternative {alternative!r}; expected one of "

@@ -6,11 +6,12 @@ effects bias less than the random-effects mean, and give it a variance and an
 interval that allow for heterogeneity.  With DerSimonian-Laird's ``tau²`` and
 ``W1 = sum w``, ``Wj = sum w^j / W1`` (j = 2, 3, 4):
 
-* ``Var(beta) = (tau² W2 + 1) / W1`` (their eq. 4);
+* ``Var(beta) = (tau² W2 + 1) / W1`` (the variance of the common-effect mean under
+  the random-effects model);
 * the pivot ``T = (beta - mu) / se`` is not normal because ``tau²`` is estimated
   from ``Q``; given ``(beta - mu) / sqrt(Var(beta)) = r / sqrt(VR)`` with ``VR = 1 +
   tau² W2``, ``Q`` has mean ``EQ(r)`` and variance ``VQ(r)`` (the moments of a
-  quadratic form in normal variables, their section 3):
+  quadratic form in normal variables):
 
   ``EQ(r) = (k - 1) + tau² (W1 - W2) + tau⁴ (r²/VR² - 1/VR)(W3 - W2²)``,
 
