@@ -232,8 +232,8 @@ TRIMFILL_ESTIMATORS: Final = ("L0", "R0")
 #: The side of the funnel plot on which studies are missing.
 TRIMFILL_SIDES: Final = ("left", "right")
 
-#: Fail-safe N methods (metafor's ``fsn(type=)``).
-FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg")
+#: Fail-safe N methods (metafor's ``fsn(type=)``, and Fisher's method of Becker 2005).
+FAIL_SAFE_TYPES: Final = ("Rosenthal", "Orwin", "Rosenberg", "Fisher")
 
 # --- analysis policies --------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from srma.stats.mantel_haenszel import (
     peto,
 )
 from srma.stats.pooling import PooledArrays, pool, pool_in_blocks
+from srma.stats.tau2 import tau2_standard_error
 from srma.vocabulary import (
     BINARY_MEASURES,
     COMMON_EFFECT_METHODS,
@@ -56,10 +57,12 @@ __all__ = [
     "METHOD_ALIASES",
     "EffectData",
     "MetaBatchResult",
+    "Tau2Interval",
     "meta",
     "meta_batch",
     "prepare_effects",
     "result_from_arrays",
+    "tau2_confint",
     "warn_about",
 ]
 
@@ -349,11 +352,14 @@ def result_from_arrays(
     notes: Sequence[str] = (),
     extra: dict[str, float | None] | None = None,
     present: NDArray[np.bool_] | None = None,
+    tau2_estimated: bool = False,
 ) -> MetaResult:
     """The :class:`MetaResult` of one row of a pooled batch, with the checks users need.
 
     ``present`` marks the row's own studies among the batch's columns (default:
     every column), so that a study whose weight underflows to 0 is still listed.
+    ``tau2_estimated`` says tau² was estimated from these studies alone (not given,
+    nor shared with other subgroups): then its standard error is reported (``tau2_se``).
     """
     pooled: dict[str, Any] = {}
     for item in fields(arrays):
@@ -397,6 +403,13 @@ def result_from_arrays(
         overflow = ratio_overflow(pooled)
         if overflow:
             messages.append(overflow)
+    tau2_se = None
+    if random_effects and tau2_estimated and pooled["k"] > 1 and pooled["tau2"] is not None:
+        with np.errstate(all="ignore"):
+            se = tau2_standard_error(
+                as_batch(effects.yi, effects.vi), np.array([pooled["tau2"]]), method
+            )
+        tau2_se = optional_float(se[0]) if np.isfinite(se[0]) else None
     return MetaResult(
         measure=effects.measure,
         method=method,
@@ -410,6 +423,7 @@ def result_from_arrays(
         omitted=effects.omitted,
         warnings=tuple(messages),
         extra=extra or {},
+        tau2_se=tau2_se,
         **pooled,
     )
 
@@ -507,7 +521,14 @@ def meta(
         tau2=None if tau2 is None else np.array([tau2]),
     )
     result = result_from_arrays(
-        arrays, 0, effects, method=method, test=test, level=level, pi_type=pi_type
+        arrays,
+        0,
+        effects,
+        method=method,
+        test=test,
+        level=level,
+        pi_type=pi_type,
+        tau2_estimated=tau2 is None,
     )
     return warn_about(_with_harmonic_mean(result, effects, columns))
 
@@ -736,3 +757,89 @@ def meta_batch(
             ) from None
     arrays = pool_in_blocks(as_batch(y, v), method=method, **settings)
     return MetaBatchResult(method=method, test=test, level=level, pi_type=pi_type, arrays=arrays)
+
+
+# --- the profile-likelihood interval of tau² ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Tau2Interval:
+    """A confidence interval of tau² (residual tau² for a meta-regression).
+
+    ``type`` ``"PL"``: the profile-likelihood interval of an ``ML`` or ``REML``
+    fit (metafor's ``confint(type = "PL")``).  ``lower`` is 0 where the
+    likelihood-ratio test does not reject tau² = 0 at ``level``.
+    """
+
+    type: str
+    method: str
+    level: float
+    tau2: float
+    lower: float
+    upper: float
+    converged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+
+#: Interval types of :func:`tau2_confint`, and the tau² methods each serves.
+TAU2_INTERVAL_TYPES = {"PL": ("ML", "REML")}
+
+
+def tau2_confint(result: Any, type: str = "PL", *, level: float | None = None) -> Tau2Interval:
+    """The ``type`` confidence interval of tau² of a :class:`MetaResult` or a
+    :class:`~srma.analysis.metareg.MetaRegressionResult`.
+
+    ``type="PL"`` (profile likelihood; Hardy & Thompson 1996, Stat Med 15:619):
+    the tau² at which ``2 (ll(tau²_hat) - ll(tau²)) = chi²_{1, level}``, with
+    ``ll`` the ML or REML log-likelihood of the result's own method maximised
+    over the coefficients (:func:`srma.stats.tau2.profile_likelihood_interval`).
+    ``level`` defaults to the result's.  srma's default interval of tau² (the
+    ``tau2_ci_lower``, ``tau2_ci_upper`` fields) is the Q-profile one.
+    """
+    from srma.analysis.metareg import MetaRegressionResult
+    from srma.stats.batch import regression_batch
+    from srma.stats.tau2 import profile_likelihood_interval
+
+    if not isinstance(result, (MetaResult, MetaRegressionResult)):
+        raise InputError(
+            "tau2_confint() needs a result of meta() or meta_regression(), got "
+            f"{result.__class__.__name__}"
+        )
+    if type not in TAU2_INTERVAL_TYPES:
+        raise InputError(
+            f"tau2_confint(): unknown type {type!r}; expected one of "
+            f"{', '.join(TAU2_INTERVAL_TYPES)}"
+        )
+    level = result.level if level is None else level
+    validate_options("tau2_confint", level=level)
+    methods = TAU2_INTERVAL_TYPES[type]
+    if result.method not in methods:
+        raise InputError(
+            f"tau2_confint(type={type!r}) needs a model fitted with method "
+            f"{' or '.join(methods)}, not {result.method}"
+        )
+    y, v = np.asarray(result.yi, dtype=float), np.asarray(result.vi, dtype=float)
+    if isinstance(result, MetaRegressionResult):
+        X = np.asarray(result.X, dtype=float)
+        batch: Any = regression_batch(y, v, X)
+        p = X.shape[1]
+    else:
+        batch, p = as_batch(y, v), 1
+    if y.size - p < 1 or result.tau2 is None:
+        raise InputError(
+            f"tau2_confint() needs more studies than coefficients: k = {y.size}, p = {p}"
+        )
+    lower, upper, converged = profile_likelihood_interval(
+        batch, np.array([result.tau2]), result.method, level
+    )
+    return Tau2Interval(
+        type=type,
+        method=result.method,
+        level=level,
+        tau2=float(result.tau2),
+        lower=float(lower[0]),
+        upper=float(upper[0]),
+        converged=bool(converged[0]),
+    )

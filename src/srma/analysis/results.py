@@ -115,7 +115,8 @@ class MetaResult:
     :meth:`back_transformed` gives the ratio scale.  Undefined values are None:
     the heterogeneity fields when k = 1, ``df`` under the z test, tau² and its
     interval under a common-effect model, the prediction interval outside a
-    random-effects model.  ``weights`` are in percent of the total.
+    random-effects model.  ``weights`` are in percent of the total.  ``tau2_se``
+    is the standard error of tau² (metafor's ``se.tau2``).
     """
 
     measure: str | None
@@ -160,6 +161,10 @@ class MetaResult:
     tables: CountTables | None = None
     #: PFT: the harmonic mean of the studies' sizes, for Miller's back-transformation
     harmonic_mean_n: float | None = None
+    #: the standard error of tau² as metafor's ``se.tau2``, reported by ``meta()``
+    #: (None for a common-effect model, k = 1, a fixed tau², and in subgroup results;
+    #: :func:`srma.stats.tau2.tau2_standard_error`)
+    tau2_se: float | None = None
 
     @property
     def is_ratio(self) -> bool:

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from srma.analysis.metareg import MetaRegressionResult
+from srma.analysis.metareg_influence import MetaRegressionInfluence, metareg_influence
 from srma.analysis.results import MetaResult, optional_float
 from srma.analysis.validation import validate_options
 from srma.errors import InputError
@@ -433,8 +435,14 @@ def _full_and_deleted(result: MetaResult) -> tuple[np.ndarray, np.ndarray, Any, 
     return y, v, full, deleted
 
 
-def influence_diagnostics(result: MetaResult) -> InfluenceResult:
+def influence_diagnostics(
+    result: MetaResult | MetaRegressionResult,
+) -> InfluenceResult | MetaRegressionInfluence:
     """Externally standardised residuals, DFFITS, Cook's distance, covariance ratio, etc.
+
+    A meta-regression result is handed to
+    :func:`srma.analysis.metareg_influence.metareg_influence` (one DFBETAS per
+    coefficient).
 
     An inverse-variance result: metafor's ``influence.rma.uni``.  A
     Mantel-Haenszel or Peto result (for which metafor has no ``influence``):
@@ -445,6 +453,8 @@ def influence_diagnostics(result: MetaResult) -> InfluenceResult:
     least-squares fit, are None, and a study is flagged by metafor's Cook's
     distance and DFBETAS rules only.
     """
+    if isinstance(result, MetaRegressionResult):
+        return metareg_influence(result)
     if _studies(result) < 3:
         raise InputError("influence diagnostics need at least 3 studies")
     y, v, full, deleted = _full_and_deleted(result)

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import chi2
 
-from srma.stats.batch import Batch, BoolArray, FloatArray, quantile_per_df
+from srma.stats.batch import Batch, BoolArray, FloatArray, quantile_per_df, regression_batch
 from srma.stats.heterogeneity import h2_from_q, h2_from_tau2, i2_from_q, i2_from_tau2
 from srma.stats.inference import (
     chi2_pvalue,
@@ -47,6 +47,7 @@ from srma.stats.inference import (
 )
 from srma.stats.mantel_haenszel import CountTables, pool_tables
 from srma.stats.pooling import BLOCK_ROWS, PooledArrays, pool
+from srma.stats.regression import meta_regression
 from srma.stats.tau2 import BOUNDARY_GRID
 from srma.vocabulary import KNAPP_HARTUNG_TESTS
 
@@ -1186,4 +1187,102 @@ def cumulative_fits(
         level=level,
         pi_type=pi_type,
         series_min_k=series_min_k,
+    )
+
+
+# --- meta-regression ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegressionInfluenceArrays:
+    """Per-study influence diagnostics of one meta-regression: arrays of length k, and
+    ``dfbetas`` shaped ``(k, p)`` (NaN where the fit without the study is undefined)."""
+
+    rstudent: FloatArray
+    dffits: FloatArray
+    cooks_distance: FloatArray
+    covariance_ratio: FloatArray
+    tau2_deleted: FloatArray
+    q_deleted: FloatArray
+    hat: FloatArray
+    weight: FloatArray
+    dfbetas: FloatArray
+    influential: NDArray[np.bool_]
+
+
+def regression_influence(
+    y: FloatArray, v: FloatArray, X: FloatArray, *, method: str, test: str
+) -> RegressionInfluenceArrays:
+    """Influence diagnostics of each study of the meta-regression ``y = X beta``
+    (metafor's ``influence.rma.uni`` on a model with moderators).
+
+    The k fits without one study are one batch (:func:`~srma.stats.regression.meta_regression`
+    on leave-one-out masks).  With ``beta``, ``Var(beta)``, ``w_i = 1/(v_i + tau²)``
+    from the full model and ``beta_(-i)``, ``Var(beta_(-i))``, ``tau²_(-i)`` and the
+    Knapp-Hartung factor ``s²_(-i)`` (1 under z and t) from the model without study i:
+
+    * hat value ``h_i = w_i x_i' (X'WX)^-1 x_i``; weight ``100 w_i / sum w``;
+    * externally standardised residual ``(y_i - x_i' beta_(-i)) / sqrt(s²_(-i) (v_i +
+      tau²_(-i)) + x_i' Var(beta_(-i)) x_i)``;
+    * DFFITS ``x_i' (beta - beta_(-i)) / sqrt(s²_(-i) h_i (tau²_(-i) + v_i))``;
+    * DFBETAS ``(beta_j - beta_(-i)j) / sqrt(s²_(-i) [(X'W_(-i)X)^-1]_jj)`` with
+      ``W_(-i) = diag(1/(v + tau²_(-i)))`` over all k studies;
+    * Cook's distance ``(beta - beta_(-i))' Var(beta)^-1 (beta - beta_(-i))``;
+    * covariance ratio ``det Var(beta_(-i)) / det Var(beta)``.
+
+    Flagged when ``|DFFITS| > 3 sqrt(p/(k-p))``, ``P(chi²_p <= Cook's distance) >
+    0.5``, ``h_i > 3p/k`` or any ``|DFBETAS| > 1`` (Viechtbauer & Cheung 2010, Res
+    Synth Methods 1:112; metafor's rule).
+    """
+    k, p = X.shape
+    full = meta_regression(regression_batch(y, v, X), method=method, test=test)
+    masks = ~np.eye(k, dtype=bool)
+    deleted = meta_regression(
+        regression_batch(np.broadcast_to(y, (k, k)), np.broadcast_to(v, (k, k)), X, masks),
+        method=method,
+        test=test,
+    )
+    common = method == "EE"
+    tau2 = 0.0 if common else float(full.tau2[0])
+    tau2_del = np.zeros(k) if common else deleted.tau2
+    beta, vcov = full.beta[0], full.vcov[0]
+    w = 1.0 / (v + tau2)
+    hat = w * np.einsum("ki,ij,kj->k", X, np.linalg.inv((X.T * w) @ X), X)
+    if test in KNAPP_HARTUNG_TESTS:
+        residuals = np.where(masks, y[None, :] - deleted.fitted, 0.0)
+        scale = (deleted.weights * residuals**2).sum(axis=1) / (k - 1 - p)
+        if test == "adhoc":
+            scale = np.maximum(scale, 1.0)
+    else:
+        scale = np.ones(k)
+    change = beta[None, :] - deleted.beta  # (k, p)
+    predicted_del = np.einsum("ki,ki->k", X, deleted.beta)
+    variance_del = np.einsum("ki,kij,kj->k", X, deleted.vcov, X)
+    residual = y - predicted_del
+    residual = np.where(np.abs(residual) < 100 * np.finfo(float).eps, 0.0, residual)
+    rstudent = residual / np.sqrt(v * scale + variance_del + tau2_del * scale)
+    dffits = np.einsum("ki,ki->k", X, change) / np.sqrt(scale * hat * (tau2_del + v))
+    w_del = 1.0 / (v[None, :] + tau2_del[:, None])  # (k deleted fits, k studies)
+    inverse_del = np.linalg.inv(np.einsum("ki,dk,kj->dij", X, w_del, X))
+    dfbetas = change / np.sqrt(scale[:, None] * np.diagonal(inverse_del, axis1=1, axis2=2))
+    cooks = np.einsum("ki,ij,kj->k", change, np.linalg.inv(vcov), change)
+    covariance_ratio = np.linalg.det(deleted.vcov) / np.linalg.det(vcov)
+    with np.errstate(invalid="ignore"):
+        influential = (
+            (np.abs(dffits) > 3.0 * np.sqrt(p / (k - p)))
+            | (chi2.cdf(cooks, p) > 0.5)
+            | (hat > 3.0 * p / k)
+            | (np.abs(dfbetas) > 1.0).any(axis=1)
+        )
+    return RegressionInfluenceArrays(
+        rstudent=rstudent,
+        dffits=dffits,
+        cooks_distance=cooks,
+        covariance_ratio=covariance_ratio,
+        tau2_deleted=tau2_del,
+        q_deleted=deleted.qe,
+        hat=hat,
+        weight=100.0 * w / w.sum(),
+        dfbetas=dfbetas,
+        influential=influential,
     )

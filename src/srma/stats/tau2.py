@@ -879,3 +879,212 @@ def estimate_tau2(batch: AnyBatch, method: str) -> Tau2Estimate:
             f"unknown tau² method {method!r}; expected one of {', '.join(TAU2_ESTIMATORS)}"
         ) from None
     return estimator(batch)
+
+
+# --- the standard error of tau² and its profile-likelihood interval ----------------
+
+
+def _design_of(batch: AnyBatch) -> FloatArray:
+    """The design matrix ``(batch, k, p)``: ``X`` of a regression, a column of ones for
+    ``X = 1`` (zero rows where a study is absent)."""
+    if isinstance(batch, RegressionBatch):
+        return np.where(batch.mask[:, :, None], batch.X, 0.0)
+    return batch.mask[:, :, None].astype(np.float64)
+
+
+def _gram(X: FloatArray, d: FloatArray) -> FloatArray:
+    """``X' diag(d) X`` per row, shaped ``(batch, p, p)``."""
+    return np.einsum("bki,bk,bkj->bij", X, d, X)
+
+
+@dataclass(frozen=True)
+class ProjectionTraces:
+    """Traces of ``P_a = A - A X (X'AX)^-1 X'A`` (``A = diag(a)``) with diagonal matrices.
+
+    With ``M = (X'AX)^-1`` and ``G(d) = X' diag(d) X``, for diagonal ``D``, ``D1``, ``D2``:
+
+    * ``tr(P D) = sum a d - tr(M G(a² d))``,
+    * ``tr(P D1 P D2) = sum a² d1 d2 - 2 tr(M G(a³ d1 d2)) + tr(M G(a² d1) M G(a² d2))``,
+
+    so that nothing ``k x k`` is formed.
+    """
+
+    a: FloatArray
+    X: FloatArray
+    inverse: FloatArray
+
+    @classmethod
+    def at(cls, batch: AnyBatch, a: FloatArray) -> ProjectionTraces:
+        a = np.where(batch.mask, a, 0.0)
+        X = _design_of(batch)
+        return cls(a=a, X=X, inverse=_safe_inverse(_gram(X, a)))
+
+    def trace(self, d: FloatArray) -> FloatArray:
+        """``tr(P_a D)``."""
+        a, M = self.a, self.inverse
+        return (a * d).sum(axis=1) - np.einsum("bij,bji->b", M, _gram(self.X, a * a * d))
+
+    def trace_product(self, d1: FloatArray, d2: FloatArray) -> FloatArray:
+        """``tr(P_a D1 P_a D2)``."""
+        a, M, X = self.a, self.inverse, self.X
+        first = M @ _gram(X, a * a * d1)
+        second = M @ _gram(X, a * a * d2)
+        return (
+            (a * a * d1 * d2).sum(axis=1)
+            - 2.0 * np.einsum("bij,bji->b", M, _gram(X, a**3 * d1 * d2))
+            + np.einsum("bij,bji->b", first, second)
+        )
+
+
+def _moment_variance(traces: ProjectionTraces, v: FloatArray, tau2: FloatArray) -> FloatArray:
+    """``Var(y'P_a y) = 2 tr(P_a V P_a V) + 4 tau² tr(P_a V P_a) + 2 tau⁴ tr(P_a P_a)``.
+
+    The variance of a quadratic form in normal variables with covariance ``V +
+    tau² I`` (Searle, Casella & McCulloch 1992, *Variance Components*, thm
+    S.4): ``Var(y'Py) = 2 tr((P(V + tau² I))²)`` for ``P X = 0``.
+    """
+    ones = np.ones_like(v)
+    return (
+        2.0 * traces.trace_product(v, v)
+        + 4.0 * tau2 * traces.trace_product(v, ones)
+        + 2.0 * tau2**2 * traces.trace_product(ones, ones)
+    )
+
+
+def tau2_standard_error(
+    batch: AnyBatch, tau2: FloatArray, method: str, weights: FloatArray | None = None
+) -> FloatArray:
+    """The standard error of tau² as metafor's ``rma.uni`` gives it (``se.tau2``), per row.
+
+    ``tau2`` is the estimate (truncated at 0); ``P_a`` is the projection at
+    weights ``a`` (:class:`ProjectionTraces`), ``k`` studies, ``p`` coefficients:
+
+    * moment estimators ``(y'P_a y - tr(P_a V)) / c`` have ``Var(y'P_a y) / c²``
+      (:func:`_moment_variance`, at the estimate): ``DL`` with ``a = 1/v`` and
+      ``c = tr P``, where ``tr(PV) = tr(PVPV) = k - p`` and ``tr(PVP) = tr P``, so
+      ``Var(Q) = 2 (k - p) + 4 tau² tr P + 2 tau⁴ tr(PP)`` (the variance of Cochran's
+      Q under the random-effects model, Biggerstaff & Tweedie 1997, Stat Med
+      16:753-768); ``HS`` the same over ``c = sum 1/v``; ``HE`` with ``a = 1``,
+      ``c = k - p``; ``GENQ`` with the given ``weights``, ``c = tr P_a``; ``SJ``
+      with ``a = 1/(v + tau0²)`` and ``c = (k - p)/tau0²``;
+    * ``ML``: ``sqrt(2 / sum w²)``, ``REML``: ``sqrt(2 / tr(PP))`` (the inverse
+      Fisher information; Viechtbauer 2005, J Educ Behav Stat 30:261) at
+      ``w = 1/(v + tau²)``;
+    * ``PM``, ``EB``, ``PMM``: ``sqrt(2 k² / (k - p)) / sum w`` at ``w = 1/(v + tau²)``,
+      as metafor has it;
+    * ``EE``: NaN (no tau²).
+    """
+    k = batch.k.astype(np.float64)
+    p = float(batch.p)
+    tau2 = np.maximum(np.asarray(tau2, dtype=np.float64), 0.0)
+    v = batch.v
+    ones = np.ones_like(v)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = np.where(batch.mask, 1.0 / (v + tau2[:, None]), 0.0)
+        if method in ("DL", "HS"):
+            traces = ProjectionTraces.at(batch, 1.0 / v)
+            trace_p = traces.trace(ones)
+            variance = (
+                2.0 * (k - p)
+                + 4.0 * tau2 * trace_p
+                + 2.0 * tau2**2 * traces.trace_product(ones, ones)
+            )
+            scale = trace_p if method == "DL" else np.where(batch.mask, 1.0 / v, 0.0).sum(axis=1)
+            return np.sqrt(variance) / scale
+        if method == "HE":
+            traces = ProjectionTraces.at(batch, ones)
+            variance = (
+                2.0 * traces.trace_product(v, v)
+                + 4.0 * tau2 * traces.trace(v)
+                + 2.0 * tau2**2 * (k - p)
+            )
+            return np.sqrt(variance) / (k - p)
+        if method == "GENQ":
+            if weights is None:
+                raise ValueError("GENQ needs weights")
+            traces = ProjectionTraces.at(batch, np.asarray(weights, dtype=np.float64))
+            return np.sqrt(_moment_variance(traces, v, tau2)) / traces.trace(ones)
+        if method == "SJ":
+            tau0 = _unweighted_residual_ss(batch) / k
+            traces = ProjectionTraces.at(batch, 1.0 / (v + tau0[:, None]))
+            return tau0 / (k - p) * np.sqrt(_moment_variance(traces, v, tau2))
+        if method == "ML":
+            return np.sqrt(2.0 / (w * w).sum(axis=1))
+        if method == "REML":
+            traces = ProjectionTraces.at(batch, w)
+            return np.sqrt(2.0 / traces.trace_product(ones, ones))
+        if method in ("PM", "EB", "PMM"):
+            return np.sqrt(2.0 * k**2 / (k - p)) / w.sum(axis=1)
+    if method == "EE":
+        return np.full(k.shape, np.nan)
+    raise ValueError(f"no standard error of tau² for method {method!r}")
+
+
+#: The log-likelihood each likelihood estimator maximises, and its derivative's
+#: parts: ``d ll / d tau² = (y'PPy - trace) / 2`` with ``trace`` ``tr P`` (REML) or
+#: ``sum w`` (ML) (Viechtbauer 2005, eqs. 10 and 12).
+LIKELIHOODS: dict[str, tuple[Callable[[AnyBatch, FloatArray], FloatArray], str]] = {
+    "REML": (restricted_loglik, "trace_p"),
+    "ML": (profile_loglik, "sum_w"),
+}
+
+
+def profile_likelihood_interval(
+    batch: AnyBatch, tau2: FloatArray, method: str, level: float
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Profile-likelihood confidence interval of tau² (metafor's ``confint(type = "PL")``).
+
+    The bounds are where the likelihood-ratio statistic ``2 (ll(tau²_hat) -
+    ll(tau²))`` of the ``ML`` or ``REML`` (log-)likelihood, maximised over the
+    coefficients, reaches ``chi²_{1, level}`` (Hardy & Thompson 1996, Stat Med
+    15:619).  The lower bound is 0 when the statistic at tau² = 0 is below
+    that.  Returns ``(lower, upper, converged)``; ``tau2`` is the estimate.
+    """
+    loglik, trace_name = LIKELIHOODS[method]
+    crit = float(chi2.ppf(level, 1))
+    tau2 = np.asarray(tau2, dtype=np.float64)
+    n = tau2.shape[0]
+    peak = loglik(batch, tau2)
+    reach, tolerance = _bracket_scale(batch)
+
+    def statistic_parts(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        part = batch.rows(rows)
+        sums = projection(part, x)
+        return 2.0 * (peak[rows] - loglik(part, x)), sums.yppy - getattr(sums, trace_name)
+
+    def above(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        ratio, score = statistic_parts(x, rows)  # score = 2 d ll / d tau² < 0 above the peak
+        value = crit - ratio
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return value, value / -score
+
+    def below(x: FloatArray, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        ratio, score = statistic_parts(x, rows)  # score > 0 below the peak
+        value = ratio - crit
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return value, value / score
+
+    all_rows = np.arange(n)
+    upper = solve_decreasing(
+        above,
+        start=2.0 * tau2 + tolerance,
+        upper=2.0 * tau2 + reach,
+        lower=tau2,
+        absolute_tolerance=tolerance,
+    )
+    lower = np.zeros(n)
+    converged = upper.converged.copy()
+    at_zero, _ = statistic_parts(np.zeros(n), all_rows)
+    interior = np.flatnonzero(at_zero > crit)
+    if interior.size:
+        solution = solve_decreasing(
+            lambda x, rows: below(x, interior[rows]),
+            start=0.5 * tau2[interior],
+            upper=tau2[interior],
+            lower=np.zeros(interior.size),
+            absolute_tolerance=tolerance[interior],
+            expand=False,
+        )
+        lower[interior] = solution.root
+        converged[interior] &= solution.converged
+    return lower, upper.root, converged
