@@ -209,7 +209,7 @@ def results_table(result: MetaResult) -> pd.DataFrame:
     """One row per study and one for the total: estimate, CI and weight on the reported scale."""
     frame = result.to_frame()
     shown = result.back_transformed()
-    transform = np.exp if shown else np.asarray
+    transform = result.natural_scale if shown else np.asarray
     studies = pd.DataFrame(
         {
             "Study": frame["label"],

@@ -7,7 +7,6 @@ computed or typed by hand.
 from __future__ import annotations
 
 import json
-import math
 import re
 from importlib import metadata
 from pathlib import Path
@@ -124,7 +123,7 @@ def markdown_summary(
         "|---|---|---|---|---|",
     ]
     table = result.to_frame()
-    transform = math.exp if scale is not None else float
+    transform = (lambda value: float(result.natural_scale(value))) if scale is not None else float
     for row in table.itertuples():
         lines.append(
             f"| {_md(row.label)} | {format_number(transform(row.yi))} | "
