@@ -23,6 +23,10 @@ import pytest
 
 import srma
 from srma.analysis import sensitivity
+from srma.analysis.blup import blup, ranef
+from srma.analysis.henmi_copas import henmi_copas
+from srma.analysis.meta import tau2_confint
+from srma.analysis.permutation import permutation_test
 from srma.analysis.validation import (
     OPTION_CONSTRAINTS,
     Boolean,
@@ -65,6 +69,13 @@ CALLS: dict[str, Callable[..., Any]] = {
     "harbord_test": lambda **o: srma.harbord_test(COUNTS, **o),
     "gosh": lambda **o: sensitivity.gosh(_result(), **o),
     "cumulative": lambda **o: sensitivity.cumulative(_result(), **o),
+    "robust": lambda **o: srma.robust(_result(), ["a", "a", "b", "b", "c", "c"], **o),
+    "vcalc": lambda **o: srma.vcalc(FRAME.assign(study=list("aabbcc")), obs="dose", rho=0.5, **o),
+    "blup": lambda **o: blup(_result(), **o),
+    "ranef": lambda **o: ranef(_result(), **o),
+    "henmi_copas": lambda **o: henmi_copas(_result(), **o),
+    "tau2_confint": lambda **o: tau2_confint(srma.meta(YI, VI, method="REML"), **o),
+    "permutation_test": lambda **o: permutation_test(_result(), **o),
 }
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "meta": srma.meta,
@@ -80,7 +91,16 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "harbord_test": srma.harbord_test,
     "gosh": sensitivity.gosh,
     "cumulative": sensitivity.cumulative,
+    "robust": srma.robust,
+    "vcalc": srma.vcalc,
+    "blup": blup,
+    "ranef": ranef,
+    "henmi_copas": henmi_copas,
+    "tau2_confint": tau2_confint,
+    "permutation_test": permutation_test,
 }
+#: Parameters that name a column and only share an option's name (vcalc's ``type=``).
+COLUMN_PARAMETERS = {"vcalc": ("type",)}
 #: Public analysis functions that take no option at all (only a result).
 WITHOUT_OPTIONS = (
     sensitivity.leave_one_out,
@@ -116,7 +136,11 @@ def invalid_values(constraint: Constraint) -> list[Any]:
 def _cases() -> list[tuple[str, str, Any]]:
     cases = []
     for name, function in FUNCTIONS.items():
-        options = [p for p in inspect.signature(function).parameters if p in OPTION_CONSTRAINTS]
+        options = [
+            p
+            for p in inspect.signature(function).parameters
+            if p in OPTION_CONSTRAINTS and p not in COLUMN_PARAMETERS.get(name, ())
+        ]
         assert options, f"{name} declares no option"
         for option in options:
             for value in invalid_values(OPTION_CONSTRAINTS[option]):

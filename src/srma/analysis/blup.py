@@ -27,6 +27,7 @@ import pandas as pd
 
 from srma.analysis.meta import MetaResult
 from srma.analysis.metareg import MetaRegressionResult
+from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats.batch import FloatArray
 from srma.stats.inference import critical_value
@@ -86,7 +87,9 @@ class _Model:
     crit: float
 
 
-def _model(result: Any, level: float | None) -> tuple[_Model, float]:
+def _model(result: Any, level: float | None, function: str) -> tuple[_Model, float]:
+    if level is not None:
+        validate_options(function, level=level)
     if isinstance(result, MetaResult):
         if result.method in COUNT_METHODS:
             raise InputError(
@@ -148,7 +151,7 @@ def blup(result: MetaResult | MetaRegressionResult, level: float | None = None) 
     ``level`` defaults to the result's.  Under a common-effect model (tau² = 0)
     every prediction is the fitted value ``x_i' beta``.
     """
-    model, level = _model(result, level)
+    model, level = _model(result, level, "blup")
     shrink = model.tau2 / (model.tau2 + model.v)
     fitted = model.X @ model.beta
     leverage = np.einsum("ki,ij,kj->k", model.X, model.vcov, model.X)
@@ -165,7 +168,7 @@ def ranef(
     Variance ``lambda_i v_i + lambda_i² x_i' Var(beta) x_i``; 0 (with variance 0)
     under a common-effect model, which has no random effects.
     """
-    model, level = _model(result, level)
+    model, level = _model(result, level, "ranef")
     k = model.y.size
     if model.common:
         return _predictions(result, "ranef", np.zeros(k), np.zeros(k), model, level)
