@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from scipy.stats import chi2, norm
 
 from srma import meta
-from srma.analysis.bias import FailSafeN, fail_safe_fisher, fail_safe_n
+from srma.analysis.bias import FailSafeN, fail_safe_n
 from srma.errors import InputError
+from srma.stats.bias import fail_safe_fisher
 
 
 def _scan(statistic: float, k: int, alpha: float) -> int:

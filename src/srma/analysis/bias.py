@@ -604,7 +604,7 @@ def fail_safe_n(
     ``alpha`` is the significance level (Rosenthal and Fisher one-sided,
     Rosenberg two-sided); ``target`` (Orwin) the mean effect to reduce to, by
     default half the observed; ``weighted`` (Orwin) uses the inverse-variance
-    mean.  Fisher: :func:`fail_safe_fisher` (Becker 2005), not in metafor 3.8-1.
+    mean.  Fisher: :func:`srma.stats.bias.fail_safe_fisher` (Becker 2005), not in metafor 3.8-1.
     """
     validate_options("fail_safe_n", type=type, alpha=alpha, target=target, weighted=weighted)
     y, v, _ = _arrays(result)
@@ -612,7 +612,7 @@ def fail_safe_n(
         raise InputError("fail-safe N needs at least one study")
     batch = as_batch(y, v)
     if type == "Fisher":
-        n_fisher, p_fisher = fail_safe_fisher(y, v, alpha=alpha)
+        n_fisher, p_fisher = engine.fail_safe_fisher(y, v, alpha=alpha)
         return FailSafeN(type=type, n=n_fisher, alpha=alpha, target=None, mean_effect=None,
                          pvalue=p_fisher)  # fmt: skip
     if type == "Rosenthal":
@@ -631,43 +631,6 @@ def fail_safe_n(
         pvalue=_float(fit.pvalue[0]),
         weighted=weighted if type == "Orwin" else False,
     )
-
-
-def fail_safe_fisher(y: np.ndarray, v: np.ndarray, *, alpha: float = 0.05) -> tuple[int, float]:
-    """Fail-safe N by Fisher's method: ``(N, p)`` (Becker 2005).
-
-    Fisher's combined statistic of the one-sided p-values ``p_i = Phi(-s z_i)``
-    (``z_i = y_i / sqrt(v_i)``, ``s`` the sign of ``sum z_i``: the direction of the
-    evidence) is ``X² = -2 sum ln p_i``, chi-square with ``2k`` df under the null;
-    ``p = P(chi²_{2k} > X²)``.  A null study adds its expected ``-2 ln p = 2`` (p
-    uniform), so ``N`` is the smallest integer ``n >= 0`` with ``X² + 2n <=
-    chi²_{2(k + n), 1 - alpha}``: the number of null studies that makes the combined
-    test non-significant (0 when it is not significant already).  The left side
-    gains 2 per study and the critical value more than 2, so the condition, once
-    met, holds for every larger ``n``; ``N`` is found by doubling and bisection.
-    Becker BJ (2005), Failsafe N or file-drawer number, in Rothstein, Sutton &
-    Borenstein (eds.), *Publication Bias in Meta-Analysis*, Wiley, ch. 7, pp. 111-125.
-    """
-    from scipy.stats import chi2, norm
-
-    z = y / np.sqrt(v)
-    direction = 1.0 if z.sum() >= 0 else -1.0
-    statistic = float(-2.0 * norm.logsf(direction * z).sum())  # -2 sum ln p_i, no underflow
-    k = z.size
-    pvalue = float(chi2.sf(statistic, 2 * k))
-
-    def significant(n: int) -> bool:
-        return statistic + 2.0 * n > float(chi2.isf(alpha, 2 * (k + n)))
-
-    if not significant(0):
-        return 0, pvalue
-    low, high = 0, 1  # significant(low) holds; find a high where it fails
-    while significant(high):
-        low, high = high, 2 * high
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if significant(middle) else (low, middle)
-    return high, pvalue
 
 
 # --- everything at once --------------------------------------------------------------
