@@ -35,7 +35,7 @@ def test_inner_outer_term_parses() -> None:
     "text", ["1 | study", "~ 1 |", "~ | study", "~ 1 + x | study", "~ a | b/c", "~ 1 | a//b", ""]
 )
 def test_a_formula_that_does_not_parse_is_refused(text: str) -> None:
-    with pytest.raises(InputError, match="does not parse|one outer column"):
+    with pytest.raises(InputError, match=r"does not parse|one outer column"):
         parse_random(text)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,9 @@ import pandas as pd
 from srma.errors import InputError
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
-_FORMULA = re.compile(rf"^\s*~\s*(?P<inner>{_NAME}|1)\s*\|\s*(?P<outer>{_NAME}(\s*/\s*{_NAME})*)\s*$")
+_FORMULA = re.compile(
+    rf"^\s*~\s*(?P<inner>{_NAME}|1)\s*\|\s*(?P<outer>{_NAME}(\s*/\s*{_NAME})*)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,7 @@ def structures(struct: str | Sequence[str], count: int) -> tuple[str, ...]:
     if len(given) == 1:
         given = given * count
     if count and len(given) != count:
-        raise InputError(
-            f"struct: {len(given)} structures given for {count} 'inner | outer' terms"
-        )
+        raise InputError(f"struct: {len(given)} structures given for {count} 'inner | outer' terms")
     return tuple(given[:count])
 
 
@@ -151,21 +152,20 @@ def fixed_values(
     listed = [values] * len(names) if np.isscalar(values) else list(values)  # type: ignore[list-item]
     if len(listed) != len(names):
         raise InputError(
-            f"{option}: {len(listed)} values given for {len(names)} parameters "
-            f"({', '.join(names)})"
+            f"{option}: {len(listed)} values given for {len(names)} parameters ({', '.join(names)})"
         )
-    return {name: float(value) for name, value in zip(names, listed, strict=True) if value is not None}
+    return {
+        name: float(value) for name, value in zip(names, listed, strict=True) if value is not None
+    }
 
 
-def check_structure(
-    formula: RandomFormula, groups: Sequence[Grouping], source: str | None
-) -> None:
+def check_structure(formula: RandomFormula, groups: Sequence[Grouping], source: str | None) -> None:
     """Refuse nested levels the data cannot tell apart (each outer level has one inner level).
 
     With one effect per study, ``~ 1 | study/effect`` has as many effects as studies: the
     two variances are confounded (only their sum is identified).
     """
-    for outer, inner in zip(groups, groups[1:], strict=False):
+    for outer, inner in pairwise(groups):
         if outer.n_levels == inner.n_levels:
             raise InputError(
                 f"random formula {formula.text!r}: levels {outer.name!r} and {inner.name!r} "
