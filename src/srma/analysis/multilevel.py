@@ -238,34 +238,32 @@ class MultilevelResult:
         lines = [
             f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})",
             "",
-            f"  logLik = {format_number(self.loglik, 4)}, deviance = "
-            f"{format_number(self.deviance, 4)}, AIC = {format_number(self.aic, 4)}, "
-            f"BIC = {format_number(self.bic, 4)}, AICc = {format_number(self.aicc, 4)}",
+            f"logLik {format_number(self.loglik, 4)}, deviance {format_number(self.deviance, 4)}"
+            f", AIC {format_number(self.aic, 4)}, BIC {format_number(self.bic, 4)}, "
+            f"AICc {format_number(self.aicc, 4)}",
             "",
             "Variance components:",
         ]
+        rows = self.variance_components
         table = pd.DataFrame(
             {
-                "component": [c.name for c in self.variance_components],
-                "estimate": [format_number(c.estimate, 4) for c in self.variance_components],
-                "sqrt": [
-                    "" if c.sqrt is None else format_number(c.sqrt, 4)
-                    for c in self.variance_components
-                ],
-                "levels": [c.n_levels for c in self.variance_components],
-                "fixed": ["yes" if c.fixed else "no" for c in self.variance_components],
+                "component": [c.name for c in rows],
+                "estimate": [format_number(c.estimate, 4) for c in rows],
+                "sqrt": ["" if c.sqrt is None else format_number(c.sqrt, 4) for c in rows],
+                "levels": [c.n_levels for c in rows],
+                "fixed": ["yes" if c.fixed else "no" for c in rows],
                 f"{percent}% CI": [
-                    ""
-                    if c.fixed
-                    else f"[{format_number(c.ci_lower, 4)}, {format_number(c.ci_upper, 4)}]"
-                    for c in self.variance_components
+                    "" if c.fixed else
+                    f"[{format_number(c.ci_lower, 4)}, {format_number(c.ci_upper, 4)}]"
+                    for c in rows
                 ],
             }
-        )
-        lines.append(table.to_string(index=False))
+        )  # fmt: skip
         if self.i2 is not None:
-            parts = ", ".join(f"{name} {format_number(v, 1)}%" for name, v in self.i2.items())
-            lines.append(f"I² (multilevel): {parts}; total {format_number(self.i2_total, 1)}%")
+            table["I² (%)"] = [format_number(self.i2.get(c.name), 1) for c in rows]
+        lines.append(table.to_string(index=False))
+        if self.i2_total is not None:
+            lines.append(f"I² of all levels: {format_number(self.i2_total, 1)}%")
         lines += [
             "",
             f"Test for heterogeneity: QE({format_count(self.q_df)}) = "
@@ -291,9 +289,7 @@ class MultilevelResult:
                 formatters={"pvalue": format_p_value},
             )
         )
-        if self.omitted:
-            lines.append(f"omitted (missing data): {', '.join(self.omitted)}")
-        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend(f"warning: {w}" for w in self.warnings)  # (they name the rows omitted)
         return "\n".join(lines)
 
 
