@@ -204,3 +204,24 @@ def test_a_fit_that_does_not_converge_warns_with_the_reason(
     assert not fit.converged
     assert any("did not converge: iteration limit reached" in str(w.message) for w in caught)
     assert "did not converge" in fit.summary()
+
+
+def test_a_row_dropped_for_missing_data_leaves_its_row_and_column_of_v() -> None:
+    case = next(
+        c
+        for c in json.loads((FIXTURES / "multilevel.json").read_text())["cases"]
+        if c["name"] == "berkey1998_UN_REML"
+    )
+    data = pd.DataFrame(case["data"])
+    V = np.asarray(case["V"])
+    data.loc[2, "yi"] = np.nan
+    options = {"random": "~ outcome | trial", "struct": "UN", "mods": "~ outcome - 1"}
+    with pytest.warns(SrmaWarning, match="omitted 1 rows"):
+        dropped = srma.meta_mv(data, V=V, **options)
+    keep = [i for i in range(len(data)) if i != 2]
+    subset = srma.meta_mv(data.iloc[keep], V=V[np.ix_(keep, keep)], **options)
+    assert dropped.k == 9
+    np.testing.assert_allclose(dropped.sampling_covariance, V[np.ix_(keep, keep)])
+    assert [c.estimate for c in dropped.coefficients] == pytest.approx(
+        [c.estimate for c in subset.coefficients], rel=1e-10
+    )
