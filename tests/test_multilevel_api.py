@@ -225,3 +225,17 @@ def test_a_row_dropped_for_missing_data_leaves_its_row_and_column_of_v() -> None
     assert [c.estimate for c in dropped.coefficients] == pytest.approx(
         [c.estimate for c in subset.coefficients], rel=1e-10
     )
+
+
+def test_predict_refuses_a_heteroscedastic_structure() -> None:
+    case = next(
+        c
+        for c in json.loads((FIXTURES / "multilevel.json").read_text())["cases"]
+        if c["name"] == "berkey1998_UN_REML"
+    )
+    fit = srma.meta_mv(
+        pd.DataFrame(case["data"]), V=np.asarray(case["V"]), random="~ outcome | trial",
+        struct="UN",
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"heteroscedastic structure .*tau2\.1 \(AL\)"):
+        fit.predict()

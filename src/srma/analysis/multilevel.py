@@ -172,8 +172,10 @@ class MultilevelResult:
         """
         if self.p != 1 or self.names[0] != "intercept":
             raise InputError("predict(): only an intercept-only model has one pooled estimate")
-        heteroscedastic = [c.name for c in self.variance_components if c.parameter[:4] in
-                           ("tau2", "gamm") and "_" in c.parameter]  # fmt: skip
+        heteroscedastic = [
+            c.name for c in self.variance_components
+            if c.parameter.startswith(("tau2.", "gamma2."))
+        ]  # fmt: skip
         if heteroscedastic:
             raise InputError(
                 "predict(): the prediction interval of a heteroscedastic structure depends on "

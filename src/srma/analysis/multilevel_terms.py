@@ -11,7 +11,7 @@ metafor's help page of ``rma.mv``, "Specifying Random Effects").
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -200,18 +200,11 @@ def check_components(
         )
 
 
-def component_name(parameter: str, terms: Mapping[str, str]) -> str:
-    """A parameter as metafor prints it, with what it belongs to: ``sigma2.1 (district)``."""
-    label = terms.get(parameter)
-    return f"{parameter} ({label})" if label else parameter
-
-
 __all__ = [
     "Grouping",
     "RandomFormula",
     "check_components",
     "check_structure",
-    "component_name",
     "fixed_values",
     "grouping",
     "missing_cells",
