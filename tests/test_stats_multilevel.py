@@ -82,6 +82,17 @@ def test_fit_matches_metafor(name: str) -> None:
     assert np.max(np.abs(fit.gradient[0][~fit.fixed_mask & (fit.theta[0] > 0)])) < 1e-6
 
 
+@pytest.mark.parametrize("name", ["berkey_UN", "ishak_HAR", "konstantopoulos_ML"])
+def test_another_start_reaches_the_same_estimate(name: str) -> None:
+    case, fit = _fit(name)
+    y, V, X = _data(case)
+    start = fit.theta[0] * 3 + 0.1
+    start = np.where([n.startswith(("rho", "phi")) for n in fit.theta_names], -0.2, start)
+    other = fit_multilevel(y, V, X, _terms(case), method=case["method"], start=start)
+    _close(other.theta[0], fit.theta[0], rtol=1e-7)
+    _close(other.loglik[0], fit.loglik[0], rtol=1e-12)
+
+
 def test_boundary_variance_is_exactly_zero() -> None:
     case, fit = _fit("konstantopoulos_crossed_boundary")
     assert fit.theta[0, 1] == 0.0
@@ -109,7 +120,7 @@ def test_marginal_covariance_is_v_plus_random_terms() -> None:
     np.testing.assert_allclose(fit.marginal_covariance(0), expected, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("name", ["konstantopoulos_REML", "konstantopoulos_ML"])
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c["result"]["confint"]))
 def test_profile_intervals_match_confint(name: str) -> None:
     case, fit = _fit(name)
     y, V, X = _data(case)

@@ -20,14 +20,15 @@ controls <- list(
 num <- function(x) as.numeric(x)
 codes <- function(x) as.integer(factor(x)) - 1L
 
-# sigma2 (if any intercept terms), then tau2 and rho (if an inner | outer term), cut to the
+# sigma2 (if any intercept terms), tau2 and rho, gamma2 and phi (inner | outer terms), cut to the
 # parameters srma names (metafor keeps a fixed rho = 0 for ID and DIAG).
 variance_parameters <- function(f, n = Inf) {
-  theta <- c(if (f$withS) f$sigma2, if (f$withG) c(f$tau2, f$rho))
+  theta <- c(if (f$withS) f$sigma2, if (f$withG) c(f$tau2, f$rho), if (f$withH) c(f$gamma2, f$phi))
   theta[seq_len(min(n, length(theta)))]
 }
 free_parameters <- function(f) {
-  !c(if (f$withS) f$vc.fix$sigma2, if (f$withG) c(f$vc.fix$tau2, f$vc.fix$rho))
+  !c(if (f$withS) f$vc.fix$sigma2, if (f$withG) c(f$vc.fix$tau2, f$vc.fix$rho),
+     if (f$withH) c(f$vc.fix$gamma2, f$vc.fix$phi))
 }
 
 best_fit <- function(fit_with) {
@@ -62,9 +63,14 @@ record <- function(name, fit_with, y, V, X, terms, method, theta_names, confint_
   theta <- variance_parameters(f, length(theta_names))
   fs <- f$fit.stats[, method]
   intervals <- list()
+  # confint refits the model at each trial value with the fit's control: nlminb (its default)
+  # converges in every refit, and the bounds depend on the profile's maxima only.
+  f_ci <- if (length(confint_of)) fit_with(list(eval.max = 10000, iter.max = 10000)) else NULL
   for (parameter in confint_of) {
-    which <- as.integer(sub("sigma2_", "", parameter))
-    ci <- confint(f, sigma2 = which, control = list(tol = 1e-12))
+    # srma's name -> confint's argument: sigma2_2 -> sigma2 = 2, tau2 -> tau2 = 1, rho -> rho = 1
+    which <- list(if (grepl("_", parameter)) as.integer(sub("^.*_", "", parameter)) else 1L)
+    names(which) <- sub("_.*$", "", parameter)
+    ci <- do.call(confint, c(list(f_ci), which, list(control = list(tol = 1e-12))))
     intervals[[parameter]] <- list(lower = ci$random[1, "ci.lb"], upper = ci$random[1, "ci.ub"])
   }
   list(name = name, method = method, y = num(y), V = unname(as.matrix(V)), X = unname(X),
@@ -124,6 +130,27 @@ for (struct in names(struct_names)) {
              be$yi, be_v, be_x, list(structured(be$outcome, be$trial, struct)), "REML",
              struct_names[[struct]]))
 }
+add(record("berkey_CS_confint",
+           function(con) rma.mv(yi, be_v, mods = ~ outcome - 1, random = ~ outcome | trial,
+                                struct = "CS", data = be, control = con),
+           be$yi, be_v, be_x, list(structured(be$outcome, be$trial, "CS")), "REML",
+           struct_names$CS, confint_of = c("tau2", "rho")))
+# An intercept term with a DIAG term on the same trials.
+add(record("berkey_intercept_DIAG",
+           function(con) rma.mv(yi, be_v, mods = ~ outcome - 1,
+                                random = list(~ 1 | trial, ~ outcome | trial),
+                                struct = "DIAG", data = be, control = con),
+           be$yi, be_v, be_x, list(intercept(be$trial), structured(be$outcome, be$trial, "DIAG")),
+           "REML", c("sigma2_1", "tau2_1", "tau2_2")))
+# Two inner | outer terms (metafor's G and H): CS within trials, ID within periods; gamma2 ends at 0.
+be$period <- ifelse(be$year < 1983, "early", "late")
+add(record("berkey_CS_and_ID",
+           function(con) rma.mv(yi, be_v, mods = ~ outcome - 1,
+                                random = list(~ outcome | trial, ~ outcome | period),
+                                struct = c("CS", "ID"), data = be, control = con),
+           be$yi, be_v, be_x, list(structured(be$outcome, be$trial, "CS"),
+                                   structured(be$outcome, be$period, "ID")),
+           "REML", c("tau2", "rho", "gamma2")))
 add(record("berkey_CS_rho_fixed",
            function(con) rma.mv(yi, be_v, mods = ~ outcome - 1, random = ~ outcome | trial,
                                 struct = "CS", rho = 0.5, data = be, control = con),
