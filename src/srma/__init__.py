@@ -31,6 +31,9 @@ _LAZY = {
     "meta": "srma.analysis.meta",
     "meta_batch": "srma.analysis.meta",
     "MetaRegressionResult": "srma.analysis.metareg",
+    "MultilevelResult": "srma.analysis.multilevel",
+    "likelihood_ratio_test": "srma.analysis.multilevel",
+    "meta_mv": "srma.analysis.multilevel",
     "meta_regression": "srma.analysis.metareg",
     "POLICIES": "srma.analysis.policies",
     "PolicyResult": "srma.analysis.policies",
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
     from srma.analysis.effect_sizes import effect_sizes
     from srma.analysis.meta import MetaBatchResult, meta, meta_batch
     from srma.analysis.metareg import MetaRegressionResult, meta_regression
+    from srma.analysis.multilevel import MultilevelResult, likelihood_ratio_test, meta_mv
     from srma.analysis.policies import POLICIES, PolicyResult, apply_policy
     from srma.analysis.results import MetaResult
     from srma.analysis.robust import RobustResult, robust
@@ -87,6 +91,7 @@ __all__ = [
     "MetaBatchResult",
     "MetaRegressionResult",
     "MetaResult",
+    "MultilevelResult",
     "PolicyResult",
     "RobustResult",
     "SmallStudyResult",
@@ -100,8 +105,10 @@ __all__ = [
     "fail_safe_n",
     "funnel_contours",
     "harbord_test",
+    "likelihood_ratio_test",
     "meta",
     "meta_batch",
+    "meta_mv",
     "meta_regression",
     "peters_test",
     "rank_test",

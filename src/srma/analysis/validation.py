@@ -151,7 +151,36 @@ class Optional:
         return None if value is None else self.inner.parse(value)
 
 
+@dataclass(frozen=True)
+class OneOrMany:
+    """What ``inner`` accepts, or a non-empty list of such values (None in a list where
+    ``holes``: metafor's NA, "estimate this one"); a list comes back as a tuple."""
+
+    inner: Constraint
+    holes: bool = False
+
+    @property
+    def requirement(self) -> str:
+        hole = " (None to estimate one)" if self.holes else ""
+        return f"{self.inner.requirement}, or a list of such values{hole}"
+
+    def message(self, name: str, value: Any) -> str:
+        return f"{name} {self.requirement}, got {value!r}"
+
+    def parse(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise ValueError
+            return tuple(
+                None if item is None and self.holes else self.inner.parse(item) for item in value
+            )
+        return self.inner.parse(value)
+
+
 PROBABILITY = Number(0.0, 1.0, low_open=True, high_open=True)
+
+#: The covariance structures of an ``inner | outer`` random term (metafor's ``struct``).
+MULTILEVEL_STRUCTURES = ("CS", "HCS", "UN", "AR", "HAR", "ID", "DIAG")
 
 #: The most permutations of a meta-regression's permutation test (metafor's default is 1,000).
 MOST_PERMUTATIONS = 100_000
@@ -195,6 +224,9 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     # cluster-robust variance (srma.robust) and sampling covariances (srma.vcalc)
     "adjust": OneOf(ADJUSTMENTS, case_insensitive=True, aliases={"CR1P": "CR1p"}),
     "phi": Optional(Number(-1.0, 1.0)),
+    "struct": OneOf(MULTILEVEL_STRUCTURES, case_insensitive=True),
+    "rho": Optional(Number(-1.0, 1.0)),
+    "sigma2": Optional(Number(0.0)),
 }
 
 #: The tests of :func:`srma.robust`: Satterthwaite df, ``t`` with J - p df (metafor), ``z``.
@@ -211,6 +243,16 @@ FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
     "meta_regression": {"method": _INVERSE_VARIANCE},
     "effect_sizes": {"measure": OneOf(tuple(vocabulary.MEASURES), case_insensitive=True)},
     "robust": {"test": OneOf(ROBUST_TESTS)},
+    # rma.mv: REML or ML, Wald z or t; one struct per 'inner | outer' term; fixed values
+    # as numbers or lists (None: estimated)
+    "meta_mv": {
+        "method": OneOf(("REML", "ML"), case_insensitive=True),
+        "test": OneOf(("z", "t")),
+        "struct": OneOrMany(OneOf(MULTILEVEL_STRUCTURES, case_insensitive=True)),
+        "rho": Optional(OneOrMany(Number(-1.0, 1.0), holes=True)),
+        "tau2": Optional(OneOrMany(Number(0.0), holes=True)),
+        "sigma2": Optional(OneOrMany(Number(0.0), holes=True)),
+    },
 }
 
 

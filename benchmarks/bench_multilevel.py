@@ -1,0 +1,104 @@
+"""Benchmark: srma's multilevel engine against metafor's rma.mv on a three-level model.
+
+A data set of ``--effects`` effect sizes (default 500) in ``--studies`` studies
+(default 60) is simulated with one seed: study sizes from a multinomial draw
+(at least one effect each), ``y = 0.2 + u_study + u_effect + e`` with
+``sigma2_study = 0.05``, ``sigma2_effect = 0.03``, ``v`` uniform(0.01, 0.1).  The
+model ``~ 1 | study/effect`` is fitted by REML
+
+* by :func:`srma.stats.multilevel.fit_multilevel`, timed with ``time.perf_counter``
+  over ``--repeats`` fits after one warm-up fit;
+* by metafor's ``rma.mv`` in one Rscript process (``metafor_multilevel.R``), timed
+  inside R with ``system.time`` over the same number of fits (R's start-up excluded).
+
+Both times per fit, their ratio and the two estimates are printed.
+
+    .venv/bin/python benchmarks/bench_multilevel.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from srma.stats.multilevel import RandomTerm, fit_multilevel
+
+HERE = Path(__file__).resolve().parent
+
+
+def simulate(n_effects: int, n_studies: int, seed: int) -> pd.DataFrame:
+    """Three-level data: effects within studies (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    sizes = 1 + rng.multinomial(n_effects - n_studies, np.full(n_studies, 1 / n_studies))
+    study = np.repeat(np.arange(n_studies), sizes)
+    effect = np.concatenate([np.arange(size) for size in sizes])
+    vi = rng.uniform(0.01, 0.1, size=n_effects)
+    yi = (
+        0.2
+        + rng.normal(scale=np.sqrt(0.05), size=n_studies)[study]
+        + rng.normal(scale=np.sqrt(0.03), size=n_effects)
+        + rng.normal(scale=np.sqrt(vi))
+    )
+    return pd.DataFrame({"yi": yi, "vi": vi, "study": study + 1, "effect": effect + 1})
+
+
+def time_srma(data: pd.DataFrame, repeats: int) -> tuple[float, np.ndarray, float]:
+    """Seconds per fit, sigma2 and the REML log-likelihood."""
+    study = data["study"].to_numpy(np.int64)
+    nested = pd.factorize(data["study"].astype(str) + "/" + data["effect"].astype(str))[0]
+    terms = [RandomTerm("intercept", study), RandomTerm("intercept", nested.astype(np.int64))]
+    X = np.ones((len(data), 1))
+    args = (data["yi"].to_numpy(), data["vi"].to_numpy(), X, terms)
+    fit = fit_multilevel(*args)  # warm-up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fit = fit_multilevel(*args)
+    return (time.perf_counter() - start) / repeats, fit.theta[0], float(fit.loglik[0])
+
+
+def time_metafor(csv: Path, repeats: int, folder: Path) -> dict:
+    output = folder / "metafor.json"
+    subprocess.run(
+        ["Rscript", str(HERE / "metafor_multilevel.R"), str(csv), str(repeats), str(output)],
+        check=True,
+        capture_output=True,
+    )
+    return json.loads(output.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--effects", type=int, default=500)
+    parser.add_argument("--studies", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    data = simulate(args.effects, args.studies, args.seed)
+    seconds, sigma2, loglik = time_srma(data, args.repeats)
+    print(f"k = {len(data)} effects in {args.studies} studies, {args.repeats} fits each")
+    print(f"srma   : {seconds * 1000:9.1f} ms per fit; sigma2 = {sigma2}, logLik = {loglik:.8f}")
+    if shutil.which("Rscript") is None:
+        print("metafor: Rscript not found; not timed")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        csv = Path(folder) / "data.csv"
+        data.to_csv(csv, index=False)
+        metafor = time_metafor(csv, args.repeats, Path(folder))
+    r_seconds = metafor["seconds_per_fit"]
+    print(
+        f"metafor: {r_seconds * 1000:9.1f} ms per fit; sigma2 = {metafor['sigma2']}, "
+        f"logLik = {metafor['loglik']:.8f}"
+    )
+    print(f"ratio  : metafor / srma = {r_seconds / seconds:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

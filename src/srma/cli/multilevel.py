@@ -1,0 +1,108 @@
+"""``srma meta-mv``: multilevel and multivariate meta-analysis (:func:`srma.meta_mv`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from srma.cli.app import app
+from srma.cli.shell import (
+    CommandError,
+    DataArgument,
+    JsonOption,
+    LabelOption,
+    LevelOption,
+    read_table,
+    run,
+    show,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+RandomOption = Annotated[
+    list[str],
+    typer.Option(
+        "--random",
+        help='Random effects, e.g. "~ 1 | study/effect" or "~ outcome | study" (repeatable).',
+    ),
+]
+
+
+def read_covariance(path: Path, k: int) -> np.ndarray:
+    """A k x k sampling covariance matrix from a CSV of numbers (a header row is allowed)."""
+    import numpy as np
+    import pandas as pd
+
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    try:
+        raw = pd.read_csv(path, header=None, dtype=str, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{path}: the file is empty") from None
+    except pd.errors.ParserError as error:
+        raise CommandError(f"{path}: cannot read it as a table ({error})") from None
+    header = 1 if pd.to_numeric(raw.iloc[0], errors="coerce").isna().all() else 0
+    cells = raw.iloc[header:]
+    values = cells.apply(pd.to_numeric, errors="coerce")
+    bad = np.argwhere(values.isna().to_numpy())
+    if bad.size:
+        row, column = bad[0]
+        raise CommandError(
+            f"{path}: line {row + header + 1}, column {column + 1}: expected a number, got "
+            f"{cells.iat[row, column]!r}"
+        )
+    matrix = values.to_numpy(dtype=float)
+    if matrix.shape != (k, k):
+        raise CommandError(
+            f"{path}: V has {matrix.shape[0]} rows and {matrix.shape[1]} columns, but the data "
+            f"have {k} rows: it must be {k} x {k}"
+        )
+    return matrix
+
+
+@app.command("meta-mv")
+def meta_mv_command(
+    data: DataArgument,
+    random: RandomOption,
+    yi: Annotated[str, typer.Option("--yi", help="Column of effect sizes.")] = "yi",
+    vi: Annotated[
+        str | None, typer.Option("--vi", help="Column of sampling variances (default vi).")
+    ] = None,
+    v_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--V-file", help="CSV of the k x k sampling covariance matrix (rows as data)."
+        ),
+    ] = None,
+    mods: Annotated[str | None, typer.Option(help='Moderators, e.g. "~ x + factor(g)".')] = None,
+    method: Annotated[str, typer.Option(help="REML or ML.")] = "REML",
+    struct: Annotated[
+        list[str] | None,
+        typer.Option(help="CS, HCS, UN, AR, HAR, ID or DIAG per 'inner | outer' term."),
+    ] = None,
+    rho: Annotated[float | None, typer.Option(help="Fix the correlation rho.")] = None,
+    test: Annotated[str, typer.Option(help="z or t.")] = "z",
+    level: LevelOption = 0.95,
+    label: LabelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit a multilevel (three-level) or multivariate meta-analysis (metafor's rma.mv)."""
+
+    def action() -> None:
+        from srma.analysis.multilevel import meta_mv
+
+        if vi is not None and v_file is not None:
+            raise CommandError("give --vi or --V-file, not both")
+        table = read_table(data)
+        covariance = read_covariance(v_file, len(table)) if v_file is not None else (vi or "vi")
+        chosen = "CS" if not struct else struct[0] if len(struct) == 1 else struct
+        result = meta_mv(
+            table, yi, covariance, random=random, mods=mods, method=method, struct=chosen,
+            rho=rho, test=test, level=level, label=label, source=str(data),
+        )  # fmt: skip
+        show(as_json, result)
+
+    run(action, data)
