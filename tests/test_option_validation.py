@@ -99,8 +99,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tau2_confint": tau2_confint,
     "permutation_test": permutation_test,
 }
-#: Parameters that name a column and only share an option's name (vcalc's ``type=``).
-COLUMN_PARAMETERS = {"vcalc": ("type",)}
+#: Parameters that only share an option's name: vcalc's ``type=`` names a column and its
+#: ``rho=`` may be a matrix or a pair (vcalc checks them itself, tests/test_vcalc.py).
+NOT_OPTIONS = {"vcalc": ("type", "rho")}
 #: Public analysis functions that take no option at all (only a result).
 WITHOUT_OPTIONS = (
     sensitivity.leave_one_out,
@@ -139,7 +140,7 @@ def _cases() -> list[tuple[str, str, Any]]:
         options = [
             p
             for p in inspect.signature(function).parameters
-            if p in OPTION_CONSTRAINTS and p not in COLUMN_PARAMETERS.get(name, ())
+            if p in OPTION_CONSTRAINTS and p not in NOT_OPTIONS.get(name, ())
         ]
         assert options, f"{name} declares no option"
         for option in options:
