@@ -132,6 +132,7 @@ def test_bias_is_near_linear_in_k() -> None:
 VALID_CALLS = {
     "effects": ["effects", "{raw}", "--measure", "MD"],
     "meta": ["meta", "{data}", "--yi", "yi", "--vi", "vi"],
+    "meta-mv": ["meta-mv", "{data}", "--yi", "yi", "--vi", "vi", "--random", "~ 1 | g/study"],
     "subgroup": ["subgroup", "{data}", "--yi", "yi", "--vi", "vi", "--by", "g"],
     "metareg": ["metareg", "{data}", "--yi", "yi", "--vi", "vi", "--mods", "~ x"],
     "sensitivity": ["sensitivity", "{data}", "--yi", "yi", "--vi", "vi"],

@@ -76,6 +76,7 @@ CALLS: dict[str, Callable[..., Any]] = {
     "henmi_copas": lambda **o: henmi_copas(_result(), **o),
     "tau2_confint": lambda **o: tau2_confint(srma.meta(YI, VI, method="REML"), **o),
     "permutation_test": lambda **o: permutation_test(_result(), **o),
+    "meta_mv": lambda **o: srma.meta_mv(FRAME, random="~ 1 | group", **o),
 }
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "meta": srma.meta,
@@ -98,6 +99,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "henmi_copas": henmi_copas,
     "tau2_confint": tau2_confint,
     "permutation_test": permutation_test,
+    "meta_mv": srma.meta_mv,
 }
 #: Parameters that only share an option's name: vcalc's ``type=`` names a column and its
 #: ``rho=`` may be a matrix or a pair (vcalc checks them itself, tests/test_vcalc.py).

@@ -145,6 +145,8 @@ class MultilevelResult:
     n_parameters: int
     omitted: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: the rows of the data in the model (0-based, in the data's order)
+    rows: tuple[int, ...] = ()
     design_matrix: NDArray[np.float64] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     marginal_covariance: NDArray[np.float64] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     vcov: NDArray[np.float64] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
@@ -716,6 +718,7 @@ def meta_mv(
         n_parameters=int(fit.n_parameters),
         omitted=omitted,
         warnings=tuple(notes),
+        rows=tuple(int(i) for i in keep),
         design_matrix=X,
         marginal_covariance=fit.marginal_covariance(0),
         vcov=vcov,

@@ -14,9 +14,11 @@ from srma.cli.shell import (
     JsonOption,
     LabelOption,
     LevelOption,
+    print_json,
     read_table,
     run,
     show,
+    stdout,
 )
 
 if TYPE_CHECKING:
@@ -87,12 +89,30 @@ def meta_mv_command(
     test: Annotated[str, typer.Option(help="z or t.")] = "z",
     level: LevelOption = 0.95,
     label: LabelOption = None,
+    robust_by: Annotated[
+        str | None,
+        typer.Option(
+            "--robust",
+            help="Column of clusters (e.g. study): add cluster-robust tests of the "
+            "coefficients (CR2 with Satterthwaite df unless --adjust says otherwise).",
+        ),
+    ] = None,
+    adjust: Annotated[
+        str, typer.Option(help="With --robust: CR0, CR1, CR1p, CR1S or CR2.")
+    ] = "CR2",
     as_json: JsonOption = False,
 ) -> None:
-    """Fit a multilevel (three-level) or multivariate meta-analysis (metafor's rma.mv)."""
+    """Fit a multilevel (three-level) or multivariate meta-analysis (metafor's rma.mv).
+
+    With --robust, the output adds cluster-robust inference (srma.robust); --json then
+    prints {"model": ..., "robust": ...}.
+    """
 
     def action() -> None:
         from srma.analysis.multilevel import meta_mv
+        from srma.analysis.validation import validate_options
+
+        validate_options("robust", adjust=adjust)  # also without --robust: no option ignored
 
         if vi is not None and v_file is not None:
             raise CommandError("give --vi or --V-file, not both")
@@ -103,6 +123,18 @@ def meta_mv_command(
             table, yi, covariance, random=random, mods=mods, method=method, struct=chosen,
             rho=rho, test=test, level=level, label=label, source=str(data),
         )  # fmt: skip
-        show(as_json, result)
+        if robust_by is None:
+            show(as_json, result)
+            return
+        from srma.analysis.robust import robust
+
+        if robust_by not in table.columns:
+            raise CommandError(f"{data}: --robust names no column: {robust_by!r}")
+        kept = table.iloc[list(result.rows)].reset_index(drop=True)
+        sandwich = robust(result, robust_by, adjust=adjust, data=kept, source=str(data))
+        if as_json:
+            print_json({"model": result.to_dict(), "robust": sandwich.to_dict()})
+        else:
+            stdout.print(f"{result.summary()}\n\n{sandwich.summary()}", markup=False)
 
     run(action, data)
