@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -114,55 +113,17 @@ def test_cluster_may_name_a_column_of_the_data() -> None:
     assert by_column.to_dict() == by_labels.to_dict()
 
 
-@dataclass(frozen=True)
-class _Coefficient:
-    name: str
-    estimate: float
-
-
-@dataclass(frozen=True)
-class _Multilevel:
-    """What srma.meta_mv's MultilevelResult exposes to robust()."""
-
-    yi: tuple[float, ...]
-    design_matrix: np.ndarray
-    marginal_covariance: np.ndarray
-    coefficients: tuple[_Coefficient, ...]
-    labels: tuple[str, ...]
-    method: str = "REML"
-
-
-def _three_level(case: dict[str, Any]) -> _Multilevel:
-    district = np.asarray(case["district"])
-    vi = np.asarray(case["vi"])
-    sigma2_district, sigma2_school = case["sigma2"]
-    covariance = (
-        np.diag(vi)
-        + sigma2_district * (district[:, None] == district[None, :])
-        + sigma2_school * np.eye(vi.size)
+def _three_level(case: dict[str, Any]) -> srma.MultilevelResult:
+    """The case's three-level model (schools in districts) fitted by srma.meta_mv."""
+    frame = pd.DataFrame(
+        {
+            "yi": case["yi"],
+            "vi": case["vi"],
+            "district": case["district"],
+            "school": range(len(case["yi"])),
+        }
     )
-    return _Multilevel(
-        yi=tuple(case["yi"]),
-        design_matrix=np.asarray(case["X"], dtype=float).reshape(vi.size, -1),
-        marginal_covariance=covariance,
-        coefficients=tuple(
-            _Coefficient(name, beta)
-            for name, beta in zip(_columns(case), np.atleast_1d(case["beta"]), strict=True)
-        ),
-        labels=tuple(str(i) for i in range(1, vi.size + 1)),
-    )
-
-
-@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c["kind"] == "rma.mv"])
-@pytest.mark.parametrize("adjust", ADJUSTMENTS)
-def test_a_multilevel_result_is_robustified_by_its_attributes(name: str, adjust: str) -> None:
-    case = CASES[name]
-    reference = next(s for s in case["sandwiches"] if s["type"] == adjust)
-    result = _quietly(srma.robust, _three_level(case), case["district"], adjust=adjust)
-    assert result.model == "_Multilevel"
-    assert result.tau2 is None
-    _check(result, reference)
-    np.testing.assert_allclose(result.to_frame()["df"], np.atleast_1d(reference["df"]), rtol=RTOL)
+    return srma.meta_mv(frame, random="~ 1 | district/school")
 
 
 def test_random_effects_must_be_nested_in_the_clusters() -> None:
@@ -272,7 +233,7 @@ def test_mantel_haenszel_results_and_foreign_objects_are_refused() -> None:
     fit = _quietly(srma.meta, counts, measure="OR", method="MH")
     with pytest.raises(InputError, match="inverse-variance"):
         srma.robust(fit, ["a", "a", "b", "b"])
-    with pytest.raises(InputError, match="takes a meta"):
+    with pytest.raises(InputError, match="takes a result of meta"):
         srma.robust(object(), ["a", "b"])
 
 
@@ -282,27 +243,3 @@ def test_t_test_needs_more_clusters_than_coefficients() -> None:
     few = ["a" if grade in ("1", "2") else "b" for grade in case["cluster"]]
     with pytest.raises(InputError, match="J - p df"):
         srma.robust(fit, few, test="t")
-
-
-def test_a_coefficient_table_method_is_read_too() -> None:
-    case = CASES["konstantopoulos_year"]
-    fit = _three_level(case)
-
-    @dataclass(frozen=True)
-    class _TableResult:
-        yi: tuple[float, ...]
-        design_matrix: np.ndarray
-        marginal_covariance: np.ndarray
-
-        def coefficients(self) -> pd.DataFrame:
-            return pd.DataFrame(
-                {
-                    "term": [c.name for c in fit.coefficients],
-                    "estimate": [c.estimate for c in fit.coefficients],
-                }
-            )
-
-    table = _TableResult(fit.yi, fit.design_matrix, fit.marginal_covariance)
-    ours = _quietly(srma.robust, table, case["district"]).to_frame()
-    theirs = _quietly(srma.robust, fit, case["district"]).to_frame()
-    pd.testing.assert_frame_equal(ours, theirs)

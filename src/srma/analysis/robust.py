@@ -15,10 +15,9 @@ Tipton 2015, Psychol Methods 20:375):
   coefficient, with the HTZ F test of the moderators), ``t`` (``J - p`` df,
   as metafor's ``robust()``) or ``z``.
 
-It takes a :class:`~srma.MetaResult`, a :class:`~srma.MetaRegressionResult`,
-or any result with ``yi``, ``design_matrix``, ``marginal_covariance`` and
-``coefficients`` (rows with ``name`` and ``estimate``), such as a multilevel
-model's.  Numerics: :mod:`srma.stats.robust`.
+It takes a :class:`~srma.MetaResult`, a :class:`~srma.MetaRegressionResult`
+or a :class:`~srma.MultilevelResult` (its design matrix and the inverse of its
+marginal covariance as weights).  Numerics: :mod:`srma.stats.robust`.
 """
 
 from __future__ import annotations
@@ -160,13 +159,10 @@ class _Model:
     weights: np.ndarray  # diagonal (k,) or dense (k, k)
 
 
-def _field(row: Any, name: str) -> Any:
-    return row[name] if isinstance(row, Mapping) else getattr(row, name)
-
-
 def _model(result: Any) -> _Model:
     """The design, responses, estimates and weights of a supported result."""
     from srma.analysis.metareg import MetaRegressionResult
+    from srma.analysis.multilevel import MultilevelResult
     from srma.analysis.results import MetaResult
 
     if isinstance(result, MetaResult):
@@ -201,27 +197,21 @@ def _model(result: Any) -> _Model:
             beta=np.asarray(result.estimate, dtype=float),
             weights=1.0 / (vi + (result.tau2 or 0.0)),
         )
-    needed = ("yi", "design_matrix", "marginal_covariance", "coefficients")
-    if not all(hasattr(result, name) for name in needed):
-        raise InputError(
-            f"robust() takes a meta(), meta_regression() or multilevel result; a "
-            f"{type(result).__name__} has none of {', '.join(needed)}"
+    if isinstance(result, MultilevelResult):
+        return _Model(
+            kind="meta_mv",
+            method=result.method,
+            tau2=None,
+            names=tuple(row.name for row in result.coefficients),
+            labels=result.labels,
+            X=np.asarray(result.design_matrix, dtype=float),
+            y=np.asarray(result.yi, dtype=float),
+            beta=np.array([row.estimate for row in result.coefficients]),
+            weights=np.linalg.inv(np.asarray(result.marginal_covariance, dtype=float)),
         )
-    rows = result.coefficients() if callable(result.coefficients) else result.coefficients
-    if isinstance(rows, pd.DataFrame):  # a coefficient table (``name`` or ``term`` column)
-        rows = rows.rename(columns={"term": "name"}).to_dict(orient="records")
-    covariance = np.asarray(result.marginal_covariance, dtype=float)
-    X = np.asarray(result.design_matrix, dtype=float)
-    return _Model(
-        kind=type(result).__name__,
-        method=getattr(result, "method", None),
-        tau2=optional_float(getattr(result, "tau2", None)),
-        names=tuple(str(_field(row, "name")) for row in rows),
-        labels=tuple(map(str, getattr(result, "labels", range(1, X.shape[0] + 1)))),
-        X=X,
-        y=np.asarray(result.yi, dtype=float),
-        beta=np.array([float(_field(row, "estimate")) for row in rows]),
-        weights=np.linalg.inv(covariance),
+    raise InputError(
+        "robust() takes a result of meta(), meta_regression() or meta_mv(), got "
+        f"{type(result).__name__}"
     )
 
 
