@@ -162,6 +162,19 @@ def test_batch_equals_single_fits() -> None:
     assert batch.k.tolist() == [y.shape[0], y.shape[0], y.shape[0] - 2]
 
 
+def test_batch_with_a_boundary_fit_equals_single_fits() -> None:
+    case = CASES["konstantopoulos_crossed_boundary"]
+    y, V, X = _data(case)
+    terms = _terms(case)
+    ys = np.stack([y, y + np.random.default_rng(5).normal(scale=0.2, size=y.shape[0])])
+    batch = fit_multilevel(ys, V, X, terms)
+    assert batch.theta[0, 1] == 0.0 and batch.converged.all()
+    for b in range(2):
+        single = fit_multilevel(ys[b], V, X, terms)
+        _close(batch.theta[b], single.theta[0], rtol=1e-9, atol=1e-12)
+        _close(batch.loglik[b], single.loglik[0], rtol=1e-12)
+
+
 # --- the analytic gradient -----------------------------------------------------------
 
 
@@ -245,3 +258,24 @@ def test_bad_inputs_are_named() -> None:
     fit = fit_multilevel(y, V, X, terms)
     with pytest.raises(InputError, match="unknown parameter"):
         profile_interval(y, V, X, terms, fit, "sigma2_9")
+
+
+def test_expected_information_matches_dense_traces() -> None:
+    case = CASES["konstantopoulos_year_REML"]
+    y, V, X = _data(case)
+    terms = _terms(case)
+    problem = build_problem(y, V, X, terms)
+    theta = np.array([0.05, 0.02])
+    indicators = [
+        (np.asarray(t["outer"])[:, None] == np.asarray(t["outer"])[None]).astype(float)
+        for t in case["terms"]
+    ]
+    M = V + sum(s * d for s, d in zip(theta, indicators, strict=True))
+    W = np.linalg.inv(M)
+    for method in ("REML", "ML"):
+        P = W - W @ X @ np.linalg.inv(X.T @ W @ X) @ X.T @ W if method == "REML" else W
+        expected = np.array(
+            [[0.5 * np.trace(P @ dj @ P @ dk) for dk in indicators] for dj in indicators]
+        )
+        info = problem.evaluate(theta[None], method, information=True).information[0]
+        np.testing.assert_allclose(info, expected, rtol=1e-10)
