@@ -71,7 +71,7 @@ def _pair_name(a: int, b: int, n_inner: int) -> str:
     return f"rho_{a + 1}{separator}{b + 1}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: identity, not element-wise, equality
 class RandomTerm:
     """One random term of the model, with the observations coded as integers.
 
