@@ -37,6 +37,7 @@ def _terms(case: dict) -> list[RandomTerm]:
                     np.asarray(term["inner"], dtype=np.int64),
                     int(term["n_inner"]),
                     term["struct"],
+                    times=None if term.get("times") is None else np.asarray(term["times"]),
                     fixed=term.get("fixed") or {},
                 )
             )
@@ -197,9 +198,11 @@ def _small_problem(draw):
     X = np.column_stack([np.ones(k), rng.normal(size=k)])
     y = rng.normal(size=k)
     V = np.diag(rng.uniform(0.05, 0.5, size=k))
+    uneven = struct in ("AR", "HAR") and draw(st.booleans())
+    times = np.cumsum(rng.uniform(0.2, 1.5, size=n_inner)) if uneven else None
     terms = [
         RandomTerm("intercept", cluster),
-        RandomTerm("struct", outer, inner, n_inner, struct),
+        RandomTerm("struct", outer, inner, n_inner, struct, times=times),
     ]
     problem = build_problem(y, V, X, terms)
     names = problem.parameters.names

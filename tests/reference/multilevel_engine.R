@@ -178,6 +178,15 @@ for (struct in c("AR", "HAR")) {
              if (struct == "AR") c("tau2", "rho") else c("tau2_1", "tau2_2", "tau2_3", "tau2_4", "rho")))
 }
 
+# Continuous-time AR (metafor's CAR): srma's AR term with the levels' positions as times.
+ish$years <- c(0.25, 0.5, 1, 2)[ish$time]
+car <- structured(ish$time, ish$study, "AR")
+car$times <- c(0.25, 0.5, 1, 2)
+add(record("ishak_CAR",
+           function(con) rma.mv(yi, ish_v, mods = ~ factor(time) - 1, random = ~ years | study,
+                                struct = "CAR", data = ish, control = con),
+           ish$yi, ish_v, ish_x, list(car), "REML", c("tau2", "rho")))
+
 write_json(list(meta = list(metafor_version = as.character(packageVersion("metafor")),
                             script = "tests/reference/multilevel_engine.R"), cases = cases),
            file.path(outdir, "multilevel_engine.json"), digits = NA, auto_unbox = TRUE, na = "null")
