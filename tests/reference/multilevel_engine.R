@@ -114,7 +114,7 @@ add(record("konstantopoulos_crossed_boundary",
            function(con) rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | year), data = ko,
                                 control = con),
            ko$yi, diag(ko$vi), ko_x, list(intercept(ko$district), intercept(ko$year)), "REML",
-           c("sigma2_1", "sigma2_2")))
+           c("sigma2_1", "sigma2_2"), confint_of = "sigma2_2"))
 
 # Berkey et al. (1998): bivariate outcomes (PD, AL) within trials, V known within trial.
 be <- dat.berkey1998
