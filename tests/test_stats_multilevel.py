@@ -160,7 +160,28 @@ def test_batch_equals_single_fits() -> None:
         _close(batch.beta[b], single.beta[0], rtol=1e-9)
         _close(batch.loglik[b], single.loglik[0], rtol=1e-10)
         _close(batch.qe[b], single.qe[0], rtol=1e-10)
+        np.testing.assert_allclose(
+            batch.marginal_covariance(b)[np.ix_(keep, keep)],
+            single.marginal_covariance(0),
+            rtol=1e-7,
+        )
     assert batch.k.tolist() == [y.shape[0], y.shape[0], y.shape[0] - 2]
+    dropped = batch.marginal_covariance(2)
+    assert np.all(dropped[:2] == 0) and np.all(dropped[:, :2] == 0)
+
+
+def test_all_parameters_fixed() -> None:
+    case = CASES["konstantopoulos_REML"]
+    y, V, X = _data(case)
+    terms = [
+        RandomTerm("intercept", t.outer, fixed={"sigma2": value})
+        for t, value in zip(_terms(case), (0.06, 0.03), strict=True)
+    ]
+    fit = fit_multilevel(y, V, X, terms)
+    assert fit.converged[0] and fit.theta[0].tolist() == [0.06, 0.03]
+    assert fit.n_parameters == 1
+    expected = build_problem(y, V, X, terms).evaluate(np.array([[0.06, 0.03]]), "REML")
+    _close(fit.loglik[0], expected.loglik[0], rtol=1e-14)
 
 
 def test_batch_with_a_boundary_fit_equals_single_fits() -> None:

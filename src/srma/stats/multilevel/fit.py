@@ -80,6 +80,7 @@ class MultilevelFit:
     k: IntArray
     layout: BlockLayout
     blocks: FloatArray
+    mask: BoolArray  # (B, k): the observations present in each fit
 
     @property
     def se(self) -> FloatArray:
@@ -95,8 +96,12 @@ class MultilevelFit:
         return self.theta[:, self.theta_names.index(name)]
 
     def marginal_covariance(self, b: int = 0) -> np.ndarray:
-        """The dense (k, k) marginal covariance ``M`` at the estimate of fit ``b``."""
-        return unpack_matrix(self.layout, self.blocks[b])
+        """The dense (k, k) marginal covariance ``M`` at the estimate of fit ``b``.
+
+        Rows and columns of observations masked out of fit ``b`` are 0.
+        """
+        present = self.mask[b]
+        return unpack_matrix(self.layout, self.blocks[b]) * np.outer(present, present)
 
 
 # --- transforms between theta and the optimiser's vector ---------------------------------
@@ -204,6 +209,8 @@ def fisher_scoring(
     theta = np.array(start, dtype=float)
     iterations = np.zeros(problem.batch, dtype=np.int64)
     converged = np.zeros(problem.batch, dtype=bool)
+    if not free.any():  # every variance parameter fixed: nothing to estimate
+        return theta, iterations, ~converged
     current = problem.evaluate(theta, method, information=True)
     active = np.flatnonzero(current.positive_definite)
     loglik, gradient, info = current.loglik, current.gradient, current.information
@@ -401,4 +408,5 @@ def _summarise(
         aicc=aicc, qe=qe, qe_df=qe_df, qe_pvalue=chi2.sf(qe, qe_df), converged=converged,
         iterations=iterations, message=messages, method=method, gradient=final.gradient,
         n_parameters=n_parameters, k=k, layout=problem.layout, blocks=final.blocks,
+        mask=problem.observed_mask,
     )  # fmt: skip

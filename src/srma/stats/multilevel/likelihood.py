@@ -164,6 +164,14 @@ class MultilevelProblem:
     def p(self) -> int:
         return self.X.shape[-1]
 
+    @property
+    def observed_mask(self) -> BoolArray:
+        """(Bd, k): which observations each fit has."""
+        present = np.zeros((self.batch, self.layout.k), dtype=bool)
+        rows = self.layout.index[self.layout.valid]
+        present[:, rows] = self.valid[:, self.layout.valid]
+        return present
+
     def row(self, b: int) -> MultilevelProblem:
         """The problem of fit ``b`` alone (a batch of one)."""
         return self.rows(np.array([b]))
