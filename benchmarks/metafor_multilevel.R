@@ -12,7 +12,7 @@ repeats <- as.integer(args[2])
 fit_once <- function() rma.mv(yi, vi, random = ~ 1 | study / effect, data = data)
 fit <- fit_once()  # warm-up
 elapsed <- system.time(for (i in seq_len(repeats)) fit <- fit_once())[["elapsed"]]
-writeLines(sprintf("{\"k\": %d, \"seconds_per_fit\": %.6f, \"sigma2\": [%.10g, %.10g], \"loglik\": %.10g}",
+writeLines(sprintf("{\"k\": %d, \"seconds_per_fit\": %.6f, \"sigma2\": [%.10g, %.10g], \"loglik\": %.10f}",
                    nrow(data), elapsed / repeats, fit$sigma2[1], fit$sigma2[2],
                    as.numeric(logLik(fit))),
            args[3])

@@ -37,6 +37,7 @@ def _terms(case: dict) -> list[RandomTerm]:
                     np.asarray(term["inner"], dtype=np.int64),
                     int(term["n_inner"]),
                     term["struct"],
+                    times=None if term.get("times") is None else np.asarray(term["times"]),
                     fixed=term.get("fixed") or {},
                 )
             )
@@ -159,7 +160,41 @@ def test_batch_equals_single_fits() -> None:
         _close(batch.beta[b], single.beta[0], rtol=1e-9)
         _close(batch.loglik[b], single.loglik[0], rtol=1e-10)
         _close(batch.qe[b], single.qe[0], rtol=1e-10)
+        np.testing.assert_allclose(
+            batch.marginal_covariance(b)[np.ix_(keep, keep)],
+            single.marginal_covariance(0),
+            rtol=1e-7,
+        )
     assert batch.k.tolist() == [y.shape[0], y.shape[0], y.shape[0] - 2]
+    dropped = batch.marginal_covariance(2)
+    assert np.all(dropped[:2] == 0) and np.all(dropped[:, :2] == 0)
+
+
+def test_all_parameters_fixed() -> None:
+    case = CASES["konstantopoulos_REML"]
+    y, V, X = _data(case)
+    terms = [
+        RandomTerm("intercept", t.outer, fixed={"sigma2": value})
+        for t, value in zip(_terms(case), (0.06, 0.03), strict=True)
+    ]
+    fit = fit_multilevel(y, V, X, terms)
+    assert fit.converged[0] and fit.theta[0].tolist() == [0.06, 0.03]
+    assert fit.n_parameters == 1
+    expected = build_problem(y, V, X, terms).evaluate(np.array([[0.06, 0.03]]), "REML")
+    _close(fit.loglik[0], expected.loglik[0], rtol=1e-14)
+
+
+def test_batch_with_a_boundary_fit_equals_single_fits() -> None:
+    case = CASES["konstantopoulos_crossed_boundary"]
+    y, V, X = _data(case)
+    terms = _terms(case)
+    ys = np.stack([y, y + np.random.default_rng(5).normal(scale=0.2, size=y.shape[0])])
+    batch = fit_multilevel(ys, V, X, terms)
+    assert batch.theta[0, 1] == 0.0 and batch.converged.all()
+    for b in range(2):
+        single = fit_multilevel(ys[b], V, X, terms)
+        _close(batch.theta[b], single.theta[0], rtol=1e-9, atol=1e-12)
+        _close(batch.loglik[b], single.loglik[0], rtol=1e-12)
 
 
 # --- the analytic gradient -----------------------------------------------------------
@@ -184,9 +219,11 @@ def _small_problem(draw):
     X = np.column_stack([np.ones(k), rng.normal(size=k)])
     y = rng.normal(size=k)
     V = np.diag(rng.uniform(0.05, 0.5, size=k))
+    uneven = struct in ("AR", "HAR") and draw(st.booleans())
+    times = np.cumsum(rng.uniform(0.2, 1.5, size=n_inner)) if uneven else None
     terms = [
         RandomTerm("intercept", cluster),
-        RandomTerm("struct", outer, inner, n_inner, struct),
+        RandomTerm("struct", outer, inner, n_inner, struct, times=times),
     ]
     problem = build_problem(y, V, X, terms)
     names = problem.parameters.names
@@ -245,3 +282,24 @@ def test_bad_inputs_are_named() -> None:
     fit = fit_multilevel(y, V, X, terms)
     with pytest.raises(InputError, match="unknown parameter"):
         profile_interval(y, V, X, terms, fit, "sigma2_9")
+
+
+def test_expected_information_matches_dense_traces() -> None:
+    case = CASES["konstantopoulos_year_REML"]
+    y, V, X = _data(case)
+    terms = _terms(case)
+    problem = build_problem(y, V, X, terms)
+    theta = np.array([0.05, 0.02])
+    indicators = [
+        (np.asarray(t["outer"])[:, None] == np.asarray(t["outer"])[None]).astype(float)
+        for t in case["terms"]
+    ]
+    M = V + sum(s * d for s, d in zip(theta, indicators, strict=True))
+    W = np.linalg.inv(M)
+    for method in ("REML", "ML"):
+        P = W - W @ X @ np.linalg.inv(X.T @ W @ X) @ X.T @ W if method == "REML" else W
+        expected = np.array(
+            [[0.5 * np.trace(P @ dj @ P @ dk) for dk in indicators] for dj in indicators]
+        )
+        info = problem.evaluate(theta[None], method, information=True).information[0]
+        np.testing.assert_allclose(info, expected, rtol=1e-10)

@@ -114,7 +114,7 @@ add(record("konstantopoulos_crossed_boundary",
            function(con) rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | year), data = ko,
                                 control = con),
            ko$yi, diag(ko$vi), ko_x, list(intercept(ko$district), intercept(ko$year)), "REML",
-           c("sigma2_1", "sigma2_2")))
+           c("sigma2_1", "sigma2_2"), confint_of = "sigma2_2"))
 
 # Berkey et al. (1998): bivariate outcomes (PD, AL) within trials, V known within trial.
 be <- dat.berkey1998
@@ -177,6 +177,15 @@ for (struct in c("AR", "HAR")) {
              ish$yi, ish_v, ish_x, list(structured(ish$time, ish$study, struct)), "REML",
              if (struct == "AR") c("tau2", "rho") else c("tau2_1", "tau2_2", "tau2_3", "tau2_4", "rho")))
 }
+
+# Continuous-time AR (metafor's CAR): srma's AR term with the levels' positions as times.
+ish$years <- c(0.25, 0.5, 1, 2)[ish$time]
+car <- structured(ish$time, ish$study, "AR")
+car$times <- c(0.25, 0.5, 1, 2)
+add(record("ishak_CAR",
+           function(con) rma.mv(yi, ish_v, mods = ~ factor(time) - 1, random = ~ years | study,
+                                struct = "CAR", data = ish, control = con),
+           ish$yi, ish_v, ish_x, list(car), "REML", c("tau2", "rho")))
 
 write_json(list(meta = list(metafor_version = as.character(packageVersion("metafor")),
                             script = "tests/reference/multilevel_engine.R"), cases = cases),

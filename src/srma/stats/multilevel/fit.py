@@ -1,20 +1,23 @@
 """Fitting the multilevel model by (restricted) maximum likelihood, as metafor's ``rma.mv``.
 
-The optimiser works on transformed free parameters: a variance as ``s z``
-with ``z >= 0`` (a box bound, so a variance can end exactly at 0, where metafor
-reports ~0), a correlation as ``tanh(w)`` with ``|w| <= 10`` (or ``w >= 0`` where
-the structure needs ``rho >= 0``).  scipy's L-BFGS-B is fed the analytic
-gradient (:mod:`srma.stats.multilevel.likelihood`); a few Newton steps on the
-interior parameters, with the Hessian from central differences of the
-analytic gradient (evaluated as one batch), then bring the gradient to ~1e-10.
+Two stages.  First Fisher scoring (:func:`fisher_scoring`) runs on the whole
+batch at once: every evaluation of the likelihood, its analytic gradient and
+the expected information is vectorised over the fits and the blocks of ``M``
+(:mod:`srma.stats.multilevel.likelihood`); a fit is done when its scaled
+gradient is below 1e-10.  The fits it does not finish in the interior (a
+variance heading for 0, a singular information) go one at a time (a Python
+loop: scipy's optimisers take one parameter vector) to L-BFGS-B
+(:func:`maximise`) on transformed free parameters: a variance as ``s z`` with
+``z >= 0`` (a box bound, so a variance can end exactly at 0, where metafor
+reports ~0), a correlation as ``tanh(w)`` with ``|w| <= 10`` (or ``w >= 0``
+where the structure needs ``rho >= 0``), fed the analytic gradient; a few
+Newton steps on the interior parameters (Hessian by central differences of
+the analytic gradient, evaluated as one batch) then bring the gradient to
+~1e-10.
 
 Start values are metafor's: every variance ``total / n_variances`` with
 ``total = max(0.001 n_variances, var(y - X b_FE) - 1 / mean(1 / diag V))``
 (``b_FE`` the GLS fit with ``V`` alone), every correlation 0.5.
-
-The optimiser runs one fit of the batch at a time (a Python loop over ``B``:
-scipy's optimisers take one parameter vector); each evaluation inside it is
-vectorised over the blocks of ``M``.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class MultilevelFit:
     k: IntArray
     layout: BlockLayout
     blocks: FloatArray
+    mask: BoolArray  # (B, k): the observations present in each fit
 
     @property
     def se(self) -> FloatArray:
@@ -92,8 +96,12 @@ class MultilevelFit:
         return self.theta[:, self.theta_names.index(name)]
 
     def marginal_covariance(self, b: int = 0) -> np.ndarray:
-        """The dense (k, k) marginal covariance ``M`` at the estimate of fit ``b``."""
-        return unpack_matrix(self.layout, self.blocks[b])
+        """The dense (k, k) marginal covariance ``M`` at the estimate of fit ``b``.
+
+        Rows and columns of observations masked out of fit ``b`` are 0.
+        """
+        present = self.mask[b]
+        return unpack_matrix(self.layout, self.blocks[b]) * np.outer(present, present)
 
 
 # --- transforms between theta and the optimiser's vector ---------------------------------
@@ -177,14 +185,74 @@ def fit_problem(
     if start is not None:
         given = np.broadcast_to(np.asarray(start, dtype=float), starts.shape)
         starts = np.where(params.fixed_mask, starts, given)
-    theta = np.empty_like(starts)
+    theta, iterations, converged = fisher_scoring(problem, starts, method)
+    messages = [""] * problem.batch
+    for b in np.flatnonzero(~converged):  # scipy optimises one vector at a time
+        theta[b], steps, converged[b], messages[b] = maximise(problem.row(b), starts[b], method)
+        iterations[b] += steps
+    return _summarise(problem, theta, method, iterations, converged, tuple(messages))
+
+
+def fisher_scoring(
+    problem: MultilevelProblem, start: FloatArray, method: str, max_iterations: int = 200
+) -> tuple[FloatArray, IntArray, BoolArray]:
+    """Fisher scoring ``theta += I^-1 g`` for the whole batch at once (Harville 1977, sec. 6).
+
+    Each step is halved (per fit) until the likelihood does not fall and the
+    parameters stay valid; a fit converges when every free gradient entry,
+    scaled by its parameter, is below 1e-10.  Returns ``theta``, the
+    iterations and which fits converged in the interior: the others (a
+    variance at 0, a singular information) are left to :func:`maximise`.
+    """
+    params = problem.parameters
+    free = ~params.fixed_mask
+    theta = np.array(start, dtype=float)
     iterations = np.zeros(problem.batch, dtype=np.int64)
     converged = np.zeros(problem.batch, dtype=bool)
-    messages = []
-    for b in range(problem.batch):  # scipy optimises one vector at a time
-        theta[b], iterations[b], converged[b], message = maximise(problem.row(b), starts[b], method)
-        messages.append(message)
-    return _summarise(problem, theta, method, iterations, converged, tuple(messages))
+    if not free.any():  # every variance parameter fixed: nothing to estimate
+        return theta, iterations, ~converged
+    current = problem.evaluate(theta, method, information=True)
+    active = np.flatnonzero(current.positive_definite)
+    loglik, gradient, info = current.loglik, current.gradient, current.information
+    lower = np.where(params.is_variance, 0.0, np.maximum(params.correlation_lower, -1.0))
+    for _ in range(max_iterations):
+        size = np.where(params.is_variance, np.maximum(np.abs(theta[active]), 1e-8), 1.0)
+        small = np.max(np.abs(gradient[active] * size)[:, free], axis=1) < 1e-10
+        converged[active[small]] = True
+        active = active[~small]
+        if active.size == 0:
+            break
+        info_free = info[active][:, free][:, :, free]
+        solvable = np.linalg.eigvalsh(info_free)[:, 0] > 0
+        active, info_free = active[solvable], info_free[solvable]
+        delta = np.zeros((active.size, params.n_theta))
+        delta[:, free] = np.linalg.solve(info_free, gradient[active][:, free, None])[..., 0]
+        step = np.ones(active.size)
+        accepted = np.zeros(active.size, dtype=bool)
+        for _ in range(30):  # step halving, for the fits not yet accepted
+            pending = np.flatnonzero(~accepted)
+            candidate = theta[active[pending]] + step[pending, None] * delta[pending]
+            inside = np.all(candidate >= lower, axis=1) & np.all(
+                params.is_variance | (candidate < 1), axis=1
+            )
+            if inside.any():
+                rows = active[pending[inside]]
+                trial = problem.rows(rows).evaluate(candidate[inside], method, information=True)
+                better = trial.positive_definite & (
+                    trial.loglik >= loglik[rows] - 1e-12 * np.abs(loglik[rows])
+                )
+                accepted[pending[inside][better]] = True
+                good = rows[better]
+                theta[good] = candidate[inside][better]
+                loglik[good] = trial.loglik[better]
+                gradient[good] = trial.gradient[better]
+                info[good] = trial.information[better]
+            step[pending] /= 2
+            if accepted.all():
+                break
+        iterations[active] += 1
+        active = active[accepted]
+    return theta, iterations, converged
 
 
 def maximise(
@@ -340,4 +408,5 @@ def _summarise(
         aicc=aicc, qe=qe, qe_df=qe_df, qe_pvalue=chi2.sf(qe, qe_df), converged=converged,
         iterations=iterations, message=messages, method=method, gradient=final.gradient,
         n_parameters=n_parameters, k=k, layout=problem.layout, blocks=final.blocks,
+        mask=problem.observed_mask,
     )  # fmt: skip

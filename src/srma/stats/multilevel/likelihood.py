@@ -134,6 +134,7 @@ class Evaluation:
     logdet_m: FloatArray  # (B,)
     blocks: FloatArray  # (B, n_blocks, m, m): M
     positive_definite: BoolArray  # (B,)
+    information: FloatArray | None = None  # (B, n_theta, n_theta): expected information
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,20 @@ class MultilevelProblem:
     def p(self) -> int:
         return self.X.shape[-1]
 
+    @property
+    def observed_mask(self) -> BoolArray:
+        """(Bd, k): which observations each fit has."""
+        present = np.zeros((self.batch, self.layout.k), dtype=bool)
+        rows = self.layout.index[self.layout.valid]
+        present[:, rows] = self.valid[:, self.layout.valid]
+        return present
+
     def row(self, b: int) -> MultilevelProblem:
         """The problem of fit ``b`` alone (a batch of one)."""
-        take = slice(b, b + 1)
+        return self.rows(np.array([b]))
+
+    def rows(self, take: IntArray) -> MultilevelProblem:
+        """The problem of the fits ``take`` (indices into the batch)."""
         return MultilevelProblem(
             self.terms, self.layout, self.parameters, self.y[take], self.V[take],
             self.X[take], self.valid[take], self.k[take], self.logdet_xtx[take],
@@ -174,8 +186,13 @@ class MultilevelProblem:
     def _pair_valid(self) -> BoolArray:
         return self.valid[:, :, :, None] & self.valid[:, :, None, :]
 
-    def evaluate(self, theta: FloatArray, method: str, *, gradient: bool = True) -> Evaluation:
-        """Log-likelihood (``method`` "REML" or "ML"), its gradient and the GLS fit at ``theta``."""
+    def evaluate(
+        self, theta: FloatArray, method: str, *, gradient: bool = True, information: bool = False
+    ) -> Evaluation:
+        """Log-likelihood (``method`` "REML" or "ML"), its gradient and the GLS fit at ``theta``.
+
+        ``information=True`` adds the expected (Fisher) information of ``theta``.
+        """
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         n_fits = theta.shape[0]
         pair_valid = self._pair_valid()
@@ -189,7 +206,7 @@ class MultilevelProblem:
             n = S.shape[-1]
             active = same[None] & pair_valid
             M += np.where(active, S.reshape(n_fits, n * n)[:, pairs], 0.0)
-            if gradient:
+            if gradient or information:
                 derivative_maps.append((dS.reshape(n_fits, dS.shape[1], n * n), active, pairs))
         L, positive_definite = _cholesky(M)
         logdet_m = 2 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(axis=(1, 2))
@@ -220,8 +237,12 @@ class MultilevelProblem:
             loglik = -0.5 * k * LOG_2PI - 0.5 * logdet_m - 0.5 * rss
         loglik = np.where(positive_definite, loglik, -np.inf)
         grad = None
-        if gradient:
+        info = None
+        if gradient or information:
             columns = []
+            W_dM: list[FloatArray] = []  # W dM_j per block
+            corrections: list[FloatArray] = []  # X'W dM_j W X
+            dM_WX: list[FloatArray] = []  # dM_j W X per block
             for dS_flat, active, pairs in derivative_maps:
                 for local in range(dS_flat.shape[1]):
                     dM = np.where(active, dS_flat[:, local][:, pairs], 0.0)
@@ -229,10 +250,48 @@ class MultilevelProblem:
                     if reml:
                         correction = np.einsum("bcmp,bcmn,bcnq->bpq", WX, dM, WX)
                         trace = trace - np.einsum("bpq,bpq->b", A, correction)
+                        corrections.append(correction)
                     quadratic = np.einsum("bcm,bcmn,bcn->b", Wr, dM, Wr)
                     columns.append(-0.5 * trace + 0.5 * quadratic)
+                    if information:
+                        W_dM.append(W @ dM)
+                        dM_WX.append(dM @ WX)
             grad = np.stack(columns, axis=1)
-        return Evaluation(loglik, grad, beta, A, rss, logdet_m, M, positive_definite)
+            if information:
+                info = _expected_information(W, A, W_dM, corrections, dM_WX, reml)
+        return Evaluation(loglik, grad, beta, A, rss, logdet_m, M, positive_definite, info)
+
+
+def _expected_information(
+    W: FloatArray,
+    A: FloatArray,
+    W_dM: list[FloatArray],
+    corrections: list[FloatArray],
+    dM_WX: list[FloatArray],
+    reml: bool,
+) -> FloatArray:
+    """``I_jk = 1/2 tr(P dM_j P dM_k)`` (Harville 1977, eq. 4.6), block by block.
+
+    With ``P = W - W X A X'W`` (REML) this is ``1/2 [tr(W dM_j W dM_k)
+    - 2 tr(A X'W dM_j W dM_k W X) + tr(A F_j A F_k)]``, ``F_j = X'W dM_j W X``;
+    ML keeps the first term.
+    """
+    n_theta = len(W_dM)
+    info = np.empty((W.shape[0], n_theta, n_theta))
+    for j in range(n_theta):  # over parameter pairs, not observations
+        for k in range(j + 1):
+            value = np.einsum("bcmn,bcnm->b", W_dM[j], W_dM[k])
+            if reml:
+                cross = np.einsum("bcmp,bcmn,bcnq->bpq", dM_WX[j], W, dM_WX[k])
+                AF_j = A @ corrections[j]
+                AF_k = A @ corrections[k]
+                value = (
+                    value
+                    - 2 * np.einsum("bpq,bqp->b", A, cross)
+                    + np.einsum("bpq,bqp->b", AF_j, AF_k)
+                )
+            info[:, j, k] = info[:, k, j] = 0.5 * value
+    return info
 
 
 def _check_method(method: str) -> str:

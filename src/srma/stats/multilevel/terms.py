@@ -71,7 +71,7 @@ def _pair_name(a: int, b: int, n_inner: int) -> str:
     return f"rho_{a + 1}{separator}{b + 1}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: identity, not element-wise, equality
 class RandomTerm:
     """One random term of the model, with the observations coded as integers.
 
@@ -225,7 +225,10 @@ class RandomTerm:
         r = rho[:, None, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             R = np.where(lag == 0, 1.0, np.power(r, lag))
-            dR = np.where(lag == 0, 0.0, lag * np.power(r, np.maximum(lag - 1, 0)))
+            exponent = np.where(lag == 0, 0.0, lag - 1)
+            # d rho^d / d rho is infinite at rho = 0 for d < 1: evaluated at rho = 1e-12 there
+            base = np.where(exponent < 0, np.maximum(r, 1e-12), r)
+            dR = np.where(lag == 0, 0.0, lag * np.power(base, exponent))
         return R, dR
 
     def _unstructured(self, rhos: FloatArray) -> tuple[FloatArray, FloatArray]:
