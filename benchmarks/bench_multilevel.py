@@ -8,6 +8,9 @@ model ``~ 1 | study/effect`` is fitted by REML
 
 * by :func:`srma.stats.multilevel.fit_multilevel`, timed with ``time.perf_counter``
   over ``--repeats`` fits after one warm-up fit;
+* by the public :func:`srma.meta_mv` from the data frame (formula parsing, checks,
+  the result object), without and with the profile-likelihood intervals of the two
+  variance components (``rma.mv`` computes none: metafor's ``confint`` does);
 * by metafor's ``rma.mv`` in one Rscript process (``metafor_multilevel.R``), timed
   inside R with ``system.time`` over the same number of fits (R's start-up excluded).
 
@@ -66,6 +69,20 @@ def time_srma(data: pd.DataFrame, repeats: int) -> tuple[float, np.ndarray, floa
     return (time.perf_counter() - start) / repeats, fit.theta[0], float(fit.loglik[0])
 
 
+def time_meta_mv(data: pd.DataFrame, repeats: int, profile_ci: bool) -> float:
+    """Seconds per call of the public ``srma.meta_mv`` on the data frame."""
+    import srma
+
+    def fit() -> object:
+        return srma.meta_mv(data, random="~ 1 | study/effect", profile_ci=profile_ci)
+
+    fit()  # warm-up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fit()
+    return (time.perf_counter() - start) / repeats
+
+
 def time_batch(data: pd.DataFrame, n_fits: int, seed: int) -> tuple[float, int]:
     """Seconds per fit for ``n_fits`` bootstrap samples fitted in one call; how many converged."""
     study = data["study"].to_numpy(np.int64)
@@ -104,6 +121,10 @@ def main() -> None:
     seconds, sigma2, loglik = time_srma(data, args.repeats)
     print(f"k = {len(data)} effects in {args.studies} studies, {args.repeats} fits each")
     print(f"srma   : {seconds * 1000:9.1f} ms per fit; sigma2 = {sigma2}, logLik = {loglik:.8f}")
+    api = time_meta_mv(data, args.repeats, profile_ci=False)
+    api_profiled = time_meta_mv(data, max(1, args.repeats // 5), profile_ci=True)
+    print(f"srma   : {api * 1000:9.1f} ms per srma.meta_mv(..., profile_ci=False)")
+    print(f"srma   : {api_profiled * 1000:9.1f} ms per srma.meta_mv(...) with profile CIs")
     batch_seconds, n_converged = time_batch(data, args.batch, args.seed)
     print(
         f"srma   : {batch_seconds * 1000:9.1f} ms per fit in a batch of {args.batch} "
@@ -123,7 +144,8 @@ def main() -> None:
     )
     print(
         f"ratio  : metafor / srma = {r_seconds / seconds:.1f}x (one fit), "
-        f"{r_seconds / batch_seconds:.1f}x (in a batch)"
+        f"{r_seconds / api:.1f}x (srma.meta_mv), {r_seconds / api_profiled:.1f}x (meta_mv "
+        f"with profile CIs), {r_seconds / batch_seconds:.1f}x (in a batch)"
     )
 
 

@@ -239,3 +239,11 @@ def test_predict_refuses_a_heteroscedastic_structure() -> None:
     )  # fmt: skip
     with pytest.raises(InputError, match=r"heteroscedastic structure .*tau2\.1 \(AL\)"):
         fit.predict()
+
+
+def test_without_profile_intervals_the_fit_is_the_same(result: srma.MultilevelResult) -> None:
+    quick = _three_level(profile_ci=False)
+    assert quick.coefficients == result.coefficients and quick.loglik == result.loglik
+    for fast, full in zip(quick.variance_components, result.variance_components, strict=True):
+        assert fast.estimate == full.estimate and full.ci_upper is not None
+        assert fast.ci_lower is None and fast.ci_upper is None

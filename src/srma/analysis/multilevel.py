@@ -555,6 +555,7 @@ def meta_mv(
     sigma2: float | Sequence[float | None] | None = None,
     test: str = "z",
     level: float = 0.95,
+    profile_ci: bool = True,
     label: str | None = None,
     source: str | None = None,
 ) -> MultilevelResult:
@@ -569,11 +570,14 @@ def meta_mv(
     arguments of those names do (a number, or a list with None for "estimate").
     ``mods`` is a moderator formula (``"~ x + factor(g)"``; ``"- 1"`` drops the
     intercept).  Rows with a missing effect, variance, grouping or moderator are
-    omitted with a warning naming them.
+    omitted with a warning naming them.  ``profile_ci=False`` leaves out the
+    profile-likelihood intervals of the variance components (metafor's ``confint``,
+    one constrained refit per trial value: most of the time of a large fit), as
+    ``rma.mv`` itself does.
     """
     options = validate_options(
         "meta_mv", method=method, test=test, level=level, struct=struct, rho=rho, tau2=tau2,
-        sigma2=sigma2,
+        sigma2=sigma2, profile_ci=profile_ci,
     )  # fmt: skip
     method, test, level = options["method"], options["test"], options["level"]
     struct = options["struct"]
@@ -652,7 +656,7 @@ def meta_mv(
         value = float(fit.theta[0, index])
         is_fixed = bool(fit.fixed_mask[index])
         lower = upper = None
-        if not is_fixed:
+        if profile_ci and not is_fixed:
             with np.errstate(invalid="ignore"):
                 low, high, found = profile_interval(
                     y, V_for_profile, X, model.terms, fit, parameter, level=level

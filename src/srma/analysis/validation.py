@@ -227,6 +227,7 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "struct": OneOf(MULTILEVEL_STRUCTURES, case_insensitive=True),
     "rho": Optional(Number(-1.0, 1.0)),
     "sigma2": Optional(Number(0.0)),
+    "profile_ci": Boolean(),
 }
 
 #: The tests of :func:`srma.robust`: Satterthwaite df, ``t`` with J - p df (metafor), ``z``.

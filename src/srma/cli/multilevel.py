@@ -88,6 +88,14 @@ def meta_mv_command(
     rho: Annotated[float | None, typer.Option(help="Fix the correlation rho.")] = None,
     test: Annotated[str, typer.Option(help="z or t.")] = "z",
     level: LevelOption = 0.95,
+    profile_ci: Annotated[
+        bool,
+        typer.Option(
+            "--profile-ci/--no-profile-ci",
+            help="Profile-likelihood CIs of the variance components (the slow part of a "
+            "large fit).",
+        ),
+    ] = True,
     label: LabelOption = None,
     robust_by: Annotated[
         str | None,
@@ -121,7 +129,7 @@ def meta_mv_command(
         chosen = "CS" if not struct else struct[0] if len(struct) == 1 else struct
         result = meta_mv(
             table, yi, covariance, random=random, mods=mods, method=method, struct=chosen,
-            rho=rho, test=test, level=level, label=label, source=str(data),
+            rho=rho, test=test, level=level, profile_ci=profile_ci, label=label, source=str(data),
         )  # fmt: skip
         if robust_by is None:
             show(as_json, result)
