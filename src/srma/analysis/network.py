@@ -11,6 +11,7 @@ describes the formats and the checks.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from srma.analysis.validation import (
     reject,
     require_columns,
 )
-from srma.errors import InputError
+from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_number
 from srma.stats.batch import FloatArray
 from srma.stats.inference import chi2_pvalue, critical_value, two_sided_pvalue
@@ -590,8 +591,11 @@ def network_meta(
         notes += _spelling_warnings(first + second)
         order, reference = _treatment_order(first + second, reference)
         contrasts = _contrast_table(frame, studies_of_rows, first, second, names, order, source)
-    return _analyse(contrasts, measure=str(measure).upper(), method=method, test=test,
-                    level=level, small_values=small_values, notes=tuple(notes))  # fmt: skip
+    result = _analyse(contrasts, measure=str(measure).upper(), method=method, test=test,
+                      level=level, small_values=small_values, notes=tuple(notes))  # fmt: skip
+    for message in result.warnings:
+        warnings.warn(message, SrmaWarning, stacklevel=2)
+    return result
 
 
 def _analyse(
