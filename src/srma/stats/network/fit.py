@@ -37,13 +37,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 
 from srma.errors import InputError
 from srma.stats.batch import FloatArray
 from srma.stats.multilevel import fit_multilevel
 from srma.stats.multilevel.terms import RandomTerm
 from srma.stats.network.data import ContrastData
+from srma.stats.robust import cluster_blocks
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -76,36 +76,80 @@ def design_matrix(data: ContrastData, reference: int) -> FloatArray:
     return data.incidence[:, keep]
 
 
-def gls(y: FloatArray, M: FloatArray, X: FloatArray) -> tuple[FloatArray, FloatArray, float, float]:
-    """``beta = (X'M^-1X)^-1 X'M^-1 y``, its covariance, ``r'M^-1 r`` and ``log det M``."""
-    factor = cho_factor(M, lower=True)
-    MX = cho_solve(factor, X)
-    information = X.T @ MX
-    vcov = np.linalg.inv(information)
-    beta = vcov @ (MX.T @ y)
-    residual = y - X @ beta
-    q = float(residual @ cho_solve(factor, residual))
-    logdet = 2.0 * float(np.sum(np.log(np.diagonal(factor[0]))))
+@dataclass(frozen=True, eq=False)
+class StudyBlocks:
+    """The contrasts grouped by study: ``index`` (studies, a_max - 1) into the rows, padded
+    where ``mask`` is False (a study's contrasts covary only with each other)."""
+
+    index: np.ndarray
+    mask: np.ndarray
+
+    @classmethod
+    def of(cls, data: ContrastData) -> StudyBlocks:
+        blocks = cluster_blocks(data.study)
+        return cls(blocks.index, blocks.mask)
+
+    def matrices(self, M: FloatArray) -> FloatArray:
+        """The studies' blocks of ``M`` (S, m, m), padded with the identity."""
+        pair = self.mask[:, :, None] & self.mask[:, None, :]
+        eye = np.eye(self.index.shape[1], dtype=bool)
+        gathered = M[self.index[:, :, None], self.index[:, None, :]]
+        return np.where(pair, gathered, np.where(eye, 1.0, 0.0))
+
+    def rows(self, values: FloatArray) -> FloatArray:
+        """Rows of ``values`` (k, ...) by study (S, m, ...), 0 where padded."""
+        mask = self.mask.reshape(self.mask.shape + (1,) * (values.ndim - 1))
+        return np.where(mask, values[self.index], 0.0)
+
+
+def gls(
+    y: FloatArray, M: FloatArray, X: FloatArray, blocks: StudyBlocks
+) -> tuple[FloatArray, FloatArray, float, float]:
+    """``beta = (X'M^-1X)^-1 X'M^-1 y``, its covariance, ``r'M^-1 r`` and ``log det M``,
+    with ``M`` block-diagonal by study (inverted block by block, as one batch)."""
+    inverse = np.linalg.inv(blocks.matrices(M))
+    Xb, yb = blocks.rows(X), blocks.rows(y)
+    MX = inverse @ Xb
+    vcov = np.linalg.inv(np.einsum("smp,smq->pq", Xb, MX))
+    beta = vcov @ np.einsum("smp,sm->p", MX, yb)
+    residual = yb - Xb @ beta
+    q = float(np.einsum("sm,smn,sn->", residual, inverse, residual))
+    logdet = float(np.sum(np.linalg.slogdet(blocks.matrices(M))[1]))
     return beta, vcov, q, logdet
 
 
-def dl_tau2(data: ContrastData, X: FloatArray, q: float) -> float:
-    """netmeta's generalised DerSimonian-Laird tau² (module docstring)."""
+def dl_tau2(data: ContrastData, X: FloatArray, q: float, blocks: StudyBlocks) -> float:
+    """netmeta's generalised DerSimonian-Laird tau² (module docstring):
+    ``tr(P S) = tr(W S) - tr((X'WX)^-1 X'W S W X)``, block by block."""
     df = data.n_contrasts - X.shape[1]
     if df <= 0:
         return 0.0
-    factor = cho_factor(data.V, lower=True)
-    W = cho_solve(factor, np.eye(data.n_contrasts))
-    WX = W @ X
-    P = W - WX @ np.linalg.solve(X.T @ WX, WX.T)
-    trace = float(np.sum(P * data.random_effects_structure()))
+    W = np.linalg.inv(blocks.matrices(data.V))
+    S = blocks.matrices(data.random_effects_structure())
+    pair = blocks.mask[:, :, None] & blocks.mask[:, None, :]
+    S = np.where(pair, S, 0.0)
+    WX = W @ blocks.rows(X)
+    information = np.einsum("smp,smq->pq", blocks.rows(X), WX)
+    middle = np.einsum("smp,smn,snq->pq", WX, S, WX)
+    trace = float(np.einsum("smn,snm->", W, S)) - float(
+        np.trace(np.linalg.solve(information, middle))
+    )
     return max(0.0, (q - df) / trace)
 
 
-def _comparison_codes(data: ContrastData) -> tuple[np.ndarray, int]:
-    pairs = data.treat1 * data.n_treatments + data.treat2
-    _, codes = np.unique(pairs, return_inverse=True)
-    return codes.astype(np.int64), int(codes.max()) + 1
+def _position_in_study(data: ContrastData) -> tuple[np.ndarray, int]:
+    """Each contrast's position ``0..a-2`` among its study's contrasts.
+
+    metafor's ``~ comp | study`` with CS correlates two contrasts of one study by
+    ``rho`` because their comparisons differ; as no study has one comparison twice,
+    the position within the study is an inner factor giving the same covariance,
+    with ``a - 1`` levels instead of one per comparison of the network.
+    """
+    order = np.argsort(data.study, kind="stable")
+    first = np.searchsorted(data.study[order], data.study[order])
+    position = np.empty(data.n_contrasts, dtype=np.int64)
+    position[order] = np.arange(data.n_contrasts) - first
+    return position, int(position.max()) + 1
 
 
 def fit_network(data: ContrastData, reference: int, method: str, test: str = "z") -> NetworkFit:
@@ -117,14 +161,15 @@ def fit_network(data: ContrastData, reference: int, method: str, test: str = "z"
             f"{method} needs more contrasts ({k}) than basic parameters ({p}): "
             "the network has no heterogeneity to estimate"
         )
-    _, _, q, _ = gls(data.y, data.V, X)
+    blocks = StudyBlocks.of(data)
+    _, _, q, _ = gls(data.y, data.V, X, blocks)
     converged = True
     if method == "EE":
         tau2 = 0.0
     elif method == "DL":
-        tau2 = dl_tau2(data, X, q)
+        tau2 = dl_tau2(data, X, q, blocks)
     else:
-        codes, n_codes = _comparison_codes(data)
+        codes, n_codes = _position_in_study(data)
         term = RandomTerm(
             "struct", outer=data.study, inner=codes, n_inner=n_codes, struct="CS",
             fixed={"rho": 0.5},
@@ -133,7 +178,7 @@ def fit_network(data: ContrastData, reference: int, method: str, test: str = "z"
         tau2 = float(fitted.parameter("tau2")[0])
         converged = bool(fitted.converged[0])
     M = data.V + tau2 * data.random_effects_structure()
-    beta, vcov, q_model, logdet = gls(data.y, M, X)
+    beta, vcov, q_model, logdet = gls(data.y, M, X, blocks)
     if method == "REML":
         information_logdet = float(np.linalg.slogdet(np.linalg.inv(vcov))[1])
         xtx_logdet = float(np.linalg.slogdet(X.T @ X)[1])
