@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srma import InputError, SrmaWarning, effect_sizes, network_meta
 from srma.stats.covariance import smd_shared_control_covariance
@@ -180,3 +182,24 @@ def test_result_serialises_and_summarises() -> None:
     league = result.league_frame()
     assert league.loc["metformin", "placebo"] == pytest.approx(result.basic_estimate[2])
     assert "Against placebo" in result.summary()
+
+
+def test_an_arm_without_a_variance_is_named() -> None:
+    arms = pd.DataFrame({
+        "study": ["a", "a", "b", "b"], "treatment": ["x", "y", "x", "y"],
+        "events": [0, 3, 2, 4], "total": [10, 10, 12, 12],
+    })  # fmt: skip
+    with pytest.raises(InputError, match=r"study 'a': the arm of 'x' has no RD estimate"):
+        network_meta(arms, measure="RD", add=0.0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_fit_does_not_depend_on_the_order_of_the_rows(seed: int) -> None:
+    arms = _senn()
+    shuffled = arms.sample(frac=1.0, random_state=np.random.default_rng(seed).integers(2**31))
+    a = network_meta(arms, measure="MD", method="REML", reference="placebo")
+    b = network_meta(shuffled, measure="MD", method="REML", reference="placebo")
+    np.testing.assert_allclose(b.basic_estimate, a.basic_estimate, rtol=1e-7, atol=1e-10)
+    assert b.tau2 == pytest.approx(a.tau2, rel=1e-7)
+    assert b.q == pytest.approx(a.q, rel=1e-10)

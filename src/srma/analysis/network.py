@@ -564,6 +564,14 @@ def network_meta(
         estimate, variance, keep = _arm_effects(
             frame, measure, names, studies_of_rows, source, add, notes
         )
+        unusable = np.flatnonzero(keep & ~(np.isfinite(estimate) & (variance > 0)))
+        if unusable.size:
+            row = int(unusable[0])
+            raise InputError(
+                f"study {studies_of_rows[row]!r}: the arm of {treatment_of_rows[row]!r} has no "
+                f"{measure} estimate with a positive variance (a zero cell with add=0?)",
+                file=source, row=row + 1,
+            )  # fmt: skip
         kept_studies = [s for s, k in zip(studies_of_rows, keep, strict=True) if k]
         kept_treatments = [t for t, k in zip(treatment_of_rows, keep, strict=True) if k]
         order, reference = _treatment_order(kept_treatments, reference)
