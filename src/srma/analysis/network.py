@@ -232,7 +232,8 @@ def _treatment_order(names: list[str], reference: str | None) -> tuple[tuple[str
     ordered = sorted(set(names))
     if reference is None:
         reference = ordered[0]
-    elif reference not in ordered:
+    reference = str(reference).strip()
+    if reference not in ordered:
         close = [t for t in ordered if _spelling_key(t) == _spelling_key(reference)]
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(
@@ -588,6 +589,7 @@ def network_meta(
         else:
             contrasts = contrasts_from_arms(arms, estimate[keep], variance[keep], order, studies)
     else:
+        measure = _option("measure", measure)
         spread = (
             "vi" if "vi" in columns or ("sei" not in columns and "vi" in frame.columns) else "sei"
         )
