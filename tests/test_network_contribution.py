@@ -37,10 +37,15 @@ def test_hat_matrix_matches_the_reference(case: dict[str, Any], model: str) -> N
     data = contrast_data(case)
     tau2 = model_tau2(case, model)
     direct, hat = _hat(data, tau2)
-    expected = case[model]["node_split"]
-    np.testing.assert_array_equal(hat.row_treat1, expected["hat_rows"]["treat1"])
-    np.testing.assert_array_equal(hat.row_treat2, expected["hat_rows"]["treat2"])
-    np.testing.assert_allclose(hat.matrix, expected["hat"], rtol=RTOL, atol=1e-12)
+    expected = case[model]["hat"]
+    np.testing.assert_array_equal(direct.treat1, expected["comparisons"]["treat1"])
+    np.testing.assert_array_equal(direct.treat2, expected["comparisons"]["treat2"])
+    np.testing.assert_allclose(direct.estimate, expected["direct"], rtol=RTOL)
+    np.testing.assert_allclose(direct.variance, expected["direct_var"], rtol=RTOL)
+    np.testing.assert_array_equal(hat.row_treat1, expected["rows"]["treat1"])
+    np.testing.assert_array_equal(hat.row_treat2, expected["rows"]["treat2"])
+    np.testing.assert_allclose(hat.matrix, expected["matrix"], rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(hat.matrix @ direct.estimate, expected["times_direct"], rtol=RTOL)
     # H times the direct estimates is the contrast-level network estimate (rma.mv)
     fit = fit_consistency(data, tau2)
     network = fit.estimates[hat.row_treat1] - fit.estimates[hat.row_treat2]
@@ -61,9 +66,7 @@ def test_proportion_direct_is_the_variance_ratio(case: dict[str, Any], model: st
     shares = proportion_direct(hat)
     column = {(a, b): e for e, (a, b) in enumerate(zip(direct.treat1, direct.treat2, strict=True))}
     made = np.array([(a, b) in column for a, b in zip(hat.row_treat1, hat.row_treat2, strict=True)])
-    np.testing.assert_allclose(
-        shares[made], case[model]["node_split"]["proportion_direct"], rtol=RTOL
-    )
+    np.testing.assert_allclose(shares[made], case[model]["hat"]["proportion_direct"], rtol=RTOL)
     assert (shares[~made] == 0.0).all()
 
 
@@ -91,6 +94,15 @@ def test_contribution_rows_are_a_decomposition_of_the_flow(
     target[rows, hat.row_treat1] = 1.0
     target[rows, hat.row_treat2] = -1.0
     np.testing.assert_allclose(hat.matrix @ incidence, target, atol=1e-10)
+
+
+def test_the_hat_matrix_needs_reduced_weights() -> None:
+    data = contrast_data(MODELS[0][0])
+    marginal = direct_estimates(data, data.V, multi_arm="marginal")
+    with pytest.raises(ValueError, match="reduced-weight direct estimates"):
+        hat_matrix(marginal, data.n_treatments)
+    with pytest.raises(ValueError, match="multi_arm must be one of"):
+        direct_estimates(data, data.V, multi_arm="adjusted")
 
 
 def _pairs_network(pairs: list[tuple[int, int]], variances: list[float], n: int) -> ContrastData:

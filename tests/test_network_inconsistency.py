@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from network_numerics_fixture import (
+    CASES,
     MODEL_IDS,
     MODELS,
     contrast_data,
@@ -182,3 +183,97 @@ def test_a_comparison_without_a_loop_has_no_indirect_estimate() -> None:
     assert decomposition.q_between_df == 0 and np.isnan(decomposition.q_between_pvalue)
     assert decomposition.q_within_df == 1
     np.testing.assert_allclose(decomposition.q_within, 0.2**2 / 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("case", "model"), MODELS, ids=MODEL_IDS)
+def test_net_heat_matches_refits_without_each_design(case: dict[str, Any], model: str) -> None:
+    heat = net_heat(contrast_data(case), model_tau2(case, model))
+    expected = case[model]["net_heat"]
+    np.testing.assert_allclose(heat.q_inconsistency, expected["q_inconsistency"], atol=1e-9)
+    np.testing.assert_allclose(heat.matrix, expected["matrix"], rtol=RTOL, atol=1e-9)
+
+
+# --- the worked example of Balduzzi et al. (2023, J Stat Softw 106(2), section 4): netmeta on
+# Stowe2010 (Parkinson's disease, mean off-time, lower is better), as printed there ---------
+STOWE = next(case for case in CASES if case["name"] == "stowe2010")
+#: netmeta's DerSimonian-Laird tau² of the network and the within-design tau² of the full
+#: design-by-treatment interaction model, as printed (tau^2 = 0.1518; tau2.within = 0.2067)
+STOWE_TAU2, STOWE_TAU2_WITHIN = 0.1518, 0.2067
+
+
+def _printed(digits: int) -> float:
+    """Half a unit of the last printed digit, and a little for the printed tau²."""
+    return 0.5 * 10.0**-digits + 1e-6
+
+
+def test_stowe2010_decomposition_as_published() -> None:
+    data = contrast_data(STOWE)
+    result = q_decomposition(data)
+    # Total 48.15 on 27 (p 0.0074), within 46.91 on 25 (0.0050), between 1.24 on 2 (0.5376)
+    for name, (q, df, p) in {
+        "q": (48.15, 27, 0.0074),
+        "q_within": (46.91, 25, 0.0050),
+        "q_between": (1.24, 2, 0.5376),
+    }.items():
+        assert getattr(result, name) == pytest.approx(q, abs=_printed(2))
+        assert getattr(result, f"{name}_df") == df
+        assert getattr(result, f"{name}_pvalue") == pytest.approx(p, abs=_printed(4))
+    within = dict(zip(result.design_names, result.q_design, strict=True))
+    for design, q in {
+        "Placebo:COMTI": 23.65,
+        "Placebo:Dopamine Agonist": 21.70,
+        "Placebo:MAOBI": 1.56,
+    }.items():
+        assert within[design] == pytest.approx(q, abs=_printed(2))
+    # after detaching single designs: 1.21 on 1, 0.02 on 1, 0.00 on 0
+    heat = net_heat(data)
+    left = {
+        name: (q, df)
+        for name, q, df in zip(
+            heat.design_names, heat.q_between_detached, heat.q_between_detached_df, strict=True
+        )
+    }
+    for design, (q, df) in {
+        "Placebo:COMTI": (1.21, 1),
+        "Placebo:MAOBI": (0.02, 1),
+        "Placebo:COMTI:MAOBI": (0.00, 0),
+    }.items():
+        assert left[design][0] == pytest.approx(q, abs=_printed(2))
+        assert left[design][1] == df
+    # full design-by-treatment interaction random effects model: 0.45 on 2 (p 0.7968)
+    interaction = design_by_treatment(data, STOWE_TAU2_WITHIN)
+    assert interaction.chi2 == pytest.approx(0.45, abs=_printed(2))
+    assert interaction.df == 2
+    assert interaction.pvalue == pytest.approx(0.7968, abs=2e-4)  # tau2 printed to 4 digits
+
+
+def test_stowe2010_node_split_as_published() -> None:
+    data = contrast_data(STOWE)
+    fit = fit_consistency(data, STOWE_TAU2)
+    split = node_split(data, fit.estimates, fit.covariance, tau2=STOWE_TAU2)
+    names = STOWE["treatments"]
+    rows = {
+        (names[a], names[b]): r
+        for r, (a, b) in enumerate(zip(split.treat1, split.treat2, strict=True))
+    }
+    # netsplit(net1), random effects: comparison, prop, nma, direct, indirect, diff, z, p;
+    # netmeta writes "COMTI:Placebo" for COMTI - Placebo, srma the pair (Placebo, COMTI)
+    # as Placebo - COMTI, so the signs of the estimates flip
+    published = {
+        ("COMTI", "MAOBI"): (1, 0.44, 0.09, -0.02, 0.17, -0.19, -0.33, 0.7450),
+        ("Placebo", "COMTI"): (-1, 0.98, -0.95, -0.93, -1.65, 0.72, 0.66, 0.5071),
+        ("Placebo", "MAOBI"): (-1, 0.90, -1.03, -1.03, -1.08, 0.05, 0.06, 0.9544),
+    }
+    for pair, (sign, prop, nma, direct, indirect, diff, z, p) in published.items():
+        r = rows[pair]
+        assert split.proportion_direct[r] == pytest.approx(prop, abs=_printed(2))
+        assert sign * split.network[r] == pytest.approx(nma, abs=_printed(2))
+        assert sign * split.direct[r] == pytest.approx(direct, abs=_printed(2))
+        assert sign * split.indirect[r] == pytest.approx(indirect, abs=_printed(2))
+        assert sign * split.difference[r] == pytest.approx(diff, abs=_printed(2))
+        assert sign * split.z[r] == pytest.approx(z, abs=_printed(2))
+        assert split.pvalue[r] == pytest.approx(p, abs=2e-4)  # tau2 printed to 4 digits
+    # Dopamine Agonist:Placebo: all direct (prop 1.00), no indirect estimate
+    r = rows[("Placebo", "Dopamine Agonist")]
+    assert split.proportion_direct[r] == pytest.approx(1.0, abs=1e-10)
+    assert np.isnan(split.indirect[r])

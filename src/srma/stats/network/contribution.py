@@ -57,8 +57,16 @@ def hat_matrix(
     treat2: IntArray | None = None,
 ) -> HatMatrix:
     """``H = C L^+ B'W`` (module docstring) for the comparisons ``treat1 - treat2``
-    (default: every pair ``i < j``).  The network of direct comparisons must be
-    connected for the rows between its parts to mean anything."""
+    (default: every pair ``i < j``), from the reduced-weight direct estimates
+    (``direct_estimates(..., multi_arm="reduced")``, as netmeta's ``hatmatrix.aggr``):
+    with a multi-arm study's comparisons at their own variances it would count more than
+    once.  The network of direct comparisons must be connected for the rows between its
+    parts to mean anything."""
+    if direct.multi_arm != "reduced":
+        raise ValueError(
+            "the hat matrix needs the reduced-weight direct estimates (multi_arm='reduced'), "
+            f"got multi_arm={direct.multi_arm!r}"
+        )
     if treat1 is None or treat2 is None:
         treat1, treat2 = all_pairs(n_treatments)
     edges = np.arange(direct.treat1.shape[0])
@@ -83,8 +91,11 @@ def hat_matrix(
 
 def proportion_direct(hat: HatMatrix) -> FloatArray:
     """The proportion of direct evidence in each row's network estimate: the hat-matrix
-    weight of its own direct estimate, ``var_network / var_direct`` (König et al. 2013;
-    netmeta's ``netmeasures``, CINeMA), 0 for a comparison no study makes."""
+    weight of its own direct estimate, ``var_network / var_direct`` with the reduced-weight
+    direct variance (König et al. 2013, section 3.4.1; Papakonstantinou et al. 2018), 0 for
+    a comparison no study makes.  Where multi-arm studies make the comparison it is below
+    netsplit's proportion (:func:`~srma.stats.network.inconsistency.node_split`), whose
+    direct variance takes each study's contrast at its own variance."""
     column = {
         (int(a), int(b)): e
         for e, (a, b) in enumerate(zip(hat.column_treat1, hat.column_treat2, strict=True))

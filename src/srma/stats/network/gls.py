@@ -91,28 +91,44 @@ def fit_consistency(data: ContrastData, tau2: float = 0.0) -> ConsistencyFit:
     return ConsistencyFit(estimates, covariance, q, data.n_contrasts - fit.rank, tau2)
 
 
+#: How a multi-arm study's comparison enters a direct estimate: ``"reduced"``, by its
+#: reduced weight ``-L_s[i, j]`` (netmeta's aggregate hat matrix, ``hatmatrix.aggr``);
+#: ``"marginal"``, by the inverse of its own variance ``var(theta_si - theta_sj)``, as
+#: if the study made that comparison only (netmeta's ``TE.direct``: ``metagen`` on the
+#: unadjusted standard errors; netsplit and netmeasures' direct evidence proportion).
+MULTI_ARM_WEIGHTS = ("reduced", "marginal")
+
+
 @dataclass(frozen=True)
 class DirectEstimates:
     """The direct (pairwise) estimate of every comparison ``treat1 - treat2`` that some
     study makes (``treat1 < treat2``, sorted), pooled over ``n_studies`` studies by
-    inverse variance with the studies' reduced weights; ``variance`` is ``1 / sum w``."""
+    inverse variance; ``variance`` is ``1 / sum w``; ``multi_arm`` says how multi-arm
+    studies were weighted (:data:`MULTI_ARM_WEIGHTS`)."""
 
     treat1: IntArray
     treat2: IntArray
     estimate: FloatArray
     variance: FloatArray
     n_studies: IntArray
+    multi_arm: str
 
 
-def direct_estimates(data: ContrastData, covariance: FloatArray) -> DirectEstimates:
+def direct_estimates(
+    data: ContrastData, covariance: FloatArray, *, multi_arm: str = "reduced"
+) -> DirectEstimates:
     """Pool each comparison over the studies that make it.
 
     Study ``s`` has ``L_s = B_s' W_s B_s`` and ``g_s = B_s' W_s y_s``; its arm effects
-    ``theta_s = L_s^+ g_s`` reproduce its contrasts, its ``i``-``j`` comparison is
-    ``theta_si - theta_sj`` with weight ``w_sij = -L_s[i, j]``.  Then
-    ``direct_ij = sum_s w_sij (theta_si - theta_sj) / sum_s w_sij`` with variance
-    ``1 / sum_s w_sij`` (netmeta's direct estimates: Rücker & Schwarzer 2014).
+    ``theta_s = L_s^+ g_s`` reproduce its contrasts, with covariance ``L_s^+``.  Its
+    ``i``-``j`` comparison is ``theta_si - theta_sj`` with weight ``w_sij = -L_s[i, j]``
+    (``multi_arm="reduced"``: Rücker & Schwarzer 2014) or ``1 / (L_s^+[i, i] +
+    L_s^+[j, j] - 2 L_s^+[i, j])`` (``"marginal"``); two-arm studies get the same either
+    way.  Then ``direct_ij = sum_s w_sij (theta_si - theta_sj) / sum_s w_sij`` with
+    variance ``1 / sum_s w_sij``.
     """
+    if multi_arm not in MULTI_ARM_WEIGHTS:
+        raise ValueError(f"multi_arm must be one of {MULTI_ARM_WEIGHTS}, got {multi_arm!r}")
     W = weight_matrix(data, covariance)
     B = data.incidence
     n_studies, n = len(data.studies), data.n_treatments
@@ -120,13 +136,21 @@ def direct_estimates(data: ContrastData, covariance: FloatArray) -> DirectEstima
     np.add.at(laplacians, data.study, B[:, :, None] * (W @ B)[:, None, :])
     gradients = np.zeros((n_studies, n))
     np.add.at(gradients, data.study, B * (W @ data.y)[:, None])
-    theta = np.einsum("sij,sj->si", np.linalg.pinv(laplacians, hermitian=True), gradients)
+    arm_covariance = np.linalg.pinv(laplacians, hermitian=True)
+    theta = np.einsum("sij,sj->si", arm_covariance, gradients)
     present = np.zeros((n_studies, n), dtype=bool)
     present[data.study, data.treat1] = True
     present[data.study, data.treat2] = True
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
     study, first, second = np.nonzero(present[:, :, None] & present[:, None, :] & upper)
-    weight = -laplacians[study, first, second]
+    if multi_arm == "reduced":
+        weight = -laplacians[study, first, second]
+    else:
+        weight = 1.0 / (
+            arm_covariance[study, first, first]
+            + arm_covariance[study, second, second]
+            - 2.0 * arm_covariance[study, first, second]
+        )
     contrast = theta[study, first] - theta[study, second]
     weight_sum = np.zeros((n, n))
     weighted = np.zeros((n, n))
@@ -141,6 +165,7 @@ def direct_estimates(data: ContrastData, covariance: FloatArray) -> DirectEstima
         estimate=weighted[treat1, treat2] / weight_sum[treat1, treat2],
         variance=1.0 / weight_sum[treat1, treat2],
         n_studies=count[treat1, treat2],
+        multi_arm=multi_arm,
     )
 
 

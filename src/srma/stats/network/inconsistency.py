@@ -156,11 +156,16 @@ def design_by_treatment(data: ContrastData, tau2: float = 0.0) -> DesignByTreatm
 class NetHeat:
     """``matrix[d, e]``: how much the inconsistency contribution of design ``d``
     (``q_inconsistency[d]``, the diagonal) falls when design ``e`` is detached; designs
-    named as netmeta writes them (``A:B:C``)."""
+    named as netmeta writes them (``A:B:C``).  ``q_between_detached[e]`` is the
+    between-design Q left once design ``e`` is detached, on ``q_between_detached_df[e]``
+    df (netmeta's "between-designs Q statistic after detaching of single designs")."""
 
     matrix: FloatArray
     design_names: tuple[str, ...]
     q_inconsistency: FloatArray
+    q_between_detached: FloatArray
+    q_between_detached_df: IntArray
+    q_between_detached_pvalue: FloatArray
 
 
 def net_heat(data: ContrastData, tau2: float = 0.0) -> NetHeat:
@@ -175,7 +180,8 @@ def net_heat(data: ContrastData, tau2: float = 0.0) -> NetHeat:
     ``Q_inc_e^(detached e) = 0`` so the diagonal is ``Q_inc_d``.  All detachments are
     fitted at once (the batch of information matrices ``X'WX - X_e'W_e X_e``); a design
     whose removal cuts the network leaves parameters unidentified, and the pseudo-inverse
-    gives the unique fitted values.
+    gives the unique fitted values.  The between-design Q left after detaching ``e`` is
+    ``sum_d Q_inc_d^(detached e)`` on ``sum_{d != e} (m_d - 1) - rank(X'W_(e)X)`` df.
     """
     W = weight_matrix(data, marginal_covariance(data, tau2))
     X = data.incidence[:, 1:]
@@ -195,10 +201,17 @@ def net_heat(data: ContrastData, tau2: float = 0.0) -> NetHeat:
     residuals = data.y[None, :] - coefficients @ X.T  # (detached, rows)
     q_consistency = _q_by_design(data, residuals.T, (residuals @ W).T)  # (design, detached)
     detached = np.where(np.eye(n_designs, dtype=bool), 0.0, q_consistency - q_within[:, None])
+    q_left = detached.sum(axis=0)
+    parameters = np.array([len(design) - 1 for design in data.designs], dtype=np.int64)
+    ranks = np.linalg.matrix_rank(information, hermitian=True).astype(np.int64)
+    q_left_df = parameters.sum() - parameters - ranks
     return NetHeat(
         matrix=q_inconsistency[:, None] - detached,
         design_names=tuple(data.design_name(d) for d in range(n_designs)),
         q_inconsistency=q_inconsistency,
+        q_between_detached=q_left,
+        q_between_detached_df=q_left_df,
+        q_between_detached_pvalue=_chi2_pvalue(q_left, q_left_df),
     )
 
 
@@ -234,16 +247,18 @@ def node_split(
     """Node-splitting by back-calculation (SIDE: König, Krahn & Binder 2013, Stat Med
     32:5414, eq. 3-5; netmeta's ``netsplit(method = "Back-calculation")``).
 
-    ``direct`` is the pairwise meta-analysis of the studies with the comparison, a
-    multi-arm study entering with its reduced weight
-    (:func:`~srma.stats.network.gls.direct_estimates` at ``V + tau² S``); with ``w =
+    ``direct`` is the pairwise meta-analysis of the studies with the comparison, each
+    with the variance of its own contrast at ``V + tau² S``, a multi-arm study as if it
+    made that comparison only (:func:`~srma.stats.network.gls.direct_estimates` with
+    ``multi_arm="marginal"``: netmeta's ``TE.direct`` and its direct evidence proportion
+    from ``netmeasures``, Krahn et al. 2013); with ``w =
     var_network / var_direct`` (the proportion of direct evidence),
     ``indirect = (network - w direct) / (1 - w)``, ``var_indirect = 1 / (1/var_network
     - 1/var_direct)``, ``difference = direct - indirect`` with variance ``var_direct +
     var_indirect`` and ``z = difference / se``.  ``network_estimates`` (T,) and
     ``network_covariance`` (T, T) are the consistency model's at the same tau².
     """
-    direct = direct_estimates(data, marginal_covariance(data, tau2))
+    direct = direct_estimates(data, marginal_covariance(data, tau2), multi_arm="marginal")
     network, network_var = pair_contrasts(
         np.asarray(network_estimates, dtype=np.float64),
         np.asarray(network_covariance, dtype=np.float64),
