@@ -277,3 +277,28 @@ def test_stowe2010_node_split_as_published() -> None:
     r = rows[("Placebo", "Dopamine Agonist")]
     assert split.proportion_direct[r] == pytest.approx(1.0, abs=1e-10)
     assert np.isnan(split.indirect[r])
+
+
+def test_detaching_the_only_design_of_a_treatment() -> None:
+    # a loop A-B-C plus D compared with A only: detaching A:D leaves the loop as it was
+    data = ContrastData(
+        treatments=("A", "B", "C", "D"),
+        studies=("s1", "s2", "s3", "s4"),
+        study=np.array([0, 1, 2, 3]),
+        treat1=np.array([1, 2, 2, 3]),
+        treat2=np.array([0, 1, 0, 0]),
+        y=np.array([1.0, 2.0, 1.5, 0.3]),
+        V=np.diag([1.0, 1.0, 1.0, 0.5]),
+    )
+    heat = net_heat(data)
+    decomposition = q_decomposition(data)
+    leaf = heat.design_names.index("A:D")
+    assert heat.q_inconsistency[leaf] == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(heat.matrix[:, leaf], 0.0, atol=1e-12)
+    assert heat.q_between_detached[leaf] == pytest.approx(decomposition.q_between, rel=1e-12)
+    assert heat.q_between_detached_df[leaf] == decomposition.q_between_df == 1
+    # detaching a design of the loop leaves no loop
+    loop = heat.design_names.index("A:B")
+    assert heat.q_between_detached_df[loop] == 0
+    assert heat.q_between_detached[loop] == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(heat.q_between_detached_pvalue[loop])

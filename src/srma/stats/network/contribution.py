@@ -20,7 +20,6 @@ length, and the contributions of a row sum to 100%.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,36 +120,62 @@ class ContributionMatrix:
     column_treat2: IntArray
 
 
-def _shortest_path(
-    flow: FloatArray, heads: IntArray, tails: IntArray, source: int, sink: int, n: int
-) -> list[int] | None:
-    """The edges of a path with the fewest edges from ``source`` to ``sink`` along edges
-    ``heads[e] -> tails[e]`` that still carry flow (breadth-first; ties go to the edge
-    listed first)."""
+def _streams(
+    flow: list[float],
+    heads: list[int],
+    tails: list[int],
+    ends: tuple[int, int],
+    n: int,
+    floor: float,
+) -> list[float]:
+    """Split one row's flow into shortest-path streams; the contribution of each edge.
+
+    ``flow[e]`` runs from ``heads[e]`` to ``tails[e]``.  Each round finds a path with the
+    fewest edges from ``source`` to ``sink`` among the edges with flow left (breadth
+    first; ties go to the edge listed first), takes its least flow ``phi`` off each of its
+    edges and credits each ``phi / length``; edges left with at most ``floor`` (rounding)
+    leave the graph.
+    """
+    source, sink = ends
+    contribution = [0.0] * len(flow)
     outgoing: list[list[int]] = [[] for _ in range(n)]
-    for e in np.nonzero(flow > 0.0)[0].tolist():
-        outgoing[heads[e]].append(e)
-    reached_by: list[int | None] = [None] * n
-    seen = [False] * n
-    seen[source] = True
-    queue = deque([source])
-    while queue:
-        node = queue.popleft()
-        for e in outgoing[node]:
-            nxt = int(tails[e])
-            if not seen[nxt]:
-                seen[nxt] = True
-                reached_by[nxt] = e
-                if nxt == sink:
-                    path = []
-                    while nxt != source:
-                        edge = reached_by[nxt]
-                        assert edge is not None
-                        path.append(edge)
-                        nxt = int(heads[edge])
-                    return path[::-1]
-                queue.append(nxt)
-    return None
+    for e, amount in enumerate(flow):
+        if amount > floor:
+            outgoing[heads[e]].append(e)
+    while True:
+        reached_by = [-1] * n
+        reached_by[source] = -2
+        frontier = [source]
+        found = False
+        while frontier and not found:
+            following: list[int] = []
+            for node in frontier:
+                for e in outgoing[node]:
+                    nxt = tails[e]
+                    if reached_by[nxt] == -1:
+                        reached_by[nxt] = e
+                        if nxt == sink:
+                            found = True
+                            break
+                        following.append(nxt)
+                if found:
+                    break
+            frontier = following
+        if not found:
+            return contribution
+        path = []
+        node = sink
+        while node != source:
+            edge = reached_by[node]
+            path.append(edge)
+            node = heads[edge]
+        phi = min(flow[e] for e in path)
+        share = phi / len(path)
+        for e in path:
+            contribution[e] += share
+            flow[e] -= phi
+            if flow[e] <= floor:
+                outgoing[heads[e]].remove(e)
 
 
 def contribution_matrix(hat: HatMatrix, *, tolerance: float = 1e-12) -> ContributionMatrix:
@@ -162,8 +187,9 @@ def contribution_matrix(hat: HatMatrix, *, tolerance: float = 1e-12) -> Contribu
     ``a`` to ``b`` among the edges with flow, let ``phi`` be the least flow on it, add
     ``phi / length`` to the contribution of each of its edges and take ``phi`` off them,
     until no path is left.  The streams carry the whole unit of flow, so each row sums
-    to 100%.  Flows below ``tolerance`` times the row's largest are rounding and dropped.
-    A graph algorithm, one row at a time.
+    to 100%.  Flows at most ``tolerance`` times the row's largest (at least 1) are
+    rounding and dropped.  A graph algorithm, one row at a time, in plain Python lists
+    (a breadth-first search per stream on a graph of T nodes).
     """
     n_rows, n_edges = hat.matrix.shape
     percent = np.zeros((n_rows, n_edges))
@@ -173,16 +199,14 @@ def contribution_matrix(hat: HatMatrix, *, tolerance: float = 1e-12) -> Contribu
         heads = np.where(forward, hat.column_treat1, hat.column_treat2)
         tails = np.where(forward, hat.column_treat2, hat.column_treat1)
         flow = np.abs(h)
-        floor = tolerance * max(float(flow.max(initial=0.0)), 1.0)
-        flow = np.where(flow > floor, flow, 0.0)
-        source, sink = int(hat.row_treat1[r]), int(hat.row_treat2[r])
-        while (
-            path := _shortest_path(flow, heads, tails, source, sink, hat.n_treatments)
-        ) is not None:
-            phi = float(flow[path].min())
-            percent[r, path] += phi / len(path)
-            flow[path] -= phi
-            flow[flow <= floor] = 0.0
+        percent[r] = _streams(
+            flow.tolist(),
+            heads.tolist(),
+            tails.tolist(),
+            (int(hat.row_treat1[r]), int(hat.row_treat2[r])),
+            hat.n_treatments,
+            tolerance * max(float(flow.max(initial=0.0)), 1.0),
+        )
     return ContributionMatrix(
         percent=100.0 * percent,
         row_treat1=hat.row_treat1,

@@ -192,11 +192,20 @@ def net_heat(data: ContrastData, tau2: float = 0.0) -> NetHeat:
         _q_by_design(data, consistency.residuals, consistency.weighted_residuals) - q_within
     )
     n_designs = len(data.designs)
-    kept = data.design[None, :] != np.arange(n_designs)[:, None]  # (detached, rows)
     WX, Wy = W @ X, W @ data.y
-    # W is block-diagonal by design, so dropping rows of e drops their terms exactly
-    information = np.einsum("ri,er,rj->eij", X, kept, WX)
-    score = np.einsum("ri,er->ei", X, kept * Wy)
+    # W is block-diagonal by design, so detaching e takes exactly its rows' terms off
+    own_information = np.zeros((n_designs, X.shape[1], X.shape[1]))
+    np.add.at(own_information, data.design, X[:, :, None] * WX[:, None, :])
+    own_score = np.zeros((n_designs, X.shape[1]))
+    np.add.at(own_score, data.design, X * Wy[:, None])
+    # a treatment that only design e compares leaves with it: its terms are exactly 0
+    own_rows = np.zeros((n_designs, X.shape[1]))
+    np.add.at(own_rows, data.design, np.abs(X))
+    remains = (np.abs(X).sum(axis=0)[None, :] - own_rows) > 0.0
+    information = np.where(
+        remains[:, :, None] & remains[:, None, :], (X.T @ WX)[None] - own_information, 0.0
+    )
+    score = np.where(remains, (X.T @ Wy)[None] - own_score, 0.0)
     coefficients = np.einsum("eij,ej->ei", np.linalg.pinv(information, hermitian=True), score)
     residuals = data.y[None, :] - coefficients @ X.T  # (detached, rows)
     q_consistency = _q_by_design(data, residuals.T, (residuals @ W).T)  # (design, detached)
