@@ -5,11 +5,13 @@
 # Usage: Rscript tests/reference/network_numerics.R OUTDIR
 #
 # Data: metadat's dat.senn2013 (glucose-lowering drugs, mean HbA1c change per arm; one
-# three-arm study) and dat.hasselblad1998 (smoking cessation, events per arm; two three-arm
-# studies, log odds with 0.5 added to every cell of a study with a zero cell), and netmeta's
-# Stowe2010 (Parkinson's disease, mean off-time per arm; one three-arm study), written out
-# below, whose published netmeta results (Balduzzi et al. 2023) the tests also compare with.  Each study
-# gives a - 1 contrasts against its first arm in the treatment order (the reference first,
+# three-arm study), dat.hasselblad1998 (smoking cessation, events per arm; two three-arm
+# studies) and dat.dogliotti2014 (stroke in atrial fibrillation, events per arm; multi-arm
+# studies), as log odds per arm with 0.5 added to every cell of a study with a zero cell;
+# and netmeta's Stowe2010 (Parkinson's disease, mean off-time per arm; one three-arm study),
+# written out below, whose published netmeta results (Balduzzi et al. 2023) the tests also
+# compare with.  (dat.lopez2019 is left out: some studies have two arms of one treatment.)
+# Each study gives a - 1 contrasts against its first arm in the treatment order (the reference first,
 # then alphabetical), with the shared-arm covariance (Salanti et al. 2008, Stat Methods Med
 # Res 17:279): var(y_tb) = v_t + v_b, cov(y_tb, y_ub) = v_b.
 #
@@ -296,6 +298,17 @@ ni <- dat$ni + 1.0 * zero
 treatments <- c("no_contact", "grp_counseling", "ind_counseling", "self_help")
 contr <- contrasts_of(dat$study, dat$trt, log(xi / (ni - xi)), 1 / xi + 1 / (ni - xi), treatments)
 cases[[length(cases) + 1]] <- network_case("hasselblad1998", contr, treatments, FALSE)
+
+# --- Dogliotti et al. (2014): stroke in atrial fibrillation, log odds per arm, lower is
+# better; 0.5 added to every cell of a study with a zero cell ---------------------------------
+dat <- dat.dogliotti2014
+zero <- ave(dat$stroke == 0 | dat$stroke == dat$total, dat$study, FUN = any)
+xi <- dat$stroke + 0.5 * zero
+ni <- dat$total + 1.0 * zero
+treatments <- c("Placebo/Control", setdiff(sort(unique(dat$treatment)), "Placebo/Control"))
+contr <- contrasts_of(dat$study, dat$treatment, log(xi / (ni - xi)), 1 / xi + 1 / (ni - xi),
+                      treatments)
+cases[[length(cases) + 1]] <- network_case("dogliotti2014", contr, treatments, TRUE)
 
 # --- Stowe et al. (2010): Parkinson's disease, mean off-time reduction (h/day), lower is better;
 # arm data as netmeta's Stowe2010 (netmeta 3.6-2, data/Stowe2010.rda), the worked example of
