@@ -35,12 +35,14 @@ from srma.stats.inference import chi2_pvalue, critical_value, two_sided_pvalue
 from srma.stats.network.data import ContrastData
 from srma.stats.network.fit import NetworkFit, fit_network
 from srma.stats.network.graph import components, subnetwork
+from srma.stats.network.inconsistency import NodeSplit, node_split, q_decomposition
 from srma.stats.network.prepare import (
     ArmTable,
     contrasts_from_arms,
     reduce_pairs,
     smd_contrasts_from_arms,
 )
+from srma.stats.network.ranking import p_scores
 
 #: The arm columns each measure reads, one row per arm (``GEN``: an arm-level estimate).
 ARM_ROLES: Mapping[str, tuple[str, ...]] = {
@@ -88,6 +90,27 @@ class NetworkEstimate:
 
 
 @dataclass(frozen=True)
+class NodeSplitRow:
+    """Direct and indirect evidence on ``treatment - vs`` (a comparison some study makes):
+    SIDE by back-calculation (König, Krahn & Binder 2013, Stat Med 32:5414), None where
+    there is no indirect evidence."""
+
+    treatment: str
+    vs: str
+    direct: float
+    direct_se: float
+    indirect: float | None
+    indirect_se: float | None
+    network: float
+    network_se: float
+    proportion_direct: float
+    difference: float | None
+    difference_se: float | None
+    z: float | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
 class NetworkResult:
     """A network meta-analysis under the consistency model.
 
@@ -96,8 +119,13 @@ class NetworkResult:
     ``basic_estimate`` and ``basic_vcov`` are the basic parameters (every treatment
     but the reference, in ``treatments`` order) and their covariance.  ``q`` is the
     total heterogeneity/inconsistency statistic on ``q_df`` df (netmeta's Q, metafor's
-    QE), ``i2 = max(0, (Q - df)/Q)``.  A disconnected network is analysed by
-    subnetwork: this result is the reference's, ``subnetworks`` the others.
+    QE), ``i2 = max(0, (Q - df)/Q)``; ``q_within`` and ``q_between`` its decomposition
+    within and between designs under the common-effect model (Krahn, Binder & König
+    2013, netmeta's ``decomp.design``).  ``pscores`` ranks the treatments in
+    ``treatments`` order (Rücker & Schwarzer 2015; the direction from
+    ``small_values``); ``node_split`` splits every comparison some study makes into
+    direct and indirect evidence under the fitted model.  A disconnected network is
+    analysed by subnetwork: this result is the reference's, ``subnetworks`` the others.
     """
 
     treatments: tuple[str, ...]
@@ -122,6 +150,14 @@ class NetworkResult:
     loglik: float
     df: float | None
     converged: bool
+    q_within: float
+    q_within_df: int
+    q_within_pvalue: float | None
+    q_between: float
+    q_between_df: int
+    q_between_pvalue: float | None
+    pscores: tuple[float, ...]
+    node_split: tuple[NodeSplitRow, ...]
     warnings: tuple[str, ...] = ()
     subnetworks: tuple[NetworkResult, ...] = ()
     #: the contrasts analysed (N2's functions read them)
@@ -167,6 +203,14 @@ class NetworkResult:
             "loglik": self.loglik,
             "df": self.df,
             "converged": self.converged,
+            "q_within": self.q_within,
+            "q_within_df": self.q_within_df,
+            "q_within_pvalue": self.q_within_pvalue,
+            "q_between": self.q_between,
+            "q_between_df": self.q_between_df,
+            "q_between_pvalue": self.q_between_pvalue,
+            "pscores": dict(zip(self.treatments, self.pscores, strict=True)),
+            "node_split": [vars(row) for row in self.node_split],
             "warnings": list(self.warnings),
             "subnetworks": [sub.to_dict() for sub in self.subnetworks],
         }
@@ -194,6 +238,18 @@ class NetworkResult:
             f"tau² {format_number(self.tau2, 4)}; Q {format_number(self.q, 2)} on {self.q_df} df "
             f"(p {format_number(self.q_pvalue, 4)}); I² {format_number(100 * self.i2, 1)}%",
         ]
+        lines.append(
+            f"Q within designs {format_number(self.q_within, 2)} on {self.q_within_df} df, "
+            f"between designs {format_number(self.q_between, 2)} on {self.q_between_df} df "
+            f"(p {format_number(self.q_between_pvalue, 4)})"
+        )
+        order = sorted(range(len(self.treatments)), key=lambda t: -self.pscores[t])
+        lines.append(
+            "P-scores ("
+            + ("smaller" if self.small_values == "good" else "larger")
+            + " is better): "
+            + ", ".join(f"{self.treatments[t]} {format_number(self.pscores[t], 3)}" for t in order)
+        )
         lines += [f"Warning: {message}" for message in self.warnings]
         for sub in self.subnetworks:
             lines += ["", "Subnetwork:", sub.summary()]
@@ -431,6 +487,31 @@ def _pairs(
     return estimates, league
 
 
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _node_split_rows(split: NodeSplit, treatments: tuple[str, ...]) -> tuple[NodeSplitRow, ...]:
+    return tuple(
+        NodeSplitRow(
+            treatment=treatments[int(split.treat1[i])],
+            vs=treatments[int(split.treat2[i])],
+            direct=float(split.direct[i]),
+            direct_se=float(split.direct_se[i]),
+            indirect=_finite(split.indirect[i]),
+            indirect_se=_finite(split.indirect_se[i]),
+            network=float(split.network[i]),
+            network_se=float(split.network_se[i]),
+            proportion_direct=float(split.proportion_direct[i]),
+            difference=_finite(split.difference[i]),
+            difference_se=_finite(split.difference_se[i]),
+            z=_finite(split.z[i]),
+            pvalue=_finite(split.pvalue[i]),
+        )
+        for i in range(split.direct.shape[0])
+    )
+
+
 def _result(
     data: ContrastData,
     reference: int,
@@ -449,6 +530,15 @@ def _result(
     if not fit.converged:
         messages.append(f"{method}: the estimation of tau² did not converge")
     i2 = max(0.0, (fit.q - fit.q_df) / fit.q) if fit.q_df > 0 and fit.q > 0 else 0.0
+    # every treatment against the reference (0 for itself), as the rankings and node-split read it
+    basic = np.flatnonzero(np.arange(data.n_treatments) != reference)
+    full = np.zeros(data.n_treatments)
+    full_vcov = np.zeros((data.n_treatments, data.n_treatments))
+    full[basic] = fit.beta
+    full_vcov[np.ix_(basic, basic)] = fit.vcov
+    ranks = p_scores(full, full_vcov, small_values_good=small_values == "good")
+    decomposition = q_decomposition(data)
+    split = node_split(data, full, full_vcov, tau2=fit.tau2)
     return NetworkResult(
         treatments=data.treatments,
         reference=data.treatments[reference],
@@ -472,6 +562,14 @@ def _result(
         loglik=fit.loglik,
         df=None if np.isnan(fit.df) else fit.df,
         converged=fit.converged,
+        q_within=float(decomposition.q_within),
+        q_within_df=int(decomposition.q_within_df),
+        q_within_pvalue=_finite(decomposition.q_within_pvalue),
+        q_between=float(decomposition.q_between),
+        q_between_df=int(decomposition.q_between_df),
+        q_between_pvalue=_finite(decomposition.q_between_pvalue),
+        pscores=tuple(float(x) for x in ranks.p_scores),
+        node_split=_node_split_rows(split, data.treatments),
         warnings=tuple(messages),
         subnetworks=subnetworks,
         contrasts=data,
