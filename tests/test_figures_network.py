@@ -193,3 +193,44 @@ def test_figures_draw_dollar_signs_in_names_literally() -> None:
     for figure in (network_graph(result), network_forest(result), league_table_figure(result)):
         figure.canvas.draw()
         assert any(r"US\$ 5 drug \$x\$" in text for text in _texts(figure, "treatment"))
+
+
+def test_srma_network_writes_the_figures_by_suffix(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    data = tmp_path / "senn.csv"
+    pd.DataFrame(CASES["senn2013"]["data"]).to_csv(data, index=False)
+    paths = {
+        "graph": tmp_path / "g.png",
+        "forest": tmp_path / "f.svg",
+        "league": tmp_path / "l.pdf",
+    }
+    options = [part for name, path in paths.items() for part in (f"--{name}", str(path))]
+    result = CliRunner().invoke(
+        app, ["network", str(data), "--measure", "MD", "--reference", "placebo", "--json", *options]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reference"] == "placebo"  # the figures leave stdout alone
+    assert paths["graph"].read_bytes().startswith(b"\x89PNG")
+    svg = paths["forest"].read_text()
+    assert svg.lstrip().startswith("<?xml") and "rosiglitazone" in svg
+    assert paths["league"].read_bytes().startswith(b"%PDF")
+    for path in paths.values():
+        assert f"wrote {path}" in result.stderr
+
+
+def test_srma_network_refuses_a_figure_name_before_fitting(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from srma.cli import app
+
+    data = tmp_path / "senn.csv"
+    pd.DataFrame(CASES["senn2013"]["data"]).to_csv(data, index=False)
+    result = CliRunner().invoke(
+        app, ["network", str(data), "--measure", "MD", "--league", str(tmp_path / "l.jpg")]
+    )
+    assert result.exit_code == 1
+    assert "l.jpg: a figure must end in .svg, .png or .pdf" in result.output
+    assert not (tmp_path / "l.jpg").exists()
