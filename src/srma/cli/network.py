@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,10 +15,26 @@ from srma.cli.shell import (
     JsonOption,
     LevelOption,
     column_options,
+    figure_path,
     read_table,
     run,
     show,
+    wrote,
 )
+
+if TYPE_CHECKING:
+    from srma.analysis.network import NetworkResult
+
+
+def _write_figures(result: NetworkResult, figures: list[tuple[str, Path]]) -> None:
+    """Draw each asked-for figure of ``result`` and save it at its path."""
+    from srma.figures.axes import save_figure
+    from srma.figures.network import league_table_figure, network_forest, network_graph
+
+    drawers = {"graph": network_graph, "forest": network_forest, "league": league_table_figure}
+    for name, path in figures:
+        save_figure(drawers[name](result), path)
+        wrote(path)
 
 
 @app.command("network")
@@ -55,16 +72,31 @@ def network_command(
         float, typer.Option(help="Binary arms: added to the cells of a study with a zero cell.")
     ] = 0.5,
     as_json: JsonOption = False,
+    graph: Annotated[
+        Path | None,
+        typer.Option(help="Write the network graph (SVG, PNG or PDF by the file's suffix)."),
+    ] = None,
+    forest: Annotated[
+        Path | None,
+        typer.Option(help="Write the forest plot against the reference, sorted by P-score."),
+    ] = None,
+    league: Annotated[Path | None, typer.Option(help="Write the league table as a figure.")] = None,
 ) -> None:
     """Network meta-analysis: every treatment against every other (consistency model).
 
     One row per arm with --measure and its columns (--col events=stroke), or one row per
     contrast with --yi, --sei (or --vi) and --treatment2 (a multi-arm study: every pair).
+    --graph, --forest and --league also draw the network, the forest plot against the
+    reference and the league table.
     """
 
     def action() -> None:
         from srma.analysis.network import network_meta
 
+        asked = (("graph", graph), ("forest", forest), ("league", league))
+        figures = [(name, path) for name, path in asked if path is not None]
+        for _, path in figures:
+            figure_path(path)
         columns = column_options(col)
         if treatment2 is not None and yi is None:
             raise CommandError("--treatment2 (one row per contrast) needs --yi with --sei or --vi")
@@ -83,5 +115,7 @@ def network_command(
             small_values=small_values, add=add, source=str(data), **options, **columns,
         )  # fmt: skip
         show(as_json, result)
+        if figures:
+            _write_figures(result, figures)
 
     run(action, data)
