@@ -117,7 +117,7 @@ def test_the_shared_control_covariance_matches_a_simulation() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=6),
-    rho=st.floats(0.0, 0.95),
+    rho=st.floats(0.0, 0.95, allow_subnormal=False),  # rho * sd * sd underflows below
     seed=st.integers(0, 2**16),
 )
 def test_compound_symmetry_is_a_symmetric_positive_definite_block_matrix(
@@ -141,7 +141,7 @@ def test_compound_symmetry_is_a_symmetric_positive_definite_block_matrix(
     assert np.all(V[study[:, None] != study[None, :]] == 0)
     within = (study[:, None] == study[None, :]) & ~np.eye(study.size, dtype=bool)
     sd = np.sqrt(frame["vi"].to_numpy())
-    np.testing.assert_allclose(V[within], (rho * np.outer(sd, sd))[within])
+    np.testing.assert_allclose(V[within], (rho * np.outer(sd, sd))[within], atol=1e-300)
 
 
 # --- bad input --------------------------------------------------------------------------
