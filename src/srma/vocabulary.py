@@ -163,8 +163,14 @@ METHOD_NAMES: Final = MappingProxyType(
         "PMM": "random effects, median-unbiased Paule-Mandel tau²",
         "MH": "common effect (Mantel-Haenszel)",
         "PETO": "common effect (Peto)",
+        "GENQ": "random effects, generalised Q tau² at user weights (DerSimonian-Kacker 2007)",
     }
 )
+
+#: Methods that need user weights (``meta(weights=)``): the generalised Q estimator of
+#: tau² (DerSimonian & Kacker 2007), metafor's ``method = "GENQ"``.  Not in
+#: :data:`TAU2_METHODS`, whose estimators need only the effects and their variances.
+USER_WEIGHT_METHODS: Final = frozenset({"GENQ"})
 
 #: Other spellings accepted for a method (metafor's ``FE`` and ``CE``).
 METHOD_ALIASES: Final = MappingProxyType({"FE": "EE", "CE": "EE"})

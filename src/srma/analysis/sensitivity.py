@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 
 from srma.analysis.metareg import MetaRegressionResult
 from srma.analysis.metareg_influence import MetaRegressionInfluence, metareg_influence
-from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.results import MetaResult, optional_float, refuse_user_weights
 from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats import influence as engine
@@ -129,6 +129,9 @@ def _refit_block(result: MetaResult, masks: np.ndarray) -> dict[str, np.ndarray]
             for name in ROW_FIELDS
         }
     y, v = _arrays(result)
+    weights = None
+    if result.model_weights is not None:
+        weights = np.broadcast_to(np.asarray(result.model_weights, dtype=float), masks.shape)
     pooled = pool(
         engine.masked_batch(y, v, masks),
         method=result.method,
@@ -136,6 +139,7 @@ def _refit_block(result: MetaResult, masks: np.ndarray) -> dict[str, np.ndarray]
         level=result.level,
         pi_type=result.pi_type,
         tau2_interval=False,
+        weights=weights,
     )
     return {name: getattr(pooled, name) for name in ROW_FIELDS}
 
@@ -145,11 +149,12 @@ def _subset_fits(result: MetaResult, permutation: np.ndarray | None) -> dict[str
 
     Inverse variance: :func:`srma.stats.influence.leave_one_out_fits` and
     :func:`~srma.stats.influence.cumulative_fits` (O(k) memory, power series from
-    :data:`~srma.stats.influence.SERIES_MIN_K` studies); Mantel-Haenszel and Peto:
-    :func:`refit` a block of masks at a time.
+    :data:`~srma.stats.influence.SERIES_MIN_K` studies); Mantel-Haenszel, Peto and
+    fits at user weights (``meta(weights=)``, refitted at the same studies' weights,
+    as metafor's ``leave1out`` and ``cumul``): :func:`refit` a block of masks at a time.
     """
     k = _studies(result)
-    if result.method in COUNT_METHODS:
+    if result.method in COUNT_METHODS or result.model_weights is not None:
         if permutation is None:
             return _refit_rows(result, lambda rows: engine.leave_one_out_masks(k, rows), k)
         return _refit_rows(result, lambda rows: engine.cumulative_masks(permutation, rows), k)
@@ -455,6 +460,7 @@ def influence_diagnostics(
     """
     if isinstance(result, MetaRegressionResult):
         return metareg_influence(result)
+    refuse_user_weights(result, "influence_diagnostics()")
     if _studies(result) < 3:
         raise InputError("influence diagnostics need at least 3 studies")
     y, v, full, deleted = _full_and_deleted(result)
@@ -517,6 +523,7 @@ def baujat(result: MetaResult) -> BaujatResult:
     (Mantel-Haenszel or Peto included, with tau² = 0; NaN for a table
     without an effect size).
     """
+    refuse_user_weights(result, "baujat()")
     if _studies(result) < 2:
         raise InputError("a Baujat plot needs at least 2 studies")
     y, v, full, deleted = _full_and_deleted(result)
@@ -585,6 +592,7 @@ def gosh(
     does, and so is its column).
     """
     validate_options("gosh", max_subsets=max_subsets, seed=seed, workers=workers)
+    refuse_user_weights(result, "gosh()")
     if _studies(result) < 2:
         raise InputError("GOSH needs at least 2 studies")
     labels = result.labels
