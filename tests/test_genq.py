@@ -156,7 +156,7 @@ def test_closed_forms() -> None:
 @given(
     st.lists(
         st.tuples(st.floats(-3, 3), st.floats(0.01, 2), st.floats(0.1, 10)), min_size=2, max_size=12
-    ),  # fmt: skip
+    ),
     st.floats(1e-3, 1e3),
 )
 def test_weights_scale_free(rows: list[tuple[float, float, float]], scale: float) -> None:
@@ -173,7 +173,7 @@ def test_weights_scale_free(rows: list[tuple[float, float, float]], scale: float
 
 def test_bad_weights_are_refused_naming_row_and_column() -> None:
     y, v = np.array([0.1, 0.5, 0.3]), np.array([0.1, 0.2, 0.05])
-    with pytest.raises(InputError, match="GENQ.*needs weights"):
+    with pytest.raises(InputError, match=r"GENQ.*needs weights"):
         meta(y, v, method="GENQ")
     for bad in (0.0, -1.0, np.inf, np.nan):
         with pytest.raises(InputError, match="finite number > 0") as error:
@@ -246,7 +246,7 @@ def test_tau2_confint_and_refusals_of_methods_without_weights() -> None:
     with pytest.raises(InputError, match="ML or REML"):
         tau2_confint(_genq_fit())
     bcg = load("bcg")
-    with pytest.raises(InputError, match="subgroup_analysis.*user weights"):
+    with pytest.raises(InputError, match=r"subgroup_analysis.*user weights"):
         subgroup_analysis(bcg, "alloc", measure="RR", method="GENQ")
     with pytest.raises(InputError, match="policy"):
         custom_policy(random_method="GENQ")
