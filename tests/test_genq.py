@@ -12,7 +12,9 @@ has no heterogeneity (tau² None), where metafor prints tau² = 0.
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import load_fixture
+from conftest import load_fixture, srma
 from srma import InputError, SrmaWarning, meta
 from srma.analysis.bias import (
     egger_test,
@@ -250,3 +252,25 @@ def test_tau2_confint_and_refusals_of_methods_without_weights() -> None:
         subgroup_analysis(bcg, "alloc", measure="RR", method="GENQ")
     with pytest.raises(InputError, match="policy"):
         custom_policy(random_method="GENQ")
+
+
+def test_command_line_meta_with_weights(tmp_path: Path) -> None:
+    bcg = load("bcg")
+    bcg["n"] = bcg["total1"] + bcg["total2"]
+    path = tmp_path / "bcg.csv"
+    bcg.to_csv(path, index=False)
+    case = next(
+        c for c in CASES if c["dataset"] == "bcg_RR" and c["scheme"] == "n"
+        and c["method"] == "GENQ" and c["test"] == "knha"
+    )  # fmt: skip
+    output = srma("meta", path, "--measure", "RR", "--method", "GENQ", "--test", "knha",
+                  "--weights", "n", "--json")  # fmt: skip
+    result = json.loads(output[output.index("{") :])  # after the note on the missing tau² CI
+    for name in ("estimate", "se", "tau2", "tau2_se", "ci_lower", "ci_upper"):
+        _close(result[name], case["result"][name], name)
+    assert result["model_weights"] == [float(n) for n in bcg["n"]]
+    refused = srma("meta", path, "--measure", "RR", "--method", "GENQ", code=1)
+    assert "needs weights" in refused
+    missing = srma("meta", path, "--measure", "RR", "--method", "GENQ", "--weights", "size",
+                   code=1)  # fmt: skip
+    assert "size" in missing and "not found" in missing

@@ -95,12 +95,21 @@ def meta_command(
     model: ModelOptions,
     level: LevelOption = 0.95,
     pi_type: PiTypeOption = "riley",
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of user weights (metafor's weights=): pool by weighted least squares "
+            "at them; method GENQ (generalised Q tau², DerSimonian-Kacker) needs them."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pool a meta-analysis (common or random effects, Mantel-Haenszel or Peto)."""
 
     def action() -> None:
-        result = studies.read().fit(**model.settings(), level=level, pi_type=pi_type)
+        result = studies.read().fit(
+            **model.settings(), level=level, pi_type=pi_type, weights=weights
+        )
         show(as_json, result)
 
     run(action, studies.data)
