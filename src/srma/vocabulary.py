@@ -52,6 +52,8 @@ MEASURES: Final = MappingProxyType(
         "OR2DN": "log odds ratio as a standardised mean difference (normal scores)",
         "OR2DL": "log odds ratio as a standardised mean difference (logistic scores)",
         "RPB": "point-biserial correlation",
+        "AUC": "area under the ROC curve, reported, with the group sizes (Newcombe 2006 variance)",
+        "AUCN": "binormal area under the ROC curve from two groups' means and SDs",
     }
 )
 
@@ -95,6 +97,8 @@ MEASURE_NAMES: Final = MappingProxyType(
         "OR2DN": "Std. mean difference (from OR, normal)",
         "OR2DL": "Std. mean difference (from OR, logistic)",
         "RPB": "Point-biserial correlation",
+        "AUC": "Area under the ROC curve",
+        "AUCN": "Area under the ROC curve (binormal)",
     }
 )
 

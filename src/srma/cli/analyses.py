@@ -35,10 +35,11 @@ def effects(
     measure: Annotated[
         str,
         typer.Option(
-            help="MD, SMD, SMDH, ROM, RPB (means); pre-post MC, SMCC, SMCR, ROMC; variability "
-            "VR, CVR (= LNCVR); NMD (animal studies with a sham group); RR, OR, RD, PETO, PHI, "
-            "YUQ, YUY, OR2DN, OR2DL (2x2 tables); PR, PLN, PLO, PAS, PFT (events, total); IR, "
-            "IRLN, IRS (events, time); IRR, IRD (events1, time1, events2, time2); COR, ZCOR; GEN."
+            help="MD, SMD, SMDH, ROM, RPB, AUCN (means); AUC (auc, n1, n2); pre-post MC, SMCC, "
+            "SMCR, ROMC; variability VR, CVR (= LNCVR); NMD (animal studies with a sham group); "
+            "RR, OR, RD, PETO, PHI, YUQ, YUY, OR2DN, OR2DL (2x2 tables); PR, PLN, PLO, PAS, "
+            "PFT (events, total); IR, IRLN, IRS (events, time); IRR, IRD (events1, time1, "
+            "events2, time2); COR, ZCOR; GEN."
         ),
     ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,
