@@ -59,7 +59,13 @@ from srma.stats.inference import (
     wald_interval,
 )
 from srma.stats.tau2 import Tau2Estimate, estimate_tau2, generalised_q_moments, weighted_sums
-from srma.vocabulary import COMMON_EFFECT_METHODS, KNAPP_HARTUNG_TESTS, PI_TYPES, TESTS
+from srma.vocabulary import (
+    COMMON_EFFECT_METHODS,
+    KNAPP_HARTUNG_TESTS,
+    PI_TYPES,
+    TESTS,
+    USER_WEIGHT_METHODS,
+)
 
 __all__ = ["COMMON_EFFECT_METHODS", "PI_TYPES", "TESTS", "PooledArrays", "pool", "pool_in_blocks"]
 
@@ -193,7 +199,7 @@ def pool(
             typical = heterogeneity.typical_variance
             i2 = i2_from_tau2(tau2, typical)
             h2 = h2_from_tau2(tau2, typical)
-            if tau2_interval and method != "GENQ":
+            if tau2_interval and method not in USER_WEIGHT_METHODS:
                 interval = q_profile_interval(batch, level)
                 tau2_ci_lower, tau2_ci_upper = interval.lower, interval.upper
             else:
@@ -249,7 +255,7 @@ def _estimate_tau2(
     batch: Batch, rows: NDArray[np.intp], method: str, weights: FloatArray | None
 ) -> Tau2Estimate:
     """tau² of the given rows by ``method``; ``GENQ`` at the user's ``weights``."""
-    if method == "GENQ":
+    if method in USER_WEIGHT_METHODS:
         if weights is None:
             # a programming error: srma.analysis.meta refuses GENQ without weights
             raise ValueError("method GENQ needs weights")
