@@ -4,7 +4,8 @@ Fixture: tests/reference/fixtures/genq.json from tests/reference/genq.R
 (``rma.uni(yi, vi, weights = a, method = m, test = t)`` on dat.bcg (log RR) and
 dat.normand1999 (MD) at weights 1, n and 1/vi, for GENQ, DL, REML and EE under
 z, knha and adhoc; with ``weights()``, ``predict()``, ``confint()`` (not for
-GENQ: metafor's type "GENQ" needs CompQuadForm), ``leave1out()`` and ``cumul()``).
+GENQ: metafor's type "GENQ" needs CompQuadForm), ``leave1out()``, ``cumul()``
+and ``baujat()``).
 One deliberate difference, as everywhere in srma: a cumulative fit of one study
 has no heterogeneity (tau² None), where metafor prints tau² = 0.
 """
@@ -120,6 +121,15 @@ def test_leave_one_out_and_cumulative_refit_at_the_weights(case: dict[str, Any])
                 _close(got, want, f"{table.key} row {row} {ours}")
 
 
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_baujat_at_the_weights(case: dict[str, Any]) -> None:
+    coordinates = baujat(_fit(case))
+    expected = case["result"]["baujat"]
+    np.testing.assert_allclose(coordinates.heterogeneity_contribution, expected["x"], rtol=1e-6)
+    np.testing.assert_allclose(coordinates.influence_on_result, expected["y"], rtol=1e-6,
+                               atol=1e-12)  # fmt: skip
+
+
 def test_weights_from_a_column_and_rows_omitted() -> None:
     bcg = load("bcg")
     bcg["n"] = bcg["total1"] + bcg["total2"]
@@ -206,7 +216,6 @@ def _genq_fit() -> Any:
     "follow_up",
     [
         influence_diagnostics,
-        baujat,
         gosh,
         trim_and_fill,
         permutation_test,

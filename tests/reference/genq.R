@@ -8,10 +8,11 @@
 # and the pooled effect by weighted least squares at the user's weights a, with
 # the sandwich variance sum a² (v + tau²) / (sum a)².  For every data set x
 # weight scheme x method x test this records the estimate, se, test, CI, tau²,
-# se.tau2, Q, I², H², weights(), the prediction intervals of predict(), and the
-# leave-one-out (leave1out) and cumulative (cumul) refits.  (blup() and ranef() refuse
-# a fit with weights: "not available for models with non-standard weights".)  confint() of a GENQ
-# fit (type "GENQ") needs CompQuadForm, which is not installed: not recorded.
+# se.tau2, Q, I², H², weights(), the prediction intervals of predict(), the
+# leave-one-out (leave1out) and cumulative (cumul) refits, and the Baujat
+# coordinates (baujat, drawn to a null device).  blup() and ranef() refuse a fit
+# with weights ("not available for models with non-standard weights").  confint()
+# of a GENQ fit (type "GENQ") needs CompQuadForm, which is not installed: not recorded.
 suppressPackageStartupMessages({
   library(metafor)
   library(jsonlite)
@@ -20,6 +21,7 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = TRUE)
 outdir <- if (length(args) >= 1) args[1] else "tests/reference/fixtures"
 dir.create(outdir, showWarnings = FALSE, recursive = TRUE)
+pdf(NULL)  # baujat() draws its plot
 
 tight <- list(threshold = 1e-13, maxiter = 100000, tol = 1e-13, tau2.max = 1e8)
 
@@ -79,6 +81,8 @@ for (name in names(datasets)) {
         res$leave1out <- list(estimate = nums(l1o$estimate), se = nums(l1o$se),
                               ci_lower = nums(l1o$ci.lb), ci_upper = nums(l1o$ci.ub),
                               tau2 = nums(l1o$tau2), q = nums(l1o$Q), i2 = nums(l1o$I2))
+        bj <- suppressWarnings(baujat(fit))
+        res$baujat <- list(x = nums(bj$x), y = nums(bj$y))
         cu <- suppressWarnings(cumul(fit))
         res$cumulative <- list(estimate = nums(cu$estimate), se = nums(cu$se),
                                ci_lower = nums(cu$ci.lb), ci_upper = nums(cu$ci.ub),

@@ -521,11 +521,24 @@ def baujat(result: MetaResult) -> BaujatResult:
     ``x = (y_i - beta)² / (tau² + v_i)``, ``y = (beta_(-i) - beta)² /
     Var(beta_(-i))``, the leave-one-out fits by the result's own model
     (Mantel-Haenszel or Peto included, with tau² = 0; NaN for a table
-    without an effect size).
+    without an effect size).  A fit at user weights (``meta(weights=)``): ``beta``
+    and the leave-one-out fits at those weights, as metafor's ``baujat``.
     """
-    refuse_user_weights(result, "baujat()")
     if _studies(result) < 2:
         raise InputError("a Baujat plot needs at least 2 studies")
+    if result.model_weights is not None:
+        y, v = _arrays(result)
+        if result.estimate is None:
+            raise InputError("the pooled estimate is undefined; nothing to plot")
+        refits = _subset_fits(result, None)
+        arrays = engine.baujat_values(
+            y, v, result.estimate, result.tau2 or 0.0, refits["estimate"], refits["se"]
+        )
+        return BaujatResult(
+            labels=result.labels,
+            heterogeneity_contribution=tuple(float(x) for x in arrays.heterogeneity_contribution),
+            influence_on_result=tuple(float(x) for x in arrays.influence_on_result),
+        )
     y, v, full, deleted = _full_and_deleted(result)
     if result.method in COUNT_METHODS:
         arrays = engine.baujat_values(
