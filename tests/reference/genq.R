@@ -9,9 +9,10 @@
 # the sandwich variance sum a² (v + tau²) / (sum a)².  For every data set x
 # weight scheme x method x test this records the estimate, se, test, CI, tau²,
 # se.tau2, Q, I², H², weights(), the prediction intervals of predict(), the
-# leave-one-out (leave1out) and cumulative (cumul) refits, and the Baujat
-# coordinates (baujat, drawn to a null device).  blup() and ranef() refuse a fit
-# with weights ("not available for models with non-standard weights").  confint()
+# leave-one-out (leave1out) and cumulative (cumul) refits, the Baujat coordinates
+# (baujat, drawn to a null device) and, for dat.normand1999 (GENQ, REML; z), every GOSH fit
+# (gosh; slow: a few minutes).  blup() and ranef() refuse a fit with weights ("not
+# available for models with non-standard weights").  confint()
 # of a GENQ fit (type "GENQ") needs CompQuadForm, which is not installed: not recorded.
 suppressPackageStartupMessages({
   library(metafor)
@@ -83,6 +84,14 @@ for (name in names(datasets)) {
                               tau2 = nums(l1o$tau2), q = nums(l1o$Q), i2 = nums(l1o$I2))
         bj <- suppressWarnings(baujat(fit))
         res$baujat <- list(x = nums(bj$x), y = nums(bj$y))
+        if (name == "normand1999_MD" && test == "z" && method %in% c("GENQ", "REML")) {
+          # every subset of the k = 9 studies; code = sum of 2^(i-1) over the studies in it
+          g <- suppressWarnings(gosh(fit))
+          res$gosh <- list(code = as.numeric(g$incl %*% 2^(seq_len(ncol(g$incl)) - 1)),
+                           k = rowSums(g$incl), estimate = nums(g$res$estimate),
+                           tau2 = nums(g$res$tau2), q = nums(g$res$QE), i2 = nums(g$res$I2),
+                           h2 = nums(g$res$H2))
+        }
         cu <- suppressWarnings(cumul(fit))
         res$cumulative <- list(estimate = nums(cu$estimate), se = nums(cu$se),
                                ci_lower = nums(cu$ci.lb), ci_upper = nums(cu$ci.ub),

@@ -602,14 +602,22 @@ def gosh(
     result by Mantel-Haenszel or Peto on the subset's tables (metafor's
     ``gosh`` on ``rma.mh``/``rma.peto``; ``tau2`` NaN), over the tables in
     the pool (a double-zero table dropped by ``drop00`` is left out, as metafor
-    does, and so is its column).
+    does, and so is its column); a fit at user weights at the subset's weights
+    (:func:`refit`), as metafor.
     """
     validate_options("gosh", max_subsets=max_subsets, seed=seed, workers=workers)
-    refuse_user_weights(result, "gosh()")
     if _studies(result) < 2:
         raise InputError("GOSH needs at least 2 studies")
     labels = result.labels
-    if result.method in COUNT_METHODS:
+    if result.model_weights is not None:
+        # metafor's gosh refits a weighted rma.uni at the subset's weights: so does refit()
+        masks, exact = engine.gosh_masks(_studies(result), max_subsets, np.random.default_rng(seed))
+        fits = refit(result, masks)
+        arrays: Any = engine.GoshArrays(
+            included=masks, exact=exact, k=fits["k"].astype(np.int64),
+            **{name: fits[name] for name in ("estimate", "tau2", "q", "i2", "h2")},
+        )  # fmt: skip
+    elif result.method in COUNT_METHODS:
         in_model = _in_model(result)
         labels = tuple(label for label, keep in zip(labels, in_model, strict=True) if keep)
         arrays = engine.gosh_tables(
