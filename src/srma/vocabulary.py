@@ -52,6 +52,8 @@ MEASURES: Final = MappingProxyType(
         "OR2DN": "log odds ratio as a standardised mean difference (normal scores)",
         "OR2DL": "log odds ratio as a standardised mean difference (logistic scores)",
         "RPB": "point-biserial correlation",
+        "AUC": "area under the ROC curve, reported, with the group sizes (Newcombe 2006 variance)",
+        "AUCN": "binormal area under the ROC curve from two groups' means and SDs",
     }
 )
 
@@ -95,6 +97,8 @@ MEASURE_NAMES: Final = MappingProxyType(
         "OR2DN": "Std. mean difference (from OR, normal)",
         "OR2DL": "Std. mean difference (from OR, logistic)",
         "RPB": "Point-biserial correlation",
+        "AUC": "Area under the ROC curve",
+        "AUCN": "Area under the ROC curve (binormal)",
     }
 )
 
@@ -163,8 +167,14 @@ METHOD_NAMES: Final = MappingProxyType(
         "PMM": "random effects, median-unbiased Paule-Mandel tau²",
         "MH": "common effect (Mantel-Haenszel)",
         "PETO": "common effect (Peto)",
+        "GENQ": "random effects, generalised Q tau² at user weights (DerSimonian-Kacker 2007)",
     }
 )
+
+#: Methods that need user weights (``meta(weights=)``): the generalised Q estimator of
+#: tau² (DerSimonian & Kacker 2007), metafor's ``method = "GENQ"``.  Not in
+#: :data:`TAU2_METHODS`, whose estimators need only the effects and their variances.
+USER_WEIGHT_METHODS: Final = frozenset({"GENQ"})
 
 #: Other spellings accepted for a method (metafor's ``FE`` and ``CE``).
 METHOD_ALIASES: Final = MappingProxyType({"FE": "EE", "CE": "EE"})

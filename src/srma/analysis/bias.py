@@ -41,7 +41,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from srma import vocabulary
-from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.results import MetaResult, optional_float, refuse_user_weights
 from srma.analysis.validation import validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_count, format_p
@@ -176,9 +176,12 @@ def egger_test(
     default.  ``predictor`` is ``"sei"`` (Egger's test), ``"vi"``, or, with
     the study sizes ``ni`` (one per study of the result), ``"ni"``,
     ``"ninv"`` (Peters' form), ``"sqrtni"`` or ``"sqrtninv"``.  Raises
-    :class:`InputError` when the test is undefined.
+    :class:`InputError` when the test is undefined, and for ``"rma"`` on a fit
+    at user weights (``meta(weights=)``), which its meta-regression does not take.
     """
     validate_options("egger_test", model=model, predictor=predictor)
+    if model == "rma":
+        refuse_user_weights(result, "the mixed-effects Egger test (egger_test(model='rma'))")
     y, v, _ = _arrays(result)
     sizes = None
     if predictor in engine.SIZE_PREDICTORS:
@@ -503,6 +506,7 @@ def trim_and_fill(
         )
 
     validate_options("trim_and_fill", estimator=estimator, side=side, max_iterations=max_iterations)
+    refuse_user_weights(result, "trim_and_fill()")
     y, v, labels = _arrays(result)
     _need_studies(y.size, "trim-and-fill")
     method, test = _model(result)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from srma.analysis.meta import MetaResult
 from srma.analysis.metareg import MetaRegressionResult
+from srma.analysis.results import refuse_user_weights
 from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats.batch import FloatArray
@@ -95,6 +96,8 @@ def _model(result: Any, level: float | None, function: str) -> tuple[_Model, flo
             raise InputError(
                 f"BLUPs need an inverse-variance model; this result is pooled by {result.method}"
             )
+        # as metafor: "not available for models with non-standard weights"
+        refuse_user_weights(result, f"{function}()")
         if result.estimate is None or result.se is None:
             raise InputError("BLUPs need a pooled estimate; this result has none")
         k = len(result.yi)

@@ -27,6 +27,7 @@ from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
 from srma.stats.batch import BoolArray, FloatArray
 from srma.stats.effects_association import point_biserial_correlation
+from srma.stats.effects_auc import auc_newcombe, binormal_auc
 from srma.vocabulary import MEASURES  # noqa: F401  (re-exported: the measures offered)
 
 CONTINUOUS = ("mean1", "sd1", "n1", "mean2", "sd2", "n2")
@@ -34,9 +35,12 @@ EVENTS = ("events1", "total1", "events2", "total2")
 CELLS = ("a", "b", "c", "d")
 CORRELATION = ("r", "n")
 GENERIC = ("yi", "vi", "sei", "ci_lower", "ci_upper", "pvalue")
+#: A reported area under the ROC curve with the two groups' sizes (measure AUC).
+REPORTED_AUC = ("auc", "n1", "n2")
 #: The column roles each measure reads.
 ROLES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("MD", "SMD", "ROM", "RPB"), CONTINUOUS),
+    **dict.fromkeys(("MD", "SMD", "ROM", "RPB", "AUCN"), CONTINUOUS),
+    "AUC": REPORTED_AUC,
     **dict.fromkeys(("RR", "OR", "RD", "PETO"), EVENTS + CELLS),
     **dict.fromkeys(("COR", "ZCOR"), CORRELATION),
     "GEN": GENERIC,
@@ -48,6 +52,7 @@ CONTINUOUS_FORMULAS = {
     "SMD": formulas.standardized_mean_difference,
     "ROM": formulas.log_ratio_of_means,
     "RPB": point_biserial_correlation,
+    "AUCN": binormal_auc,
 }
 #: Measures whose double-zero tables srma drops unless told otherwise (their ratio is undefined).
 DROP00_BY_DEFAULT = ("RR", "OR")
@@ -89,6 +94,21 @@ def _continuous(
     expected = np.all([np.isfinite(data[role]) for role in CONTINUOUS], axis=0)
     notes = () if shared is None or shared.note is None else (shared.note,)
     return _Computed(yi, vi, expected, "the formula is undefined", notes)
+
+
+def _reported_auc(
+    frame: pd.DataFrame, columns: dict[str, str], source: str | None
+) -> _Computed:
+    """AUC: a reported area under the ROC curve in [0, 1] and group sizes of at least 2."""
+    names = _names(REPORTED_AUC, columns)
+    data = numeric_columns(frame, names, source=source)
+    check = _checker(data, names, source)
+    check("auc", (data["auc"] < 0) | (data["auc"] > 1), "an AUC must lie in [0, 1]")
+    for role in ("n1", "n2"):
+        check(role, data[role] < 2, "group size must be at least 2")
+    yi, vi = auc_newcombe(data["auc"], data["n1"], data["n2"])
+    expected = np.all([np.isfinite(data[role]) for role in REPORTED_AUC], axis=0)
+    return _Computed(yi, vi, expected, "an AUC of 0 or 1 has no sampling variance")
 
 
 def _uses_cells(frame: pd.DataFrame, columns: dict[str, str]) -> bool:
@@ -280,6 +300,9 @@ def effect_sizes(
         ROMC, VR and CVR are on the log scale; NMD is in percent.  Proportions,
         incidence rates, PHI, YUQ, YUY, OR2DN, OR2DL and RPB: see
         :mod:`srma.analysis.effect_families_counts` and docs/measures_counts.md.
+        AUC (a reported area under the ROC curve) from ``auc, n1, n2``, and
+        AUCN (the binormal AUC) from the same columns as MD: see
+        :mod:`srma.stats.effects_auc`.
     add, to
         Continuity correction for 2x2 tables, as escalc: ``add`` (0.5) is
         added to every cell of the tables with a zero cell (``to="only0"``), of
@@ -358,6 +381,8 @@ def effect_sizes(
         )
     elif measure in ("COR", "ZCOR"):
         computed = _correlation(frame, measure, columns, source)
+    elif measure == "AUC":
+        computed = _reported_auc(frame, columns, source)
     elif measure in COUNT_FAMILY_ROLES:
         computed = count_family_effects(
             frame,

@@ -50,6 +50,7 @@ from srma.vocabulary import (
     METHOD_ALIASES,
     RATE_MEASURES,
     RATIO_MEASURES,
+    USER_WEIGHT_METHODS,
 )
 
 __all__ = [
@@ -353,6 +354,7 @@ def result_from_arrays(
     extra: dict[str, float | None] | None = None,
     present: NDArray[np.bool_] | None = None,
     tau2_estimated: bool = False,
+    model_weights: NDArray[np.float64] | None = None,
 ) -> MetaResult:
     """The :class:`MetaResult` of one row of a pooled batch, with the checks users need.
 
@@ -360,6 +362,7 @@ def result_from_arrays(
     every column), so that a study whose weight underflows to 0 is still listed.
     ``tau2_estimated`` says tau² was estimated from these studies alone (not given,
     nor shared with other subgroups): then its standard error is reported (``tau2_se``).
+    ``model_weights`` are the user's weights the row was pooled at (``meta(weights=)``).
     """
     pooled: dict[str, Any] = {}
     for item in fields(arrays):
@@ -384,7 +387,13 @@ def result_from_arrays(
     if not pooled["converged"]:
         messages.append(f"the {method} estimate of tau² did not converge")
     random_effects = method not in COMMON_EFFECT_METHODS
-    if (
+    if method in USER_WEIGHT_METHODS and pooled["k"] > 1:
+        messages.append(
+            f"no confidence interval of tau² (nor of I², H²) for {method}: metafor's "
+            'confint(type = "GENQ") needs the distribution of a weighted sum of chi² '
+            "variables (CompQuadForm), which srma does not compute"
+        )
+    elif (
         random_effects
         and pooled["tau2"] is not None
         and pooled["tau2_ci_upper"] is None
@@ -407,7 +416,10 @@ def result_from_arrays(
     if random_effects and tau2_estimated and pooled["k"] > 1 and pooled["tau2"] is not None:
         with np.errstate(all="ignore"):
             se = tau2_standard_error(
-                as_batch(effects.yi, effects.vi), np.array([pooled["tau2"]]), method
+                as_batch(effects.yi, effects.vi),
+                np.array([pooled["tau2"]]),
+                method,
+                None if model_weights is None else model_weights[None, :],
             )
         tau2_se = optional_float(se[0]) if np.isfinite(se[0]) else None
     return MetaResult(
@@ -424,6 +436,7 @@ def result_from_arrays(
         warnings=tuple(messages),
         extra=extra or {},
         tau2_se=tau2_se,
+        model_weights=None if model_weights is None else tuple(float(a) for a in model_weights),
         **pooled,
     )
 
@@ -451,6 +464,7 @@ def meta(
     add: float = 0.5,
     to: str = "only0",
     drop00: bool | None = None,
+    weights: str | ArrayLike | None = None,
     **columns: str,
 ) -> MetaResult:
     """Pool one meta-analysis.
@@ -465,7 +479,9 @@ def meta(
         ``"EE"`` (common effect, inverse variance; ``"FE"``, ``"CE"`` are
         aliases), a tau² estimator (``DL, HE, HS, SJ, ML, REML, PM, EB, PMM``)
         for random effects, or ``"MH"`` (Mantel-Haenszel, for OR, RR, RD) or
-        ``"PETO"`` (Peto's odds ratio), which need per-arm counts.
+        ``"PETO"`` (Peto's odds ratio), which need per-arm counts, or
+        ``"GENQ"`` (the generalised Q estimator of tau² at the user's
+        ``weights``; DerSimonian & Kacker 2007, Contemp Clin Trials 28:105).
     test
         ``"z"``, ``"t"``, ``"knha"`` (Hartung-Knapp-Sidik-Jonkman) or
         ``"adhoc"`` (HKSJ with its variance truncated at 1).
@@ -476,6 +492,13 @@ def meta(
         Fix tau² at this value instead of estimating it (metafor's ``tau2=``).
     label, labels
         The column with study labels, or the labels themselves.
+    weights
+        User weights (metafor's ``rma.uni(weights=)``): a column of the
+        DataFrame or one number per input row, finite and > 0.  The pooled
+        effect is then ``sum a_i y_i / sum a_i`` with variance ``sum a_i² (v_i
+        + tau²) / (sum a_i)²``, tau² estimated by ``method`` as usual (see
+        :mod:`srma.stats.pooling`); ``method="GENQ"`` needs them, MH and Peto
+        refuse them.  The result records them in ``model_weights``.
     **columns
         Column names for the canonical roles (``yi="logrr"``, ``mean1="m1i"``...).
 
@@ -508,6 +531,7 @@ def meta(
         drop00=drop00,
         **columns,
     )
+    user_weights = _user_weights(data_or_yi, weights, effects, method)
     if method in COUNT_METHODS:
         return warn_about(
             _pool_counts(effects, method, test, level, columns, add=add, to=to, drop00=drop00)
@@ -519,6 +543,7 @@ def meta(
         level=level,
         pi_type=pi_type,
         tau2=None if tau2 is None else np.array([tau2]),
+        weights=None if user_weights is None else user_weights[None, :],
     )
     result = result_from_arrays(
         arrays,
@@ -529,8 +554,63 @@ def meta(
         level=level,
         pi_type=pi_type,
         tau2_estimated=tau2 is None,
+        model_weights=user_weights,
     )
     return warn_about(_with_harmonic_mean(result, effects, columns))
+
+
+def _user_weights(
+    data: pd.DataFrame | ArrayLike,
+    weights: str | ArrayLike | None,
+    effects: EffectData,
+    method: str,
+) -> NDArray[np.float64] | None:
+    """The user's weights of the kept studies, checked (finite, > 0), or None.
+
+    ``weights`` names a column of the DataFrame ``data`` or gives one number per
+    input row; an error names the input row and the column.
+    """
+    if weights is None:
+        if method in USER_WEIGHT_METHODS:
+            raise InputError(
+                f"method {method} (generalised Q) needs weights=: a column or one weight per study"
+            )
+        return None
+    if method in COUNT_METHODS:
+        raise InputError(f"method {method} pools 2x2 tables by its own weights; weights= is for "
+                         "inverse-variance methods and GENQ")  # fmt: skip
+    source = effects.source
+    if isinstance(weights, str):
+        if not isinstance(data, pd.DataFrame):
+            raise InputError(f"weights={weights!r} names a column, but the data are not a table")
+        column = weights
+        values = numeric_column(data.reset_index(drop=True), column, source=source)
+    else:
+        column = "weights"
+        try:
+            values = np.asarray(weights, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as error:
+            raise InputError(f"weights must be numbers: {error}", column=column) from None
+        rows = len(data) if isinstance(data, pd.DataFrame) else np.asarray(data).size
+        if values.size != rows:
+            raise InputError(
+                f"weights has {values.size} values for {rows} studies", column=column
+            )
+    kept = np.asarray(
+        effects.rows if effects.rows is not None else range(effects.k), dtype=np.intp
+    )
+    own = values[kept]
+    bad = np.flatnonzero(~(np.isfinite(own) & (own > 0)))
+    if bad.size:
+        value = own[bad[0]]
+        reason = "missing" if np.isnan(value) else f"{value:g}"
+        raise InputError(
+            f"a weight must be a finite number > 0, got {reason}",
+            file=source,
+            row=int(kept[bad[0]]) + 1,
+            column=column,
+        )
+    return own
 
 
 def _with_harmonic_mean(

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from srma.analysis.results import MetaResult
+from srma.analysis.results import MetaResult, refuse_user_weights
 from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats.permutation import (
@@ -91,6 +91,7 @@ def permutation_test(
             f"permutation_test() refits an inverse-variance model; this result is pooled "
             f"by {result.method}"
         )
+    refuse_user_weights(result, "permutation_test()")
     if exact not in (None, True, False):
         raise InputError(f"permutation_test(): exact must be True, False or None, got {exact!r}")
     if alternative not in ALTERNATIVES:

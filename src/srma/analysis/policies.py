@@ -38,7 +38,7 @@ from srma.analysis.meta import meta
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable, leave_one_out
 from srma.errors import InputError, SrmaWarning
-from srma.vocabulary import METHOD_NAMES, TEST_NAMES
+from srma.vocabulary import METHOD_NAMES, TEST_NAMES, USER_WEIGHT_METHODS
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,11 @@ def custom_policy(**settings: Any) -> AnalysisPolicy:
         settings["i2_threshold"] = float(settings["i2_threshold"])
     base = AnalysisPolicy(name="custom", description="", citation="")
     chosen = replace(base, **settings)
+    if chosen.random_method in USER_WEIGHT_METHODS:
+        raise InputError(
+            f"random_method {chosen.random_method} needs user weights, which a policy does not "
+            "take; choose a tau² method of srma.vocabulary.TAU2_METHODS"
+        )
     random = METHOD_NAMES[chosen.random_method]
     if chosen.always_random:
         model = f"always {random}"

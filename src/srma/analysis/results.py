@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srma.errors import InputError
 from srma.formatting import format_count, format_number, format_p
 from srma.stats import effects_proportions as proportions
 from srma.stats.inference import critical_value
@@ -24,6 +25,7 @@ __all__ = [
     "MetaResult",
     "format_p",
     "optional_float",
+    "refuse_user_weights",
 ]
 
 #: Fields of a pooled result, in the order of the public interface.
@@ -165,6 +167,9 @@ class MetaResult:
     #: (None for a common-effect model, k = 1, a fixed tau², and in subgroup results;
     #: :func:`srma.stats.tau2.tau2_standard_error`)
     tau2_se: float | None = None
+    #: the user's weights the studies were pooled at (``meta(weights=)``, metafor's
+    #: ``rma.uni(weights=)``), in the order of ``labels``; None: inverse variance
+    model_weights: tuple[float, ...] | None = None
 
     @property
     def is_ratio(self) -> bool:
@@ -256,6 +261,8 @@ class MetaResult:
             + (f", measure {self.measure}" if self.measure else ""),
             f"k = {self.k}; {TEST_NAMES.get(self.test, self.test)}; {percent}% intervals",
         ]
+        if self.model_weights is not None:
+            lines.append("pooled at user weights (weighted least squares, sandwich variance)")
         if self.omitted:
             lines.append(f"omitted (missing data): {', '.join(self.omitted)}")
         if self.q is not None:
@@ -313,3 +320,17 @@ class MetaResult:
         for warning in self.warnings:
             lines.append(f"warning: {warning}")
         return "\n".join(lines)
+
+
+def refuse_user_weights(result: Any, analysis: str) -> None:
+    """Raise :class:`~srma.errors.InputError` for a result pooled at user weights.
+
+    For the follow-ups that assume inverse-variance weights ``1/(v + tau²)``
+    (hat values, residuals, refits by a path that takes no weights): they
+    would not describe the model a ``meta(weights=)`` result fitted.
+    """
+    if getattr(result, "model_weights", None) is not None:
+        raise InputError(
+            f"{analysis} is not available for a {result.method} fit with user weights "
+            "(meta(weights=)); it assumes inverse-variance weights 1/(v + tau²)"
+        )

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srma.analysis.results import optional_float
+from srma.analysis.results import optional_float, refuse_user_weights
 from srma.analysis.validation import require_columns, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_count, format_number, format_p, format_p_value
@@ -171,6 +171,7 @@ def _model(result: Any) -> _Model:
                 f"robust() needs an inverse-variance fit; a {result.method} pooled estimate "
                 "has other weights"
             )
+        refuse_user_weights(result, "robust()")
         tau2 = result.tau2 or 0.0
         vi = np.asarray(result.vi, dtype=float)
         return _Model(

@@ -33,7 +33,7 @@ from srma.analysis.metareg_influence import (
     MetaRegressionInfluence,
     metareg_influence,
 )
-from srma.analysis.results import MetaResult, optional_float
+from srma.analysis.results import MetaResult, optional_float, refuse_user_weights
 from srma.analysis.validation import validate_options
 from srma.errors import InputError
 from srma.stats import influence as engine
@@ -133,6 +133,9 @@ def _refit_block(result: MetaResult, masks: np.ndarray) -> dict[str, np.ndarray]
             for name in ROW_FIELDS
         }
     y, v = _arrays(result)
+    weights = None
+    if result.model_weights is not None:
+        weights = np.broadcast_to(np.asarray(result.model_weights, dtype=float), masks.shape)
     pooled = pool(
         engine.masked_batch(y, v, masks),
         method=result.method,
@@ -140,6 +143,7 @@ def _refit_block(result: MetaResult, masks: np.ndarray) -> dict[str, np.ndarray]
         level=result.level,
         pi_type=result.pi_type,
         tau2_interval=False,
+        weights=weights,
     )
     return {name: getattr(pooled, name) for name in ROW_FIELDS}
 
@@ -149,11 +153,12 @@ def _subset_fits(result: MetaResult, permutation: np.ndarray | None) -> dict[str
 
     Inverse variance: :func:`srma.stats.influence.leave_one_out_fits` and
     :func:`~srma.stats.influence.cumulative_fits` (O(k) memory, power series from
-    :data:`~srma.stats.influence.SERIES_MIN_K` studies); Mantel-Haenszel and Peto:
-    :func:`refit` a block of masks at a time.
+    :data:`~srma.stats.influence.SERIES_MIN_K` studies); Mantel-Haenszel, Peto and
+    fits at user weights (``meta(weights=)``, refitted at the same studies' weights,
+    as metafor's ``leave1out`` and ``cumul``): :func:`refit` a block of masks at a time.
     """
     k = _studies(result)
-    if result.method in COUNT_METHODS:
+    if result.method in COUNT_METHODS or result.model_weights is not None:
         if permutation is None:
             return _refit_rows(result, lambda rows: engine.leave_one_out_masks(k, rows), k)
         return _refit_rows(result, lambda rows: engine.cumulative_masks(permutation, rows), k)
@@ -449,6 +454,7 @@ def influence_diagnostics(
     """
     if isinstance(result, MetaRegressionResult):
         return metareg_influence(result)
+    refuse_user_weights(result, "influence_diagnostics()")
     if _studies(result) < 3:
         raise InputError("influence diagnostics need at least 3 studies")
     y, v, full, deleted = _full_and_deleted(result)
@@ -509,10 +515,24 @@ def baujat(result: MetaResult) -> BaujatResult:
     ``x = (y_i - beta)² / (tau² + v_i)``, ``y = (beta_(-i) - beta)² /
     Var(beta_(-i))``, the leave-one-out fits by the result's own model
     (Mantel-Haenszel or Peto included, with tau² = 0; NaN for a table
-    without an effect size).
+    without an effect size).  A fit at user weights (``meta(weights=)``): ``beta``
+    and the leave-one-out fits at those weights, as metafor's ``baujat``.
     """
     if _studies(result) < 2:
         raise InputError("a Baujat plot needs at least 2 studies")
+    if result.model_weights is not None:
+        y, v = _arrays(result)
+        if result.estimate is None:
+            raise InputError("the pooled estimate is undefined; nothing to plot")
+        refits = _subset_fits(result, None)
+        arrays = engine.baujat_values(
+            y, v, result.estimate, result.tau2 or 0.0, refits["estimate"], refits["se"]
+        )
+        return BaujatResult(
+            labels=result.labels,
+            heterogeneity_contribution=tuple(float(x) for x in arrays.heterogeneity_contribution),
+            influence_on_result=tuple(float(x) for x in arrays.influence_on_result),
+        )
     y, v, full, deleted = _full_and_deleted(result)
     if result.method in COUNT_METHODS:
         arrays = engine.baujat_values(
@@ -576,13 +596,22 @@ def gosh(
     result by Mantel-Haenszel or Peto on the subset's tables (metafor's
     ``gosh`` on ``rma.mh``/``rma.peto``; ``tau2`` NaN), over the tables in
     the pool (a double-zero table dropped by ``drop00`` is left out, as metafor
-    does, and so is its column).
+    does, and so is its column); a fit at user weights at the subset's weights
+    (:func:`refit`), as metafor.
     """
     validate_options("gosh", max_subsets=max_subsets, seed=seed, workers=workers)
     if _studies(result) < 2:
         raise InputError("GOSH needs at least 2 studies")
     labels = result.labels
-    if result.method in COUNT_METHODS:
+    if result.model_weights is not None:
+        # metafor's gosh refits a weighted rma.uni at the subset's weights: so does refit()
+        masks, exact = engine.gosh_masks(_studies(result), max_subsets, np.random.default_rng(seed))
+        fits = refit(result, masks)
+        arrays: Any = engine.GoshArrays(
+            included=masks, exact=exact, k=fits["k"].astype(np.int64),
+            **{name: fits[name] for name in ("estimate", "tau2", "q", "i2", "h2")},
+        )  # fmt: skip
+    elif result.method in COUNT_METHODS:
         in_model = _in_model(result)
         labels = tuple(label for label, keep in zip(labels, in_model, strict=True) if keep)
         arrays = engine.gosh_tables(

@@ -38,7 +38,7 @@ from srma.stats.mantel_haenszel import (
 )
 from srma.stats.pooling import pool
 from srma.stats.subgroups import subgroup_analysis as subgroup_engine
-from srma.vocabulary import COMMON_EFFECT_METHODS, COUNT_METHODS
+from srma.vocabulary import COMMON_EFFECT_METHODS, COUNT_METHODS, USER_WEIGHT_METHODS
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,11 @@ def subgroup_analysis(
         method, test, pi_type, level, "subgroup_analysis", common_tau2=common_tau2,
         measure=measure, add=add, to=to, drop00=drop00,
     )  # fmt: skip
+    if method in USER_WEIGHT_METHODS:
+        raise InputError(
+            f"subgroup_analysis(): method {method} needs user weights, which subgroup analyses "
+            "do not take; choose a tau² method of srma.vocabulary.TAU2_METHODS"
+        )
     if by not in data.columns:
         raise InputError(f"subgroup column {by!r} not found", file=source, column=by)
     effects = prepare_effects(

@@ -35,10 +35,11 @@ def effects(
     measure: Annotated[
         str,
         typer.Option(
-            help="MD, SMD, SMDH, ROM, RPB (means); pre-post MC, SMCC, SMCR, ROMC; variability "
-            "VR, CVR (= LNCVR); NMD (animal studies with a sham group); RR, OR, RD, PETO, PHI, "
-            "YUQ, YUY, OR2DN, OR2DL (2x2 tables); PR, PLN, PLO, PAS, PFT (events, total); IR, "
-            "IRLN, IRS (events, time); IRR, IRD (events1, time1, events2, time2); COR, ZCOR; GEN."
+            help="MD, SMD, SMDH, ROM, RPB, AUCN (means); AUC (auc, n1, n2); pre-post MC, SMCC, "
+            "SMCR, ROMC; variability VR, CVR (= LNCVR); NMD (animal studies with a sham group); "
+            "RR, OR, RD, PETO, PHI, YUQ, YUY, OR2DN, OR2DL (2x2 tables); PR, PLN, PLO, PAS, "
+            "PFT (events, total); IR, IRLN, IRS (events, time); IRR, IRD (events1, time1, "
+            "events2, time2); COR, ZCOR; GEN."
         ),
     ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write a CSV.")] = None,
@@ -95,12 +96,21 @@ def meta_command(
     model: ModelOptions,
     level: LevelOption = 0.95,
     pi_type: PiTypeOption = "riley",
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of user weights (metafor's weights=): pool by weighted least squares "
+            "at them; method GENQ (generalised Q tau², DerSimonian-Kacker) needs them."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pool a meta-analysis (common or random effects, Mantel-Haenszel or Peto)."""
 
     def action() -> None:
-        result = studies.read().fit(**model.settings(), level=level, pi_type=pi_type)
+        result = studies.read().fit(
+            **model.settings(), level=level, pi_type=pi_type, weights=weights
+        )
         show(as_json, result)
 
     run(action, studies.data)

@@ -19,6 +19,16 @@ Prediction interval: ``mu ± crit * sqrt(Var(mu) + tau²)``.  ``pi_type="riley"`
 ``"default"`` uses metafor's default (normal for the z test, t with ``k - 1`` df
 otherwise); ``"t"`` uses t with ``k - 1`` df.  The numbers agree with metafor's
 ``rma.uni`` and ``predict(..., pi.type=)``.
+
+User weights ``a_i`` (metafor's ``rma.uni(weights=)``): tau² is estimated by the
+method as usual (``GENQ``, the generalised Q estimator, at the weights ``a``), and
+the pooled effect by weighted least squares at ``a``: ``mu_a = sum a_i y_i / sum
+a_i`` with the sandwich variance ``Var(mu_a) = sum a_i² (v_i + tau²) / (sum
+a_i)²`` (metafor's ``vb = (X'AX)^-1 X'A M A X (X'AX)^-1``, ``M = diag(v + tau²)``).
+Under ``knha``/``adhoc`` that variance is multiplied by ``s² = sum w_i (y_i -
+mu)² / (k - 1)`` at the inverse-variance weights ``w_i = 1/(v_i + tau²)`` and
+their mean ``mu`` (as metafor 3.8-1 does); Q, I², H² and the Q-profile interval
+of tau² do not involve the weights.
 """
 
 from __future__ import annotations
@@ -48,8 +58,14 @@ from srma.stats.inference import (
     two_sided_pvalue,
     wald_interval,
 )
-from srma.stats.tau2 import estimate_tau2, weighted_sums
-from srma.vocabulary import COMMON_EFFECT_METHODS, KNAPP_HARTUNG_TESTS, PI_TYPES, TESTS
+from srma.stats.tau2 import Tau2Estimate, estimate_tau2, generalised_q_moments, weighted_sums
+from srma.vocabulary import (
+    COMMON_EFFECT_METHODS,
+    KNAPP_HARTUNG_TESTS,
+    PI_TYPES,
+    TESTS,
+    USER_WEIGHT_METHODS,
+)
 
 __all__ = ["COMMON_EFFECT_METHODS", "PI_TYPES", "TESTS", "PooledArrays", "pool", "pool_in_blocks"]
 
@@ -104,8 +120,9 @@ def pool(
     pi_type: str = "riley",
     tau2_interval: bool = True,
     tau2: FloatArray | None = None,
+    weights: FloatArray | None = None,
 ) -> PooledArrays:
-    """Pool every row of ``batch`` by inverse variance.
+    """Pool every row of ``batch`` by inverse variance, or at user weights.
 
     ``method`` is ``"EE"`` (common effect; ``"FE"`` and ``"CE"`` are aliases)
     or a tau² estimator of :data:`srma.vocabulary.TAU2_METHODS`.  Rows with
@@ -115,7 +132,11 @@ def pool(
     skipped and its fields, with those of I² and H², are NaN: for leave-one-out,
     GOSH and simulations that do not report it.  ``tau2`` fixes tau² per row
     instead of estimating it (metafor's ``rma(tau2=)``); ``method`` then only
-    names the model.
+    names the model.  ``weights`` (shaped like ``batch.y``, > 0 where present)
+    pools at those weights instead of ``1/(v + tau²)`` (see the module's
+    docstring); ``method="GENQ"`` needs them.  The Q-profile interval of tau²
+    is NaN for ``GENQ`` (metafor's interval for it, ``confint(type = "GENQ")``,
+    needs the distribution of a weighted sum of chi² variables).
     """
     if test not in TESTS or pi_type not in PI_TYPES or not 0.0 < level < 1.0:
         # a programming error: user input is checked by srma.analysis.validation
@@ -136,7 +157,7 @@ def pool(
         tau2 = np.zeros(n)
         estimate_rows = np.flatnonzero(several)
         if estimate_rows.size:
-            fitted = estimate_tau2(batch.rows(estimate_rows), method)
+            fitted = _estimate_tau2(batch, estimate_rows, method, weights)
             tau2[estimate_rows] = fitted.tau2
             converged[estimate_rows] = fitted.converged
             iterations[estimate_rows] = fitted.iterations
@@ -145,13 +166,18 @@ def pool(
         sums = weighted_sums(batch, tau2)
         estimate = sums.mean
         variance = sums.variance_of_mean
+        if weights is not None:
+            estimate, variance, weights_percent = _at_user_weights(batch, weights, tau2)
         # t-based tests on k - 1 df; a single study falls back to z (df NaN)
         df_reported = degrees_of_freedom(test, k)
         if test in KNAPP_HARTUNG_TESTS:
             # Var(mu) s² = (m / s1) (s² q1 / m) / (k - 1) = s_y² q1 / (s1 (k - 1)): no tiny m
             # divided by (variances of 1e-300) or huge one multiplied by
             exact = residuals_vanish(sums.q1, sums.s1, np.abs(batch.standardised.rho).max(axis=1))
-            kh = np.ldexp(sums.q1 / sums.s1, 2 * sums.exponent) / df_reported
+            if weights is None:
+                kh = np.ldexp(sums.q1 / sums.s1, 2 * sums.exponent) / df_reported
+            else:
+                kh = sums.q / df_reported * variance
             kh = np.where(exact, 0.0, kh)
             if test == "adhoc":
                 kh = np.maximum(kh, variance)
@@ -173,7 +199,7 @@ def pool(
             typical = heterogeneity.typical_variance
             i2 = i2_from_tau2(tau2, typical)
             h2 = h2_from_tau2(tau2, typical)
-            if tau2_interval:
+            if tau2_interval and method not in USER_WEIGHT_METHODS:
                 interval = q_profile_interval(batch, level)
                 tau2_ci_lower, tau2_ci_upper = interval.lower, interval.upper
             else:
@@ -186,8 +212,9 @@ def pool(
             pi_lower, pi_upper = prediction_interval(estimate, se, tau2, pi_crit)
 
         # relative weights u_i = m / (v_i + tau²) (no overflow with tiny variances)
-        weights = np.where(batch.mask, sums.unit[:, None] / (batch.v + tau2[:, None]), 0.0)
-        weights = 100.0 * weights / sums.s1[:, None]
+        if weights is None:
+            relative = np.where(batch.mask, sums.unit[:, None] / (batch.v + tau2[:, None]), 0.0)
+            weights_percent = 100.0 * relative / sums.s1[:, None]
 
     undefined_heterogeneity = ~several
     tau2_out = np.where(several, tau2, np.nan)
@@ -218,10 +245,42 @@ def pool(
         q=heterogeneity_field(heterogeneity.q),
         q_df=heterogeneity_field(heterogeneity.df),
         q_pvalue=heterogeneity_field(heterogeneity.pvalue),
-        weights=weights,
+        weights=weights_percent,
         converged=converged,
         iterations=iterations,
     )
+
+
+def _estimate_tau2(
+    batch: Batch, rows: NDArray[np.intp], method: str, weights: FloatArray | None
+) -> Tau2Estimate:
+    """tau² of the given rows by ``method``; ``GENQ`` at the user's ``weights``."""
+    if method in USER_WEIGHT_METHODS:
+        if weights is None:
+            # a programming error: srma.analysis.meta refuses GENQ without weights
+            raise ValueError("method GENQ needs weights")
+        return generalised_q_moments(batch.rows(rows), np.asarray(weights)[rows])
+    return estimate_tau2(batch.rows(rows), method)
+
+
+def _at_user_weights(
+    batch: Batch, weights: FloatArray, tau2: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``mu_a``, ``Var(mu_a)`` and the weights in percent at user weights ``a``.
+
+    ``mu_a = sum a y / sum a``, ``Var(mu_a) = sum a² (v + tau²) / (sum a)²``,
+    with ``a`` taken relative to its largest value per row (the factor cancels)
+    and the effects standardised (``y = c + s rho``) so that no sum overflows.
+    """
+    a = np.where(batch.mask, np.asarray(weights, dtype=np.float64), 0.0)
+    alpha = a / a.max(axis=1)[:, None]
+    sum_alpha = alpha.sum(axis=1)
+    standard = batch.standardised
+    rho = np.where(batch.mask, standard.rho, 0.0)
+    estimate = standard.centre + np.ldexp((alpha * rho).sum(axis=1) / sum_alpha, standard.exponent)
+    marginal = np.where(batch.mask, batch.v + tau2[:, None], 0.0)
+    variance = (alpha * alpha * marginal).sum(axis=1) / sum_alpha**2
+    return estimate, variance, 100.0 * alpha / sum_alpha[:, None]
 
 
 #: Rows per block in :func:`pool_in_blocks`: large enough to amortise numpy's
