@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from srma.analysis import effect_families_continuous as more_continuous
-from srma.analysis.effect_columns import role_names, row_checker, row_names
+from srma.analysis.effect_columns import read_roles, role_names, row_checker, row_names
 from srma.analysis.effect_families_counts import COUNT_FAMILY_ROLES, count_family_effects
 from srma.analysis.validation import numeric_columns, validate_options
 from srma.errors import InputError, SrmaWarning
@@ -96,13 +96,9 @@ def _continuous(
     return _Computed(yi, vi, expected, "the formula is undefined", notes)
 
 
-def _reported_auc(
-    frame: pd.DataFrame, columns: dict[str, str], source: str | None
-) -> _Computed:
+def _reported_auc(frame: pd.DataFrame, columns: dict[str, str], source: str | None) -> _Computed:
     """AUC: a reported area under the ROC curve in [0, 1] and group sizes of at least 2."""
-    names = _names(REPORTED_AUC, columns)
-    data = numeric_columns(frame, names, source=source)
-    check = _checker(data, names, source)
+    data, _, check = read_roles(frame, REPORTED_AUC, columns, source)
     check("auc", (data["auc"] < 0) | (data["auc"] > 1), "an AUC must lie in [0, 1]")
     for role in ("n1", "n2"):
         check(role, data[role] < 2, "group size must be at least 2")

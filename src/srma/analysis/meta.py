@@ -593,12 +593,8 @@ def _user_weights(
             raise InputError(f"weights must be numbers: {error}", column=column) from None
         rows = len(data) if isinstance(data, pd.DataFrame) else np.asarray(data).size
         if values.size != rows:
-            raise InputError(
-                f"weights has {values.size} values for {rows} studies", column=column
-            )
-    kept = np.asarray(
-        effects.rows if effects.rows is not None else range(effects.k), dtype=np.intp
-    )
+            raise InputError(f"weights has {values.size} values for {rows} studies", column=column)
+    kept = np.asarray(effects.rows if effects.rows is not None else range(effects.k), dtype=np.intp)
     own = values[kept]
     bad = np.flatnonzero(~(np.isfinite(own) & (own > 0)))
     if bad.size:
