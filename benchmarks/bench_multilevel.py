@@ -142,6 +142,12 @@ def main() -> None:
         f"metafor: {r_seconds * 1000:9.1f} ms per fit; sigma2 = {metafor['sigma2']}, "
         f"logLik = {metafor['loglik']:.8f}"
     )
+    sparse = metafor["seconds_per_fit_sparse"]
+    print(f"metafor: {sparse * 1000:9.1f} ms per fit with sparse = TRUE")
+    print(
+        f"ratio  : metafor (sparse) / srma = {sparse / seconds:.1f}x (one fit), "
+        f"{sparse / api:.1f}x (srma.meta_mv)"
+    )
     print(
         f"ratio  : metafor / srma = {r_seconds / seconds:.1f}x (one fit), "
         f"{r_seconds / api:.1f}x (srma.meta_mv), {r_seconds / api_profiled:.1f}x (meta_mv "

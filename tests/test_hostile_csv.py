@@ -128,7 +128,8 @@ def test_bias_is_near_linear_in_k() -> None:
 # --- option errors name the option as typed, for every analysis command ---------------
 
 #: A valid call of each analysis command (``{data}`` a yi/vi table, ``{raw}`` raw MD data,
-#: ``{out}`` a folder to write to); a bad option value is appended to it.
+#: ``{net}`` arm estimates of a network, ``{out}`` a folder to write to); a bad option value
+#: is appended to it.
 VALID_CALLS = {
     "effects": ["effects", "{raw}", "--measure", "MD"],
     "meta": ["meta", "{data}", "--yi", "yi", "--vi", "vi"],
@@ -141,6 +142,7 @@ VALID_CALLS = {
     "funnel": ["funnel", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/f.png"],
     "report": ["report", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/r.html"],
     "sof": ["sof", "{data}", "--yi", "yi", "--vi", "vi"],
+    "network": ["network", "{net}", "--measure", "GEN", "--reference", "A"],
 }
 #: Commands whose options share a name with an analysis option but mean something else.
 OTHER_MEANINGS = {"reviewer", "resolve", "screen", "simulate", "rob"}
@@ -188,7 +190,17 @@ def test_a_bad_option_value_names_the_option_as_typed(
     )
     raw = tmp_path / "raw.csv"
     raw.write_text("study,mean1,sd1,n1,mean2,sd2,n2\nA,1,2,10,0,2,10\nB,2,1,10,0,2,10\n")
-    call = [a.format(data=data, raw=raw, out=tmp_path) for a in VALID_CALLS[command]]
+    net = tmp_path / "net.csv"
+    arms = ("A", "B"), ("A", "C"), ("B", "C"), ("A", "B", "C"), ("A", "C")
+    net.write_text(
+        "study,treatment,yi,sei\n"
+        + "".join(
+            f"S{i},{arm},{0.1 * i + 0.2 * j},{0.2 + 0.01 * j}\n"
+            for i, study in enumerate(arms)
+            for j, arm in enumerate(study)
+        )
+    )
+    call = [a.format(data=data, raw=raw, net=net, out=tmp_path) for a in VALID_CALLS[command]]
     ok = runner.invoke(app, call)
     assert ok.exit_code == 0, ok.output
     value = _bad_value(OPTION_CONSTRAINTS[option])

@@ -8,7 +8,7 @@ import pytest
 
 from srma.figures.axes import new_figure
 from srma.figures.forest import PLOT_WIDTH
-from srma.report.document import FOREST_MIN_SCALE
+from srma.report.document import CAPTION_INCHES, FOREST_MIN_SCALE, fit_to_page
 from srma.report.review.blocks import Picture
 from srma.report.review.render import LANDSCAPE_INCHES, PORTRAIT_INCHES, docx_figure
 
@@ -60,3 +60,12 @@ def test_wider_than_landscape_is_redrawn_to_fit_it() -> None:
     figure, landscape = docx_figure(picture, drawn)
     assert landscape and asked == pytest.approx([PLOT_WIDTH - 1.0])
     assert float(figure.get_size_inches()[0]) <= LANDSCAPE + 1e-9
+
+
+def test_a_figure_taller_than_the_page_is_shrunk_to_fit_it() -> None:
+    # landscape A4 within 20 mm margins: 9.76 x 6.69 inches, less a caption line
+    room_height = (210 - 40) / 25.4 - CAPTION_INCHES
+    width = fit_to_page(8.85, 11.03, landscape=True)
+    assert width == pytest.approx(8.85 * room_height / 11.03)
+    assert fit_to_page(5.0, 3.0, landscape=False) == 5.0  # fits as drawn
+    assert fit_to_page(9.0, 3.0, landscape=False) == pytest.approx(PORTRAIT_INCHES)

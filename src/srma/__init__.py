@@ -35,6 +35,8 @@ _LAZY = {
     "likelihood_ratio_test": "srma.analysis.multilevel",
     "meta_mv": "srma.analysis.multilevel",
     "meta_regression": "srma.analysis.metareg",
+    "NetworkResult": "srma.analysis.network",
+    "network_meta": "srma.analysis.network",
     "POLICIES": "srma.analysis.policies",
     "PolicyResult": "srma.analysis.policies",
     "apply_policy": "srma.analysis.policies",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
     from srma.analysis.meta import MetaBatchResult, meta, meta_batch
     from srma.analysis.metareg import MetaRegressionResult, meta_regression
     from srma.analysis.multilevel import MultilevelResult, likelihood_ratio_test, meta_mv
+    from srma.analysis.network import NetworkResult, network_meta
     from srma.analysis.policies import POLICIES, PolicyResult, apply_policy
     from srma.analysis.results import MetaResult
     from srma.analysis.robust import RobustResult, robust
@@ -92,6 +95,7 @@ __all__ = [
     "MetaRegressionResult",
     "MetaResult",
     "MultilevelResult",
+    "NetworkResult",
     "PolicyResult",
     "RobustResult",
     "SmallStudyResult",
@@ -110,6 +114,7 @@ __all__ = [
     "meta_batch",
     "meta_mv",
     "meta_regression",
+    "network_meta",
     "peters_test",
     "rank_test",
     "robust",

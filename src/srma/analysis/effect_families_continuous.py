@@ -31,14 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srma.analysis.conventions import study_label_column
+from srma.analysis.effect_columns import read_roles, row_names
 from srma.analysis.validation import (
     Boolean,
     OneOf,
     Optional,
     OptionError,
-    numeric_columns,
-    reject,
 )
 from srma.errors import InputError
 from srma.stats import effects as two_group
@@ -118,14 +116,6 @@ def check_options(
     return bool(correct), direction, shared_control
 
 
-def _row_names(frame: pd.DataFrame, rows: np.ndarray, label: str | None) -> str:
-    """Rows by label (given, or a study/label column) and number: ``"Smith 2001 (row 3)"``."""
-    column = study_label_column(frame, label)
-    if column is None:
-        return ", ".join(f"row {row + 1}" for row in rows)
-    return ", ".join(f"{frame[column].iloc[row]} (row {row + 1})" for row in rows)
-
-
 def shared_controls(
     frame: pd.DataFrame, column: str, *, source: str | None, label: str | None
 ) -> SharedControls:
@@ -152,7 +142,7 @@ def shared_controls(
     if not shared.size:
         return SharedControls(comparisons, None)
     groups = "; ".join(
-        f"{group!r} serves {len(rows)} ({_row_names(frame, rows, label)})"
+        f"{group!r} serves {len(rows)} ({row_names(frame, rows, label)})"
         for group, rows in _groups(ids, shared)
     )
     note = (
@@ -169,33 +159,8 @@ def _groups(ids: pd.Series, rows: np.ndarray) -> list[tuple[Any, np.ndarray]]:
     return [(group, rows[values == group]) for group in order]
 
 
-def _checker(
-    data: Mapping[str, FloatArray], names: Mapping[str, str], source: str | None
-) -> Callable[[str, BoolArray, str], None]:
-    """``check(role, bad, requirement)``: raise at the first row where ``bad`` holds."""
-
-    def check(role: str, bad: BoolArray, requirement: str) -> None:
-        reject(
-            bad,
-            data[role],
-            column=names[role],
-            source=source,
-            message=lambda value: f"{requirement}, got {value:g}",
-        )
-
-    return check
-
-
 def _present(role: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> bool:
     return role in columns or role in frame.columns
-
-
-def _read(
-    frame: pd.DataFrame, roles: tuple[str, ...], columns: Mapping[str, str], source: str | None
-) -> tuple[dict[str, FloatArray], Callable[[str, BoolArray, str], None]]:
-    names = {role: columns.get(role, role) for role in roles}
-    data = numeric_columns(frame, names, source=source)
-    return data, _checker(data, names, source)
 
 
 def _finite(data: Mapping[str, FloatArray], roles: tuple[str, ...]) -> BoolArray:
@@ -232,7 +197,7 @@ def _change(
     roles = ("mean1", "mean2", "n")
     roles += ("sd_change",) if with_change_sd else ()
     roles += CHANGE_SDS if with_sds else ()
-    data, check = _read(frame, roles, columns, source)
+    data, _, check = read_roles(frame, roles, columns, source)
     _check_sds(check, data)
     minimum = 3 if measure == "SMCC" else 2
     check("n", data["n"] < minimum, f"sample size must be at least {minimum}")
@@ -257,7 +222,7 @@ def _prepost(
 ) -> FamilyEffects:
     """SMCR and ROMC."""
     roles = ROLES[measure]
-    data, check = _read(frame, roles, columns, source)
+    data, _, check = read_roles(frame, roles, columns, source)
     _check_sds(check, data)
     check("r", np.abs(data["r"]) > 1, "correlation must lie in [-1, 1]")
     if measure == "SMCR":
@@ -281,7 +246,7 @@ def _two_groups(
 ) -> FamilyEffects:
     """SMDH, VR, CVR (LNCVR) from two independent groups."""
     roles = ROLES[measure]
-    data, check = _read(frame, roles, columns, source)
+    data, _, check = read_roles(frame, roles, columns, source)
     _check_sds(check, data)
     for arm in ("1", "2"):
         check(f"n{arm}", data[f"n{arm}"] < 2, "group size must be at least 2")
@@ -310,7 +275,7 @@ def _nmd(
     label: str | None,
 ) -> FamilyEffects:
     roles = ROLES["NMD"]
-    data, check = _read(frame, roles, columns, source)
+    data, _, check = read_roles(frame, roles, columns, source)
     _check_sds(check, data)
     for arm in ("1", "2"):
         check(f"n{arm}", data[f"n{arm}"] < 2, "group size must be at least 2")
@@ -327,7 +292,7 @@ def _nmd(
         if wrong_way.any():
             notes = (
                 f"NMD: the control group did better than the sham group ({direction}) in "
-                f"{_row_names(frame, np.flatnonzero(wrong_way), label)}; the lesion shows no "
+                f"{row_names(frame, np.flatnonzero(wrong_way), label)}; the lesion shows no "
                 "deficit there, so the NMD is the change relative to its size, signed by the "
                 "direction",
             )

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from srma.analysis.validation import numeric_columns, reject
+from srma.analysis.effect_columns import read_roles
 from srma.stats import effects_association, effects_proportions, effects_rates
 from srma.stats.batch import BoolArray, FloatArray
 
@@ -62,31 +62,6 @@ class FamilyEffects:
 RowNames = Callable[[np.ndarray], str]
 
 
-def _checker(
-    data: dict[str, FloatArray], names: dict[str, str], source: str | None
-) -> Callable[[str, BoolArray, str], None]:
-    """``check(role, bad, requirement)``: raise at the first row where ``bad`` holds."""
-
-    def check(role: str, bad: BoolArray, requirement: str) -> None:
-        reject(
-            bad,
-            data[role],
-            column=names[role],
-            source=source,
-            message=lambda value: f"{requirement}, got {value:g}",
-        )
-
-    return check
-
-
-def _read(
-    frame: pd.DataFrame, roles: tuple[str, ...], columns: dict[str, str], source: str | None
-) -> tuple[dict[str, FloatArray], dict[str, str], Callable[[str, BoolArray, str], None]]:
-    names = {role: columns.get(role, role) for role in roles}
-    data = numeric_columns(frame, names, source=source)
-    return data, names, _checker(data, names, source)
-
-
 def _all_finite(data: dict[str, FloatArray]) -> BoolArray:
     return np.all([np.isfinite(values) for values in data.values()], axis=0)
 
@@ -95,7 +70,7 @@ def proportion_counts(
     frame: pd.DataFrame, columns: dict[str, str], source: str | None
 ) -> tuple[FloatArray, FloatArray]:
     """Events and group sizes, validated: ``0 <= events <= total``, ``total >= 1``."""
-    data, names, check = _read(frame, PROPORTION, columns, source)
+    data, names, check = read_roles(frame, PROPORTION, columns, source)
     check("events", data["events"] < 0, "events must be >= 0")
     check("total", data["total"] < 1, "group size must be at least 1")
     check(
@@ -115,7 +90,7 @@ def rate_counts(
     events2, time2`` (returned in that order).
     """
     roles = ONE_GROUP_RATE if groups == 1 else TWO_GROUP_RATES
-    data, _, check = _read(frame, roles, columns, source)
+    data, _, check = read_roles(frame, roles, columns, source)
     for role in roles:
         if role.startswith("events"):
             check(role, data[role] < 0, "events must be >= 0")

@@ -13,7 +13,6 @@ pre-post, variability and normalised measures are read and validated in
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from srma.analysis import effect_families_continuous as more_continuous
+from srma.analysis.effect_columns import read_roles, role_names, row_checker, row_names
 from srma.analysis.effect_families_counts import COUNT_FAMILY_ROLES, count_family_effects
-from srma.analysis.validation import numeric_columns, reject, validate_options
+from srma.analysis.validation import numeric_columns, validate_options
 from srma.errors import InputError, SrmaWarning
 from srma.stats import effects as formulas
 from srma.stats.batch import BoolArray, FloatArray
@@ -69,40 +69,6 @@ class _Computed:
     notes: tuple[str, ...] = ()
 
 
-def _names(roles: tuple[str, ...], columns: dict[str, str]) -> dict[str, str]:
-    return {role: columns.get(role, role) for role in roles}
-
-
-def _checker(
-    data: dict[str, FloatArray], names: dict[str, str], source: str | None
-) -> Callable[[str, BoolArray, str], None]:
-    """``check(role, bad, requirement)``: raise at the first row where ``bad`` holds.
-
-    The message reads "<requirement>, got <that row's value of role>" and the
-    error names the column the role maps to.
-    """
-
-    def check(role: str, bad: BoolArray, requirement: str) -> None:
-        reject(
-            bad,
-            data[role],
-            column=names[role],
-            source=source,
-            message=lambda value: f"{requirement}, got {value:g}",
-        )
-
-    return check
-
-
-def _row_names(frame: pd.DataFrame, rows: np.ndarray, label: str | None) -> str:
-    """Rows by label (given, or a study/label column) and number: ``"Smith 2001 (row 3)"``."""
-    if label is None:
-        label = next((c for c in ("study", "label", "author") if c in frame.columns), None)
-    if label is None:
-        return ", ".join(f"row {row + 1}" for row in rows)
-    return ", ".join(f"{frame[label].iloc[row]} (row {row + 1})" for row in rows)
-
-
 def _continuous(
     frame: pd.DataFrame,
     measure: str,
@@ -112,9 +78,9 @@ def _continuous(
     correct: bool,
     shared: more_continuous.SharedControls | None,
 ) -> _Computed:
-    names = _names(CONTINUOUS, columns)
+    names = role_names(CONTINUOUS, columns)
     data = numeric_columns(frame, names, source=source)
-    check = _checker(data, names, source)
+    check = row_checker(data, names, source)
     for arm in ("1", "2"):
         sd, n, mean = data[f"sd{arm}"], data[f"n{arm}"], data[f"mean{arm}"]
         check(f"sd{arm}", sd <= 0, "standard deviation must be > 0")
@@ -130,13 +96,9 @@ def _continuous(
     return _Computed(yi, vi, expected, "the formula is undefined", notes)
 
 
-def _reported_auc(
-    frame: pd.DataFrame, columns: dict[str, str], source: str | None
-) -> _Computed:
+def _reported_auc(frame: pd.DataFrame, columns: dict[str, str], source: str | None) -> _Computed:
     """AUC: a reported area under the ROC curve in [0, 1] and group sizes of at least 2."""
-    names = _names(REPORTED_AUC, columns)
-    data = numeric_columns(frame, names, source=source)
-    check = _checker(data, names, source)
+    data, _, check = read_roles(frame, REPORTED_AUC, columns, source)
     check("auc", (data["auc"] < 0) | (data["auc"] > 1), "an AUC must lie in [0, 1]")
     for role in ("n1", "n2"):
         check(role, data[role] < 2, "group size must be at least 2")
@@ -165,9 +127,9 @@ def binary_cells(
     the table has columns a, b, c, d and not the events/total columns.
     """
     if _uses_cells(frame, columns):
-        names = _names(CELLS, columns)
+        names = role_names(CELLS, columns)
         data = numeric_columns(frame, names, source=source)
-        check = _checker(data, names, source)
+        check = row_checker(data, names, source)
         for cell in CELLS:
             check(cell, data[cell] < 0, "count must be >= 0")
         for events, non_events in (("a", "b"), ("c", "d")):
@@ -175,9 +137,9 @@ def binary_cells(
             requirement = f"group must have participants ({events} + {non_events} > 0)"
             check(non_events, empty, requirement)
         return data["a"], data["b"], data["c"], data["d"]
-    names = _names(EVENTS, columns)
+    names = role_names(EVENTS, columns)
     data = numeric_columns(frame, names, source=source)
-    check = _checker(data, names, source)
+    check = row_checker(data, names, source)
     for arm in ("1", "2"):
         events, total = f"events{arm}", f"total{arm}"
         check(events, data[events] < 0, "events must be >= 0")
@@ -210,7 +172,7 @@ def _binary(
     if dropped.any():
         notes = (
             f"{measure}: left out {int(dropped.sum())} double-zero studies (no events, or only "
-            f"events, in both groups): {_row_names(frame, np.flatnonzero(dropped), label)}; "
+            f"events, in both groups): {row_names(frame, np.flatnonzero(dropped), label)}; "
             "pass drop00=False to keep them with a continuity correction",
         )
     expected = np.isfinite(a + b + c + d) & ~dropped
@@ -220,9 +182,9 @@ def _binary(
 def _correlation(
     frame: pd.DataFrame, measure: str, columns: dict[str, str], source: str | None
 ) -> _Computed:
-    names = _names(CORRELATION, columns)
+    names = role_names(CORRELATION, columns)
     data = numeric_columns(frame, names, source=source)
-    check = _checker(data, names, source)
+    check = row_checker(data, names, source)
     r, n = data["r"], data["n"]
     check("r", np.abs(r) > 1, "correlation must lie in [-1, 1]")
     check("r", np.abs(r) == 1, "|r| must be < 1 (r = ±1 has no sampling variance)")
@@ -248,9 +210,9 @@ def _generic(
 ) -> _Computed:
     kind = _generic_kind(frame, columns, source)
     roles = ("yi", "ci_lower", "ci_upper") if kind == "ci_lower" else ("yi", kind)
-    names = _names(roles, columns)
+    names = role_names(roles, columns)
     data = numeric_columns(frame, names, source=source)
-    check = _checker(data, names, source)
+    check = row_checker(data, names, source)
     expected = np.all([np.isfinite(data[role]) for role in roles], axis=0)
     y = data["yi"]
     if kind in ("vi", "sei"):
@@ -426,7 +388,7 @@ def effect_sizes(
             add=add,
             to=to,
             drop00=drop00,
-            row_names=lambda rows: _row_names(frame, rows, label),
+            row_names=lambda rows: row_names(frame, rows, label),
         )
     else:
         computed = _generic(frame, columns, source, log=log, level=level)
@@ -436,7 +398,7 @@ def effect_sizes(
     if undefined.size:
         messages.append(
             f"{measure} is undefined ({computed.undefined_because}) for "
-            f"{_row_names(frame, undefined, label)}; left out"
+            f"{row_names(frame, undefined, label)}; left out"
         )
     for message in messages:
         warnings.warn(message, SrmaWarning, stacklevel=2)

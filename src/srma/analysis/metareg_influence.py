@@ -22,7 +22,9 @@ from srma.stats.influence import regression_influence
 
 __all__ = ["MetaRegressionInfluence", "metareg_influence"]
 
-#: The per-study diagnostics, in metafor's order (``dfbetas`` has one column per coefficient).
+#: The per-study diagnostics but DFBETAS, in metafor's order (an intercept-only model's
+#: :class:`srma.analysis.sensitivity.InfluenceResult` adds its one ``dfbetas``; a
+#: meta-regression's has one per coefficient).
 REGRESSION_INFLUENCE_FIELDS = (
     "rstudent",
     "dffits",

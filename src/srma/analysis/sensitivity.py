@@ -28,7 +28,11 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from srma.analysis.metareg import MetaRegressionResult
-from srma.analysis.metareg_influence import MetaRegressionInfluence, metareg_influence
+from srma.analysis.metareg_influence import (
+    REGRESSION_INFLUENCE_FIELDS,
+    MetaRegressionInfluence,
+    metareg_influence,
+)
 from srma.analysis.results import MetaResult, optional_float, refuse_user_weights
 from srma.analysis.validation import validate_options
 from srma.errors import InputError
@@ -369,17 +373,7 @@ def cumulative(
 
 
 #: Per-study fields of :class:`InfluenceResult`, in the order of its table.
-INFLUENCE_FIELDS = (
-    "rstudent",
-    "dffits",
-    "cooks_distance",
-    "covariance_ratio",
-    "tau2_deleted",
-    "q_deleted",
-    "hat",
-    "weight",
-    "dfbetas",
-)
+INFLUENCE_FIELDS = (*REGRESSION_INFLUENCE_FIELDS, "dfbetas")
 
 
 @dataclass(frozen=True)

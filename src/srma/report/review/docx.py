@@ -17,10 +17,16 @@ from typing import Any
 
 from srma import __version__
 from srma.figures.text import safe_text
-from srma.report.document import A4Pages, ReportContent, add_docx_table, written_aside
+from srma.report.document import (
+    A4Pages,
+    ReportContent,
+    add_docx_table,
+    fit_to_page,
+    written_aside,
+)
 from srma.report.review.blocks import Heading, Items, Picture, Report, Sof, Table, Text
 from srma.report.review.html import NO_SOF
-from srma.report.review.render import LANDSCAPE_INCHES, PORTRAIT_INCHES, RenderedPicture
+from srma.report.review.render import PORTRAIT_INCHES, RenderedPicture
 
 HEADER_FILL = "E4ECF4"
 
@@ -103,12 +109,12 @@ def write_review_docx(
 
     def picture(block: Picture, drawn: RenderedPicture) -> None:
         assert drawn.png is not None, "the DOCX needs the pictures rendered as PNG"
-        room = LANDSCAPE_INCHES if drawn.landscape else PORTRAIT_INCHES
         orient(drawn.landscape)
         if figures_dir is not None:
             figures_dir.mkdir(parents=True, exist_ok=True)
             (figures_dir / f"figure{counters['Figure'] + 1}.png").write_bytes(drawn.png)
-        pictures.add(drawn.png, min(drawn.png_width_inches, room))
+        width = fit_to_page(drawn.png_width_inches, drawn.png_height_inches, drawn.landscape)
+        pictures.add(drawn.png, width)
         caption("Figure", block.caption)
         orient(False)
 

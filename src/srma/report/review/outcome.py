@@ -62,17 +62,7 @@ def _rob_of(rob: RobAssessment | None, result: MetaResult) -> RobAssessment | No
         return None
     labels = set(result.labels)
     keep = [i for i, study in enumerate(rob.studies) if study in labels]
-    if not keep:
-        return None
-    from dataclasses import replace
-
-    return replace(
-        rob,
-        studies=tuple(rob.studies[i] for i in keep),
-        judgements=tuple(rob.judgements[i] for i in keep),
-        overall=None if rob.overall is None else tuple(rob.overall[i] for i in keep),
-        weights=None,
-    )
+    return rob.subset(keep) if keep else None
 
 
 def _forest(

@@ -36,12 +36,13 @@ LANDSCAPE_INCHES = (A4_MM[1] - 2 * MARGIN_MM) / 25.4
 @dataclass(frozen=True)
 class RenderedPicture:
     """One figure as the writers insert it: ``svg`` for the HTML, ``png`` for the DOCX
-    (None where not asked for), the PNG's drawn width and whether it needs a landscape
+    (None where not asked for), the PNG's drawn size and whether it needs a landscape
     page."""
 
     svg: Markup | None
     png: bytes | None
     png_width_inches: float
+    png_height_inches: float
     landscape: bool
 
 
@@ -75,13 +76,14 @@ def render_picture(block: Picture, *, svg: bool = True, png: bool = False) -> Re
     figure = block.draw()
     markup = _svg(figure) if svg else None
     if not png:
-        return RenderedPicture(markup, None, float(figure.get_size_inches()[0]), False)
+        width, height = (float(x) for x in figure.get_size_inches())
+        return RenderedPicture(markup, None, width, height, False)
     page_figure, landscape = docx_figure(block, figure)
     buffer = io.BytesIO()
     # the fastest zlib level: the same pixels, a somewhat larger file, in half the time
     page_figure.savefig(buffer, format="png", dpi=DOCX_DPI, pil_kwargs={"compress_level": 1})
-    width = float(page_figure.get_size_inches()[0])
-    return RenderedPicture(markup, buffer.getvalue(), width, landscape)
+    width, height = (float(x) for x in page_figure.get_size_inches())
+    return RenderedPicture(markup, buffer.getvalue(), width, height, landscape)
 
 
 # The blocks the forked workers draw, set in the parent just before the pool forks (a

@@ -127,6 +127,11 @@ def _characteristics(report: Report, overview: ReviewOverview, evidence_by: str 
         )
 
 
+#: Studies per traffic-light figure: a figure of 0.42 inch per study and its domain legend
+#: fits one A4 page (:func:`srma.figures.rob.traffic_light`).
+TRAFFIC_LIGHT_ROWS = 15
+
+
 def _rob(report: Report, overview: ReviewOverview) -> None:
     report.add(Heading("Risk of bias", level=2))
     rob = overview.rob
@@ -136,14 +141,28 @@ def _rob(report: Report, overview: ReviewOverview) -> None:
     if rob.assessment is None:
         report.add(Text(f"No risk-of-bias figure: {rob.reason}."))
         return
+    studies = len(rob.assessment.studies)
+    if studies <= TRAFFIC_LIGHT_ROWS:
+        report.add(
+            Picture(
+                partial(traffic_light, rob.assessment),
+                f"Risk of bias of each study ({rob.tool_title}).",
+            )
+        )
+    for start in range(0, studies if studies > TRAFFIC_LIGHT_ROWS else 0, TRAFFIC_LIGHT_ROWS):
+        end = min(start + TRAFFIC_LIGHT_ROWS, studies)
+        part = rob.assessment.subset(range(start, end))
+        report.add(
+            Picture(
+                partial(traffic_light, part),
+                f"Risk of bias of each study ({rob.tool_title}): studies {start + 1} to {end} "
+                f"of {studies}.",
+            )
+        )
     report.add(
         Picture(
-            partial(traffic_light, rob.assessment),
-            f"Risk of bias of each study ({rob.tool_title}).",
-        ),
-        Picture(
             partial(summary_plot, rob.assessment), "Risk of bias across studies (share of studies)."
-        ),
+        )
     )
     for study, why in rob.not_ready:
         report.add(Text(f"{study} is not shown: {why}.", note=True))

@@ -145,6 +145,16 @@ class RobAssessment:
             frame["Overall"] = list(self.overall)
         return frame
 
+    def subset(self, rows: Sequence[int]) -> RobAssessment:
+        """The judgements of the studies at ``rows`` (in that order), unweighted."""
+        return replace(
+            self,
+            studies=tuple(self.studies[i] for i in rows),
+            judgements=tuple(self.judgements[i] for i in rows),
+            overall=None if self.overall is None else tuple(self.overall[i] for i in rows),
+            weights=None,
+        )
+
     def weighted_by(self, labels: Sequence[str], weights: Sequence[float]) -> RobAssessment:
         """The same judgements weighted by, for example, a meta-analysis's study weights.
 
