@@ -308,3 +308,15 @@ def test_command_line_meta_with_weights(tmp_path: Path) -> None:
     missing = srma("meta", path, "--measure", "RR", "--method", "GENQ", "--weights", "size",
                    code=1)  # fmt: skip
     assert "size" in missing and "not found" in missing
+
+
+def test_the_methods_paragraph_names_genq_and_the_user_weights() -> None:
+    from srma.report.methods import methods_paragraph
+
+    data = pd.DataFrame({"yi": [0.1, 0.5, 0.3, 0.2], "vi": [0.04, 0.02, 0.05, 0.03]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SrmaWarning)
+        result = meta(data, method="GENQ", weights=[1.0, 2.0, 1.0, 3.0])
+    text, references = methods_paragraph(result)
+    assert "generalised Q estimator" in text and "weights given" in text
+    assert any("DerSimonian R, Kacker R (2007)" in r for r in references)

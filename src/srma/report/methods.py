@@ -62,6 +62,11 @@ TAU2_TEXT = {
         "meta-analysis. European Congress of Methodology, Valencia. See also Paule RC, Mandel J "
         "(1982). J Res Natl Bur Stand 87:377-385.",
     ),
+    "GENQ": (
+        "the generalised Q estimator at the given weights",
+        "DerSimonian R, Kacker R (2007). Random-effects model for meta-analysis of clinical "
+        "trials: an update. Contemp Clin Trials 28:105-114.",
+    ),
 }
 REFERENCES = {
     "knha": "Hartung J, Knapp G (2001). On tests of the overall treatment effect in "
@@ -120,6 +125,8 @@ def methods_paragraph(result: MetaResult) -> tuple[str, list[str]]:
         name, reference = TAU2_TEXT[result.method]
         model = f"a random-effects model with the between-study variance estimated by {name}"
         refs.append(reference)
+    if result.model_weights is not None:
+        model += ", the studies weighted by the weights given rather than by inverse variance"
     studies = "1 study" if result.k == 1 else f"{result.k} studies"
     text = [f"We pooled {measure} from {studies} with {model}, using srma."]
     if result.test in ("knha", "adhoc"):
