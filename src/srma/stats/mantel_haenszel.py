@@ -85,17 +85,11 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
-class MantelHaenszelArrays:
-    """A batch of Mantel-Haenszel results; NaN where a number is undefined.
-
-    Arrays are shaped ``(batch,)`` except ``yi``, ``vi``, ``weights`` and
-    ``dropped``, shaped ``(batch, k)`` like the input.  ``estimate`` and the
-    interval are on the log scale for OR and RR.  ``q``, ``q_df``,
-    ``q_pvalue``, ``i2`` and ``h2`` are NaN when fewer than two tables have an
-    effect size (metafor prints Q = 0, p = 1, I² = 0, H² = 1 there).  The
-    odds-ratio tests are NaN for RR and RD.  The settings that produced the
-    numbers are carried as given (``add``, ``to`` and ``drop00`` as pairs).
-    """
+class PooledCountArrays:
+    """What every Mantel-Haenszel batch holds: its settings (``add``, ``to`` and ``drop00``
+    as pairs, as given), the studies pooled (``k``, present and not dropped by
+    ``drop00[1]``) and with an effect size (``k_yi``, those in Q), the pooled estimate
+    with its test and interval, and Q, I² and H²; shaped ``(batch,)``."""
 
     measure: str
     level: float
@@ -103,9 +97,7 @@ class MantelHaenszelArrays:
     to: tuple[str, str]
     drop00: tuple[bool, bool]
     correct: bool
-    #: tables pooled (present and not dropped by ``drop00[1]``)
     k: IntArray
-    #: tables with an effect size ``yi, vi`` (those in Q)
     k_yi: IntArray
     estimate: FloatArray
     se: FloatArray
@@ -118,6 +110,21 @@ class MantelHaenszelArrays:
     q_pvalue: FloatArray
     i2: FloatArray
     h2: FloatArray
+
+
+@dataclass(frozen=True)
+class MantelHaenszelArrays(PooledCountArrays):
+    """A batch of Mantel-Haenszel results; NaN where a number is undefined.
+
+    Arrays are shaped ``(batch,)`` except ``yi``, ``vi``, ``weights`` and
+    ``dropped``, shaped ``(batch, k)`` like the input.  ``estimate`` and the
+    interval are on the log scale for OR and RR.  ``q``, ``q_df``,
+    ``q_pvalue``, ``i2`` and ``h2`` are NaN when fewer than two tables have an
+    effect size (metafor prints Q = 0, p = 1, I² = 0, H² = 1 there).  The
+    odds-ratio tests are NaN for RR and RD.  The settings that produced the
+    numbers are carried as given (``add``, ``to`` and ``drop00`` as pairs).
+    """
+
     #: OR only: Cochran's test of no association (``N³`` in the variance)
     cochran_statistic: FloatArray
     cochran_pvalue: FloatArray
@@ -851,7 +858,7 @@ RATE_RATIO_TESTS = ("mh_statistic", "mh_pvalue")
 
 
 @dataclass(frozen=True)
-class MantelHaenszelRateArrays:
+class MantelHaenszelRateArrays(PooledCountArrays):
     """A batch of Mantel-Haenszel incidence-rate results; NaN where a number is undefined.
 
     Shaped as :class:`MantelHaenszelArrays`: ``(batch,)`` except ``yi``, ``vi``,
@@ -860,27 +867,6 @@ class MantelHaenszelRateArrays:
     (the test of no association) are NaN for IRD.
     """
 
-    measure: str
-    level: float
-    add: tuple[float, float]
-    to: tuple[str, str]
-    drop00: tuple[bool, bool]
-    correct: bool
-    #: studies pooled (present and not dropped by ``drop00[1]``)
-    k: IntArray
-    #: studies with an effect size ``yi, vi`` (those in Q)
-    k_yi: IntArray
-    estimate: FloatArray
-    se: FloatArray
-    statistic: FloatArray
-    pvalue: FloatArray
-    ci_lower: FloatArray
-    ci_upper: FloatArray
-    q: FloatArray
-    q_df: FloatArray
-    q_pvalue: FloatArray
-    i2: FloatArray
-    h2: FloatArray
     #: IRR only: the Mantel-Haenszel test of no association (chi², 1 df)
     mh_statistic: FloatArray
     mh_pvalue: FloatArray
