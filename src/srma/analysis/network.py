@@ -160,6 +160,9 @@ class NetworkResult:
     node_split: tuple[NodeSplitRow, ...]
     warnings: tuple[str, ...] = ()
     subnetworks: tuple[NetworkResult, ...] = ()
+    #: people randomised to each treatment (``treatments`` order), summed over the arms
+    #: analysed (``n`` or ``total``); None where the table has no group sizes (GEN, contrasts)
+    participants: tuple[float, ...] | None = None
     #: the contrasts analysed (N2's functions read them)
     contrasts: ContrastData = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     #: V + tau² S, the total covariance of the contrasts under the fitted model
@@ -211,6 +214,9 @@ class NetworkResult:
             "q_between_pvalue": self.q_between_pvalue,
             "pscores": dict(zip(self.treatments, self.pscores, strict=True)),
             "node_split": [vars(row) for row in self.node_split],
+            "participants": None
+            if self.participants is None
+            else dict(zip(self.treatments, self.participants, strict=True)),
             "warnings": list(self.warnings),
             "subnetworks": [sub.to_dict() for sub in self.subnetworks],
         }
@@ -523,6 +529,7 @@ def _result(
     small_values: str,
     notes: tuple[str, ...],
     subnetworks: tuple[NetworkResult, ...] = (),
+    sizes: Mapping[str, float] | None = None,
 ) -> NetworkResult:
     fit = fit_network(data, reference, method, test)
     estimates, league = _pairs(fit, data.treatments, level)
@@ -572,6 +579,7 @@ def _result(
         node_split=_node_split_rows(split, data.treatments),
         warnings=tuple(messages),
         subnetworks=subnetworks,
+        participants=None if sizes is None else tuple(sizes[t] for t in data.treatments),
         contrasts=data,
         total_covariance=fit.total_covariance,
     )
@@ -643,6 +651,7 @@ def network_meta(
     if len(frame) == 0:
         raise InputError("the table has no rows", file=source)
     notes: list[str] = []
+    sizes: dict[str, float] | None = None
     if treatment2 is None:
         measure = _option("measure", measure)
         roles = ARM_ROLES[measure]
@@ -679,6 +688,10 @@ def network_meta(
         arms = ArmTable(
             study_codes, np.array([position[t] for t in kept_treatments], dtype=np.int64)
         )
+        size_role = {"MD": "n", "SMD": "n"}.get(measure, "total" if measure != "GEN" else None)
+        if size_role is not None:
+            group_size = numeric_columns(frame, {size_role: names[size_role]}, source=source)
+            sizes = pd.Series(group_size[size_role][keep]).groupby(kept_treatments).sum().to_dict()
         if measure == "SMD":
             mean_sd_n = numeric_columns(frame, names, source=source)
             contrasts = smd_contrasts_from_arms(
@@ -700,7 +713,8 @@ def network_meta(
         order, reference = _treatment_order(first + second, reference)
         contrasts = _contrast_table(frame, studies_of_rows, first, second, names, order, source)
     result = _analyse(contrasts, measure=str(measure).upper(), method=method, test=test,
-                      level=level, small_values=small_values, notes=tuple(notes))  # fmt: skip
+                      level=level, small_values=small_values, notes=tuple(notes),
+                      sizes=sizes)  # fmt: skip
     for message in result.warnings:
         warnings.warn(message, SrmaWarning, stacklevel=2)
     return result
@@ -708,13 +722,13 @@ def network_meta(
 
 def _analyse(
     data: ContrastData, *, measure: str, method: str, test: str, level: float,
-    small_values: str, notes: tuple[str, ...],
+    small_values: str, notes: tuple[str, ...], sizes: Mapping[str, float] | None = None,
 ) -> NetworkResult:  # fmt: skip
     """The reference's subnetwork, with the other subnetworks (each against its first
     treatment) when the network is disconnected."""
     component = components(data)
     settings = {"measure": measure, "method": method, "test": test, "level": level,
-                "small_values": small_values}  # fmt: skip
+                "small_values": small_values, "sizes": sizes}  # fmt: skip
     if component.max() == 0:
         return _result(data, 0, notes=notes, **settings)
     parts = [np.flatnonzero(component == c) for c in range(int(component.max()) + 1)]
