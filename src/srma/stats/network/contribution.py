@@ -130,11 +130,21 @@ def _streams(
 ) -> list[float]:
     """Split one row's flow into shortest-path streams; the contribution of each edge.
 
-    ``flow[e]`` runs from ``heads[e]`` to ``tails[e]``.  Each round finds a path with the
-    fewest edges from ``source`` to ``sink`` among the edges with flow left (breadth
-    first; ties go to the edge listed first), takes its least flow ``phi`` off each of its
-    edges and credits each ``phi / length``; edges left with at most ``floor`` (rounding)
-    leave the graph.
+    ``flow[e]`` runs from ``heads[e]`` to ``tails[e]``.  Each round takes, among the paths
+    with the fewest edges from ``source`` to ``sink`` on the edges with flow left, the
+    first in lexicographic order of its edges' indices (the path a breadth-first search
+    that scans each node's edges in index order finds), takes its least flow ``phi`` off
+    each of its edges and credits each ``phi / length``; edges left with at most
+    ``floor`` (rounding) leave the graph.
+
+    Found as in Dinic's maximum-flow algorithm (Dinic 1970, Soviet Math Dokl 11:1277): a
+    breadth-first search labels every node with its distance from the source; while the
+    sink's distance stays ``D``, the shortest paths are the paths of ``D`` edges that go
+    one level up at each step, and a depth-first search that tries each node's edges in
+    index order, remembers where it stopped (``pointer``) and drops the nodes from which
+    the sink cannot be reached finds them in lexicographic order, each edge skipped once.
+    A new search starts only when the sink's distance grows, at most ``n`` times, instead
+    of once per stream.
     """
     source, sink = ends
     contribution = [0.0] * len(flow)
@@ -142,40 +152,72 @@ def _streams(
     for e, amount in enumerate(flow):
         if amount > floor:
             outgoing[heads[e]].append(e)
+    alive = [amount > floor for amount in flow]
     while True:
-        reached_by = [-1] * n
-        reached_by[source] = -2
+        # breadth first: each node's distance from the source (-1: not reached)
+        level = [-1] * n
+        level[source] = 0
         frontier = [source]
-        found = False
-        while frontier and not found:
+        while frontier and level[sink] < 0:
             following: list[int] = []
             for node in frontier:
-                for e in outgoing[node]:
-                    nxt = tails[e]
-                    if reached_by[nxt] == -1:
-                        reached_by[nxt] = e
-                        if nxt == sink:
-                            found = True
-                            break
-                        following.append(nxt)
-                if found:
-                    break
+                outgoing[node] = edges = [e for e in outgoing[node] if alive[e]]
+                for e in edges:
+                    if level[tails[e]] < 0:
+                        level[tails[e]] = level[node] + 1
+                        following.append(tails[e])
             frontier = following
-        if not found:
+        depth = level[sink]
+        if depth < 0:
             return contribution
-        path = []
-        node = sink
-        while node != source:
-            edge = reached_by[node]
-            path.append(edge)
-            node = heads[edge]
-        phi = min(flow[e] for e in path)
-        share = phi / len(path)
-        for e in path:
-            contribution[e] += share
-            flow[e] -= phi
-            if flow[e] <= floor:
-                outgoing[heads[e]].remove(e)
+        # the edges one level up on the way to the sink, in index order
+        step = [
+            [
+                e
+                for e in outgoing[node]
+                if level[tails[e]] == level[node] + 1
+                and (tails[e] == sink or level[tails[e]] < depth)
+            ]
+            if 0 <= level[node] < depth
+            else []
+            for node in range(n)
+        ]
+        pointer = [0] * n
+        path: list[int] = []
+        node = source
+        while True:
+            edges = step[node]
+            i, end = pointer[node], len(edges)
+            while i < end:
+                e = edges[i]
+                if alive[e] and level[tails[e]] >= 0:
+                    break
+                i += 1
+            pointer[node] = i
+            if i == end:  # the sink is out of reach from here: drop the node
+                if node == source:
+                    break
+                level[node] = -2
+                node = heads[path.pop()]
+                continue
+            path.append(e)
+            node = tails[e]
+            if node != sink:
+                continue
+            phi = min([flow[e] for e in path])
+            share = phi / len(path)
+            cut = -1
+            for k, e in enumerate(path):
+                contribution[e] += share
+                left = flow[e] - phi
+                flow[e] = left
+                if left <= floor:
+                    alive[e] = False
+                    if cut < 0:
+                        cut = k
+            # the search resumes at the first edge the stream used up
+            node = heads[path[cut]]
+            del path[cut:]
 
 
 def contribution_matrix(hat: HatMatrix, *, tolerance: float = 1e-12) -> ContributionMatrix:
@@ -186,10 +228,12 @@ def contribution_matrix(hat: HatMatrix, *, tolerance: float = 1e-12) -> Contribu
     ``treat2[e]`` (the other way when ``h_e < 0``).  Repeatedly take a shortest path from
     ``a`` to ``b`` among the edges with flow, let ``phi`` be the least flow on it, add
     ``phi / length`` to the contribution of each of its edges and take ``phi`` off them,
-    until no path is left.  The streams carry the whole unit of flow, so each row sums
-    to 100%.  Flows at most ``tolerance`` times the row's largest (at least 1) are
-    rounding and dropped.  A graph algorithm, one row at a time, in plain Python lists
-    (a breadth-first search per stream on a graph of T nodes).
+    until no path is left; among shortest paths the first in the order of the columns
+    (:func:`_streams`).  The streams carry the whole unit of flow, so each row sums to
+    100%.  Flows at most ``tolerance`` times the row's largest (at least 1) are rounding
+    and dropped.  A graph algorithm, one row at a time, in plain Python lists: per row
+    a breadth-first search each time the shortest length grows and one depth-first
+    pass per length (Dinic's layered search), not a search per stream.
     """
     n_rows, n_edges = hat.matrix.shape
     percent = np.zeros((n_rows, n_edges))

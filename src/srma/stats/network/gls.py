@@ -26,6 +26,7 @@ import numpy as np
 
 from srma.stats.batch import FloatArray
 from srma.stats.network.data import ContrastData, IntArray
+from srma.stats.robust import cluster_blocks
 
 
 def marginal_covariance(data: ContrastData, tau2: float = 0.0) -> FloatArray:
@@ -36,10 +37,19 @@ def marginal_covariance(data: ContrastData, tau2: float = 0.0) -> FloatArray:
 
 
 def weight_matrix(data: ContrastData, covariance: FloatArray) -> FloatArray:
-    """``W = covariance^-1``, block-diagonal by study (entries between two studies are
-    set to the zero they are in exact arithmetic)."""
-    same_study = data.study[:, None] == data.study[None, :]
-    return np.where(same_study, np.linalg.inv(covariance), 0.0)
+    """``W = covariance^-1``, block-diagonal by study: each study's block inverted on its
+    own (one batch of ``a - 1`` square blocks, the smaller padded with the identity), the
+    entries between two studies the zeros they are."""
+    blocks = cluster_blocks(data.study)
+    pair = blocks.mask[:, :, None] & blocks.mask[:, None, :]
+    rows, columns = blocks.index[:, :, None], blocks.index[:, None, :]
+    padding = np.eye(blocks.index.shape[1])
+    inverse = np.linalg.inv(np.where(pair, covariance[rows, columns], padding))
+    W = np.zeros_like(covariance)
+    W[np.broadcast_to(rows, pair.shape)[pair], np.broadcast_to(columns, pair.shape)[pair]] = (
+        inverse[pair]
+    )
+    return W
 
 
 @dataclass(frozen=True)
