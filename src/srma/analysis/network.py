@@ -20,29 +20,41 @@ import numpy as np
 import pandas as pd
 
 from srma.analysis.validation import (
-    PROBABILITY,
-    Number,
-    OneOf,
-    OptionError,
     numeric_columns,
     reject,
     require_columns,
+    validate_options,
 )
 from srma.errors import InputError, SrmaWarning
 from srma.formatting import format_number
 from srma.stats.batch import FloatArray
 from srma.stats.inference import chi2_pvalue, critical_value, two_sided_pvalue
+from srma.stats.network.contribution import (
+    ContributionMatrix,
+    contribution_matrix,
+    hat_matrix,
+    proportion_direct,
+)
 from srma.stats.network.data import ContrastData
 from srma.stats.network.fit import NetworkFit, fit_network
+from srma.stats.network.gls import DirectEstimates, direct_estimates
 from srma.stats.network.graph import components, subnetwork
-from srma.stats.network.inconsistency import NodeSplit, node_split, q_decomposition
+from srma.stats.network.inconsistency import (
+    NetHeat,
+    NodeSplit,
+    design_by_treatment,
+    net_heat,
+    node_split,
+    q_decomposition,
+    within_design_tau2,
+)
 from srma.stats.network.prepare import (
     ArmTable,
     contrasts_from_arms,
     reduce_pairs,
     smd_contrasts_from_arms,
 )
-from srma.stats.network.ranking import p_scores
+from srma.stats.network.ranking import p_scores, rank_probabilities
 
 #: The arm columns each measure reads, one row per arm (``GEN``: an arm-level estimate).
 ARM_ROLES: Mapping[str, tuple[str, ...]] = {
@@ -55,25 +67,15 @@ ARM_ROLES: Mapping[str, tuple[str, ...]] = {
 }
 #: Measures whose arm estimate is a ratio's log (reported on the log scale).
 LOG_MEASURES = frozenset({"OR", "RR"})
-METHODS = ("EE", "DL", "REML", "ML")
-NETWORK_TESTS = ("z", "knha")
-SMALL_VALUES = ("good", "bad")
-
-_OPTIONS = {
-    "method": OneOf(METHODS, case_insensitive=True, aliases={"FE": "EE", "CE": "EE"}),
-    "measure": OneOf(tuple(ARM_ROLES), case_insensitive=True),
-    "test": OneOf(NETWORK_TESTS),
-    "level": PROBABILITY,
-    "small_values": OneOf(SMALL_VALUES),
-    "add": Number(0.0),
-}
+#: The seed of the rank probabilities' normal draws when none is given (fixed, so that a
+#: result is reproduced exactly; any other whole number >= 0 may be given).
+DEFAULT_RANK_SEED = 20260101
+#: The number of normal draws of the rank probabilities when none is given.
+DEFAULT_RANK_DRAWS = 10_000
 
 
 def _option(name: str, value: Any) -> Any:
-    try:
-        return _OPTIONS[name].parse(value)
-    except (ValueError, TypeError):
-        raise OptionError("network_meta", name, value, _OPTIONS[name]) from None
+    return validate_options("network_meta", **{name: value})[name]
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,34 @@ class NodeSplitRow:
 
 
 @dataclass(frozen=True)
+class DirectComparison:
+    """The direct (pairwise) evidence on ``treatment - vs``, a comparison ``studies``
+    studies make: their inverse-variance pool at the fitted model's covariance, a
+    multi-arm study's contrast at its own variance (netmeta's ``TE.direct``)."""
+
+    treatment: str
+    vs: str
+    studies: int
+    estimate: float
+    se: float
+
+
+@dataclass(frozen=True)
+class DesignByTreatmentTest:
+    """The Wald test of the design-by-treatment interaction model's inconsistency
+    parameters (Higgins et al. 2012, Res Synth Methods 3:98; Krahn, Binder & König 2013)
+    at ``tau2``: 0 under ``model="common"`` (it is then ``q_between``), the interaction
+    model's own DerSimonian-Laird tau² under ``"random"`` (netmeta's ``decomp.design``,
+    "based on full design-by-treatment interaction random effects model")."""
+
+    model: str
+    chi2: float
+    df: int
+    pvalue: float | None
+    tau2: float
+
+
+@dataclass(frozen=True)
 class NetworkResult:
     """A network meta-analysis under the consistency model.
 
@@ -124,8 +154,14 @@ class NetworkResult:
     2013, netmeta's ``decomp.design``).  ``pscores`` ranks the treatments in
     ``treatments`` order (Rücker & Schwarzer 2015; the direction from
     ``small_values``); ``node_split`` splits every comparison some study makes into
-    direct and indirect evidence under the fitted model.  A disconnected network is
-    analysed by subnetwork: this result is the reference's, ``subnetworks`` the others.
+    direct and indirect evidence under the fitted model.  ``sucra``, ``mean_ranks`` and
+    ``rank_probabilities`` (treatment x rank, 1 = best) come from ``draws`` normal draws
+    of the estimates seeded by ``seed``; ``net_heat`` and ``design_by_treatment`` assess
+    inconsistency by design; ``direct`` is the direct evidence on every compared pair,
+    ``contribution`` the share of each in every network estimate (Papakonstantinou et al.
+    2018) and ``proportion_direct`` the proportion of direct evidence in each (the rows of
+    ``contribution``).  A disconnected network is analysed by subnetwork: this result is
+    the reference's, ``subnetworks`` the others.
     """
 
     treatments: tuple[str, ...]
@@ -158,6 +194,22 @@ class NetworkResult:
     q_between_pvalue: float | None
     pscores: tuple[float, ...]
     node_split: tuple[NodeSplitRow, ...]
+    seed: int
+    draws: int
+    #: SUCRA and the mean rank of each treatment (``treatments`` order)
+    sucra: tuple[float, ...]
+    mean_ranks: tuple[float, ...]
+    #: ``rank_probabilities[t][r]``: the share of draws in which treatment t ranks r + 1
+    rank_probabilities: tuple[tuple[float, ...], ...]
+    design_by_treatment: tuple[DesignByTreatmentTest, ...]
+    direct: tuple[DirectComparison, ...]
+    #: the proportion of direct evidence in the network estimate of each pair (the rows of
+    #: ``contribution``: ``treatments[row_treat1] - treatments[row_treat2]``)
+    proportion_direct: tuple[float, ...]
+    #: the net heat matrix under the common-effect model (netmeta's ``netheat`` default)
+    net_heat: NetHeat = field(repr=False, compare=False)
+    #: percent[r, e]: the share of direct comparison e in the network estimate of pair r
+    contribution: ContributionMatrix = field(repr=False, compare=False)
     warnings: tuple[str, ...] = ()
     subnetworks: tuple[NetworkResult, ...] = ()
     #: people randomised to each treatment (``treatments`` order), summed over the arms
@@ -181,8 +233,89 @@ class NetworkResult:
             table.loc[row.treatment, row.vs] = getattr(row, value)
         return table
 
+    def _pair(self, first: int, second: int) -> tuple[str, str]:
+        return self.treatments[first], self.treatments[second]
+
+    def _named(self, values: Any) -> dict[str, Any]:
+        """``values`` (one per treatment, ``treatments`` order) keyed by treatment."""
+        return dict(zip(self.treatments, values, strict=True))
+
+    def contribution_frame(self) -> pd.DataFrame:
+        """The contribution matrix in long form, its nonzero cells: ``treatment``, ``vs``
+        (the network estimate), ``direct_treatment``, ``direct_vs`` (the direct
+        comparison) and ``percent``."""
+        rows, columns = np.nonzero(self.contribution.percent)
+        names = np.asarray(self.treatments, dtype=object)
+        return pd.DataFrame(
+            {
+                "treatment": names[self.contribution.row_treat1[rows]],
+                "vs": names[self.contribution.row_treat2[rows]],
+                "direct_treatment": names[self.contribution.column_treat1[columns]],
+                "direct_vs": names[self.contribution.column_treat2[columns]],
+                "percent": self.contribution.percent[rows, columns],
+            }
+        )
+
+    def rank_frame(self) -> pd.DataFrame:
+        """One row per treatment: P-score, SUCRA, mean rank and the probability of each
+        rank (columns ``rank_1`` ... ``rank_T``; the rankogram)."""
+        frame = pd.DataFrame(
+            {
+                "treatment": list(self.treatments),
+                "pscore": list(self.pscores),
+                "sucra": list(self.sucra),
+                "mean_rank": list(self.mean_ranks),
+            }
+        )
+        probabilities = np.asarray(self.rank_probabilities)
+        for r in range(probabilities.shape[1]):
+            frame[f"rank_{r + 1}"] = probabilities[:, r]
+        return frame
+
+    def _contribution_dict(self) -> list[dict[str, Any]]:
+        matrix = self.contribution
+        columns = [
+            ":".join(self._pair(a, b))
+            for a, b in zip(
+                matrix.column_treat1.tolist(), matrix.column_treat2.tolist(), strict=True
+            )
+        ]
+        out = []
+        for r, (a, b) in enumerate(
+            zip(matrix.row_treat1.tolist(), matrix.row_treat2.tolist(), strict=True)
+        ):
+            shares = matrix.percent[r]
+            nonzero = np.flatnonzero(shares)
+            out.append(
+                {
+                    "treatment": self.treatments[a],
+                    "vs": self.treatments[b],
+                    "percent": {columns[e]: float(shares[e]) for e in nonzero.tolist()},
+                }
+            )
+        return out
+
+    def _net_heat_dict(self) -> dict[str, Any]:
+        heat = self.net_heat
+        return {
+            "designs": list(heat.design_names),
+            "matrix": heat.matrix.tolist(),
+            "q_inconsistency": heat.q_inconsistency.tolist(),
+            "q_between_detached": [
+                {"design": name, "q": float(q), "df": int(df), "pvalue": _finite(p)}
+                for name, q, df, p in zip(
+                    heat.design_names,
+                    heat.q_between_detached,
+                    heat.q_between_detached_df,
+                    heat.q_between_detached_pvalue,
+                    strict=True,
+                )
+            ],
+        }
+
     def to_dict(self) -> dict[str, Any]:
-        """Every reported field as JSON-ready values (the matrices left out)."""
+        """Every reported field as JSON-ready values (the matrices left out but the net
+        heat matrix; the contribution matrix as its nonzero shares per pair)."""
         return {
             "treatments": list(self.treatments),
             "reference": self.reference,
@@ -214,6 +347,27 @@ class NetworkResult:
             "q_between_pvalue": self.q_between_pvalue,
             "pscores": dict(zip(self.treatments, self.pscores, strict=True)),
             "node_split": [vars(row) for row in self.node_split],
+            "seed": self.seed,
+            "draws": self.draws,
+            "sucra": self._named(self.sucra),
+            "mean_ranks": self._named(self.mean_ranks),
+            "rank_probabilities": self._named([list(row) for row in self.rank_probabilities]),
+            "design_by_treatment": {
+                test.model: {key: value for key, value in vars(test).items() if key != "model"}
+                for test in self.design_by_treatment
+            },
+            "net_heat": self._net_heat_dict(),
+            "direct": [vars(row) for row in self.direct],
+            "proportion_direct": [
+                {"treatment": self.treatments[a], "vs": self.treatments[b], "proportion": p}
+                for a, b, p in zip(
+                    self.contribution.row_treat1.tolist(),
+                    self.contribution.row_treat2.tolist(),
+                    self.proportion_direct,
+                    strict=True,
+                )
+            ],
+            "contribution": self._contribution_dict(),
             "participants": None
             if self.participants is None
             else dict(zip(self.treatments, self.participants, strict=True)),
@@ -518,6 +672,32 @@ def _node_split_rows(split: NodeSplit, treatments: tuple[str, ...]) -> tuple[Nod
     )
 
 
+def _direct_rows(
+    direct: DirectEstimates, treatments: tuple[str, ...]
+) -> tuple[DirectComparison, ...]:
+    return tuple(
+        DirectComparison(treatments[a], treatments[b], n, estimate, se)
+        for a, b, n, estimate, se in zip(
+            direct.treat1.tolist(),
+            direct.treat2.tolist(),
+            direct.n_studies.tolist(),
+            direct.estimate.tolist(),
+            np.sqrt(direct.variance).tolist(),
+            strict=True,
+        )
+    )
+
+
+def _design_by_treatment_tests(data: ContrastData) -> tuple[DesignByTreatmentTest, ...]:
+    tests = []
+    for model, tau2 in (("common", 0.0), ("random", within_design_tau2(data))):
+        found = design_by_treatment(data, tau2)
+        tests.append(
+            DesignByTreatmentTest(model, found.chi2, found.df, _finite(found.pvalue), tau2)
+        )
+    return tuple(tests)
+
+
 def _result(
     data: ContrastData,
     reference: int,
@@ -527,6 +707,8 @@ def _result(
     test: str,
     level: float,
     small_values: str,
+    seed: int,
+    draws: int,
     notes: tuple[str, ...],
     subnetworks: tuple[NetworkResult, ...] = (),
     sizes: Mapping[str, float] | None = None,
@@ -543,9 +725,13 @@ def _result(
     full_vcov = np.zeros((data.n_treatments, data.n_treatments))
     full[basic] = fit.beta
     full_vcov[np.ix_(basic, basic)] = fit.vcov
-    ranks = p_scores(full, full_vcov, small_values_good=small_values == "good")
+    good = small_values == "good"
+    ranks = p_scores(full, full_vcov, small_values_good=good)
+    sampled = rank_probabilities(full, full_vcov, small_values_good=good, seed=seed, draws=draws)
     decomposition = q_decomposition(data)
     split = node_split(data, full, full_vcov, tau2=fit.tau2)
+    pooled = direct_estimates(data, fit.total_covariance, multi_arm="marginal")
+    hat = hat_matrix(direct_estimates(data, fit.total_covariance), data.n_treatments)
     return NetworkResult(
         treatments=data.treatments,
         reference=data.treatments[reference],
@@ -577,6 +763,16 @@ def _result(
         q_between_pvalue=_finite(decomposition.q_between_pvalue),
         pscores=tuple(float(x) for x in ranks.p_scores),
         node_split=_node_split_rows(split, data.treatments),
+        seed=seed,
+        draws=draws,
+        sucra=tuple(sampled.sucra.tolist()),
+        mean_ranks=tuple(sampled.mean_ranks.tolist()),
+        rank_probabilities=tuple(tuple(row) for row in sampled.probabilities.tolist()),
+        design_by_treatment=_design_by_treatment_tests(data),
+        direct=_direct_rows(pooled, data.treatments),
+        proportion_direct=tuple(proportion_direct(hat).tolist()),
+        net_heat=net_heat(data),
+        contribution=contribution_matrix(hat),
         warnings=tuple(messages),
         subnetworks=subnetworks,
         participants=None if sizes is None else tuple(sizes[t] for t in data.treatments),
@@ -598,6 +794,8 @@ def network_meta(
     level: float = 0.95,
     small_values: str = "good",
     add: float = 0.5,
+    seed: int = DEFAULT_RANK_SEED,
+    draws: int = DEFAULT_RANK_DRAWS,
     source: str | None = None,
     **columns: str,
 ) -> NetworkResult:
@@ -629,6 +827,10 @@ def network_meta(
         Whether small values of the measure are ``good`` or ``bad`` (for rankings).
     add
         Binary arms: added to both cells of every arm of a study with a zero cell.
+    seed, draws
+        The rank probabilities, SUCRA and mean ranks: ``draws`` normal draws of the
+        estimates from a generator seeded by ``seed`` (default
+        :data:`DEFAULT_RANK_SEED`, so that the same call gives the same numbers).
     source
         The file the table came from, named in errors.
     **columns
@@ -642,11 +844,12 @@ def network_meta(
         pairs or with inconsistent variances, a reference that is not in the data,
         bad counts or standard deviations; an unknown option.
     """
-    method = _option("method", method)
-    test = _option("test", test)
-    level = _option("level", level)
-    small_values = _option("small_values", small_values)
-    add = _option("add", add)
+    options = validate_options(
+        "network_meta", method=method, test=test, level=level, small_values=small_values,
+        add=add, seed=seed, draws=draws,
+    )  # fmt: skip
+    method, test, level = options["method"], options["test"], options["level"]
+    small_values, add = options["small_values"], options["add"]
     frame = data.reset_index(drop=True)
     if len(frame) == 0:
         raise InputError("the table has no rows", file=source)
@@ -713,8 +916,8 @@ def network_meta(
         order, reference = _treatment_order(first + second, reference)
         contrasts = _contrast_table(frame, studies_of_rows, first, second, names, order, source)
     result = _analyse(contrasts, measure=str(measure).upper(), method=method, test=test,
-                      level=level, small_values=small_values, notes=tuple(notes),
-                      sizes=sizes)  # fmt: skip
+                      level=level, small_values=small_values, seed=options["seed"],
+                      draws=options["draws"], notes=tuple(notes), sizes=sizes)  # fmt: skip
     for message in result.warnings:
         warnings.warn(message, SrmaWarning, stacklevel=2)
     return result
@@ -722,13 +925,15 @@ def network_meta(
 
 def _analyse(
     data: ContrastData, *, measure: str, method: str, test: str, level: float,
-    small_values: str, notes: tuple[str, ...], sizes: Mapping[str, float] | None = None,
+    small_values: str, seed: int, draws: int, notes: tuple[str, ...],
+    sizes: Mapping[str, float] | None = None,
 ) -> NetworkResult:  # fmt: skip
     """The reference's subnetwork, with the other subnetworks (each against its first
     treatment) when the network is disconnected."""
     component = components(data)
     settings = {"measure": measure, "method": method, "test": test, "level": level,
-                "small_values": small_values, "sizes": sizes}  # fmt: skip
+                "small_values": small_values, "seed": seed, "draws": draws,
+                "sizes": sizes}  # fmt: skip
     if component.max() == 0:
         return _result(data, 0, notes=notes, **settings)
     parts = [np.flatnonzero(component == c) for c in range(int(component.max()) + 1)]

@@ -188,6 +188,12 @@ MOST_PERMUTATIONS = 100_000
 MOST_SUBSETS = 2**24
 #: The most iterations of trim-and-fill (it settles in a handful).
 MOST_ITERATIONS = 10_000
+#: The most normal draws of a network's rank probabilities (draws x treatments numbers).
+MOST_RANK_DRAWS = 1_000_000
+#: Network meta-analysis: its methods, tests, and the direction of the outcome.
+NETWORK_METHODS = ("EE", "DL", "REML", "ML")
+NETWORK_TESTS = ("z", "knha")
+SMALL_VALUES = ("good", "bad")
 
 #: Every user-facing option of srma's analysis functions, declared once.
 OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
@@ -228,6 +234,9 @@ OPTION_CONSTRAINTS: Mapping[str, Constraint] = {
     "rho": Optional(Number(-1.0, 1.0)),
     "sigma2": Optional(Number(0.0)),
     "profile_ci": Boolean(),
+    # network meta-analysis: rankings (the direction; the normal draws of rank probabilities)
+    "small_values": OneOf(SMALL_VALUES),
+    "draws": Number(1, MOST_RANK_DRAWS, integer=True),
 }
 
 #: The tests of :func:`srma.robust`: Satterthwaite df, ``t`` with J - p df (metafor), ``z``.
@@ -253,6 +262,14 @@ FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
         "rho": Optional(OneOrMany(Number(-1.0, 1.0), holes=True)),
         "tau2": Optional(OneOrMany(Number(0.0), holes=True)),
         "sigma2": Optional(OneOrMany(Number(0.0), holes=True)),
+    },
+    # network_meta: its own methods and tests; an arm-level measure (a contrast table's
+    # label too); a seed always given, so that the rank probabilities are reproduced
+    "network_meta": {
+        "method": OneOf(NETWORK_METHODS, case_insensitive=True, aliases={"FE": "EE", "CE": "EE"}),
+        "measure": OneOf(("OR", "RR", "RD", "MD", "SMD", "GEN"), case_insensitive=True),
+        "test": OneOf(NETWORK_TESTS),
+        "seed": Number(0, integer=True),
     },
 }
 

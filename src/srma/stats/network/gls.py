@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 from srma.stats.batch import FloatArray
 from srma.stats.network.data import ContrastData, IntArray
@@ -67,12 +68,40 @@ class WeightedFit:
 def weighted_fit(y: FloatArray, X: FloatArray, W: FloatArray) -> WeightedFit:
     """GLS of ``y`` on ``X`` with weight matrix ``W``; a rank-deficient ``X`` (a network
     cut in two) gets the pseudo-inverse, whose fitted values are the unique ones."""
-    information = X.T @ W @ X
-    covariance = np.linalg.pinv(information, hermitian=True)
-    coefficients = covariance @ (X.T @ (W @ y))
+    WX = W @ X
+    covariance, rank = block_pseudo_inverse(X.T @ WX)
+    coefficients = covariance @ (WX.T @ y)
     residuals = y - X @ coefficients
-    rank = int(np.linalg.matrix_rank(information, hermitian=True))
     return WeightedFit(coefficients, covariance, residuals, W @ residuals, rank)
+
+
+def pseudo_inverse(information: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Pseudo-inverses of symmetric positive semi-definite matrices ``(..., p, p)`` and
+    their ranks, from one eigendecomposition each (eigenvalues at most ``p eps`` times the
+    largest count as zero: the cut-off of numpy's ``matrix_rank``)."""
+    values, vectors = np.linalg.eigh(information)
+    largest = values.max(axis=-1, initial=0.0, keepdims=True)
+    keep = values > largest * information.shape[-1] * np.finfo(float).eps
+    inverse_values = np.where(keep, 1.0 / np.where(keep, values, 1.0), 0.0)
+    inverse = (vectors * inverse_values[..., None, :]) @ np.swapaxes(vectors, -1, -2)
+    return inverse, keep.sum(axis=-1)
+
+
+def block_pseudo_inverse(information: FloatArray) -> tuple[FloatArray, int]:
+    """:func:`pseudo_inverse` of one matrix that is block-diagonal up to a permutation
+    (the information matrix of the design-by-treatment model is, by design), block by
+    block as one padded batch; its rank."""
+    _, block = connected_components(information != 0.0, directed=False)
+    blocks = cluster_blocks(block)
+    pair = blocks.mask[:, :, None] & blocks.mask[:, None, :]
+    rows, columns = blocks.index[:, :, None], blocks.index[:, None, :]
+    padded = np.where(pair, information[rows, columns], 0.0)
+    inverse, ranks = pseudo_inverse(padded)
+    out = np.zeros_like(information)
+    out[np.broadcast_to(rows, pair.shape)[pair], np.broadcast_to(columns, pair.shape)[pair]] = (
+        inverse[pair]
+    )
+    return out, int(ranks.sum())
 
 
 @dataclass(frozen=True)
@@ -140,28 +169,40 @@ def direct_estimates(
     if multi_arm not in MULTI_ARM_WEIGHTS:
         raise ValueError(f"multi_arm must be one of {MULTI_ARM_WEIGHTS}, got {multi_arm!r}")
     W = weight_matrix(data, covariance)
-    B = data.incidence
     n_studies, n = len(data.studies), data.n_treatments
-    laplacians = np.zeros((n_studies, n, n))
-    np.add.at(laplacians, data.study, B[:, :, None] * (W @ B)[:, None, :])
-    gradients = np.zeros((n_studies, n))
-    np.add.at(gradients, data.study, B * (W @ data.y)[:, None])
-    arm_covariance = np.linalg.pinv(laplacians, hermitian=True)
-    theta = np.einsum("sij,sj->si", arm_covariance, gradients)
     present = np.zeros((n_studies, n), dtype=bool)
     present[data.study, data.treat1] = True
     present[data.study, data.treat2] = True
-    upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    study, first, second = np.nonzero(present[:, :, None] & present[:, None, :] & upper)
+    # each study on its own arms: arm a of study s is local[s, a] (treatment order kept),
+    # arm_treatment[s, i] the treatment of local arm i (padding: none)
+    local = np.cumsum(present, axis=1) - 1
+    width = int(present.sum(axis=1).max())
+    arm_treatment = np.full((n_studies, width), -1, dtype=np.int64)
+    study_of_arm, treatment_of_arm = np.nonzero(present)
+    arm_treatment[study_of_arm, local[study_of_arm, treatment_of_arm]] = treatment_of_arm
+    rows = np.arange(data.n_contrasts)
+    B = np.zeros((data.n_contrasts, width))
+    B[rows, local[data.study, data.treat1]] = 1.0
+    B[rows, local[data.study, data.treat2]] = -1.0
+    laplacians = np.zeros((n_studies, width, width))
+    np.add.at(laplacians, data.study, B[:, :, None] * (W @ B)[:, None, :])
+    gradients = np.zeros((n_studies, width))
+    np.add.at(gradients, data.study, B * (W @ data.y)[:, None])
+    arm_covariance = np.linalg.pinv(laplacians, hermitian=True)
+    theta = np.einsum("sij,sj->si", arm_covariance, gradients)
+    real = arm_treatment >= 0
+    upper = np.triu(np.ones((width, width), dtype=bool), 1)
+    study, i, j = np.nonzero(real[:, :, None] & real[:, None, :] & upper)
+    first, second = arm_treatment[study, i], arm_treatment[study, j]
     if multi_arm == "reduced":
-        weight = -laplacians[study, first, second]
+        weight = -laplacians[study, i, j]
     else:
         weight = 1.0 / (
-            arm_covariance[study, first, first]
-            + arm_covariance[study, second, second]
-            - 2.0 * arm_covariance[study, first, second]
+            arm_covariance[study, i, i]
+            + arm_covariance[study, j, j]
+            - 2.0 * arm_covariance[study, i, j]
         )
-    contrast = theta[study, first] - theta[study, second]
+    contrast = theta[study, i] - theta[study, j]
     weight_sum = np.zeros((n, n))
     weighted = np.zeros((n, n))
     count = np.zeros((n, n), dtype=np.int64)

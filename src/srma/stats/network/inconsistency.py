@@ -24,6 +24,7 @@ from srma.stats.network.gls import (
     direct_estimates,
     marginal_covariance,
     pair_contrasts,
+    pseudo_inverse,
     weight_matrix,
     weighted_fit,
 )
@@ -152,6 +153,32 @@ def design_by_treatment(data: ContrastData, tau2: float = 0.0) -> DesignByTreatm
     return DesignByTreatment(statistic, df, float(_chi2_pvalue(statistic, df)), tau2)
 
 
+def within_design_tau2(data: ContrastData) -> float:
+    """The heterogeneity of the full design-by-treatment interaction model, by the
+    generalised DerSimonian-Laird estimator on that model (netmeta's ``tau.within``, the
+    tau² of its "between designs Q based on full design-by-treatment interaction random
+    effects model"; Krahn, Binder & König 2013; Jackson, White & Riley 2012).
+
+    With ``W = V^-1``, ``X_D`` the design columns (:func:`_design_columns`), ``Q_within``
+    the residual Q of the interaction model on ``n - rank(X_D)`` df and ``P = W - W X_D
+    (X_D'W X_D)^+ X_D'W``: ``tau² = max(0, (Q_within - df) / tr(P S))``, 0 where the
+    trace is 0 (every design fitted exactly).
+    """
+    W = weight_matrix(data, data.V)
+    X = _design_columns(data)
+    saturated = weighted_fit(data.y, X, W)
+    S = data.random_effects_structure()
+    WX = W @ X
+    trace = float(np.einsum("ij,ji->", W, S)) - float(
+        np.einsum("pq,qp->", saturated.covariance, WX.T @ S @ WX)
+    )
+    df = data.n_contrasts - saturated.rank
+    q_within = float(saturated.residuals @ saturated.weighted_residuals)
+    if df <= 0 or trace <= 1e-12 * float(np.trace(W @ S)):
+        return 0.0
+    return max(0.0, (q_within - df) / trace)
+
+
 @dataclass(frozen=True)
 class NetHeat:
     """``matrix[d, e]``: how much the inconsistency contribution of design ``d``
@@ -206,13 +233,14 @@ def net_heat(data: ContrastData, tau2: float = 0.0) -> NetHeat:
         remains[:, :, None] & remains[:, None, :], (X.T @ WX)[None] - own_information, 0.0
     )
     score = np.where(remains, (X.T @ Wy)[None] - own_score, 0.0)
-    coefficients = np.einsum("eij,ej->ei", np.linalg.pinv(information, hermitian=True), score)
+    inverse, ranks = pseudo_inverse(information)
+    coefficients = np.einsum("eij,ej->ei", inverse, score)
     residuals = data.y[None, :] - coefficients @ X.T  # (detached, rows)
     q_consistency = _q_by_design(data, residuals.T, (residuals @ W).T)  # (design, detached)
     detached = np.where(np.eye(n_designs, dtype=bool), 0.0, q_consistency - q_within[:, None])
     q_left = detached.sum(axis=0)
     parameters = np.array([len(design) - 1 for design in data.designs], dtype=np.int64)
-    ranks = np.linalg.matrix_rank(information, hermitian=True).astype(np.int64)
+    ranks = ranks.astype(np.int64)
     q_left_df = parameters.sum() - parameters - ranks
     return NetHeat(
         matrix=q_inconsistency[:, None] - detached,
