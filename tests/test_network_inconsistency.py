@@ -28,6 +28,7 @@ from srma.stats.network.inconsistency import (
     net_heat,
     node_split,
     q_decomposition,
+    within_design_tau2,
 )
 
 RTOL = 1e-6
@@ -68,6 +69,19 @@ def test_design_by_treatment_matches_rma_mv(case: dict[str, Any], model: str) ->
     # at the same W it is the between-design Q
     _, decomposition = _decomposition(case, model)
     np.testing.assert_allclose(result.chi2, decomposition.q_between, rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_within_design_tau2_and_its_test_match_the_reference(case: dict[str, Any]) -> None:
+    # netmeta's tau.within, written out in the R script from rma.mv's interaction model
+    data = contrast_data(case)
+    tau2 = within_design_tau2(data)
+    np.testing.assert_allclose(tau2, case["common"]["tau2_within"], rtol=RTOL)
+    result = design_by_treatment(data, tau2)
+    expected = case["common"]["design_by_treatment_within"]
+    np.testing.assert_allclose(result.chi2, expected["chi2"], rtol=RTOL)
+    assert result.df == expected["df"]
+    np.testing.assert_allclose(result.pvalue, expected["pvalue"], rtol=RTOL)
 
 
 @pytest.mark.parametrize(("case", "model"), MODELS, ids=MODEL_IDS)
@@ -240,7 +254,9 @@ def test_stowe2010_decomposition_as_published() -> None:
     }.items():
         assert left[design][0] == pytest.approx(q, abs=_printed(2))
         assert left[design][1] == df
-    # full design-by-treatment interaction random effects model: 0.45 on 2 (p 0.7968)
+    # full design-by-treatment interaction random effects model: 0.45 on 2 (p 0.7968), at
+    # its own DerSimonian-Laird tau² (netmeta's tau.within, printed tau2.within = 0.2067)
+    assert within_design_tau2(data) == pytest.approx(STOWE_TAU2_WITHIN, abs=_printed(4))
     interaction = design_by_treatment(data, STOWE_TAU2_WITHIN)
     assert interaction.chi2 == pytest.approx(0.45, abs=_printed(2))
     assert interaction.df == 2

@@ -105,3 +105,27 @@ def test_node_split_as_published(result: srma.NetworkResult) -> None:
         assert row.pvalue == pytest.approx(p, abs=_printed(4))
     only_direct = rows.get(("Dopamine Agonist", "Placebo")) or rows[("Placebo", "Dopamine Agonist")]
     assert only_direct.indirect is None and only_direct.proportion_direct == pytest.approx(1.0)
+
+
+def test_design_by_treatment_tests_as_published(result: srma.NetworkResult) -> None:
+    # decomp.design(net1): "Between-designs Q statistic based on full design-by-treatment
+    # interaction random effects model": Q 0.45 on 2 df, p 0.7968, tau2.within 0.2067;
+    # the common-effect one is Q between designs, 1.24 on 2 (p 0.5376)
+    common, random = result.design_by_treatment
+    assert common.chi2 == pytest.approx(1.24, abs=_printed(2)) and common.df == 2
+    assert common.pvalue == pytest.approx(0.5376, abs=_printed(4))
+    assert random.tau2 == pytest.approx(0.2067, abs=_printed(4))
+    assert random.chi2 == pytest.approx(0.45, abs=_printed(2)) and random.df == 2
+    assert random.pvalue == pytest.approx(0.7968, abs=_printed(4))
+    # after detaching single designs: 1.21 on 1, 0.02 on 1, 0.00 on 0
+    detached = {
+        row["design"]: (row["q"], row["df"])
+        for row in result.to_dict()["net_heat"]["q_between_detached"]
+    }
+    for design, (q, df) in {
+        "Placebo:COMTI": (1.21, 1),
+        "Placebo:MAOBI": (0.02, 1),
+        "Placebo:COMTI:MAOBI": (0.00, 0),
+    }.items():
+        assert detached[design][0] == pytest.approx(q, abs=_printed(2))
+        assert detached[design][1] == df

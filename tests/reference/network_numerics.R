@@ -25,7 +25,8 @@
 # * the design-by-treatment interaction model (Higgins et al. 2012, Res Synth Methods 3:98):
 #   rma.mv with mods = the consistency columns plus each design's own incidence columns
 #   (metafor drops the redundant ones), QM of the design columns, under EE and with tau2
-#   fixed at the REML estimate;
+#   fixed at the REML estimate, and at the interaction model's own DerSimonian-Laird tau²
+#   (netmeta's tau.within: (Q_within - df) / tr(P S) with the interaction model's columns);
 # * node-splitting by back-calculation (König, Krahn & Binder 2013, Stat Med 32:5414; netmeta's
 #   netsplit): direct = rma.uni (EE) of the studies with the comparison, a multi-arm study's
 #   contrast with the reduced weight -L_ij of its Laplacian L = B' V^-1 B (Rücker & Schwarzer
@@ -154,6 +155,18 @@ network_case <- function(name, contr, treatments, small_good) {
   dbt_re <- suppressWarnings(rma.mv(rows$y, V, mods = Xdbt, intercept = FALSE,
                                     random = ~ comp | study, rho = 1 / 2, tau2 = tau2,
                                     data = rows))
+  # the interaction model's own DerSimonian-Laird tau² (netmeta's tau.within in
+  # decomp.design; Jackson, White & Riley 2012): (Q_within - df) / tr(P S), P = W - W Xd
+  # (Xd' W Xd)^-1 Xd' W at W = V^-1, Xd the interaction model's non-redundant columns
+  Xd <- model.matrix(dbt_ee)
+  W <- solve(V)
+  P <- W - W %*% Xd %*% solve(t(Xd) %*% W %*% Xd) %*% t(Xd) %*% W
+  trace_ps <- sum(diag(P %*% S))
+  tau2_within <- if (dbt_ee$k - dbt_ee$p <= 0 || trace_ps <= 1e-12 * sum(diag(W %*% S))) 0 else
+    max(0, (dbt_ee$QE - (dbt_ee$k - dbt_ee$p)) / trace_ps)
+  dbt_within <- suppressWarnings(rma.mv(rows$y, V, mods = Xdbt, intercept = FALSE,
+                                        random = ~ comp | study, rho = 1 / 2,
+                                        tau2 = tau2_within, data = rows))
 
   # net heat (Krahn et al. 2013): design d's inconsistency contribution, the part of the
   # consistency model's Q on d's rows minus d's within-design Q, and how it changes when
@@ -273,6 +286,8 @@ network_case <- function(name, contr, treatments, small_good) {
     common = c(list(estimates = ee_est$d, covariance = ee_est$C, qe = ee$QE,
                   pscores = pscores(ee_est$d, ee_est$C, small_good),
                   q = q_common, design_by_treatment = dbt_test(dbt_ee),
+                  tau2_within = tau2_within,
+                  design_by_treatment_within = dbt_test(dbt_within),
                   net_heat = heat(V, q_common$q_within_design)),
                split_and_hat(ee, V)),
     reml = c(list(tau2 = tau2, estimates = reml_est$d, covariance = reml_est$C,

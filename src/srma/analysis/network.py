@@ -272,28 +272,31 @@ class NetworkResult:
             frame[f"rank_{r + 1}"] = probabilities[:, r]
         return frame
 
-    def _contribution_dict(self) -> list[dict[str, Any]]:
+    def _contribution_dict(self) -> dict[str, Any]:
+        """The contribution matrix, its nonzero cells only: ``comparisons`` names the direct
+        comparisons (``treatment:vs``); each row gives a pair, the ``columns`` (indices
+        into ``comparisons``) that contribute and their ``percent``."""
         matrix = self.contribution
-        columns = [
+        comparisons = [
             ":".join(self._pair(a, b))
             for a, b in zip(
                 matrix.column_treat1.tolist(), matrix.column_treat2.tolist(), strict=True
             )
         ]
-        out = []
+        rows = []
         for r, (a, b) in enumerate(
             zip(matrix.row_treat1.tolist(), matrix.row_treat2.tolist(), strict=True)
         ):
-            shares = matrix.percent[r]
-            nonzero = np.flatnonzero(shares)
-            out.append(
+            nonzero = np.flatnonzero(matrix.percent[r])
+            rows.append(
                 {
                     "treatment": self.treatments[a],
                     "vs": self.treatments[b],
-                    "percent": {columns[e]: float(shares[e]) for e in nonzero.tolist()},
+                    "columns": nonzero.tolist(),
+                    "percent": matrix.percent[r, nonzero].tolist(),
                 }
             )
-        return out
+        return {"comparisons": comparisons, "rows": rows}
 
     def _net_heat_dict(self) -> dict[str, Any]:
         heat = self.net_heat
@@ -403,12 +406,22 @@ class NetworkResult:
             f"between designs {format_number(self.q_between, 2)} on {self.q_between_df} df "
             f"(p {format_number(self.q_between_pvalue, 4)})"
         )
+        for test in self.design_by_treatment:
+            lines.append(
+                f"Design-by-treatment interaction ({test.model} effects, tau² "
+                f"{format_number(test.tau2, 4)}): chi² {format_number(test.chi2, 2)} on "
+                f"{test.df} df (p {format_number(test.pvalue, 4)})"
+            )
         order = sorted(range(len(self.treatments)), key=lambda t: -self.pscores[t])
         lines.append(
             "P-scores ("
             + ("smaller" if self.small_values == "good" else "larger")
             + " is better): "
             + ", ".join(f"{self.treatments[t]} {format_number(self.pscores[t], 3)}" for t in order)
+        )
+        lines.append(
+            f"SUCRA ({self.draws} draws, seed {self.seed}): "
+            + ", ".join(f"{self.treatments[t]} {format_number(self.sucra[t], 3)}" for t in order)
         )
         lines += [f"Warning: {message}" for message in self.warnings]
         for sub in self.subnetworks:
@@ -478,6 +491,7 @@ def _check_arms(study: list[str], treatment: list[str], source: str | None, colu
     arms = pd.Series(study).value_counts()
     single = [name for name in dict.fromkeys(study) if arms[name] < 2]
     if single:
+        row = study.index(single[0])
         raise InputError(
             f"study {single[0]!r} has one arm: a network needs at least two arms per study"
             + (
@@ -486,6 +500,8 @@ def _check_arms(study: list[str], treatment: list[str], source: str | None, colu
                 else ""
             ),
             file=source,
+            row=row + 1,
+            column=column,
         )
 
 
