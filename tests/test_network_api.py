@@ -203,3 +203,50 @@ def test_the_fit_does_not_depend_on_the_order_of_the_rows(seed: int) -> None:
     np.testing.assert_allclose(b.basic_estimate, a.basic_estimate, rtol=1e-7, atol=1e-10)
     assert b.tau2 == pytest.approx(a.tau2, rel=1e-7)
     assert b.q == pytest.approx(a.q, rel=1e-10)
+
+
+def test_negative_implied_arm_variances_are_named_with_the_row() -> None:
+    # three pairs whose variances imply a negative variance for one arm: with v_ab = v_ac =
+    # 0.1 and v_bc = 1.0, s_a = (0.1 + 0.1 - 1.0) / 2 = -0.4
+    pairs = pd.DataFrame({
+        "study": ["tri", "tri", "tri", "two"], "treatment": ["b", "c", "c", "b"],
+        "treatment2": ["a", "a", "b", "a"], "yi": [0.2, 0.5, 0.3, 0.1],
+        "vi": [0.1, 0.1, 1.0, 0.2],
+    })  # fmt: skip
+    with pytest.raises(
+        InputError, match=r"'tri': the variances of its pairs are inconsistent"
+    ) as error:
+        network_meta(pairs, treatment2="treatment2", vi="vi", source="pairs.csv")
+    assert "a -0.4" in str(error.value)
+    assert (error.value.file, error.value.row, error.value.column) == ("pairs.csv", 1, "vi")
+
+
+def test_bad_input_names_the_file_row_and_column() -> None:
+    arms = pd.concat([_senn(), pd.DataFrame([{"study": "Lone (2020)", "treatment": "placebo",
+                                              "mean": 0.1, "sd": 1.0, "n": 20}])])  # fmt: skip
+    with pytest.raises(InputError, match="has one arm") as error:
+        network_meta(arms, measure="MD", source="senn.csv")
+    assert (error.value.file, error.value.row, error.value.column) == (
+        "senn.csv",
+        len(arms),
+        "treatment",
+    )
+    with pytest.raises(InputError, match="is not in the data") as error:
+        network_meta(_senn(), measure="MD", reference="insulin", source="senn.csv")
+    assert "the treatments are acarbose, " in str(error.value)
+    counts = pd.DataFrame({
+        "study": ["a", "a", "b", "b"], "treatment": ["x", "y", "x", "y"],
+        "events": [3, 12, 2, 4], "total": [10, 10, 12, 12],
+    })  # fmt: skip
+    with pytest.raises(InputError, match="events must not exceed the group size") as error:
+        network_meta(counts, measure="OR", source="counts.csv")
+    assert (error.value.file, error.value.row, error.value.column) == ("counts.csv", 2, "events")
+
+
+def test_rank_options_are_validated() -> None:
+    with pytest.raises(InputError, match=r"network_meta\(\): .*draws"):
+        network_meta(_senn(), measure="MD", draws=0)
+    with pytest.raises(InputError, match=r"network_meta\(\): .*seed"):
+        network_meta(_senn(), measure="MD", seed=-1)
+    with pytest.raises(InputError, match=r"network_meta\(\): .*small_values"):
+        network_meta(_senn(), measure="MD", small_values="low")

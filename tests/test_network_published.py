@@ -7,7 +7,8 @@ DerSimonian-Laird tau².  The contrasts come from tests/reference/network_numeri
 (each study against its first arm, with the shared-arm covariance); here they are
 written as netmeta's pairwise() table, every pair of every study, and analysed by
 ``network_meta`` (tau², P-scores, Q decomposition and node-splitting wired into its
-result), compared at half a unit of the printed digit.
+result), compared at half a unit of the printed digit.  Also netmeta's Senn2013 data set
+(Senn et al. 2013) with netmeta's printed ``decomp.design`` output on it (source below).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 import srma
 from network_numerics_fixture import CASES
+from srma.stats.network.inconsistency import q_decomposition
 
 STOWE = next(case for case in CASES if case["name"] == "stowe2010")
 
@@ -129,3 +131,85 @@ def test_design_by_treatment_tests_as_published(result: srma.NetworkResult) -> N
     }.items():
         assert detached[design][0] == pytest.approx(q, abs=_printed(2))
         assert detached[design][1] == df
+
+
+# --- Senn et al. (2013, Stat Methods Med Res 22:169): netmeta's Senn2013 data set, the
+# published mean differences in HbA1c change and their standard errors (treat1 - treat2),
+# Willms1999 a three-arm study; netmeta's decomp.design output on it (common effect) as
+# printed in a course's rendered netmeta session,
+# https://cttir.github.io/courses/course3_design_causal/labs/lab_week4_session3_slides.html
+SENN2013 = """DeFronzo1995 Metformin Placebo -1.90 0.1414
+Lewin2007 Metformin Placebo -0.82 0.0992
+Willms1999 Metformin Acarbose -0.20 0.3579
+Davidson2007 Rosiglitazone Placebo -1.34 0.1435
+Wolffenbuttel1999 Rosiglitazone Placebo -1.10 0.1141
+Kipnes2001 Pioglitazone Placebo -1.30 0.1268
+Kerenyi2004 Rosiglitazone Placebo -0.77 0.1078
+Hanefeld2004 Pioglitazone Metformin 0.16 0.0849
+Derosa2004 Pioglitazone Rosiglitazone 0.10 0.1831
+Baksi2004 Rosiglitazone Placebo -1.30 0.1014
+Rosenstock2008 Rosiglitazone Placebo -1.09 0.2263
+Zhu2003 Rosiglitazone Placebo -1.50 0.1624
+Yang2003 Rosiglitazone Metformin -0.14 0.2239
+Vongthavaravat2002 Rosiglitazone Sulfonylurea -1.20 0.1436
+Oyama2008 Acarbose Sulfonylurea -0.40 0.1549
+Costa1997 Acarbose Placebo -0.80 0.1432
+Hermansen2007 Sitagliptin Placebo -0.57 0.1291
+Garber2008 Vildagliptin Placebo -0.70 0.1273
+Alex1998 Metformin Sulfonylurea -0.37 0.1184
+Johnston1994 Miglitol Placebo -0.74 0.1839
+Johnston1998a Miglitol Placebo -1.41 0.2235
+Kim2007 Rosiglitazone Metformin 0.00 0.2339
+Johnston1998b Miglitol Placebo -0.68 0.2828
+GonzalezOrtiz2004 Metformin Placebo -0.40 0.4356
+Stucci1996 Benfluorex Placebo -0.23 0.3467
+Moulin2006 Benfluorex Placebo -1.01 0.1366
+Willms1999 Metformin Placebo -1.20 0.3758
+Willms1999 Acarbose Placebo -1.00 0.4669"""
+
+
+def test_senn2013_decomposition_as_printed_by_netmeta() -> None:
+    table = pd.DataFrame(
+        [line.split() for line in SENN2013.splitlines()],
+        columns=["study", "treatment", "treatment2", "yi", "sei"],
+    ).astype({"yi": float, "sei": float})
+    result = srma.network_meta(table, treatment2="treatment2", method="EE", reference="Placebo")
+    # Total 96.99 on 18; within designs 74.46 on 11; between designs 22.53 on 7 (p 0.0021)
+    assert result.q == pytest.approx(96.99, abs=_printed(2)) and result.q_df == 18
+    assert result.q_within == pytest.approx(74.46, abs=_printed(2)) and result.q_within_df == 11
+    assert result.q_between == pytest.approx(22.53, abs=_printed(2)) and result.q_between_df == 7
+    assert result.q_between_pvalue == pytest.approx(0.0021, abs=_printed(4))
+    common = result.design_by_treatment[0]
+    assert common.chi2 == pytest.approx(22.53, abs=_printed(2)) and common.df == 7
+    # the design-specific within-design Q (netmeta writes plac:metf, srma Placebo:Metformin)
+    decomposition = q_decomposition(result.contrasts)
+    within = {
+        name: (q, df)
+        for name, q, df in zip(
+            decomposition.design_names,
+            decomposition.q_design,
+            decomposition.q_design_df,
+            strict=True,
+        )
+    }
+    for design, (q, df) in {
+        "Placebo:Metformin": (42.16, 2),
+        "Placebo:Rosiglitazone": (21.27, 5),
+        "Placebo:Benfluorex": (4.38, 1),
+        "Placebo:Miglitol": (6.45, 2),
+        "Metformin:Rosiglitazone": (0.19, 1),
+    }.items():
+        assert within[design][0] == pytest.approx(q, abs=_printed(2)) and within[design][1] == df
+    # between-designs Q after detaching single designs
+    detached = {
+        row["design"]: (row["q"], row["df"], row["pvalue"])
+        for row in result.to_dict()["net_heat"]["q_between_detached"]
+    }
+    for design, (q, df, p) in {
+        "Rosiglitazone:Sulfonylurea": (6.77, 6, 0.3425),
+        "Metformin:Sulfonylurea": (7.51, 6, 0.2760),
+        "Placebo:Rosiglitazone": (16.29, 6, 0.0123),
+    }.items():
+        assert detached[design][0] == pytest.approx(q, abs=_printed(2))
+        assert detached[design][1] == df
+        assert detached[design][2] == pytest.approx(p, abs=_printed(4))

@@ -50,6 +50,17 @@ COUNTS = pd.DataFrame(
 )
 
 
+#: A network of three treatments (a loop and a repeated pair), one row per arm.
+NETWORK = pd.DataFrame(
+    {
+        "study": ["s1", "s1", "s2", "s2", "s3", "s3", "s4", "s4"],
+        "treatment": ["a", "b", "b", "c", "a", "c", "a", "b"],
+        "yi": [0.1, 0.4, 0.3, 0.9, 0.0, 0.7, 0.2, 0.3],
+        "sei": [0.2, 0.25, 0.3, 0.2, 0.15, 0.3, 0.2, 0.2],
+    }
+)
+
+
 def _result() -> srma.MetaResult:
     return srma.meta(YI, VI, method="DL")
 
@@ -77,6 +88,7 @@ CALLS: dict[str, Callable[..., Any]] = {
     "tau2_confint": lambda **o: tau2_confint(srma.meta(YI, VI, method="REML"), **o),
     "permutation_test": lambda **o: permutation_test(_result(), **o),
     "meta_mv": lambda **o: srma.meta_mv(FRAME, random="~ 1 | group", **o),
+    "network_meta": lambda **o: srma.network_meta(NETWORK, **{"measure": "GEN", **o}),
 }
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "meta": srma.meta,
@@ -100,6 +112,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tau2_confint": tau2_confint,
     "permutation_test": permutation_test,
     "meta_mv": srma.meta_mv,
+    "network_meta": srma.network_meta,
 }
 #: Parameters that only share an option's name: vcalc's ``type=`` names a column and its
 #: ``rho=`` may be a matrix or a pair (vcalc checks them itself, tests/test_vcalc.py).
@@ -151,6 +164,9 @@ def _cases() -> list[tuple[str, str, Any]]:
     # narrower per-function constraints: MH and Peto need 2x2 tables
     cases += [("meta_batch", "method", "MH"), ("meta_regression", "method", "PETO")]
     cases += [("effect_sizes", "measure", "HR")]  # a label, not something computed
+    # network_meta: its own methods and tests; a seed must be given (the default is fixed)
+    cases += [("network_meta", "method", "PM"), ("network_meta", "test", "t")]
+    cases += [("network_meta", "seed", None), ("network_meta", "measure", "SMD2")]
     return cases
 
 
