@@ -318,3 +318,21 @@ def test_estimates_do_not_depend_on_rows_labels_or_reference(
             assert scores[label] == pytest.approx(score, rel=1e-6, abs=1e-9)
     # the league table is antisymmetric: the pair read the other way round
     np.testing.assert_allclose(expected, -expected.T, atol=1e-12)
+
+
+def test_a_network_without_loops_or_replication_serialises() -> None:
+    # a chain x - y - z of one study each: nothing to test, no NaN in the JSON
+    tree = pd.DataFrame({
+        "study": ["a", "a", "b", "b"], "treatment": ["x", "y", "y", "z"],
+        "yi": [0.1, 0.3, 0.2, 0.1], "sei": [0.2, 0.2, 0.3, 0.3],
+    })  # fmt: skip
+    result = network_meta(tree, measure="GEN", method="EE")
+    out = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert out["q_df"] == 0 and out["q_pvalue"] is None
+    common = out["design_by_treatment"]["common"]
+    assert common["df"] == 0 and common["pvalue"] is None
+    assert common["chi2"] == pytest.approx(0.0, abs=1e-12)
+    # the x - z estimate runs through y: half of its evidence from each comparison
+    row = next(r for r in out["contribution"]["rows"] if (r["treatment"], r["vs"]) == ("x", "z"))
+    np.testing.assert_allclose(row["percent"], [50.0, 50.0], rtol=1e-12)
+    assert "NA" in result.summary()

@@ -181,7 +181,8 @@ class NetworkResult:
     tau2: float
     q: float
     q_df: int
-    q_pvalue: float
+    #: None on 0 df (a network without heterogeneity or loops to test)
+    q_pvalue: float | None
     i2: float
     loglik: float
     df: float | None
@@ -766,7 +767,7 @@ def _result(
         tau2=fit.tau2,
         q=fit.q,
         q_df=fit.q_df,
-        q_pvalue=float(chi2_pvalue(fit.q, fit.q_df)) if fit.q_df > 0 else float("nan"),
+        q_pvalue=float(chi2_pvalue(fit.q, fit.q_df)) if fit.q_df > 0 else None,
         i2=i2,
         loglik=fit.loglik,
         df=None if np.isnan(fit.df) else fit.df,
