@@ -10,7 +10,8 @@
 # studies), as log odds per arm with 0.5 added to every cell of a study with a zero cell;
 # and netmeta's Stowe2010 (Parkinson's disease, mean off-time per arm; one three-arm study),
 # written out below, whose published netmeta results (Balduzzi et al. 2023) the tests also
-# compare with.  (dat.lopez2019 is left out: some studies have two arms of one treatment.)
+# compare with; and metadat's dat.lopez2019 (psychotherapies for depression, standardized
+# mean changes per arm), its studies' two arms of one treatment pooled by inverse variance.
 # Each study gives a - 1 contrasts against its first arm in the treatment order (the reference first,
 # then alphabetical), with the shared-arm covariance (Salanti et al. 2008, Stat Methods Med
 # Res 17:279): var(y_tb) = v_t + v_b, cov(y_tb, y_ub) = v_b.
@@ -373,6 +374,23 @@ treatments <- c("Placebo", "COMTI", "Dopamine Agonist", "MAOBI")
 contr <- contrasts_of(stowe2010$study, stowe2010$treatment, stowe2010$mean,
                       stowe2010$sd^2 / stowe2010$n, treatments)
 cases[[length(cases) + 1]] <- network_case("stowe2010", contr, treatments, TRUE)
+
+# --- Lopez-Lopez et al. (2019): psychotherapies for depression, standardized mean changes
+# per arm (metadat's dat.lopez2019, lower is better); a study's two arms of one treatment
+# (variants of one intervention) pooled by inverse variance and a study left with one
+# treatment dropped, as tests/reference/network.R does
+lopez <- dat.lopez2019
+key <- paste(lopez$study, lopez$treatment, sep = "\r")
+lopez <- do.call(rbind, lapply(split(lopez, factor(key, levels = unique(key))), function(x) {
+  w <- 1 / x$se^2
+  data.frame(study = x$study[1], treatment = x$treatment[1], yi = sum(w * x$diff) / sum(w),
+             vi = 1 / sum(w), stringsAsFactors = FALSE)
+}))
+arms_per_study <- table(lopez$study)
+lopez <- lopez[lopez$study %in% names(arms_per_study)[arms_per_study >= 2], ]
+treatments <- c("TAU", setdiff(sort(unique(lopez$treatment)), "TAU"))
+contr <- contrasts_of(lopez$study, lopez$treatment, lopez$yi, lopez$vi, treatments)
+cases[[length(cases) + 1]] <- network_case("lopez2019", contr, treatments, TRUE)
 
 dir.create(outdir, showWarnings = FALSE, recursive = TRUE)
 write_json(list(metafor = as.character(packageVersion("metafor")), cases = cases),
