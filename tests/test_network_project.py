@@ -158,7 +158,8 @@ def test_analyze_gives_network_meta_on_the_export(project: Path) -> None:
         assert row["treatment"] == want.treatment
         assert row["estimate"] == pytest.approx(want.estimate, rel=1e-9)
         assert row["ci_upper"] == pytest.approx(want.ci_upper, rel=1e-9)
-    assert network["pscores"] == pytest.approx(dict(zip(direct.treatments, direct.pscores)))
+    pscores = dict(zip(direct.treatments, direct.pscores, strict=True))
+    assert network["pscores"] == pytest.approx(pscores)
     assert network["participants"]["ind_counseling"] == 714 + 138 + 205 + 1561 + 48
     notes = " ".join(outcome["notes"])
     assert "model: random effects" in notes and "GRADE: not rated" in notes
