@@ -19,17 +19,22 @@ counts from the contrasts it analysed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import combinations
 
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from srma.analysis.network import LOG_MEASURES, NetworkResult
+from srma.errors import InputError
 from srma.figures.axes import new_figure, ratio_axis
+from srma.figures.rob import PALETTES
 from srma.figures.text import literal, no_tex
 from srma.formatting import format_estimate_ci, format_number
+from srma.stats.network.gls import direct_estimates
 from srma.vocabulary import MEASURE_NAMES
 
 #: Colours of nodes and edges (the forest's squares) and of the league table's diagonal.
@@ -53,6 +58,27 @@ GRAPH_RADIUS = 2.0
 #: Room above and below the circle for a label, and under it for the key, in inches.
 LABEL_INCHES = 0.55
 FOOTNOTE_INCHES = 0.3
+#: Room under the graph for the risk-of-bias legend, in inches.
+LEGEND_INCHES = 0.5
+#: What an edge's width can follow.
+EDGE_WIDTHS = ("studies", "precision")
+#: Risk-of-bias levels of an edge, best first, and the level of a study without a judgement.
+ROB_LEVELS = ("Low", "Some concerns", "High")
+NOT_JUDGED = "Not judged"
+#: robvis's (Cochrane) colours, as the risk-of-bias figures draw them; grey for not judged.
+ROB_COLOURS = {
+    **{level: PALETTES["cochrane"][level] for level in ROB_LEVELS},
+    NOT_JUDGED: "#9e9e9e",
+}
+_ROB_SPELLINGS = {
+    **dict.fromkeys(("low", "low risk", "+"), "Low"),
+    **dict.fromkeys(
+        ("some concerns", "some concern", "unclear", "unclear risk", "moderate", "?"),
+        "Some concerns",
+    ),
+    **dict.fromkeys(("high", "high risk", "serious", "critical"), "High"),
+    **dict.fromkeys(("", "not judged", "no information", "ni", "nan"), NOT_JUDGED),
+}
 
 
 def _is_ratio(result: NetworkResult) -> bool:
@@ -71,6 +97,19 @@ def _better(result: NetworkResult) -> str:
     )
 
 
+def _study_arms(result: NetworkResult) -> dict[int, set[int]]:
+    """Each analysed study's arms, as positions in ``result.treatments``, by study code."""
+    data = result.contrasts
+    position = {name: index for index, name in enumerate(result.treatments)}
+    arms: dict[int, set[int]] = {}
+    for study, first, second in zip(data.study, data.treat1, data.treat2, strict=True):
+        names = (data.treatments[first], data.treatments[second])
+        arms.setdefault(int(study), set()).update(
+            position[name] for name in names if name in position
+        )
+    return arms
+
+
 def study_counts(result: NetworkResult) -> tuple[np.ndarray, np.ndarray]:
     """Studies including each treatment (length T) and making each comparison (T x T).
 
@@ -79,24 +118,80 @@ def study_counts(result: NetworkResult) -> tuple[np.ndarray, np.ndarray]:
     the studies analysed count (a study left out, e.g. with no events in any arm, does not).
     Treatments follow ``result.treatments``; the matrix is symmetric with a zero diagonal.
     """
-    data = result.contrasts
-    position = {name: index for index, name in enumerate(result.treatments)}
     count = len(result.treatments)
-    arms: dict[int, set[int]] = {}
-    for study, first, second in zip(data.study, data.treat1, data.treat2, strict=True):
-        names = (data.treatments[first], data.treatments[second])
-        arms.setdefault(int(study), set()).update(
-            position[name] for name in names if name in position
-        )
     per_treatment = np.zeros(count, dtype=int)
     per_pair = np.zeros((count, count), dtype=int)
-    for members in arms.values():
+    for members in _study_arms(result).values():
         for index in members:
             per_treatment[index] += 1
         for a, b in combinations(sorted(members), 2):
             per_pair[a, b] += 1
             per_pair[b, a] += 1
     return per_treatment, per_pair
+
+
+def direct_precision(result: NetworkResult) -> np.ndarray:
+    """``1 / var(direct estimate)`` of each comparison some study makes (T x T, symmetric,
+    0 where no study makes it), at the fitted model's covariance ``V + tau² S`` with
+    multi-arm studies by their reduced weights (Rücker & Schwarzer 2014:
+    :func:`srma.stats.network.gls.direct_estimates` with ``multi_arm="reduced"``, whose
+    precisions add up to the network's information)."""
+    direct = direct_estimates(result.contrasts, result.total_covariance, multi_arm="reduced")
+    position = {name: index for index, name in enumerate(result.treatments)}
+    names = result.contrasts.treatments
+    precision = np.zeros((len(result.treatments),) * 2)
+    first = [position[names[t]] for t in direct.treat1]
+    second = [position[names[t]] for t in direct.treat2]
+    precision[first, second] = precision[second, first] = 1.0 / direct.variance
+    return precision
+
+
+def risk_of_bias_levels(risk_of_bias: Mapping[str, object]) -> dict[str, str]:
+    """Each study's overall judgement in one of :data:`ROB_LEVELS` or :data:`NOT_JUDGED`.
+
+    Accepted spellings (any case): ``low`` (``low risk``, ``+``); ``some concerns``
+    (``unclear``, ``unclear risk``, ``moderate``, ``?``); ``high`` (``high risk``,
+    ``serious``, ``critical``); an empty or missing value, ``not judged``, ``no
+    information`` or ``NI`` is not judged.  Anything else raises :class:`InputError`
+    naming the study and the value.
+    """
+    levels: dict[str, str] = {}
+    for study, value in risk_of_bias.items():
+        text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+        key = str(text).strip().casefold()
+        if key not in _ROB_SPELLINGS:
+            raise InputError(
+                f"study {study!r}: risk-of-bias judgement {value!r} is not recognised; "
+                "expected low, some concerns (unclear, moderate), high (serious, critical) "
+                "or empty (not judged)"
+            )
+        levels[str(study)] = _ROB_SPELLINGS[key]
+    return levels
+
+
+def edge_risk_of_bias(result: NetworkResult, risk_of_bias: Mapping[str, object]) -> np.ndarray:
+    """The judgement of each comparison (T x T, object array; ``""`` where no study makes it)
+    by majority: the level most of the studies making the comparison have; a tie goes to
+    the worse of the tied judged levels (high over some concerns over low), and
+    "not judged" wins only outright (more studies than any judged level).  A study the
+    mapping does not name is not judged."""
+    levels = risk_of_bias_levels(risk_of_bias)
+    studies = result.contrasts.studies
+    count = len(result.treatments)
+    tally = np.zeros((count, count, len(ROB_LEVELS) + 1), dtype=int)
+    rank = {level: index for index, level in enumerate((*ROB_LEVELS, NOT_JUDGED))}
+    for code, members in _study_arms(result).items():
+        level = rank[levels.get(studies[code], NOT_JUDGED)]
+        for a, b in combinations(sorted(members), 2):
+            tally[a, b, level] += 1
+            tally[b, a, level] += 1
+    judged = tally[:, :, : len(ROB_LEVELS)]
+    # the last maximum of the judged levels is the worst of the tied ones
+    worst_tied = len(ROB_LEVELS) - 1 - np.argmax(judged[:, :, ::-1], axis=2)
+    most = judged.max(axis=2)
+    choice = np.where(tally[:, :, -1] > most, len(ROB_LEVELS), worst_tied)
+    names = np.array([*ROB_LEVELS, NOT_JUDGED], dtype=object)
+    return np.where(tally.sum(axis=2) > 0, names[choice], "")
 
 
 def _scaled(values: np.ndarray, smallest: float, largest: float) -> np.ndarray:
@@ -107,40 +202,80 @@ def _scaled(values: np.ndarray, smallest: float, largest: float) -> np.ndarray:
     return smallest + (largest - smallest) * values / top
 
 
-def network_graph(result: NetworkResult, *, title: str | None = None) -> Figure:
-    """Draw the network: treatments on a circle, edges and nodes sized by study counts.
+def _count_text(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
-    Edge width is proportional to the number of studies making the comparison
-    (:func:`study_counts`; from :data:`MIN_EDGE_POINTS` for the fewest to
-    :data:`MAX_EDGE_POINTS` for the most) and the count is written at the edge's middle;
-    node area is proportional to the number of studies including the treatment, written
-    after its label as ``name (n)``.
+
+def network_graph(
+    result: NetworkResult,
+    *,
+    edge_width: str = "studies",
+    risk_of_bias: Mapping[str, object] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw the network: treatments on a circle, nodes sized by participants, edges by
+    studies or precision, optionally coloured by risk of bias.
+
+    Node area is proportional to the participants randomised to the treatment
+    (``result.participants``, written after its label as ``name (n)``), or, where the
+    table has no group sizes (GEN, contrasts), to the number of studies including it;
+    the footnote says which.  Edge width (:data:`MIN_EDGE_POINTS` for the smallest to
+    :data:`MAX_EDGE_POINTS` for the largest) is proportional to the number of studies
+    making the comparison (``edge_width="studies"``, :func:`study_counts`) or to the
+    precision of its direct estimate (``"precision"``, :func:`direct_precision`); the
+    number of studies is written at the edge's middle either way.  ``risk_of_bias`` maps
+    study labels to their overall judgement (:func:`risk_of_bias_levels`); each edge is
+    then coloured by the majority judgement of the studies making it
+    (:func:`edge_risk_of_bias`), in robvis's colours, with a legend; studies without a
+    judgement count as not judged (grey) and are never dropped.
     """
+    if edge_width not in EDGE_WIDTHS:
+        raise InputError(f"edge_width must be one of {', '.join(EDGE_WIDTHS)}, got {edge_width!r}")
     per_treatment, per_pair = study_counts(result)
+    by_participants = result.participants is not None
+    node_values = (
+        np.asarray(result.participants, dtype=float)
+        if by_participants
+        else per_treatment.astype(float)
+    )
     count = len(result.treatments)
     # clockwise from the top: angle_i = pi/2 - 2 pi i / T
     angles = np.pi / 2 - 2 * np.pi * np.arange(count) / max(count, 1)
     x, y = np.cos(angles), np.sin(angles)
-    labels = [literal(f"{name} ({per_treatment[i]})") for i, name in enumerate(result.treatments)]
+    labels = [
+        literal(f"{name} ({_count_text(node_values[i])})")
+        for i, name in enumerate(result.treatments)
+    ]
     longest = max(len(label) for label in labels)
     margin = longest * CHAR_INCHES + 0.35  # room for a label beside the circle, in inches
     radius = GRAPH_RADIUS
     width, tall = 2 * (radius + margin), 2 * (radius + LABEL_INCHES)
     extra = 0.4 if title else 0.0
-    height = tall + FOOTNOTE_INCHES + extra
+    key = LEGEND_INCHES if risk_of_bias is not None else 0.0
+    bottom = FOOTNOTE_INCHES + key
+    height = tall + bottom + extra
     fig = new_figure(width, height)
-    ax = fig.add_axes((0.0, FOOTNOTE_INCHES / height, 1.0, tall / height))
+    ax = fig.add_axes((0.0, bottom / height, 1.0, tall / height))
     ax.set_axis_off()
     # the circle has radius 1 in data units and GRAPH_RADIUS inches, in both directions
     ax.set_xlim(-width / (2 * radius), width / (2 * radius))
     ax.set_ylim(-tall / (2 * radius), tall / (2 * radius))
     pairs = [(a, b) for a in range(count) for b in range(a + 1, count) if per_pair[a, b] > 0]
     studies = np.array([per_pair[a, b] for a, b in pairs], dtype=float)
-    widths = _scaled(studies, MIN_EDGE_POINTS, MAX_EDGE_POINTS)
+    if edge_width == "precision":
+        precision = direct_precision(result)
+        sizes = np.array([precision[a, b] for a, b in pairs])
+    else:
+        sizes = studies
+    colours: list[str] | str = EDGE_COLOUR
+    judgements: np.ndarray | None = None
+    if risk_of_bias is not None:
+        judgements = edge_risk_of_bias(result, risk_of_bias)
+        colours = [ROB_COLOURS[judgements[a, b]] for a, b in pairs]
     edges = LineCollection(
         [((x[a], y[a]), (x[b], y[b])) for a, b in pairs],
-        linewidths=widths,
-        colors=EDGE_COLOUR,
+        linewidths=_scaled(sizes, MIN_EDGE_POINTS, MAX_EDGE_POINTS),
+        colors=colours,
         zorder=1,
         gid="edges",
     )
@@ -152,7 +287,7 @@ def network_graph(result: NetworkResult, *, title: str | None = None) -> Figure:
             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
         )  # fmt: skip
     ax.scatter(
-        x, y, s=_scaled(per_treatment.astype(float), MIN_NODE_AREA, MAX_NODE_AREA),
+        x, y, s=_scaled(node_values, MIN_NODE_AREA, MAX_NODE_AREA),
         color=NODE_COLOUR, zorder=2, gid="nodes",
     )  # fmt: skip
     for i, label in enumerate(labels):
@@ -166,10 +301,24 @@ def network_graph(result: NetworkResult, *, title: str | None = None) -> Figure:
         )  # fmt: skip
     if title:
         fig.suptitle(literal(title), x=0.02, ha="left", fontsize=11)
+    if judgements is not None:
+        shown = [*ROB_LEVELS, *([NOT_JUDGED] if NOT_JUDGED in judgements else [])]
+        fig.legend(
+            handles=[Line2D([], [], color=ROB_COLOURS[level], linewidth=4) for level in shown],
+            labels=shown, loc="center", ncol=len(shown), frameon=False,
+            fontsize=FONT_SIZE - 1, title="Risk of bias (majority of the studies)",
+            title_fontsize=FONT_SIZE - 1,
+            bbox_to_anchor=(0.5, (FOOTNOTE_INCHES + key / 2) / height),
+        )  # fmt: skip
+    edge_key = (
+        "edge width: precision of the direct estimate, numbers: studies"
+        if edge_width == "precision"
+        else "edges: studies making the comparison"
+    )
+    node_key = "(n): participants" if by_participants else "(n): studies including the treatment"
     fig.text(
-        0.5, 0.5 * FOOTNOTE_INCHES / height,
-        "Edges: studies making the comparison; (n): studies including the treatment",
-        fontsize=FONT_SIZE - 1, ha="center", va="center", color="0.35",
+        0.5, 0.5 * FOOTNOTE_INCHES / height, f"{edge_key[0].upper()}{edge_key[1:]}; {node_key}",
+        fontsize=FONT_SIZE - 1, ha="center", va="center", color="0.35", gid="footnote",
     )  # fmt: skip
     return no_tex(fig)
 
