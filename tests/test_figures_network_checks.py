@@ -20,13 +20,11 @@ from srma import SrmaWarning, network_meta
 from srma.analysis.network import NetworkResult
 from srma.errors import InputError
 from srma.figures.axes import save_figure
-from srma.figures.network import (
-    MAX_EDGE_POINTS,
-    MIN_EDGE_POINTS,
+from srma.figures.network import MAX_EDGE_POINTS, MIN_EDGE_POINTS, network_graph
+from srma.figures.network_edges import (
     ROB_COLOURS,
     direct_precision,
     edge_risk_of_bias,
-    network_graph,
     study_counts,
 )
 from srma.figures.network_funnel import adjusted_points, comparison_adjusted_funnel

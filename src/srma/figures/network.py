@@ -3,9 +3,11 @@
 * :func:`network_graph`: the treatments on a circle (clockwise from the top, in the
   result's order), an edge between two treatments that some study compares, its width
   growing with the number of studies making the comparison (a multi-arm study makes every
-  pair of its arms, as netmeta's ``netgraph`` counts), the count written on the edge; each
-  node's area grows with the number of studies that include the treatment, the count
-  written beside its label outside the circle.
+  pair of its arms, as netmeta's ``netgraph`` counts) or with the precision of its direct
+  estimate, the study count written on the edge, the edge optionally coloured by risk of
+  bias; each node's area grows with the participants randomised to the treatment (or,
+  without group sizes, the studies including it), written beside its label outside the
+  circle.  What it counts is in :mod:`srma.figures.network_edges`.
 * :func:`network_forest`: every treatment against the reference, sorted by P-score
   (Rücker & Schwarzer 2015), best first, with the estimate, its CI and the P-score as text;
   ratio measures on a log axis in natural units, as :mod:`srma.figures.forest` draws them.
@@ -20,7 +22,6 @@ counts from the contrasts it analysed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import combinations
 
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -31,10 +32,16 @@ from matplotlib.patches import Rectangle
 from srma.analysis.network import LOG_MEASURES, NetworkResult
 from srma.errors import InputError
 from srma.figures.axes import new_figure, ratio_axis
-from srma.figures.rob import PALETTES
+from srma.figures.network_edges import (
+    NOT_JUDGED,
+    ROB_COLOURS,
+    ROB_LEVELS,
+    direct_precision,
+    edge_risk_of_bias,
+    study_counts,
+)
 from srma.figures.text import literal, no_tex
 from srma.formatting import format_estimate_ci, format_number
-from srma.stats.network.gls import direct_estimates
 from srma.vocabulary import MEASURE_NAMES
 
 #: Colours of nodes and edges (the forest's squares) and of the league table's diagonal.
@@ -62,23 +69,6 @@ FOOTNOTE_INCHES = 0.3
 LEGEND_INCHES = 0.5
 #: What an edge's width can follow.
 EDGE_WIDTHS = ("studies", "precision")
-#: Risk-of-bias levels of an edge, best first, and the level of a study without a judgement.
-ROB_LEVELS = ("Low", "Some concerns", "High")
-NOT_JUDGED = "Not judged"
-#: robvis's (Cochrane) colours, as the risk-of-bias figures draw them; grey for not judged.
-ROB_COLOURS = {
-    **{level: PALETTES["cochrane"][level] for level in ROB_LEVELS},
-    NOT_JUDGED: "#9e9e9e",
-}
-_ROB_SPELLINGS = {
-    **dict.fromkeys(("low", "low risk", "+"), "Low"),
-    **dict.fromkeys(
-        ("some concerns", "some concern", "unclear", "unclear risk", "moderate", "?"),
-        "Some concerns",
-    ),
-    **dict.fromkeys(("high", "high risk", "serious", "critical"), "High"),
-    **dict.fromkeys(("", "not judged", "no information", "ni", "nan"), NOT_JUDGED),
-}
 
 
 def _is_ratio(result: NetworkResult) -> bool:
@@ -95,103 +85,6 @@ def _better(result: NetworkResult) -> str:
         if result.small_values == "good"
         else ("larger values are better")
     )
-
-
-def _study_arms(result: NetworkResult) -> dict[int, set[int]]:
-    """Each analysed study's arms, as positions in ``result.treatments``, by study code."""
-    data = result.contrasts
-    position = {name: index for index, name in enumerate(result.treatments)}
-    arms: dict[int, set[int]] = {}
-    for study, first, second in zip(data.study, data.treat1, data.treat2, strict=True):
-        names = (data.treatments[first], data.treatments[second])
-        arms.setdefault(int(study), set()).update(
-            position[name] for name in names if name in position
-        )
-    return arms
-
-
-def study_counts(result: NetworkResult) -> tuple[np.ndarray, np.ndarray]:
-    """Studies including each treatment (length T) and making each comparison (T x T).
-
-    A study's arms are the treatments of its contrasts; a study with arms ``A, B, C``
-    makes the comparisons ``A:B``, ``A:C`` and ``B:C``, and counts once for each.  Only
-    the studies analysed count (a study left out, e.g. with no events in any arm, does not).
-    Treatments follow ``result.treatments``; the matrix is symmetric with a zero diagonal.
-    """
-    count = len(result.treatments)
-    per_treatment = np.zeros(count, dtype=int)
-    per_pair = np.zeros((count, count), dtype=int)
-    for members in _study_arms(result).values():
-        for index in members:
-            per_treatment[index] += 1
-        for a, b in combinations(sorted(members), 2):
-            per_pair[a, b] += 1
-            per_pair[b, a] += 1
-    return per_treatment, per_pair
-
-
-def direct_precision(result: NetworkResult) -> np.ndarray:
-    """``1 / var(direct estimate)`` of each comparison some study makes (T x T, symmetric,
-    0 where no study makes it), at the fitted model's covariance ``V + tau² S`` with
-    multi-arm studies by their reduced weights (Rücker & Schwarzer 2014:
-    :func:`srma.stats.network.gls.direct_estimates` with ``multi_arm="reduced"``, whose
-    precisions add up to the network's information)."""
-    direct = direct_estimates(result.contrasts, result.total_covariance, multi_arm="reduced")
-    position = {name: index for index, name in enumerate(result.treatments)}
-    names = result.contrasts.treatments
-    precision = np.zeros((len(result.treatments),) * 2)
-    first = [position[names[t]] for t in direct.treat1]
-    second = [position[names[t]] for t in direct.treat2]
-    precision[first, second] = precision[second, first] = 1.0 / direct.variance
-    return precision
-
-
-def risk_of_bias_levels(risk_of_bias: Mapping[str, object]) -> dict[str, str]:
-    """Each study's overall judgement in one of :data:`ROB_LEVELS` or :data:`NOT_JUDGED`.
-
-    Accepted spellings (any case): ``low`` (``low risk``, ``+``); ``some concerns``
-    (``unclear``, ``unclear risk``, ``moderate``, ``?``); ``high`` (``high risk``,
-    ``serious``, ``critical``); an empty or missing value, ``not judged``, ``no
-    information`` or ``NI`` is not judged.  Anything else raises :class:`InputError`
-    naming the study and the value.
-    """
-    levels: dict[str, str] = {}
-    for study, value in risk_of_bias.items():
-        text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
-        key = str(text).strip().casefold()
-        if key not in _ROB_SPELLINGS:
-            raise InputError(
-                f"study {study!r}: risk-of-bias judgement {value!r} is not recognised; "
-                "expected low, some concerns (unclear, moderate), high (serious, critical) "
-                "or empty (not judged)"
-            )
-        levels[str(study)] = _ROB_SPELLINGS[key]
-    return levels
-
-
-def edge_risk_of_bias(result: NetworkResult, risk_of_bias: Mapping[str, object]) -> np.ndarray:
-    """The judgement of each comparison (T x T, object array; ``""`` where no study makes it)
-    by majority: the level most of the studies making the comparison have; a tie goes to
-    the worse of the tied judged levels (high over some concerns over low), and
-    "not judged" wins only outright (more studies than any judged level).  A study the
-    mapping does not name is not judged."""
-    levels = risk_of_bias_levels(risk_of_bias)
-    studies = result.contrasts.studies
-    count = len(result.treatments)
-    tally = np.zeros((count, count, len(ROB_LEVELS) + 1), dtype=int)
-    rank = {level: index for index, level in enumerate((*ROB_LEVELS, NOT_JUDGED))}
-    for code, members in _study_arms(result).items():
-        level = rank[levels.get(studies[code], NOT_JUDGED)]
-        for a, b in combinations(sorted(members), 2):
-            tally[a, b, level] += 1
-            tally[b, a, level] += 1
-    judged = tally[:, :, : len(ROB_LEVELS)]
-    # the last maximum of the judged levels is the worst of the tied ones
-    worst_tied = len(ROB_LEVELS) - 1 - np.argmax(judged[:, :, ::-1], axis=2)
-    most = judged.max(axis=2)
-    choice = np.where(tally[:, :, -1] > most, len(ROB_LEVELS), worst_tied)
-    names = np.array([*ROB_LEVELS, NOT_JUDGED], dtype=object)
-    return np.where(tally.sum(axis=2) > 0, names[choice], "")
 
 
 def _scaled(values: np.ndarray, smallest: float, largest: float) -> np.ndarray:

@@ -208,10 +208,11 @@ def net_heat_plot(heat: NetHeat, *, cluster: bool = True, title: str | None = No
     names = [literal(heat.design_names[d]) for d in shown]
     matrix = np.asarray(heat.matrix)[np.ix_(shown, shown)]
     count = len(shown)
-    longest = max(len(name) for name in names) * CHAR_INCHES + 0.2
+    # the names are drawn one point smaller than FONT_SIZE, so narrower by 8/9
+    longest = max(len(name) for name in names) * CHAR_INCHES * (FONT_SIZE - 1) / FONT_SIZE + 0.2
     side = count * HEAT_CELL_INCHES
     bar = 0.9
-    head = 0.45 if title else 0.15
+    head = 0.4 if title else 0.1
     width = longest + side + bar
     height = head + longest + side + 0.55
     fig = new_figure(width, height)
