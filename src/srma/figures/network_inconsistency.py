@@ -213,7 +213,12 @@ def net_heat_plot(heat: NetHeat, *, cluster: bool = True, title: str | None = No
     side = count * HEAT_CELL_INCHES
     bar = 0.9
     head = 0.4 if title else 0.1
-    width = longest + side + bar
+    footnote = (
+        "Rows: designs; columns: the design detached. Red: less inconsistency once detached; "
+        "blue: more"
+    )
+    # at least as wide as the footnote (drawn two points smaller than FONT_SIZE)
+    width = max(longest + side + bar, len(footnote) * CHAR_INCHES * (FONT_SIZE - 2) / FONT_SIZE)
     height = head + longest + side + 0.55
     fig = new_figure(width, height)
     ax = fig.add_axes((longest / width, 0.55 / height, side / width, side / height))
@@ -236,9 +241,7 @@ def net_heat_plot(heat: NetHeat, *, cluster: bool = True, title: str | None = No
     colourbar = fig.colorbar(image, cax=colourbar_ax)
     colourbar.ax.tick_params(labelsize=FONT_SIZE - 1)
     fig.text(
-        0.05 / width, 0.08 / height,
-        "Rows: designs; columns: the design detached. Red: less inconsistency once detached; "
-        "blue: more",
+        0.05 / width, 0.08 / height, footnote,
         fontsize=FONT_SIZE - 2, color="0.35", ha="left", va="bottom", gid="footnote",
     )  # fmt: skip
     if title:

@@ -9,6 +9,7 @@ ratios are shown back-transformed (``exp``), as the figures show them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -16,6 +17,8 @@ import pandas as pd
 
 from srma.analysis.network import LOG_MEASURES, NetworkResult
 from srma.figures.network import network_forest, network_graph
+from srma.figures.network_funnel import comparison_adjusted_funnel
+from srma.figures.network_inconsistency import heat_designs, net_heat_plot, node_split_forest
 from srma.formatting import (
     format_ci,
     format_count,
@@ -25,6 +28,7 @@ from srma.formatting import (
     format_p_value,
 )
 from srma.report.review.blocks import Heading, Picture, Report, Table, Text
+from srma.stats.network.inconsistency import net_heat
 from srma.vocabulary import MEASURE_NAMES
 
 #: What the methods paragraph cites, by what it says.
@@ -40,6 +44,11 @@ REFERENCES = {
     "pscore": "Rücker G, Schwarzer G (2015). Ranking treatments in frequentist network "
     "meta-analysis works without resampling methods. BMC Med Res Methodol 15:58.",
 }
+#: Cited where the comparison-adjusted funnel plot is shown.
+FUNNEL_REFERENCE = (
+    "Chaimani A, Salanti G (2012). Using network meta-analysis to evaluate the existence of "
+    "small-study effects in a network of interventions. Res Synth Methods 3:161-176."
+)
 _MODELS = {
     "EE": "a common-effect model",
     "DL": "a random-effects model with tau² by the generalised DerSimonian-Laird estimator "
@@ -143,8 +152,60 @@ def _heterogeneity(result: NetworkResult) -> str:
     )
 
 
-def network_section(report: Report, result: NetworkResult, title: str, tag: str) -> None:
-    """Add a network outcome's results to ``report`` (after its heading and notes)."""
+def _pictures_of_inconsistency(
+    report: Report, result: NetworkResult, title: str, order: Sequence[str]
+) -> None:
+    """The node-split forest, the net heat plot and the comparison-adjusted funnel plot,
+    each where the network has something to show (said otherwise)."""
+    if any(row.indirect is not None for row in result.node_split):
+        report.add(
+            Picture(
+                partial(node_split_forest, result),
+                f"Node-splitting of {title}: direct, indirect and network estimates.",
+            )
+        )
+    heat = net_heat(result.contrasts)
+    if len(heat_designs(heat)) >= 2:
+        report.add(
+            Picture(
+                partial(net_heat_plot, heat),
+                f"Net heat plot of {title} (Krahn 2013): red, less inconsistency in the row's "
+                "design once the column's is detached; blue, more.",
+            )
+        )
+    else:
+        report.add(
+            Text(
+                "No net heat plot: fewer than two designs contribute to inconsistency.",
+                note=True,
+            )
+        )
+    shown = [t for t in order if t in result.treatments]
+    report.cite(FUNNEL_REFERENCE)
+    report.add(
+        Picture(
+            partial(comparison_adjusted_funnel, result, order=shown, egger=True),
+            f"Comparison-adjusted funnel plot of {title} (Chaimani 2012): each study's "
+            "comparison, in the order of the protocol's treatments, centred at its direct "
+            "estimate.",
+        )
+    )
+
+
+def network_section(
+    report: Report,
+    result: NetworkResult,
+    title: str,
+    tag: str,
+    *,
+    order: Sequence[str] = (),
+    risk_of_bias: Mapping[str, str | None] | None = None,
+) -> None:
+    """Add a network outcome's results to ``report`` (after its heading and notes):
+    ``order`` orders the treatments of the comparison-adjusted funnel (the protocol's;
+    default the result's), ``risk_of_bias`` each study's overall judgement (label ->
+    judgement, None where not judged) colours the network graph's edges."""
+    judged = {s: j for s, j in (risk_of_bias or {}).items() if j is not None}
     people = None if result.participants is None else round(sum(result.participants))
     measure = MEASURE_NAMES.get(result.measure, result.measure)
     measure = measure[:1].lower() + measure[1:] if measure[1:2].islower() else measure
@@ -158,7 +219,16 @@ def network_section(report: Report, result: NetworkResult, title: str, tag: str)
     )
     report.cite(*REFERENCES.values())
     report.add(Text(methods_text(result)))
-    report.add(Picture(partial(network_graph, result), f"Network graph of {title}."))
+    if judged:
+        report.add(
+            Picture(
+                partial(network_graph, result, risk_of_bias=judged),
+                f"Network graph of {title}, each comparison coloured by the overall risk of "
+                "bias of most of its studies.",
+            )
+        )
+    else:
+        report.add(Picture(partial(network_graph, result), f"Network graph of {title}."))
     report.add(Heading("Every treatment against the reference", level=3))
     report.add(
         Table(
@@ -194,6 +264,10 @@ def network_section(report: Report, result: NetworkResult, title: str, tag: str)
                 f"{tag}_node_split",
             )
         )
+    _pictures_of_inconsistency(report, result, title, order or result.treatments)
     for sub in result.subnetworks:
         report.add(Heading(f"Subnetwork of {sub.reference}", level=3))
-        network_section(report, sub, f"{title}, subnetwork of {sub.reference}", f"{tag}_sub")
+        network_section(
+            report, sub, f"{title}, subnetwork of {sub.reference}", f"{tag}_sub",
+            order=order, risk_of_bias=risk_of_bias,
+        )  # fmt: skip

@@ -251,7 +251,10 @@ def outcome_section(
     if analysis.network is not None:
         from srma.report.review.network import network_section
 
-        network_section(report, analysis.network, title, tag)
+        network_section(
+            report, analysis.network, title, tag, order=analysis.outcome.arms,
+            risk_of_bias=analysis.rob_overall,
+        )  # fmt: skip
     elif policy is None:
         report.add(
             Text(
