@@ -102,10 +102,11 @@ def test_network_graph_draws_an_edge_per_compared_pair_sized_by_studies(
     result: NetworkResult, tmp_path: Path
 ) -> None:
     figure = network_graph(result, title="Network")
-    per_treatment, per_pair = study_counts(result)
+    _, per_pair = study_counts(result)
     labels = _texts(figure, "treatment")
+    assert result.participants is not None  # both tables have group sizes
     assert labels == [
-        f"{name} ({n})" for name, n in zip(result.treatments, per_treatment, strict=True)
+        f"{name} ({n:,.0f})" for name, n in zip(result.treatments, result.participants, strict=True)
     ]
     (edges,) = [c for c in figure.axes[0].collections if isinstance(c, LineCollection)]
     counts = [
@@ -124,8 +125,11 @@ def test_network_graph_draws_an_edge_per_compared_pair_sized_by_studies(
     )
     (nodes,) = [c for c in figure.axes[0].collections if isinstance(c, PathCollection)]
     sizes = nodes.get_sizes()
-    assert np.argmax(sizes) == np.argmax(per_treatment)
-    assert list(np.argsort(sizes, kind="stable")) == list(np.argsort(per_treatment, kind="stable"))
+    participants = np.asarray(result.participants)
+    assert np.argmax(sizes) == np.argmax(participants)
+    assert list(np.argsort(sizes, kind="stable")) == list(np.argsort(participants, kind="stable"))
+    (footnote,) = [text.get_text() for text in figure.texts if text.get_gid() == "footnote"]
+    assert footnote.endswith("(n): participants")
     # every label lies outside the unit circle the nodes sit on
     for text in figure.axes[0].texts:
         if text.get_gid() == "treatment":

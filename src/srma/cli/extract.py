@@ -369,7 +369,7 @@ def export_command(
         missing = int((table.table["missing"] != "").sum())
         say(
             f"wrote {len(table.table)} rows ({missing} with a reason in 'missing') to {output}; "
-            f"analyse with: srma meta {output} {' '.join(table.meta_arguments())}",
+            f"analyse with: srma {table.command} {output} {' '.join(table.meta_arguments())}",
             console=stderr,
         )
 

@@ -21,19 +21,70 @@ from srma.cli.shell import (
     show,
     wrote,
 )
+from srma.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pandas as pd
+    from matplotlib.figure import Figure
+
     from srma.analysis.network import NetworkResult
 
 
-def _write_figures(result: NetworkResult, figures: list[tuple[str, Path]]) -> None:
+def _risk_of_bias(frame: pd.DataFrame, study: str, column: str, source: str) -> dict[str, object]:
+    """Each study's judgement from ``column`` (one value per study; an empty cell is not
+    judged); two different judgements for one study are refused, naming the rows."""
+    import pandas as pd
+
+    from srma.analysis.validation import require_columns
+
+    require_columns(frame, [study, column], source=source)
+    judgements: dict[str, object] = {}
+    first_row: dict[str, int] = {}
+    for row, (label, value) in enumerate(zip(frame[study], frame[column], strict=True)):
+        name = str(label).strip()
+        text = "" if pd.isna(value) else str(value).strip()
+        if name in judgements and judgements[name] != text:
+            raise InputError(
+                f"study {name!r} has two risk-of-bias judgements, {judgements[name]!r} (row "
+                f"{first_row[name] + 1}) and {text!r}: give each study one",
+                file=source, row=row + 1, column=column,
+            )  # fmt: skip
+        judgements.setdefault(name, text)
+        first_row.setdefault(name, row)
+    return judgements
+
+
+def _write_figures(
+    result: NetworkResult,
+    figures: list[tuple[str, Path]],
+    *,
+    edge_width: str = "studies",
+    risk_of_bias: dict[str, object] | None = None,
+    order: list[str] | None = None,
+) -> None:
     """Draw each asked-for figure of ``result`` and save it at its path."""
     from srma.figures.axes import save_figure
     from srma.figures.network import league_table_figure, network_forest, network_graph
+    from srma.figures.network_funnel import comparison_adjusted_funnel
+    from srma.figures.network_inconsistency import net_heat_plot, node_split_forest
+    from srma.stats.network.inconsistency import net_heat
 
-    drawers = {"graph": network_graph, "forest": network_forest, "league": league_table_figure}
+    drawers: dict[str, Callable[[NetworkResult], Figure]] = {
+        "graph": lambda r: network_graph(r, edge_width=edge_width, risk_of_bias=risk_of_bias),
+        "forest": network_forest,
+        "league": league_table_figure,
+        "node_split_forest": node_split_forest,
+        "net_heat": lambda r: net_heat_plot(net_heat(r.contrasts)),
+        "funnel": lambda r: comparison_adjusted_funnel(r, order=order, egger=True),
+    }
     for name, path in figures:
-        save_figure(drawers[name](result), path)
+        try:
+            figure = drawers[name](result)
+        except ValueError as error:
+            raise CommandError(f"{path}: {error}") from None
+        save_figure(figure, path)
         wrote(path)
 
 
@@ -81,19 +132,60 @@ def network_command(
         typer.Option(help="Write the forest plot against the reference, sorted by P-score."),
     ] = None,
     league: Annotated[Path | None, typer.Option(help="Write the league table as a figure.")] = None,
+    node_split_forest: Annotated[
+        Path | None,
+        typer.Option(
+            "--node-split-forest",
+            help="Write the direct, indirect and network estimate of each split comparison.",
+        ),
+    ] = None,
+    net_heat: Annotated[
+        Path | None,
+        typer.Option("--net-heat", help="Write the net heat plot (Krahn et al. 2013)."),
+    ] = None,
+    funnel: Annotated[
+        Path | None,
+        typer.Option(help="Write the comparison-adjusted funnel plot, with Egger's test."),
+    ] = None,
+    funnel_order: Annotated[
+        str | None,
+        typer.Option(
+            "--funnel-order",
+            help="Every treatment, comma-separated, in the funnel's order (e.g. oldest to "
+            "newest: each point is then old minus new); default: sorted.",
+        ),
+    ] = None,
+    edge_width: Annotated[
+        str,
+        typer.Option("--edge-width", help="Graph edges by studies or by precision."),
+    ] = "studies",
+    rob: Annotated[
+        str | None,
+        typer.Option(
+            "--rob",
+            help="Column of each study's overall risk of bias (low, some concerns, high; "
+            "empty: not judged), colouring the graph's edges.",
+        ),
+    ] = None,
 ) -> None:
     """Network meta-analysis: every treatment against every other (consistency model).
 
     One row per arm with --measure and its columns (--col events=stroke), or one row per
     contrast with --yi, --sei (or --vi) and --treatment2 (a multi-arm study: every pair).
     --graph, --forest and --league also draw the network, the forest plot against the
-    reference and the league table.
+    reference and the league table; --node-split-forest, --net-heat and --funnel the
+    node-split forest, the net heat plot and the comparison-adjusted funnel plot.
     """
 
     def action() -> None:
         from srma.analysis.network import network_meta
 
-        asked = (("graph", graph), ("forest", forest), ("league", league))
+        asked = (
+            ("graph", graph), ("forest", forest), ("league", league),
+            ("node_split_forest", node_split_forest), ("net_heat", net_heat), ("funnel", funnel),
+        )  # fmt: skip
+        if edge_width not in ("studies", "precision"):
+            raise CommandError(f"--edge-width must be studies or precision, got {edge_width!r}")
         figures = [(name, path) for name, path in asked if path is not None]
         for _, path in figures:
             figure_path(path)
@@ -109,13 +201,18 @@ def network_command(
         if sei is not None or vi is not None:
             columns["sei" if sei is not None else "vi"] = sei if sei is not None else vi
         options = {} if measure is None else {"measure": measure}
+        table = read_table(data)
+        judgements = None if rob is None else _risk_of_bias(table, study, rob, str(data))
+        order = None if funnel_order is None else [t.strip() for t in funnel_order.split(",")]
         result = network_meta(
-            read_table(data), study=study, treatment=treatment, treatment2=treatment2,
+            table, study=study, treatment=treatment, treatment2=treatment2,
             method=method, reference=reference, test=test, level=level,
             small_values=small_values, add=add, source=str(data), **options, **columns,
         )  # fmt: skip
         show(as_json, result)
         if figures:
-            _write_figures(result, figures)
+            _write_figures(
+                result, figures, edge_width=edge_width, risk_of_bias=judgements, order=order
+            )
 
     run(action, data)

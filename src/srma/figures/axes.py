@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 #: The most pixels a PNG is drawn with (a 1 GiB RGBA canvas): a taller figure asks for
 #: SVG or PDF instead of minutes of drawing and gigabytes of memory.
@@ -20,10 +21,38 @@ PNG_DPI = 300
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
 
+#: Powers of ten beyond RATIO_TICKS, for an axis wider than 0.01 to 100.
+_POWERS = tuple(10.0**e for e in range(-6, 7))
+
+
+def ratio_ticks(low: float, high: float) -> list[float]:
+    """The ticks of a ratio axis from ``low`` to ``high``: :data:`RATIO_TICKS` within it,
+    or on a wide axis (more than 7 of them) the powers of ten only, every other one when
+    still more than 7, so that the labels do not collide."""
+    ticks = sorted({t for t in (*RATIO_TICKS, *_POWERS) if low <= t <= high})
+    if len(ticks) > 7:
+        ticks = [t for t in ticks if t in _POWERS]
+    if len(ticks) > 7:
+        ticks = [t for t in ticks if round(np.log10(t)) % 2 == 0]
+    return ticks
+
+
+class RatioLocator(Locator):
+    """Ticks of a ratio axis (:func:`ratio_ticks`) for the axis' limits when it is drawn."""
+
+    def __call__(self) -> list[float]:
+        low, high = sorted(self.axis.get_view_interval())
+        return self.tick_values(low, high)
+
+    def tick_values(self, vmin: float, vmax: float) -> list[float]:
+        return ratio_ticks(min(vmin, vmax), max(vmin, vmax))
+
+
 def ratio_axis(ax: Axes) -> None:
-    """A log x axis with ticks at 0.1, 0.2, 0.5, 1, 2, 5... labelled as plain numbers."""
+    """A log x axis with ticks at 0.1, 0.2, 0.5, 1, 2, 5... (:func:`ratio_ticks`) labelled
+    as plain numbers."""
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(FixedLocator(RATIO_TICKS))
+    ax.xaxis.set_major_locator(RatioLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
 

@@ -39,14 +39,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.path import Path
-from matplotlib.ticker import FixedLocator, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import IdentityTransform
 
 from srma.analysis.conventions import BINARY_ARM_COLUMNS, CONTINUOUS_ARM_COLUMNS
 from srma.analysis.results import MetaResult
 from srma.analysis.sensitivity import RefitTable
 from srma.analysis.subgroups import SubgroupResult
-from srma.figures.axes import RATIO_TICKS, new_figure, ratio_axis
+from srma.figures.axes import new_figure, ratio_axis
 from srma.figures.limits import MAX_ROWS
 from srma.figures.rob import PALETTES, SYMBOLS
 from srma.figures.symbols import centred_texts
@@ -357,10 +357,6 @@ def _draw(
     x_min, x_max = float(from_axis(low - pad)), float(from_axis(high + pad))
     if result.is_ratio:
         ratio_axis(ax)
-        ticks = [t for t in RATIO_TICKS if x_min <= t <= x_max]
-        if len(ticks) > 7:  # a wide axis: powers of ten only, so the labels do not collide
-            ticks = [t for t in ticks if np.isclose(np.log10(t), round(np.log10(t)))]
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
     else:
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     ax.set_xlim(x_min, x_max)

@@ -3,9 +3,11 @@
 * :func:`network_graph`: the treatments on a circle (clockwise from the top, in the
   result's order), an edge between two treatments that some study compares, its width
   growing with the number of studies making the comparison (a multi-arm study makes every
-  pair of its arms, as netmeta's ``netgraph`` counts), the count written on the edge; each
-  node's area grows with the number of studies that include the treatment, the count
-  written beside its label outside the circle.
+  pair of its arms, as netmeta's ``netgraph`` counts) or with the precision of its direct
+  estimate, the study count written on the edge, the edge optionally coloured by risk of
+  bias; each node's area grows with the participants randomised to the treatment (or,
+  without group sizes, the studies including it), written beside its label outside the
+  circle.  What it counts is in :mod:`srma.figures.network_edges`.
 * :func:`network_forest`: every treatment against the reference, sorted by P-score
   (Rücker & Schwarzer 2015), best first, with the estimate, its CI and the P-score as text;
   ratio measures on a log axis in natural units, as :mod:`srma.figures.forest` draws them.
@@ -19,15 +21,25 @@ counts from the contrasts it analysed.
 
 from __future__ import annotations
 
-from itertools import combinations
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from srma.analysis.network import LOG_MEASURES, NetworkResult
+from srma.errors import InputError
 from srma.figures.axes import new_figure, ratio_axis
+from srma.figures.network_edges import (
+    NOT_JUDGED,
+    ROB_COLOURS,
+    ROB_LEVELS,
+    direct_precision,
+    edge_risk_of_bias,
+    study_counts,
+)
 from srma.figures.text import literal, no_tex
 from srma.formatting import format_estimate_ci, format_number
 from srma.vocabulary import MEASURE_NAMES
@@ -53,6 +65,10 @@ GRAPH_RADIUS = 2.0
 #: Room above and below the circle for a label, and under it for the key, in inches.
 LABEL_INCHES = 0.55
 FOOTNOTE_INCHES = 0.3
+#: Room under the graph for the risk-of-bias legend, in inches.
+LEGEND_INCHES = 0.5
+#: What an edge's width can follow.
+EDGE_WIDTHS = ("studies", "precision")
 
 
 def _is_ratio(result: NetworkResult) -> bool:
@@ -71,34 +87,6 @@ def _better(result: NetworkResult) -> str:
     )
 
 
-def study_counts(result: NetworkResult) -> tuple[np.ndarray, np.ndarray]:
-    """Studies including each treatment (length T) and making each comparison (T x T).
-
-    A study's arms are the treatments of its contrasts; a study with arms ``A, B, C``
-    makes the comparisons ``A:B``, ``A:C`` and ``B:C``, and counts once for each.  Only
-    the studies analysed count (a study left out, e.g. with no events in any arm, does not).
-    Treatments follow ``result.treatments``; the matrix is symmetric with a zero diagonal.
-    """
-    data = result.contrasts
-    position = {name: index for index, name in enumerate(result.treatments)}
-    count = len(result.treatments)
-    arms: dict[int, set[int]] = {}
-    for study, first, second in zip(data.study, data.treat1, data.treat2, strict=True):
-        names = (data.treatments[first], data.treatments[second])
-        arms.setdefault(int(study), set()).update(
-            position[name] for name in names if name in position
-        )
-    per_treatment = np.zeros(count, dtype=int)
-    per_pair = np.zeros((count, count), dtype=int)
-    for members in arms.values():
-        for index in members:
-            per_treatment[index] += 1
-        for a, b in combinations(sorted(members), 2):
-            per_pair[a, b] += 1
-            per_pair[b, a] += 1
-    return per_treatment, per_pair
-
-
 def _scaled(values: np.ndarray, smallest: float, largest: float) -> np.ndarray:
     """``values`` mapped linearly from ``(0, max]`` onto ``(smallest, largest]``."""
     top = float(values.max()) if values.size else 0.0
@@ -107,40 +95,80 @@ def _scaled(values: np.ndarray, smallest: float, largest: float) -> np.ndarray:
     return smallest + (largest - smallest) * values / top
 
 
-def network_graph(result: NetworkResult, *, title: str | None = None) -> Figure:
-    """Draw the network: treatments on a circle, edges and nodes sized by study counts.
+def _count_text(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
-    Edge width is proportional to the number of studies making the comparison
-    (:func:`study_counts`; from :data:`MIN_EDGE_POINTS` for the fewest to
-    :data:`MAX_EDGE_POINTS` for the most) and the count is written at the edge's middle;
-    node area is proportional to the number of studies including the treatment, written
-    after its label as ``name (n)``.
+
+def network_graph(
+    result: NetworkResult,
+    *,
+    edge_width: str = "studies",
+    risk_of_bias: Mapping[str, object] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw the network: treatments on a circle, nodes sized by participants, edges by
+    studies or precision, optionally coloured by risk of bias.
+
+    Node area is proportional to the participants randomised to the treatment
+    (``result.participants``, written after its label as ``name (n)``), or, where the
+    table has no group sizes (GEN, contrasts), to the number of studies including it;
+    the footnote says which.  Edge width (:data:`MIN_EDGE_POINTS` for the smallest to
+    :data:`MAX_EDGE_POINTS` for the largest) is proportional to the number of studies
+    making the comparison (``edge_width="studies"``, :func:`study_counts`) or to the
+    precision of its direct estimate (``"precision"``, :func:`direct_precision`); the
+    number of studies is written at the edge's middle either way.  ``risk_of_bias`` maps
+    study labels to their overall judgement (:func:`risk_of_bias_levels`); each edge is
+    then coloured by the majority judgement of the studies making it
+    (:func:`edge_risk_of_bias`), in robvis's colours, with a legend; studies without a
+    judgement count as not judged (grey) and are never dropped.
     """
+    if edge_width not in EDGE_WIDTHS:
+        raise InputError(f"edge_width must be one of {', '.join(EDGE_WIDTHS)}, got {edge_width!r}")
     per_treatment, per_pair = study_counts(result)
+    by_participants = result.participants is not None
+    node_values = (
+        np.asarray(result.participants, dtype=float)
+        if by_participants
+        else per_treatment.astype(float)
+    )
     count = len(result.treatments)
     # clockwise from the top: angle_i = pi/2 - 2 pi i / T
     angles = np.pi / 2 - 2 * np.pi * np.arange(count) / max(count, 1)
     x, y = np.cos(angles), np.sin(angles)
-    labels = [literal(f"{name} ({per_treatment[i]})") for i, name in enumerate(result.treatments)]
+    labels = [
+        literal(f"{name} ({_count_text(node_values[i])})")
+        for i, name in enumerate(result.treatments)
+    ]
     longest = max(len(label) for label in labels)
     margin = longest * CHAR_INCHES + 0.35  # room for a label beside the circle, in inches
     radius = GRAPH_RADIUS
     width, tall = 2 * (radius + margin), 2 * (radius + LABEL_INCHES)
     extra = 0.4 if title else 0.0
-    height = tall + FOOTNOTE_INCHES + extra
+    key = LEGEND_INCHES if risk_of_bias is not None else 0.0
+    bottom = FOOTNOTE_INCHES + key
+    height = tall + bottom + extra
     fig = new_figure(width, height)
-    ax = fig.add_axes((0.0, FOOTNOTE_INCHES / height, 1.0, tall / height))
+    ax = fig.add_axes((0.0, bottom / height, 1.0, tall / height))
     ax.set_axis_off()
     # the circle has radius 1 in data units and GRAPH_RADIUS inches, in both directions
     ax.set_xlim(-width / (2 * radius), width / (2 * radius))
     ax.set_ylim(-tall / (2 * radius), tall / (2 * radius))
     pairs = [(a, b) for a in range(count) for b in range(a + 1, count) if per_pair[a, b] > 0]
     studies = np.array([per_pair[a, b] for a, b in pairs], dtype=float)
-    widths = _scaled(studies, MIN_EDGE_POINTS, MAX_EDGE_POINTS)
+    if edge_width == "precision":
+        precision = direct_precision(result)
+        sizes = np.array([precision[a, b] for a, b in pairs])
+    else:
+        sizes = studies
+    colours: list[str] | str = EDGE_COLOUR
+    judgements: np.ndarray | None = None
+    if risk_of_bias is not None:
+        judgements = edge_risk_of_bias(result, risk_of_bias)
+        colours = [ROB_COLOURS[judgements[a, b]] for a, b in pairs]
     edges = LineCollection(
         [((x[a], y[a]), (x[b], y[b])) for a, b in pairs],
-        linewidths=widths,
-        colors=EDGE_COLOUR,
+        linewidths=_scaled(sizes, MIN_EDGE_POINTS, MAX_EDGE_POINTS),
+        colors=colours,
         zorder=1,
         gid="edges",
     )
@@ -152,7 +180,7 @@ def network_graph(result: NetworkResult, *, title: str | None = None) -> Figure:
             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
         )  # fmt: skip
     ax.scatter(
-        x, y, s=_scaled(per_treatment.astype(float), MIN_NODE_AREA, MAX_NODE_AREA),
+        x, y, s=_scaled(node_values, MIN_NODE_AREA, MAX_NODE_AREA),
         color=NODE_COLOUR, zorder=2, gid="nodes",
     )  # fmt: skip
     for i, label in enumerate(labels):
@@ -166,10 +194,24 @@ def network_graph(result: NetworkResult, *, title: str | None = None) -> Figure:
         )  # fmt: skip
     if title:
         fig.suptitle(literal(title), x=0.02, ha="left", fontsize=11)
+    if judgements is not None:
+        shown = [*ROB_LEVELS, *([NOT_JUDGED] if NOT_JUDGED in judgements else [])]
+        fig.legend(
+            handles=[Line2D([], [], color=ROB_COLOURS[level], linewidth=4) for level in shown],
+            labels=shown, loc="center", ncol=len(shown), frameon=False,
+            fontsize=FONT_SIZE - 1, title="Risk of bias (majority of the studies)",
+            title_fontsize=FONT_SIZE - 1,
+            bbox_to_anchor=(0.5, (FOOTNOTE_INCHES + key / 2) / height),
+        )  # fmt: skip
+    edge_key = (
+        "edge width: precision of the direct estimate, numbers: studies"
+        if edge_width == "precision"
+        else "edges: studies making the comparison"
+    )
+    node_key = "(n): participants" if by_participants else "(n): studies including the treatment"
     fig.text(
-        0.5, 0.5 * FOOTNOTE_INCHES / height,
-        "Edges: studies making the comparison; (n): studies including the treatment",
-        fontsize=FONT_SIZE - 1, ha="center", va="center", color="0.35",
+        0.5, 0.5 * FOOTNOTE_INCHES / height, f"{edge_key[0].upper()}{edge_key[1:]}; {node_key}",
+        fontsize=FONT_SIZE - 1, ha="center", va="center", color="0.35", gid="footnote",
     )  # fmt: skip
     return no_tex(fig)
 

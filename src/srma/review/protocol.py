@@ -53,6 +53,8 @@ Layout (every table but ``[subgroups]``, ``[analysis]``, ``[extraction]`` and
     follow_up = "90 days"             #   follow-up as text,
     indirectness = -1                 #   0, -1 or -2, with
     indirectness_reason = "..."       #   the reason (needed when not 0)
+    # network = true                  # a network outcome: arms lists its treatments,
+                                      #   the reference first (docs/network.md)
 
     [risk_of_bias]
     tool = "rob2"                     # rob1, rob2, robins-i, syrcle, quadas2
@@ -168,6 +170,9 @@ class Outcome:
     follow_up: str = ""
     indirectness: int = 0
     indirectness_reason: str = ""
+    #: a network outcome: ``arms`` are its treatments (the reference first), every study's
+    #: arms are analysed together by :func:`srma.network_meta` (docs/network.md)
+    network: bool = False
 
 
 @dataclass(frozen=True)
@@ -295,7 +300,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "outcomes": {"name": str, "measure": str, "direction": str, "primary": bool, "data": str,
                  "time_points": list, "arms": list, "multi_arm": str, "mid": float,
                  "assumed_risk": float, "importance": str, "follow_up": str,
-                 "indirectness": int, "indirectness_reason": str},
+                 "indirectness": int, "indirectness_reason": str, "network": bool},
     "analysis": {"policy": str, "planned": list, "sensitivity": list, "small_study_min_k": int,
                  "custom": object},
     "analysis.custom": {"i2_threshold": float, "always_random": bool, "random_method": str,
@@ -632,12 +637,54 @@ def _outcome_data(
             line = lines.of("outcomes", index, "time_points")
             problems.append((line, f"time point {repeated!r} is listed twice"))
     arms = table.get("arms")
+    if table.get("network") is True:
+        found.update(_network_outcome(index, table, found, lines, problems))
+        return found
     if arms is not None and _arms(arms, lines.of("outcomes", index, "arms"), problems):
         found["arms"] = tuple(v.strip() for v in arms)  # type: ignore[union-attr]
     rule = table.get("multi_arm")
     if rule is not None and _rule(rule, lines.of("outcomes", index, "multi_arm"), problems):
         found["multi_arm"] = rule
     return found
+
+
+#: The measures a network outcome may use: arm-level data (srma.network_meta's arm tables).
+NETWORK_MEASURES: dict[str, tuple[str, ...]] = {
+    "continuous": ("MD", "SMD"),
+    "binary": ("OR", "RR", "RD"),
+}
+
+
+def _network_outcome(
+    index: int,
+    table: dict[str, object],
+    found: dict[str, object],
+    lines: _Lines,
+    problems: list[tuple[int | None, str]],
+) -> dict[str, object]:
+    """A network outcome's keys: ``arms`` lists its treatments (the reference first, at
+    least two), the data are per arm (continuous or binary) and a study's arms of one
+    treatment are combined (``multi_arm = "combine"``)."""
+    line = lines.of("outcomes", index, "network")
+    arms, data, measure = table.get("arms"), found.get("data"), table.get("measure")
+    treatments = tuple(v.strip() for v in arms) if _strings(arms) else ()  # type: ignore[union-attr]
+    if len(treatments) < 2 or len(set(treatments)) != len(treatments) or "" in treatments:
+        problems.append((lines.of("outcomes", index, "arms") or line,
+                         "a network outcome's arms list its treatments, each once, the "
+                         "reference first (at least two)"))  # fmt: skip
+    if data not in NETWORK_MEASURES:
+        problems.append((line, "a network outcome needs data per arm: data = \"continuous\" "
+                               "or \"binary\""))  # fmt: skip
+    elif measure not in NETWORK_MEASURES[str(data)]:
+        allowed = ", ".join(NETWORK_MEASURES[str(data)])
+        problems.append((line, f"a network outcome of {data} data uses one of {allowed}, "
+                               f"not {measure}"))  # fmt: skip
+    rule = table.get("multi_arm", "combine")
+    if rule != "combine":
+        problems.append((lines.of("outcomes", index, "multi_arm") or line,
+                         'a network outcome keeps every arm: multi_arm must be "combine" '
+                         "(arms of one treatment in a study are combined)"))  # fmt: skip
+    return {"arms": treatments or found["arms"], "multi_arm": "combine", "network": True}
 
 
 def _risk_of_bias(

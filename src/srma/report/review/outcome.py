@@ -248,7 +248,14 @@ def outcome_section(
             )
         )
     policy = analysis.policy
-    if policy is None:
+    if analysis.network is not None:
+        from srma.report.review.network import network_section
+
+        network_section(
+            report, analysis.network, title, tag, order=analysis.outcome.arms,
+            risk_of_bias=analysis.rob_overall,
+        )  # fmt: skip
+    elif policy is None:
         report.add(
             Text(
                 f"No pooled result: no study has usable data for {title} "

@@ -176,7 +176,7 @@ def _missing(report: Report, analysis: ReviewAnalysis) -> None:
         report.add(Table(frame, "Studies without usable data, per outcome, and why.", "missing"))
     elif analysis.outcomes:
         report.add(Text("Nothing: every study of the review has usable data for every outcome."))
-    empty = [outcome_title(a) for a in analysis.outcomes if a.policy is None]
+    empty = [outcome_title(a) for a in analysis.outcomes if a.policy is None and a.network is None]
     if empty:
         report.add(Text(f"Outcomes without any pooled result: {', '.join(empty)}."))
 

@@ -9,6 +9,10 @@ warning), never dropped silently.  The columns are srma's canonical ones:
   arm, the experimental one);
 * binary: ``events1, total1, events2, total2``;
 * time-to-event and generic: ``yi, sei`` (a log hazard ratio for time-to-event);
+* a network outcome (``network = true``): a row per study and treatment, ``treatment``
+  (the arm's group), ``arms`` (the study's arms of it, combined when several) and the
+  arm's ``mean, sd, n`` or ``events, total``, ready for ``srma network`` (a study with
+  fewer than two of the treatments keeps one row with the reason);
 
 with ``study`` ("Author year"), ``study_id``, ``records``, ``outcome``,
 ``time_point``, ``arm1``, ``arm2``, ``value_type``, ``conversions`` (each
@@ -83,9 +87,19 @@ class ExportTable:
     data: str
     time_point: str
     table: pd.DataFrame
+    #: a network outcome's table: a row per study and treatment (:func:`_network_rows`)
+    network: bool = False
+
+    @property
+    def command(self) -> str:
+        """The srma command that analyses this table."""
+        return "network" if self.network else "meta"
 
     def meta_arguments(self) -> list[str]:
-        """The options of ``srma meta`` that read this table."""
+        """The options of ``srma meta`` (``srma network`` for a network outcome) that read
+        this table."""
+        if self.network:
+            return ["--treatment", "treatment", "--measure", self.measure]
         if self.data in ("continuous", "binary"):
             return ["--measure", self.measure]
         return ["--yi", "yi", "--sei", "sei"]
@@ -297,6 +311,30 @@ class _Row:
     missing: str = ""
 
 
+def _pairwise_problem(study: Study, mine: Sequence[_Arm], data: str) -> _Row | str:
+    """The row that says why a study's arms cannot be analysed, or their value type
+    (final values or changes from baseline; "" for binary data)."""
+    bad = [a for a in mine if a.problem]
+    if bad:
+        return _Row(
+            study.label, missing=f"values do not fit together ({bad[0].name}): {bad[0].problem}"
+        )
+    absent = [a.name for a in mine if not a.reported]
+    if len(absent) == len(mine):
+        return _Row(study.label, missing="not reported")
+    if absent:
+        return _Row(study.label, missing=f"not reported for {', '.join(absent)}")
+    types = sorted({a.value_type for a in mine if a.value_type is not None})
+    types = types if data == "continuous" else []
+    if len(types) > 1:
+        return _Row(
+            study.label,
+            missing="final values and changes from baseline mixed: "
+            + "; ".join(f"{a.name}: {a.value_type}" for a in mine),
+        )
+    return str(types[0]) if types else ""
+
+
 def _pairwise(
     study: Study,
     outcome: Outcome,
@@ -306,30 +344,9 @@ def _pairwise(
 ) -> list[_Row]:
     """The rows of one study (``mine``: its arms) under the protocol's multi-arm rule."""
     first, second = outcome.arms
-    bad = [a for a in mine if a.problem]
-    if bad:
-        return [
-            _Row(
-                study.label,
-                missing=f"values do not fit together ({bad[0].name}): {bad[0].problem}",
-            )
-        ]
-    absent = [a.name for a in mine if not a.reported]
-    if len(absent) == len(mine):
-        return [_Row(study.label, missing="not reported")]
-    if absent:
-        return [_Row(study.label, missing=f"not reported for {', '.join(absent)}")]
-    types = sorted({a.value_type for a in mine if a.value_type is not None})
-    types = types if data == "continuous" else []
-    if len(types) > 1:
-        return [
-            _Row(
-                study.label,
-                missing="final values and changes from baseline mixed: "
-                + "; ".join(f"{a.name}: {a.value_type}" for a in mine),
-            )
-        ]
-    value_type = str(types[0]) if types else ""
+    value_type = _pairwise_problem(study, mine, data)
+    if isinstance(value_type, _Row):
+        return [value_type]
     groups = {g: [a for a in mine if a.group == g] for g in (first, second)}
     names = {g: [a.name for a in groups[g]] for g in groups}
     rule = outcome.multi_arm
@@ -407,6 +424,47 @@ def _pairwise(
                 text,
             )
         )
+    return rows
+
+
+def _network_rows(
+    study: Study,
+    outcome: Outcome,
+    mine: Sequence[_Arm],
+    combined: Mapping[tuple[int, str], tuple[float, ...]],
+    data: str,
+) -> list[_Row]:
+    """The rows of one study of a network outcome: one per treatment it has (``arm1`` the
+    treatment, ``arm2`` its arms), a treatment's arms combined (Handbook 6.5.2.10); or
+    one row with the reason it cannot enter the network."""
+    if not mine:
+        return [
+            _Row(
+                study.label,
+                missing="no arm of the network's treatments: name its arms with "
+                "`srma extract arms`",
+            )
+        ]
+    checked = _pairwise_problem(study, mine, data)
+    if isinstance(checked, _Row):
+        return [checked]
+    treatments = [t for t in outcome.arms if any(a.group == t for a in mine)]
+    if len(treatments) < 2:
+        has = f" (it has {treatments[0]})" if treatments else ""
+        return [
+            _Row(
+                study.label,
+                missing=f"fewer than two treatments of the network{has}: name its arms with "
+                "`srma extract arms`",
+            )
+        ]
+    rows = []
+    for treatment in treatments:
+        arms = [a for a in mine if a.group == treatment]
+        values = arms[0].values if len(arms) == 1 else combined[(study.id, treatment)]
+        names = " + ".join(a.name for a in arms)
+        text = f"combined {names} (Handbook 6.5.2.10)" if len(arms) > 1 else ""
+        rows.append(_Row(study.label, treatment, names, values, checked, _notes(arms), text))
     return rows
 
 
@@ -528,6 +586,8 @@ def export_outcome(
         elif study.id in open_by_study:
             where = open_by_study[study.id]
             rows = [_Row(study.label, missing=f"unresolved discrepancy: {where}")]
+        elif outcome.network:
+            rows = _network_rows(study, outcome, by_study.get(study.id, []), combined, data)
         elif per_arm:
             rows = _pairwise(study, outcome, by_study.get(study.id, []), combined, data)
         else:
@@ -540,6 +600,7 @@ def export_outcome(
         data,
         time,
         _frame(output, outcome, time, data, protocol, traits),
+        network=outcome.network,
     )
 
 
@@ -552,7 +613,9 @@ def _frame(
     traits: pd.DataFrame,
 ) -> pd.DataFrame:
     """The export's table: canonical columns, then one per study characteristic."""
-    if data == "continuous":
+    if outcome.network:
+        numbers = list(STATISTICS[data])
+    elif data == "continuous":
         numbers = ["mean1", "sd1", "n1", "mean2", "sd2", "n2"]
     elif data == "binary":
         numbers = ["events1", "total1", "events2", "total2"]
@@ -580,6 +643,8 @@ def _frame(
         )
     columns = [*EXPORT_ID_COLUMNS, *numbers, *EXPORT_NOTE_COLUMNS]
     frame = pd.DataFrame(records, columns=columns)
+    if outcome.network:  # a row per treatment: arm1 is the treatment, arm2 its arms
+        frame = frame.rename(columns={"arm1": "treatment", "arm2": "arms"})
     if data != "continuous":  # only continuous data are final values or changes
         frame = frame.drop(columns="value_type")
     for field in protocol.extraction.fields:
@@ -590,7 +655,7 @@ def _frame(
             if field.type == "number"
             else looked.where(looked.notna(), "")
         )
-    for name in ("n1", "n2", "events1", "total1", "events2", "total2"):
+    for name in ("n1", "n2", "events1", "total1", "events2", "total2", "n", "events", "total"):
         if name in frame and (frame[name].dropna() % 1 == 0).all():
             frame[name] = frame[name].astype("Int64")
     return frame

@@ -153,11 +153,26 @@ def included_records(state: ReviewState) -> list[int]:
 
 
 def default_groups(protocol: Protocol) -> tuple[str, ...]:
-    """Every group of a comparison the protocol names ([extraction] arms and each outcome's)."""
+    """Every group of a pairwise comparison the protocol names ([extraction] arms and each
+    pairwise outcome's): every study has an arm of each.  A protocol whose outcomes are all
+    network outcomes has none: each study's arms are named with their treatments."""
+    pairwise = [o for o in protocol.outcomes if not o.network]
+    if protocol.outcomes and not pairwise:
+        return ()
     groups = list(protocol.extraction.arms)
-    for outcome in protocol.outcomes:
+    for outcome in pairwise:
         groups.extend(g for g in outcome.arms if g not in groups)
     return tuple(groups)
+
+
+def network_treatments(protocol: Protocol) -> tuple[str, ...]:
+    """The treatments of the protocol's network outcomes that are not a default group: a
+    study's arm may belong to one, and need not (a study compares some of them)."""
+    found = list(default_groups(protocol))
+    for outcome in protocol.outcomes:
+        if outcome.network:
+            found.extend(t for t in outcome.arms if t not in found)
+    return tuple(found[len(default_groups(protocol)) :])
 
 
 def studies_of(
@@ -308,16 +323,20 @@ def set_arms(
     """Name a study's arms and their groups (and, for ``multi_arm = "choose"``, the arm
     chosen per group); return the event id.
 
-    Every group of the protocol's comparisons needs an arm; names are unique; an
+    Every group of the protocol's pairwise comparisons needs an arm (a network
+    outcome's treatments are groups too, each optional); names are unique; an
     arm that already holds values (``values``: ``(study, arm) -> count``) cannot
     be dropped.
     """
     groups = default_groups(project.protocol)
-    unknown = sorted({a.group for a in arms} - set(groups))
+    allowed = (*groups, *network_treatments(project.protocol))
+    unknown = sorted({a.group for a in arms} - set(allowed))
     if unknown:
         raise InputError(
-            f"unknown group {unknown[0]!r}; the protocol's groups are: {', '.join(groups)}"
+            f"unknown group {unknown[0]!r}; the protocol's groups are: {', '.join(allowed)}"
         )
+    if not arms:
+        raise InputError("a study needs at least one arm")
     names = [a.name.lower() for a in arms]
     repeated = sorted({a.name for a in arms if names.count(a.name.lower()) > 1})
     if repeated:

@@ -415,6 +415,12 @@ def analyze_outcome(
     given); ``rob`` None means no judgements at all, ``rob_note`` says why.
     """
     outcome = plan.outcome
+    if outcome.network:
+        from srma.review.synthesize.network import analyze_network_outcome
+
+        return analyze_network_outcome(
+            plan, export, data_version=data_version, rob=rob, overrides=overrides
+        )
     table: pd.DataFrame = export.table
     blank = table["missing"].fillna("").astype(str) != ""
     missing = tuple(

@@ -94,6 +94,12 @@ def grade_inputs(analysis: OutcomeAnalysis) -> GradeInputs | None:
 
 def rated(analysis: OutcomeAnalysis) -> OutcomeAnalysis:
     """``analysis`` with its GRADE certainty, or a note saying why it has none."""
+    if analysis.network is not None:
+        note = (
+            "GRADE: not rated: srma rates pairwise results; the certainty of a network's "
+            "comparisons (CINeMA, GRADE for NMA) is not implemented"
+        )
+        return replace(analysis, notes=(*analysis.notes, note))
     inputs = grade_inputs(analysis)
     if inputs is None:
         note = "GRADE: not rated, no pooled result"

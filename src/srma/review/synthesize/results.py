@@ -106,14 +106,22 @@ class OutcomeAnalysis:
     control_risks: tuple[float, ...] = ()
     design: str = ""
     overrides: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
+    #: a network outcome's result (srma.analysis.network.NetworkResult; ``policy`` is None)
+    network: Any | None = None
 
     @property
     def k(self) -> int:
+        if self.network is not None:
+            return int(self.network.k)
         return 0 if self.policy is None else self.policy.result.k
 
     @property
     def participants(self) -> int | None:
-        """Participants in both arms of the analysed studies (None for effect-size data)."""
+        """Participants in both arms of the analysed studies (None for effect-size data);
+        of every arm, for a network."""
+        if self.network is not None:
+            sizes = self.network.participants
+            return None if sizes is None else round(sum(sizes))
         if self.participants_intervention is None or self.participants_control is None:
             return None
         return self.participants_intervention + self.participants_control
@@ -153,6 +161,8 @@ class OutcomeAnalysis:
             lines.append(f"  {self.measure} = {pooled}, {format_p(result.pvalue)}{i2}")
             lines.append(f"  policy {self.policy.policy.name}:")
             lines += [f"    - {decision}" for decision in self.policy.decisions]
+        if self.network is not None:
+            lines += [f"  {line}" for line in self.network.summary().splitlines()]
         for follow_up in self.follow_ups:
             state = "done" if follow_up.done else "not done"
             lines.append(f"  {follow_up.name}: {state}; {follow_up.reason}")
@@ -190,6 +200,7 @@ class OutcomeAnalysis:
                 "decisions": list(policy.decisions),
                 "warnings": list(policy.warnings),
             },
+            "network": None if self.network is None else self.network.to_dict(),
             "follow_ups": [f.to_dict() for f in self.follow_ups],
             "missing": [m.to_dict() for m in self.missing],
             "notes": list(self.notes),
