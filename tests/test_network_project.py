@@ -228,3 +228,15 @@ def test_a_network_outcome_needs_arm_data() -> None:
     )
     with pytest.raises(ProtocolError, match="needs data per arm"):
         validate_protocol(tomllib.loads(text), text, "review.toml")
+
+
+@pytest.mark.filterwarnings("ignore::srma.errors.SrmaWarning")
+def test_a_bridge_is_all_direct_under_knapp_hartung() -> None:
+    """grp_counseling is reached only by Decker 1989: its comparison has no indirect
+    evidence, with or without the Knapp-Hartung factor on the network's covariance."""
+    arms = pd.DataFrame(HASSELBLAD, columns=["study", "treatment", "events", "total"])
+    for test in ("z", "knha"):
+        result = network_meta(arms, measure="OR", method="REML", test=test,
+                              reference="no_contact")  # fmt: skip
+        [bridge] = [r for r in result.node_split if "grp_counseling" in (r.treatment, r.vs)]
+        assert bridge.indirect is None and bridge.proportion_direct == pytest.approx(1.0)

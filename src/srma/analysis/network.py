@@ -746,7 +746,9 @@ def _result(
     ranks = p_scores(full, full_vcov, small_values_good=good)
     sampled = rank_probabilities(full, full_vcov, small_values_good=good, seed=seed, draws=draws)
     decomposition = q_decomposition(data)
-    split = node_split(data, full, full_vcov, tau2=fit.tau2)
+    # direct and indirect evidence at the model's own variances: a Knapp-Hartung factor
+    # scales only the network's, which would make a bridge look less than all direct
+    split = node_split(data, full, full_vcov / fit.s2, tau2=fit.tau2)
     pooled = direct_estimates(data, fit.total_covariance, multi_arm="marginal")
     hat = hat_matrix(direct_estimates(data, fit.total_covariance), data.n_treatments)
     return NetworkResult(
