@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -72,3 +73,35 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path: Path, dogliotti_csv: Pa
     assert result.exit_code == 1 and "--method" in result.stderr
     result = runner.invoke(app, ["network", str(dogliotti_csv)])
     assert result.exit_code == 1 and "give --measure" in result.stderr
+
+
+def test_league_csv_and_rankogram(tmp_path: Path, dogliotti_csv: Path) -> None:
+    """--league-csv writes the square league table (odds ratios, the row's against the
+    column's) as the report shows it; --seed and --draws reach the SUCRA of --json."""
+    case = CASES["dogliotti2014"]
+    league, picture = tmp_path / "league.csv", tmp_path / "ranks.png"
+    args = [
+        "network", str(dogliotti_csv), "--treatment", "drug", "--measure", "OR",
+        "--col", "events=stroke", "--method", "REML", "--reference", case["reference"],
+    ]  # fmt: skip
+    result = runner.invoke(
+        app, [*args, "--json", "--seed", "7", "--draws", "500",
+              "--league-csv", str(league), "--rankogram", str(picture)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["seed"] == 7 and out["draws"] == 500
+    table = pd.read_csv(league, index_col=0, keep_default_na=False)
+    assert list(table.index) == list(table.columns) == case["treatments"]
+    first, second = case["treatments"][1], case["reference"]
+    [pair] = [r for r in out["league"] if r["treatment"] == first and r["vs"] == second]
+    odds = [float(np.exp(pair[c])) for c in ("estimate", "ci_lower", "ci_upper")]
+    assert table.loc[first, second] == f"{odds[0]:.2f} [{odds[1]:.2f}, {odds[2]:.2f}]"
+    assert table.loc[first, first] == first
+    assert picture.stat().st_size > 0
+    again = runner.invoke(app, [*args, "--json", "--seed", "7", "--draws", "500"])
+    assert json.loads(again.stdout)["sucra"] == out["sucra"]
+    bad = runner.invoke(app, [*args, "--draws", "0"])
+    assert bad.exit_code != 0 and "--draws" in bad.output
+    wrong = runner.invoke(app, [*args, "--league-csv", str(tmp_path / "league.txt")])
+    assert wrong.exit_code != 0 and ".csv" in wrong.output

@@ -178,6 +178,7 @@ def test_the_report_shows_the_network(project: Path, tmp_path: Path) -> None:
     text = html.read_text(encoding="utf-8")
     assert "League table" in text and "P-score" in text and "grp_counseling" in text
     assert "Network graph" in text and "Outcomes without any pooled result" not in text
+    assert "Rankogram of" in text and "SUCRA" in text and "seeded normal draws" in text
     from docx import Document
 
     words = "\n".join(p.text for p in Document(str(docx)).paragraphs)

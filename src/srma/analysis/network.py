@@ -26,7 +26,7 @@ from srma.analysis.validation import (
     validate_options,
 )
 from srma.errors import InputError, SrmaWarning
-from srma.formatting import format_number
+from srma.formatting import format_estimate_ci, format_number
 from srma.stats.batch import FloatArray
 from srma.stats.inference import chi2_pvalue, critical_value, two_sided_pvalue
 from srma.stats.network.contribution import (
@@ -232,6 +232,20 @@ class NetworkResult:
         )
         for row in self.league:
             table.loc[row.treatment, row.vs] = getattr(row, value)
+        return table
+
+    def league_display(self, digits: int = 2) -> pd.DataFrame:
+        """The league table as read: cell (row, column) is ``estimate [ci_lower, ci_upper]``
+        of the row treatment against the column's on the reported scale (exponentiated
+        for OR and RR, as :data:`LOG_MEASURES`), the diagonal names the treatment."""
+        names = list(self.treatments)
+        table = pd.DataFrame(
+            np.diag(names).astype(object), index=names, columns=names, dtype=object
+        )
+        scale = np.exp if self.measure in LOG_MEASURES else float
+        for row in self.league:
+            values = (float(scale(v)) for v in (row.estimate, row.ci_lower, row.ci_upper))
+            table.loc[row.treatment, row.vs] = format_estimate_ci(*values, digits)
         return table
 
     def _pair(self, first: int, second: int) -> tuple[str, str]:

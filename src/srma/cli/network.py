@@ -69,16 +69,20 @@ def _write_figures(
     from srma.figures.network import league_table_figure, network_forest, network_graph
     from srma.figures.network_funnel import comparison_adjusted_funnel
     from srma.figures.network_inconsistency import net_heat_plot, node_split_forest
-    from srma.stats.network.inconsistency import net_heat
+    from srma.figures.network_ranking import rankogram
 
     drawers: dict[str, Callable[[NetworkResult], Figure]] = {
         "graph": lambda r: network_graph(r, edge_width=edge_width, risk_of_bias=risk_of_bias),
         "forest": network_forest,
         "league": league_table_figure,
         "node_split_forest": node_split_forest,
-        "net_heat": lambda r: net_heat_plot(net_heat(r.contrasts)),
+        "net_heat": lambda r: net_heat_plot(r.net_heat),
         "funnel": lambda r: comparison_adjusted_funnel(r, order=order, egger=True),
-    }
+        "rankogram": lambda r: rankogram(
+            r.treatments, r.rank_probabilities, sucra=r.sucra, draws=r.draws,
+            small_values_good=r.small_values == "good",
+        ),
+    }  # fmt: skip
     for name, path in figures:
         try:
             figure = drawers[name](result)
@@ -122,6 +126,13 @@ def network_command(
     add: Annotated[
         float, typer.Option(help="Binary arms: added to the cells of a study with a zero cell.")
     ] = 0.5,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the normal draws behind SUCRA and the rank probabilities."),
+    ] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Number of those draws (default 10,000).")
+    ] = None,
     as_json: JsonOption = False,
     graph: Annotated[
         Path | None,
@@ -132,6 +143,18 @@ def network_command(
         typer.Option(help="Write the forest plot against the reference, sorted by P-score."),
     ] = None,
     league: Annotated[Path | None, typer.Option(help="Write the league table as a figure.")] = None,
+    league_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--league-csv",
+            help="Write the league table as CSV: each cell 'estimate [lower, upper]' of the "
+            "row treatment against the column's, on the reported scale.",
+        ),
+    ] = None,
+    rankogram: Annotated[
+        Path | None,
+        typer.Option(help="Write the rankogram: each treatment's probability of every rank."),
+    ] = None,
     node_split_forest: Annotated[
         Path | None,
         typer.Option(
@@ -173,8 +196,9 @@ def network_command(
     One row per arm with --measure and its columns (--col events=stroke), or one row per
     contrast with --yi, --sei (or --vi) and --treatment2 (a multi-arm study: every pair).
     --graph, --forest and --league also draw the network, the forest plot against the
-    reference and the league table; --node-split-forest, --net-heat and --funnel the
-    node-split forest, the net heat plot and the comparison-adjusted funnel plot.
+    reference and the league table (--league-csv writes it as a table); --node-split-forest,
+    --net-heat, --funnel and --rankogram the node-split forest, the net heat plot, the
+    comparison-adjusted funnel plot and the rankogram (--seed and --draws set its draws).
     """
 
     def action() -> None:
@@ -183,6 +207,7 @@ def network_command(
         asked = (
             ("graph", graph), ("forest", forest), ("league", league),
             ("node_split_forest", node_split_forest), ("net_heat", net_heat), ("funnel", funnel),
+            ("rankogram", rankogram),
         )  # fmt: skip
         if edge_width not in ("studies", "precision"):
             raise CommandError(f"--edge-width must be studies or precision, got {edge_width!r}")
@@ -200,7 +225,14 @@ def network_command(
             columns["yi"] = yi
         if sei is not None or vi is not None:
             columns["sei" if sei is not None else "vi"] = sei if sei is not None else vi
+        if draws is not None and draws < 1:
+            raise CommandError(f"--draws must be a positive number of draws, got {draws}")
+        if league_csv is not None and league_csv.suffix.lower() != ".csv":
+            raise CommandError(f"--league-csv {league_csv}: give a file ending in .csv")
+        if league_csv is not None and not league_csv.parent.exists():
+            raise CommandError(f"{league_csv.parent}: no such folder")
         options = {} if measure is None else {"measure": measure}
+        options |= {k: v for k, v in (("seed", seed), ("draws", draws)) if v is not None}
         table = read_table(data)
         judgements = None if rob is None else _risk_of_bias(table, study, rob, str(data))
         order = None if funnel_order is None else [t.strip() for t in funnel_order.split(",")]
@@ -210,6 +242,9 @@ def network_command(
             small_values=small_values, add=add, source=str(data), **options, **columns,
         )  # fmt: skip
         show(as_json, result)
+        if league_csv is not None:
+            result.league_display().to_csv(league_csv, index_label="")
+            wrote(league_csv)
         if figures:
             _write_figures(
                 result, figures, edge_width=edge_width, risk_of_bias=judgements, order=order

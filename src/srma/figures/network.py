@@ -297,17 +297,12 @@ def league_table_figure(
     Treatments follow ``result.treatments``.
     """
     ratio = _is_ratio(result)
-    names = list(result.treatments)
-    position = {name: index for index, name in enumerate(names)}
-    count = len(names)
+    display = result.league_display(digits)
+    count = len(display)
     cells = [
-        [literal(name) if i == j else "" for j, name in enumerate(names)] for i in range(count)
+        [literal(text) if i == j else text for j, text in enumerate(line)]
+        for i, line in enumerate(display.to_numpy().tolist())
     ]
-    for row in result.league:
-        values = [row.estimate, row.ci_lower, row.ci_upper]
-        if ratio:
-            values = [float(np.exp(value)) for value in values]
-        cells[position[row.treatment]][position[row.vs]] = format_estimate_ci(*values, digits)
     longest = max(len(text) for line in cells for text in line)
     cell_width = longest * CHAR_INCHES + 0.25
     cell_height = 0.36

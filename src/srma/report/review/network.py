@@ -19,16 +19,15 @@ from srma.analysis.network import LOG_MEASURES, NetworkResult
 from srma.figures.network import network_forest, network_graph
 from srma.figures.network_funnel import comparison_adjusted_funnel
 from srma.figures.network_inconsistency import heat_designs, net_heat_plot, node_split_forest
+from srma.figures.network_ranking import rankogram
 from srma.formatting import (
     format_ci,
     format_count,
-    format_estimate_ci,
     format_number,
     format_p,
     format_p_value,
 )
 from srma.report.review.blocks import Heading, Picture, Report, Table, Text
-from srma.stats.network.inconsistency import net_heat
 from srma.vocabulary import MEASURE_NAMES
 
 #: What the methods paragraph cites, by what it says.
@@ -43,6 +42,9 @@ REFERENCES = {
     "meta-analysis and characterizing mixed treatment comparisons. Stat Med 32:5414-5429.",
     "pscore": "Rücker G, Schwarzer G (2015). Ranking treatments in frequentist network "
     "meta-analysis works without resampling methods. BMC Med Res Methodol 15:58.",
+    "sucra": "Salanti G, Ades AE, Ioannidis JPA (2011). Graphical methods and numerical "
+    "summaries for presenting results from multiple-treatment meta-analysis: an overview and "
+    "tutorial. J Clin Epidemiol 64:163-171.",
 }
 #: Cited where the comparison-adjusted funnel plot is shown.
 FUNNEL_REFERENCE = (
@@ -76,7 +78,9 @@ def methods_text(result: NetworkResult) -> str:
         "covariance of their shared arm (Salanti 2008; Rücker 2012). Heterogeneity and "
         "inconsistency: Q and its decomposition within and between designs (Krahn 2013); "
         "direct and indirect evidence were split by back-calculation (König 2013). "
-        f"Treatments were ranked by P-scores (Rücker 2015); {better.lower()} values are better."
+        f"Treatments were ranked by P-scores (Rücker 2015) and by SUCRA from "
+        f"{format_count(result.draws)} seeded normal draws of the estimates (seed "
+        f"{result.seed}; Salanti 2011); {better.lower()} values are better."
     )
 
 
@@ -98,21 +102,22 @@ def _estimates_table(result: NetworkResult) -> pd.DataFrame:
     )
 
 
+def _ranking_table(result: NetworkResult) -> pd.DataFrame:
+    frame = result.rank_frame().sort_values("sucra", ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "Treatment": frame["treatment"].tolist(),
+            "P-score": [format_number(v, 3) for v in frame["pscore"]],
+            "SUCRA": [format_number(v, 3) for v in frame["sucra"]],
+            "Mean rank": [format_number(v, 2) for v in frame["mean_rank"]],
+            "P(best)": [format_number(v, 3) for v in frame["rank_1"]],
+        }
+    )
+
+
 def _league_table(result: NetworkResult) -> pd.DataFrame:
-    cells = {(r.treatment, r.vs): r for r in result.league}
-    names = list(result.treatments)
-    table = {}
-    for column in names:
-        values = []
-        for row in names:
-            if row == column:
-                values.append(row)
-                continue
-            found = cells[(row, column)]
-            shown = _shown(result, [found.estimate, found.ci_lower, found.ci_upper])
-            values.append(format_estimate_ci(*shown))
-        table[column] = values
-    return pd.DataFrame({"": names, **table})
+    display = result.league_display()
+    return display.reset_index(names="")
 
 
 def _node_split_table(result: NetworkResult) -> pd.DataFrame | None:
@@ -164,7 +169,7 @@ def _pictures_of_inconsistency(
                 f"Node-splitting of {title}: direct, indirect and network estimates.",
             )
         )
-    heat = net_heat(result.contrasts)
+    heat = result.net_heat
     if len(heat_designs(heat)) >= 2:
         report.add(
             Picture(
@@ -243,6 +248,24 @@ def network_section(
             f"Forest plot of {title}: every treatment against {result.reference}, with P-scores.",
         )
     )
+    report.add(Heading("Ranking", level=3))
+    report.add(
+        Table(
+            _ranking_table(result),
+            f"{title}: P-score, SUCRA and mean rank of each treatment, best SUCRA first.",
+            f"{tag}_ranking",
+        )
+    )
+    report.add(
+        Picture(
+            partial(
+                rankogram, result.treatments, result.rank_probabilities, sucra=result.sucra,
+                draws=result.draws, small_values_good=result.small_values == "good",
+            ),
+            f"Rankogram of {title}: the probability of each rank (bars) and of that rank or "
+            "better (line).",
+        )
+    )  # fmt: skip
     report.add(Heading("League table", level=3))
     report.add(
         Table(
