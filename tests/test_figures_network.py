@@ -15,6 +15,7 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
+from network_cases import CASES, fit_case
 from srma import SrmaWarning, network_meta
 from srma.analysis.network import NetworkResult
 from srma.figures.axes import save_figure
@@ -28,25 +29,10 @@ from srma.figures.network import (
 )
 from srma.formatting import format_estimate_ci, format_number
 
-FIXTURES = Path(__file__).parent / "reference" / "fixtures"
-CASES = {
-    case["name"]: case for case in json.loads((FIXTURES / "network.json").read_text())["cases"]
-}
-
-
-def _fit(name: str, **options: object) -> NetworkResult:
-    case = CASES[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SrmaWarning)
-        return network_meta(
-            pd.DataFrame(case["data"]), measure=case["measure"], reference=case["reference"],
-            **options,
-        )  # fmt: skip
-
 
 @pytest.fixture(scope="module", params=["senn2013", "dogliotti2014"])
 def result(request: pytest.FixtureRequest) -> NetworkResult:
-    return _fit(request.param)
+    return fit_case(request.param)
 
 
 def _texts(figure: Figure, gid: str) -> list[str]:
@@ -64,7 +50,7 @@ def _arms_by_study(name: str, analysed: tuple[str, ...] | None = None) -> dict[s
 
 @pytest.mark.parametrize("name", ["senn2013", "dogliotti2014"])
 def test_study_counts_count_every_pair_of_a_studys_arms(name: str) -> None:
-    result = _fit(name)
+    result = fit_case(name)
     per_treatment, per_pair = study_counts(result)
     arms = _arms_by_study(name, result.contrasts.studies)
     names = list(result.treatments)
@@ -79,7 +65,7 @@ def test_study_counts_count_every_pair_of_a_studys_arms(name: str) -> None:
 
 
 def test_a_study_left_out_of_the_analysis_is_not_counted() -> None:
-    result = _fit("dogliotti2014")  # WASPO 2007 (no events in either arm) is left out
+    result = fit_case("dogliotti2014")  # WASPO 2007 (no events in either arm) is left out
     assert "WASPO, 2007" not in result.contrasts.studies
     everything = _arms_by_study("dogliotti2014")
     assert everything["WASPO, 2007"] == {"Aspirin", "VKAs"}
@@ -92,7 +78,7 @@ def test_a_study_left_out_of_the_analysis_is_not_counted() -> None:
 def test_senn2013_has_a_three_arm_study_counted_for_each_of_its_pairs() -> None:
     three = [members for members in _arms_by_study("senn2013").values() if len(members) == 3]
     assert three  # Willms 1999: acarbose, metformin, placebo
-    _, per_pair = study_counts(_fit("senn2013"))
+    _, per_pair = study_counts(fit_case("senn2013"))
     assert per_pair.sum() // 2 == sum(
         len(m) * (len(m) - 1) // 2 for m in _arms_by_study("senn2013").values()
     )
@@ -161,7 +147,7 @@ def test_network_forest_sorts_by_pscore_and_prints_every_estimate(
 
 
 def test_network_forest_states_larger_values_better() -> None:
-    figure = network_forest(_fit("dogliotti2014", small_values="bad"))
+    figure = network_forest(fit_case("dogliotti2014", small_values="bad"))
     assert "larger values are better" in figure.axes[0].get_xlabel()
     scores = [float(text) for text in _texts(figure, "pscore")]
     assert scores == sorted(scores, reverse=True)

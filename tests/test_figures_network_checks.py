@@ -5,9 +5,7 @@ against the numbers it was drawn from; bad inputs; the command line."""
 
 from __future__ import annotations
 
-import json
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,8 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_hex
 
-from srma import SrmaWarning, network_meta
+from network_cases import CASES, fit_case
+from srma import network_meta
 from srma.analysis.network import NetworkResult
 from srma.errors import InputError
 from srma.figures.axes import save_figure
@@ -34,25 +33,10 @@ from srma.formatting import format_estimate_ci
 from srma.stats.network.gls import direct_estimates
 from srma.stats.network.inconsistency import net_heat
 
-FIXTURES = Path(__file__).parent / "reference" / "fixtures"
-CASES = {
-    case["name"]: case for case in json.loads((FIXTURES / "network.json").read_text())["cases"]
-}
-
-
-def _fit(name: str, **options: object) -> NetworkResult:
-    case = CASES[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SrmaWarning)
-        return network_meta(
-            pd.DataFrame(case["data"]), measure=case["measure"], reference=case["reference"],
-            **options,
-        )  # fmt: skip
-
 
 @pytest.fixture(scope="module", params=["senn2013", "dogliotti2014"])
 def result(request: pytest.FixtureRequest) -> NetworkResult:
-    return _fit(request.param)
+    return fit_case(request.param)
 
 
 def _edges(figure) -> LineCollection:
@@ -86,7 +70,7 @@ def test_edge_width_by_precision_follows_the_direct_estimates(
 
 
 def test_nodes_by_studies_when_the_table_has_no_group_sizes() -> None:
-    result = _fit("lopez2019")
+    result = fit_case("lopez2019")
     assert result.participants is None
     figure = network_graph(result)
     per_treatment, _ = study_counts(result)
@@ -97,7 +81,7 @@ def test_nodes_by_studies_when_the_table_has_no_group_sizes() -> None:
 
 
 def test_risk_of_bias_edges_take_the_majority_ties_to_the_worse() -> None:
-    result = _fit("senn2013")
+    result = fit_case("senn2013")
     studies = result.contrasts.studies
     names = result.treatments
     placebo, rosi = names.index("placebo"), names.index("rosiglitazone")
@@ -131,7 +115,7 @@ def test_risk_of_bias_edges_take_the_majority_ties_to_the_worse() -> None:
 
 
 def test_bad_risk_of_bias_and_edge_width_are_refused() -> None:
-    result = _fit("senn2013")
+    result = fit_case("senn2013")
     study = result.contrasts.studies[0]
     with pytest.raises(
         InputError, match=rf"study '{re.escape(study)}'.*'probably fine' is not recognised"
@@ -193,7 +177,7 @@ def test_net_heat_plot_refuses_a_network_without_loops() -> None:
 
 
 def test_funnel_draws_every_study_pair_in_the_given_order(tmp_path: Path) -> None:
-    result = _fit("senn2013")
+    result = fit_case("senn2013")
     order = list(reversed(result.treatments))
     figure = comparison_adjusted_funnel(result, order=order, egger=True)
     points = adjusted_points(result, order)
@@ -213,7 +197,7 @@ def test_funnel_draws_every_study_pair_in_the_given_order(tmp_path: Path) -> Non
 
 
 def test_funnel_of_odds_ratios_is_on_a_log_axis_centred_at_one() -> None:
-    figure = comparison_adjusted_funnel(_fit("dogliotti2014"))
+    figure = comparison_adjusted_funnel(fit_case("dogliotti2014"))
     assert figure.axes[0].get_xscale() == "log"
 
 
@@ -227,7 +211,7 @@ def test_funnel_of_odds_ratios_is_on_a_log_axis_centred_at_one() -> None:
 )
 def test_a_bad_funnel_order_is_refused(order: list[str], message: str) -> None:
     with pytest.raises(InputError, match=message):
-        comparison_adjusted_funnel(_fit("senn2013"), order=order)
+        comparison_adjusted_funnel(fit_case("senn2013"), order=order)
 
 
 def _cli(*args: str):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,11 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from network_cases import CASES
 from srma import InputError, SrmaWarning, effect_sizes, network_meta
 from srma.stats.covariance import smd_shared_control_covariance
-
-FIXTURES = Path(__file__).parent / "reference" / "fixtures"
-CASES = {c["name"]: c for c in json.loads((FIXTURES / "network.json").read_text())["cases"]}
 
 
 def _senn() -> pd.DataFrame:

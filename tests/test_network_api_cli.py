@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from network_cases import CASES
 from srma.cli import app
 
-FIXTURES = Path(__file__).parent / "reference" / "fixtures"
-CASES = {c["name"]: c for c in json.loads((FIXTURES / "network.json").read_text())["cases"]}
 runner = CliRunner()
 
 

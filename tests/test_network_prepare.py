@@ -5,22 +5,18 @@ here on all pairwise comparisons as netmeta does."""
 
 from __future__ import annotations
 
-import json
 import warnings
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from network_cases import CASES
 from srma import SrmaWarning, network_meta
 from srma.stats.network.data import ContrastData
 from srma.stats.network.graph import components, subnetwork
 from srma.stats.network.prepare import ArmTable, contrasts_from_arms, reduce_pairs
-
-FIXTURES = Path(__file__).parent / "reference" / "fixtures"
-CASES = {c["name"]: c for c in json.loads((FIXTURES / "network.json").read_text())["cases"]}
 
 
 def test_contrasts_share_the_baseline_arm_variance() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from network_cases import CASES
 from srma import SrmaWarning, network_meta
 from srma.analysis.network import DEFAULT_RANK_DRAWS, DEFAULT_RANK_SEED, NetworkResult
 from srma.stats.network.contribution import (
@@ -30,9 +30,6 @@ from srma.stats.network.contribution import (
 from srma.stats.network.data import ContrastData
 from srma.stats.network.gls import direct_estimates
 from srma.stats.network.inconsistency import design_by_treatment, net_heat, q_decomposition
-
-FIXTURES = Path(__file__).parent / "reference" / "fixtures"
-CASES = {c["name"]: c for c in json.loads((FIXTURES / "network.json").read_text())["cases"]}
 
 
 def _fit(name: str, method: str = "REML", **options: object) -> NetworkResult:
