@@ -35,7 +35,7 @@ from srma.review.project import (
 )
 from srma.review.screen.decisions import all_record_ids, decide, resolve
 from srma.review.state import load_state, record_unblinding
-from srma.store import APPEND_ONLY_TABLES, AnalysisRow, Event, Reviewer
+from srma.store import APPEND_ONLY_TABLES, AccountRow, AnalysisRow, Event, Reviewer
 
 EXPORTS = SHARED / "fixtures" / "exports"
 #: A column of each table to try to change.
@@ -46,6 +46,7 @@ CHANGE = {
     "records": "title = 'another title'",
     "events": "decision = 'exclude'",
     "analyses": "outcome = 'another outcome'",
+    "accounts": "password_hash = 'forged'",
 }
 
 
@@ -65,6 +66,7 @@ def populate(project: Project, tmp_path: Path) -> list[int]:
                reason="wrong population")  # fmt: skip
         session.add(AnalysisRow(run=1, outcome="o", time_point="", data_version="0" * 64,
                                 srma_version="0", log_position=0, result={}))  # fmt: skip
+        session.add(AccountRow(reviewer_id=1, role="lead", password_hash="argon2-hash"))
     return ids
 
 
@@ -319,7 +321,7 @@ def test_events_written_before_0002_get_their_hashes(tmp_path: Path, database_ur
     opened.close()
     again = open_project(opened.folder, url=database_url)  # migrates on (0002 hashes the log)
     try:
-        assert again.store.schema_revision() == "0003"
+        assert again.store.schema_revision() == "0004"
         check = again.store.verify()
         assert check.intact and check.head == head
     finally:
@@ -391,7 +393,7 @@ def test_postgresql_app_role_cannot_drop_or_disable_triggers(
             open_project(tmp_path / "team", url=app_url)
         open_project(tmp_path / "team", url=owner_url).close()
         again = open_project(tmp_path / "team", url=app_url)
-        assert again.store.schema_revision() == "0003" and again.store.verify().intact
+        assert again.store.schema_revision() == "0004" and again.store.verify().intact
         again.close()
     finally:
         with admin.connect() as connection:

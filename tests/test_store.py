@@ -48,9 +48,9 @@ def count(project: Project, model: type) -> int:
 
 
 def test_schema_is_migrated_once(project: Project, database_url: str) -> None:
-    assert project.store.schema_revision() == "0003"
+    assert project.store.schema_revision() == "0004"
     again = init_project(project.folder, title="ignored", url=database_url)
-    assert again.store.schema_revision() == "0003"
+    assert again.store.schema_revision() == "0004"
     assert "Test review" in (project.folder / "review.toml").read_text()
     again.close()
 
@@ -368,7 +368,7 @@ def test_the_migration_goes_down_and_up_again(project: Project) -> None:
     with project.store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-    assert project.store.schema_revision() == "0003"
+    assert project.store.schema_revision() == "0004"
     assert {"events", "records", "imports", "reviewers"} <= set(
         inspect(project.store.engine).get_table_names()
     )

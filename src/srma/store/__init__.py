@@ -11,6 +11,7 @@ from srma.store.chain import LogCheck, verify_chain
 from srma.store.database import Store, check_log, open_store, resolve_url
 from srma.store.models import (
     APPEND_ONLY_TABLES,
+    AccountRow,
     AnalysisRow,
     Base,
     Event,
@@ -22,6 +23,7 @@ from srma.store.models import (
 
 __all__ = [
     "APPEND_ONLY_TABLES",
+    "AccountRow",
     "AnalysisRow",
     "Base",
     "Event",

@@ -26,7 +26,9 @@ def utc_now() -> datetime:
 
 
 #: Tables whose rows are never changed or removed once written (triggers enforce it).
-APPEND_ONLY_TABLES = ("reviewers", "imports", "import_problems", "records", "events", "analyses")
+APPEND_ONLY_TABLES = (
+    "reviewers", "imports", "import_problems", "records", "events", "analyses", "accounts",
+)  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -149,3 +151,19 @@ class AnalysisRow(Base):
     srma_version: Mapped[str] = mapped_column(String(40))
     log_position: Mapped[int] = mapped_column(Integer)
     result: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class AccountRow(Base):
+    """A reviewer's sign-in to the browser workspace as of ``created_at``: role and password hash.
+
+    A changed password or role is a new row; the reviewer's latest row is the account in force
+    (:mod:`srma.web.accounts`).
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

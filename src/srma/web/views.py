@@ -1,0 +1,123 @@
+"""What the pages and the API show, read from the review library; what they write, through it.
+
+Every read replays the review state (:func:`srma.review.state.load_state`);
+what a reviewer may see of other reviewers' decisions is what
+:meth:`~srma.review.state.ReviewState.visible` returns for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from srma.errors import InputError
+from srma.review.decision_log import STAGES, LoggedEvent
+from srma.review.flow.status import prisma_counts_of, status_of
+from srma.review.project import Project
+from srma.review.screen.agreement import agreement_of
+from srma.review.screen.decisions import decide as decide_record
+from srma.review.screen.decisions import resolve as resolve_record
+from srma.review.screen.queue import screening_queue
+from srma.review.state import load_state
+from srma.store import RecordRow
+
+
+def _event(e: LoggedEvent) -> dict[str, object]:
+    return {"reviewer": e.reviewer, "decision": e.decision, "reason": e.reason, "note": e.note,
+            "at": e.created_at.isoformat()}  # fmt: skip
+
+
+def segments(text: str, project: Project) -> list[tuple[str, str | None]]:
+    """``text`` cut into ``(piece, None | "include" | "exclude")`` at the protocol's terms
+    (:func:`srma.cli.screen.highlight_terms`), for the page to mark; never HTML."""
+    from srma.cli.screen import highlight_terms
+
+    protocol = project.protocol
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for start, end, kind in highlight_terms(
+        text, protocol.highlight_include, protocol.highlight_exclude
+    ):
+        if start < at:
+            continue
+        pieces += [(text[at:start], None), (text[start:end], kind)]
+        at = end
+    return [*pieces, (text[at:], None)]
+
+
+def dashboard(session: Session, project: Project) -> dict[str, Any]:
+    """Counts per stage (with each reviewer's number of decisions), open conflicts, agreement
+    per stage and the PRISMA 2020 counts."""
+    state = load_state(session, project)
+    agreement: dict[str, object] = {}
+    for stage in STAGES:
+        try:
+            agreement[stage] = agreement_of(state, stage).to_dict()
+        except InputError as error:
+            agreement[stage] = {"problem": str(error)}
+    prisma = prisma_counts_of(state, source=project.protocol.title)
+    return {
+        "title": project.protocol.title,
+        "status": status_of(state).to_dict(),
+        "conflicts": sum(len(state.conflicts(s)) for s in STAGES),
+        "agreement": agreement,
+        "prisma": dict(prisma.counts),
+    }
+
+
+def queue(session: Session, project: Project, reviewer: str, stage: str, order: str
+          ) -> dict[str, Any]:  # fmt: skip
+    """The records left for ``reviewer`` at ``stage`` in screening order (ids and counts)."""
+    found = screening_queue(session, project, reviewer=reviewer, stage=stage, order=order)
+    return {"stage": stage, "record_ids": list(found.record_ids), "eligible": found.eligible,
+            "decided_by_you": found.decided_by_reviewer, "ordering": found.ordering}  # fmt: skip
+
+
+def record(session: Session, project: Project, record_id: int, stage: str, viewer: str
+           ) -> dict[str, Any]:  # fmt: skip
+    """One record with the decisions at ``stage`` that ``viewer`` may see."""
+    row = session.get(RecordRow, record_id)
+    state = load_state(session, project)
+    if row is None or record_id not in state.records:
+        raise InputError(f"no record {record_id} in this project")
+    entry = state.at(stage).get(record_id)
+    visible = state.visible(record_id, stage, viewer=viewer)
+    return {
+        "id": row.id, "title": row.title, "abstract": row.abstract, "authors": row.authors,
+        "year": row.year, "journal": row.journal, "doi": row.doi, "pmid": row.pmid,
+        "keywords": row.keywords, "stage": stage,
+        "title_parts": segments(row.title, project),
+        "abstract_parts": segments(row.abstract, project),
+        "at_stage": entry is not None,
+        "decided": 0 if entry is None else entry.decided,
+        "required": state.required,
+        "blinded": state.is_blinded(record_id, stage),
+        "decisions": [_event(e) for e in visible],
+        "outcome": entry.outcome if entry is not None and not state.is_blinded(record_id, stage)
+        else None,
+    }  # fmt: skip
+
+
+def decide(session: Session, project: Project, reviewer: str, body: dict[str, Any]) -> int:
+    """``reviewer``'s decision, appended by :func:`srma.review.screen.decisions.decide`."""
+    return decide_record(
+        session, project, reviewer=reviewer, record_id=body["record_id"], stage=body["stage"],
+        decision=body["decision"], reason=body.get("reason"), note=body.get("note"),
+    )  # fmt: skip
+
+
+def conflicts(session: Session, project: Project) -> list[dict[str, Any]]:
+    """Open conflicts (every reviewer needed has decided, so nothing is blinded)."""
+    state = load_state(session, project)
+    return [asdict(c) for s in STAGES for c in state.conflicts(s)]
+
+
+def resolve(session: Session, project: Project, reviewer: str, body: dict[str, Any]) -> int:
+    """A resolution, appended by :func:`srma.review.screen.decisions.resolve`."""
+    return resolve_record(
+        session, project, reviewer=reviewer, record_id=body["record_id"],
+        stage=body.get("stage"), decision=body["decision"], method=body["method"],
+        reason=body.get("reason"), note=body.get("note"),
+    )  # fmt: skip
