@@ -86,10 +86,8 @@ def _binary_block(scenario: Scenario, rng: np.random.Generator, n: int) -> Block
     per_arm = rng.integers(int(within.low), int(within.high) + 1, size=shape)
     p0 = rng.uniform(within.baseline_low, within.baseline_high, size=shape)
     theta = scenario.effect + np.sqrt(scenario.tau2) * rng.standard_normal(shape)
-    if within.measure == "OR":
-        p1 = expit(logit(p0) + theta)
-    else:
-        p1 = np.minimum(1.0, p0 * np.exp(theta))
+    odds_ratio = within.measure == "OR"
+    p1 = expit(logit(p0) + theta) if odds_ratio else np.minimum(1.0, p0 * np.exp(theta))
     a = rng.binomial(per_arm, p1).astype(np.float64)
     c = rng.binomial(per_arm, p0).astype(np.float64)
     b, d = per_arm - a, per_arm - c

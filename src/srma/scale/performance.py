@@ -116,8 +116,13 @@ def performance(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
     measure_order = {name: i for i, name in enumerate(MEASURES)}
     table = table.sort_values(
         ["scenario", "method", "target", "measure"],
-        key=lambda c: c.map(order) if c.name == "method"
-        else c.map(measure_order) if c.name == "measure" else c,
+        key=lambda c: (
+            c.map(order)
+            if c.name == "method"
+            else c.map(measure_order)
+            if c.name == "measure"
+            else c
+        ),
         kind="stable",
     )
     return table.reset_index(drop=True)

@@ -124,8 +124,10 @@ def run_study(
     pending = store.missing()
     total = len(study.scenarios) * study.blocks
     tasks = group_blocks(pending, blocks_per_task)
-    results = _here(study, tasks, workers) if scheduler is None else _dask(
-        study, tasks, scheduler, workers
+    results = (
+        _here(study, tasks, workers)
+        if scheduler is None
+        else _dask(study, tasks, scheduler, workers)
     )
     done, sent = total - len(pending), 0
     for finished in results:
