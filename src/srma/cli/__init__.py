@@ -29,7 +29,7 @@ from srma.cli.shell import (
 #: when imported.
 COMMAND_MODULES = (
     "analyses", "sof", "figures", "report", "review", "screen", "extract", "synthesize",
-    "multilevel", "network", "simulate", "audit", "web", "demo",
+    "multilevel", "network", "simulate", "simulate_methods", "audit", "web", "demo",
 )  # fmt: skip
 for _module in COMMAND_MODULES:
     importlib.import_module(f"srma.cli.{_module}")

@@ -1,0 +1,69 @@
+"""``srma simulate-methods``: run a simulation study of meta-analysis methods (srma.scale)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from srma.cli import app, print_json, run, stderr
+
+
+@app.command("simulate-methods")
+def simulate_methods_command(
+    study_file: Annotated[Path, typer.Argument(help="The study: scenarios, methods, seed.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Results folder.")],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask: 'local' (a LocalCluster) or a scheduler address; default: run here."
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (here or local Dask).")] = 1,
+    blocks_per_task: Annotated[
+        int, typer.Option(help="Blocks of repetitions per task (same numbers for any).")
+    ] = 1,
+    plots: Annotated[bool, typer.Option(help="Draw the nested-loop and scenario plots.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare meta-analysis methods by simulation; resumes an interrupted study."""
+    from srma.scale import load_study, run_study
+    from srma.scale.summarise import summarise_study
+
+    def action() -> None:
+        study = load_study(study_file)
+        progress = Progress(
+            TextColumn("simulating blocks"), BarColumn(), MofNCompleteColumn(),
+            console=stderr, disable=as_json or not stderr.is_terminal,
+        )  # fmt: skip
+        with progress:
+            task = progress.add_task("blocks", total=len(study.scenarios) * study.blocks)
+            report = run_study(
+                study, output, scheduler=scheduler, workers=workers,
+                blocks_per_task=blocks_per_task,
+                on_block=lambda done, total: progress.update(task, completed=done),
+            )  # fmt: skip
+        summary = summarise_study(study, output, plots=plots)
+        if as_json:
+            print_json({
+                "study": study.name, "output": str(output), "computed_blocks": report.computed,
+                "skipped_blocks": report.skipped, "tasks": report.tasks,
+                "scheduler": report.scheduler, "workers": report.workers,
+                "files": [str(p) for p in summary.files],
+                "performance": summary.table.to_dict(orient="records"),
+            })  # fmt: skip
+            return
+        stderr.print(
+            f"{report.computed} blocks computed, {report.skipped} found done "
+            f"({len(study.scenarios)} scenarios x {study.blocks} blocks of {study.block})",
+            markup=False,
+        )
+        from srma.scale.performance import summary_table
+
+        typer.echo(summary_table(summary.table).to_string(index=False, float_format="%.4g"))
+        stderr.print(f"wrote {output}/performance.csv and {len(summary.files) - 1} more files",
+                     markup=False)  # fmt: skip
+
+    run(action)
