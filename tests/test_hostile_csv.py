@@ -128,7 +128,8 @@ def test_bias_is_near_linear_in_k() -> None:
 # --- option errors name the option as typed, for every analysis command ---------------
 
 #: A valid call of each analysis command (``{data}`` a yi/vi table, ``{raw}`` raw MD data,
-#: ``{net}`` arm estimates of a network, ``{out}`` a folder to write to); a bad option value
+#: ``{net}`` arm estimates of a network, ``{study}`` a simulation study, ``{out}`` a folder
+#: to write to); a bad option value
 #: is appended to it.
 VALID_CALLS = {
     "effects": ["effects", "{raw}", "--measure", "MD"],
@@ -143,7 +144,30 @@ VALID_CALLS = {
     "report": ["report", "{data}", "--yi", "yi", "--vi", "vi", "-o", "{out}/r.html"],
     "sof": ["sof", "{data}", "--yi", "yi", "--vi", "vi"],
     "network": ["network", "{net}", "--measure", "GEN", "--reference", "A"],
+    "simulate-methods": ["simulate-methods", "{study}", "-o", "{out}/sim", "--no-plots"],
 }
+#: A simulation study small enough to run in a test (``{study}``).
+SIMULATION_STUDY = """
+[study]
+name = "tiny"
+seed = 1
+repetitions = 20
+block = 10
+
+[scenarios]
+k = [3]
+tau2 = [0.0]
+effect = [0.0]
+within = ["fixed"]
+
+[within.fixed]
+distribution = "fixed"
+value = 0.1
+
+[methods]
+tau2 = ["DL"]
+test = ["z"]
+"""
 #: Commands whose options share a name with an analysis option but mean something else.
 OTHER_MEANINGS = {"reviewer", "resolve", "screen", "simulate", "rob"}
 
@@ -200,7 +224,12 @@ def test_a_bad_option_value_names_the_option_as_typed(
             for j, arm in enumerate(study)
         )
     )
-    call = [a.format(data=data, raw=raw, net=net, out=tmp_path) for a in VALID_CALLS[command]]
+    study = tmp_path / "study.toml"
+    study.write_text(SIMULATION_STUDY)
+    call = [
+        a.format(data=data, raw=raw, net=net, study=study, out=tmp_path)
+        for a in VALID_CALLS[command]
+    ]
     ok = runner.invoke(app, call)
     assert ok.exit_code == 0, ok.output
     value = _bad_value(OPTION_CONSTRAINTS[option])

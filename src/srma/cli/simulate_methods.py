@@ -33,6 +33,9 @@ def simulate_methods_command(
     from srma.scale.summarise import summarise_study
 
     def action() -> None:
+        from srma.analysis.validation import validate_options
+
+        validate_options("simulate_methods", workers=workers)
         study = load_study(study_file)
         progress = Progress(
             TextColumn("simulating blocks"), BarColumn(), MofNCompleteColumn(),
