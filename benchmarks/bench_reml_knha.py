@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import tempfile
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 import srma
+from machine_info import machine
 
 HERE = Path(__file__).resolve().parent
 COMPARED = ("estimate", "tau2", "se")
@@ -233,22 +233,6 @@ def run_statsmodels(y: np.ndarray, v: np.ndarray) -> Timed | str:
     )
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{model}, {os.cpu_count()} cores (load average {load:.2f} at start); "
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"scipy {metadata.version('scipy')}"
-    )
-
-
 def _fmt_ratio(value: float) -> str:
     return f"{value:,.0f}×" if value >= 100 else f"{value:,.1f}×"
 
@@ -265,7 +249,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=None, help="also write the tables here")
     args = parser.parse_args()
 
-    machine_line = machine()  # load average before this script adds to it
+    machine_line = machine("scipy")  # load average before this script adds to it
     y, v = simulate(args.n, args.k, args.seed)
     cores = os.cpu_count() or 1
     srma.meta_batch(y, v, method="REML", test="knha")  # warm-up, once, on the full data

@@ -23,18 +23,16 @@ Needs the ``distributed`` extra (Dask, pyarrow) and, for metafor, Rscript with m
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import subprocess
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from machine_info import machine
 from srma.scale import ResultStore, parse_study, run_study
 from srma.scale.fit import fit_block
 from srma.scale.generate import generate_block
@@ -55,22 +53,6 @@ def study(repetitions: int, block: int, seed: int):
         "within": {"chi": {"distribution": "chisq", "df": 3, "scale": 0.05, "shift": 0.005}},
         "methods": {"tau2": list(ESTIMATORS), "test": ["z"]},
     })  # fmt: skip
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{model}, {os.cpu_count()} cores (load average {load:.2f} at start); Python "
-        f"{platform.python_version()}, numpy {np.__version__}, dask "
-        f"{metadata.version('dask')}, pyarrow {metadata.version('pyarrow')}"
-    )
 
 
 def timed(action):
@@ -164,7 +146,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
 
-    machine_line = machine()
+    machine_line = machine("dask", "pyarrow")
     chosen = study(args.repetitions, args.block, args.seed)
     fits = len(chosen.scenarios) * args.repetitions * len(ESTIMATORS)
     blocks = {s.index: [generate_block(chosen, s, b) for b in range(chosen.blocks)]

@@ -16,6 +16,8 @@ Create Date: 2026-12-02
 import sqlalchemy as sa
 from alembic import op
 
+from srma.store.append_only import create_append_only_triggers, drop_append_only_triggers
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -38,35 +40,9 @@ def upgrade() -> None:
         sa.Column("log_position", sa.Integer, nullable=False),
         sa.Column("result", sa.JSON, nullable=False),
     )
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {_TABLE}_no_{action.lower()} BEFORE {action} ON {_TABLE} "
-                f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END"
-            )
-        op.execute(
-            f"CREATE TRIGGER {_TABLE}_no_replace BEFORE INSERT ON {_TABLE} "
-            f"WHEN EXISTS (SELECT 1 FROM {_TABLE} WHERE id = NEW.id) "
-            f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE} (this row exists)'); END"
-        )
-    elif dialect == "postgresql":
-        op.execute(
-            f"CREATE TRIGGER {_TABLE}_append_only BEFORE UPDATE OR DELETE ON {_TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION srma_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {_TABLE}_no_truncate BEFORE TRUNCATE ON {_TABLE} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION srma_append_only()"
-        )
+    create_append_only_triggers(_TABLE, _MESSAGE)
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for name in ("no_update", "no_delete", "no_replace"):
-            op.execute(f"DROP TRIGGER {_TABLE}_{name}")
-    elif dialect == "postgresql":
-        op.execute(f"DROP TRIGGER {_TABLE}_append_only ON {_TABLE}")
-        op.execute(f"DROP TRIGGER {_TABLE}_no_truncate ON {_TABLE}")
+    drop_append_only_triggers(_TABLE)
     op.drop_table(_TABLE)
