@@ -72,34 +72,33 @@ def test_two_reviewers_then_a_lead_resolves_in_chromium(server: str, tmp_path: P
         ana, ben = sign_in(browser, server, "Ana"), sign_in(browser, server, "Ben")
         for page in (ana, ben):
             page.goto(f"{server}/screen?record=2")
-        ana.screenshot(path=SHOTS / "screen.png", full_page=True)
+        ana.screenshot(path=SHOTS / "screen-first.png", full_page=True)
         assert ana.locator("mark.include").first.inner_text().lower() in ("mesenchymal", "stroke")
         ana.fill("input[name=note]", "randomised, but check the dose")
         ana.locator("input[name=note]").evaluate("field => field.blur()")
         ana.keyboard.press("i")  # the keyboard shortcut
-        ana.wait_for_url(f"{server}/screen?stage=title_abstract")
+        ana.wait_for_url(f"{server}/screen?stage=title_abstract&previous=2")
         ben.goto(f"{server}/screen?record=2")
         assert "1 of 2 decided (blinded)" in ben.inner_text("#record")
         assert "check the dose" not in ben.content()
         ben.select_option("select[name=reason]", "wrong population")
         ben.click("button[value=exclude]")
-        ben.wait_for_url(f"{server}/screen?stage=title_abstract")
+        ben.wait_for_url(f"{server}/screen?stage=title_abstract&previous=2")
         cy = sign_in(browser, server, "Cy")
-        cy.screenshot(path=SHOTS / "dashboard.png", full_page=True)
+        cy.screenshot(path=SHOTS / "dashboard-first.png", full_page=True)
         cy.goto(f"{server}/conflicts")
         assert "Ana: include" in cy.inner_text("main") and "check the dose" in cy.content()
-        cy.screenshot(path=SHOTS / "conflicts.png", full_page=True)
+        cy.screenshot(path=SHOTS / "conflicts-first.png", full_page=True)
         cy.click("button[value=include]")
-        cy.wait_for_url(f"{server}/conflicts")
-        assert "No open conflicts" in cy.inner_text("main")
+        cy.wait_for_selector("text=No open conflicts")  # the page is swapped in by htmx
         cy.goto(f"{server}/team")
-        cy.screenshot(path=SHOTS / "team.png", full_page=True)
+        cy.screenshot(path=SHOTS / "team-first.png", full_page=True)
         cy.goto(f"{server}/")
         assert "1" in cy.inner_text("table")
         ana.goto(f"{server}/screen?record=1")
         ana.screenshot(path=SHOTS / "screen-escaped.png", full_page=True)
         assert "<script>alert('x')</script>" in ana.inner_text("#record h2")
         browser.close()
-    shots = sorted(p.name for p in SHOTS.glob("*.png") if p.stat().st_size > 0)
-    assert shots == ["conflicts.png", "dashboard.png", "login.png", "screen-escaped.png",
-                     "screen.png", "team.png"]  # fmt: skip
+    shots = {p.name for p in SHOTS.glob("*.png") if p.stat().st_size > 0}
+    assert shots >= {"conflicts-first.png", "dashboard-first.png", "login.png",
+                     "screen-escaped.png", "screen-first.png", "team-first.png"}  # fmt: skip

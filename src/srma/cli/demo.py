@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from srma.cli.app import app
-from srma.cli.report import write_project_report
 from srma.cli.shell import CommandError, JsonOption, print_json, run, stdout
+from srma.report.review.project import write_project_report
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

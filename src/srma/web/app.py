@@ -15,19 +15,25 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
 from srma.review.decision_log import stage_name
+from srma.review.extract.reading import FormError
 from srma.review.project import open_project
 from srma.web.accounts import Account, account_of, accounts, add_account, authenticate
 from srma.web.sessions import COOKIE, SessionCodec, csrf_ok, project_secret
 
 DAY = 24 * 3600
+#: A record's (or study's) id: what the database's integer column holds.
+RecordId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+RecordPath = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
 class Login(BaseModel):
@@ -36,7 +42,7 @@ class Login(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    record_id: int
+    record_id: RecordId
     stage: str = "title_abstract"
     decision: str
     reason: str | None = None
@@ -44,7 +50,7 @@ class DecisionIn(BaseModel):
 
 
 class ResolutionIn(BaseModel):
-    record_id: int
+    record_id: RecordId
     stage: str | None = None
     decision: str
     method: str = "third reviewer"
@@ -56,6 +62,44 @@ class AccountIn(BaseModel):
     name: str
     role: str = "reviewer"
     password: str
+
+
+class ValueIn(BaseModel):
+    outcome: str = ""
+    arm: str = ""
+    time_point: str = ""
+    field: str
+    value: str | None = None
+
+
+class ExtractionIn(BaseModel):
+    values: list[ValueIn] = []
+    submit: bool = False
+
+
+class ExtractionResolutionIn(BaseModel):
+    study_id: RecordId
+    outcome: str = ""
+    arm: str = ""
+    time_point: str = ""
+    field: str
+    value: str = ""
+    note: str | None = None
+
+
+class RobIn(BaseModel):
+    outcome: str | None = None
+    values: dict[str, str | None] = {}
+    submit: bool = False
+
+
+class RobResolutionIn(BaseModel):
+    study_id: RecordId
+    outcome: str | None = None
+    field: str
+    value: str = ""
+    reason: str | None = None
+    note: str | None = None
 
 
 class NotSignedInError(Exception):
@@ -74,11 +118,14 @@ def create_app(
     codec = SessionCodec(secret or project_secret(project.folder), max_age=max_age)
     templates = Jinja2Templates(directory=str(files("srma.web") / "templates"))
     app = FastAPI(title="srma workspace", version="1")
+    app.mount("/static", StaticFiles(directory=str(files("srma.web") / "static")), name="static")
     app.state.project = project
 
     # --- dependencies -------------------------------------------------------------------
 
     def db() -> Iterator[Session]:
+        # scope="function" where it is used: the transaction commits before the response is
+        # sent, so a reply (or the page a redirect leads to) never precedes what it stored
         with project.store.transaction() as session:
             yield session
 
@@ -96,10 +143,14 @@ def create_app(
         request.state.csrf = data["csrf"]  # type: ignore[index]
         return account
 
-    def api_user(request: Request, session: Annotated[Session, Depends(db)]) -> Account:
+    def api_user(
+        request: Request, session: Annotated[Session, Depends(db, scope="function")]
+    ) -> Account:
         return signed_in(request, session, page=False)
 
-    def page_user(request: Request, session: Annotated[Session, Depends(db)]) -> Account:
+    def page_user(
+        request: Request, session: Annotated[Session, Depends(db, scope="function")]
+    ) -> Account:
         return signed_in(request, session, page=True)
 
     async def csrf(request: Request) -> None:
@@ -122,7 +173,7 @@ def create_app(
     def page_lead(account: Annotated[Account, Depends(page_user)]) -> Account:
         return lead(account)
 
-    DB = Annotated[Session, Depends(db)]
+    DB = Annotated[Session, Depends(db, scope="function")]
     ApiUser = Annotated[Account, Depends(api_user)]
     ApiLead = Annotated[Account, Depends(api_lead)]
     PageUser = Annotated[Account, Depends(page_user)]
@@ -135,6 +186,8 @@ def create_app(
 
     @app.exception_handler(InputError)
     async def _bad_input(request: Request, error: InputError) -> Response:
+        if isinstance(error, FormError):  # every problem, each with where it is
+            return JSONResponse({"detail": str(error), **error.to_dict()}, status_code=400)
         return JSONResponse({"detail": str(error)}, status_code=400)
 
     def page(request: Request, name: str, account: Account | None, **context: Any) -> Response:
@@ -202,7 +255,9 @@ def create_app(
 
     # --- what the pages and the API share (reads of the library) ------------------------
 
-    from srma.web import views
+    from srma.web import downloads, views
+    from srma.web import extraction as extraction_views
+    from srma.web import rob as rob_views
 
     # --- API ----------------------------------------------------------------------------
 
@@ -220,7 +275,7 @@ def create_app(
 
     @app.get("/api/records/{record_id}")
     def api_record(
-        record_id: int, account: ApiUser, session: DB, stage: str = "title_abstract"
+        record_id: RecordPath, account: ApiUser, session: DB, stage: str = "title_abstract"
     ) -> dict[str, object]:
         """A record and the decisions on it that you may see (yours; others' once unblinded)."""
         return views.record(session, project, record_id, stage_name(stage), account.name)
@@ -252,6 +307,143 @@ def create_app(
         """Add a reviewer or lead, or set their password (leads only)."""
         return asdict(add_account(session, body.name, role=body.role, password=body.password))
 
+    # --- data extraction ----------------------------------------------------------------
+
+    @app.get("/api/extraction")
+    def api_extraction(account: ApiUser, session: DB) -> dict[str, object]:
+        """The studies with their arms and submission counts (never a value), and the open
+        discrepancies of studies every extractor has submitted."""
+        return extraction_views.overview(session, project, account.name)
+
+    @app.get("/api/extraction/{study_id}")
+    def api_extraction_study(
+        study_id: RecordPath, account: ApiUser, session: DB
+    ) -> dict[str, object]:
+        """The extraction form of a study with your own values."""
+        return extraction_views.study_form(session, project, study_id, account.name)
+
+    @app.post("/api/extraction/{study_id}", dependencies=[Csrf])
+    def api_extract(
+        study_id: RecordPath, body: ExtractionIn, account: ApiUser, session: DB
+    ) -> dict[str, object]:
+        """Store your values of a study (only what changed; all or nothing) and, with
+        ``submit``, submit it."""
+        values = extraction_views.keyed(study_id, [v.model_dump() for v in body.values])
+        return extraction_views.save(
+            session, project, account.name, study_id, values, submit=body.submit
+        )
+
+    @app.post("/api/extraction-resolutions", dependencies=[Csrf])
+    def api_extraction_resolve(
+        body: ExtractionResolutionIn, account: ApiLead, session: DB
+    ) -> dict[str, object]:
+        """Settle a discrepancy of a study every extractor submitted (leads only)."""
+        return {
+            "event": extraction_views.resolve(session, project, account.name, body.model_dump())
+        }
+
+    # --- risk of bias -------------------------------------------------------------------
+
+    @app.get("/api/rob")
+    def api_rob(account: ApiUser, session: DB) -> dict[str, object]:
+        """The tool, the studies with submission counts (never a judgement), and the open
+        discrepancies of studies every assessor has submitted."""
+        return rob_views.overview(session, project, account.name)
+
+    @app.get("/api/rob/{study_id}")
+    def api_rob_study(
+        study_id: RecordPath, account: ApiUser, session: DB, outcome: str | None = None
+    ) -> dict[str, object]:
+        """Your assessment of a study: signalling questions, answers, the tool's proposals."""
+        return rob_views.study_form(session, project, study_id, outcome, account.name)
+
+    @app.post("/api/rob/{study_id}", dependencies=[Csrf])
+    def api_assess(
+        study_id: RecordPath, body: RobIn, account: ApiUser, session: DB
+    ) -> dict[str, object]:
+        """Store your answers and judgements of a study (checked against the tool; all or
+        nothing) and, with ``submit``, submit it."""
+        return rob_views.save(
+            session, project, account.name, study_id, body.outcome, body.values, submit=body.submit
+        )
+
+    @app.post("/api/rob/{study_id}/proposal", dependencies=[Csrf])
+    def api_rob_proposal(
+        study_id: RecordPath, body: RobIn, account: ApiUser, session: DB
+    ) -> dict[str, object]:
+        """The tool's proposal per domain from these answers, and their problems (nothing is
+        stored)."""
+        return rob_views.preview(session, project, study_id, body.outcome, body.values)
+
+    @app.post("/api/rob-resolutions", dependencies=[Csrf])
+    def api_rob_resolve(body: RobResolutionIn, account: ApiLead, session: DB) -> dict[str, object]:
+        """Settle an answer or judgement of a study every assessor submitted (leads only)."""
+        return {"event": rob_views.resolve(session, project, account.name, body.model_dump())}
+
+    # --- imports (leads) ----------------------------------------------------------------
+
+    @app.post("/api/imports", dependencies=[Csrf])
+    def api_import(
+        account: ApiLead,
+        file: UploadFile,
+        source: Annotated[str | None, Form()] = None,
+        search_date: Annotated[str | None, Form()] = None,
+    ) -> dict[str, object]:
+        """Import a search export (RIS, MEDLINE/PubMed, Web of Science, Embase, CSV, ...) in
+        one transaction, as ``srma import`` (leads only)."""
+        return views.import_upload(
+            project,
+            file.filename or "upload",
+            file.file.read(),
+            source=source or None,
+            search_date=search_date or None,
+            imported_by=account.name,
+        )
+
+    # --- downloads ----------------------------------------------------------------------
+
+    def send(found: downloads.Download) -> Response:
+        disposition = (
+            "inline" if found.media_type.startswith(("image/", "text/html")) else "attachment"
+        )
+        return Response(
+            found.content,
+            media_type=found.media_type,
+            headers={
+                "Content-Disposition": f'{disposition}; filename="{found.filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @app.get("/download/records.{kind}")
+    def download_records(kind: str, account: ApiUser, session: DB) -> Response:
+        """Every unique record with its screening outcomes (csv, xlsx or ris); decisions
+        still blinded are counted, not shown."""
+        return send(downloads.records(session, project, account.name, kind))
+
+    @app.get("/download/prisma.{kind}")
+    def download_prisma(kind: str, account: ApiUser, session: DB) -> Response:
+        """The PRISMA 2020 flow diagram as it stands (png or svg)."""
+        return send(downloads.prisma(session, project, kind))
+
+    @app.get("/download/outcome.csv")
+    def download_outcome(
+        outcome: str, account: ApiUser, session: DB, time_point: str | None = None
+    ) -> Response:
+        """The reconciled, converted data of an outcome, ready for ``srma meta``."""
+        return send(downloads.outcome_data(session, project, outcome, time_point))
+
+    @app.get("/download/rob-{plot}.{kind}")
+    def download_rob(plot: str, kind: str, account: ApiUser, session: DB) -> Response:
+        """The reconciled risk-of-bias judgements: traffic-light or summary plot (png, svg)."""
+        return send(downloads.rob_figure(session, project, plot, kind))
+
+    @app.get("/download/report.{kind}")
+    def download_report(kind: str, account: ApiLead, session: DB) -> Response:
+        """The whole review's report (html or docx), its planned analyses run and stored as
+        ``srma report PROJECT`` does (leads only: it writes the analyses to the log)."""
+        return send(downloads.report(session, project, kind))
+
     # --- pages --------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -261,7 +453,8 @@ def create_app(
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
     def screen_page(
         request: Request, account: PageUser, session: DB, stage: str = "title_abstract",
-        record: int | None = None,
+        record: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        previous: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     ) -> Response:  # fmt: skip
         stage = stage_name(stage)
         queue = views.queue(session, project, account.name, stage, "relevance")
@@ -270,12 +463,12 @@ def create_app(
                                                           account.name)  # fmt: skip
         return page(
             request, "screen.html", account, stage=stage, queue=queue, record=detail,
-            reasons=project.protocol.exclusion_reasons,
+            reasons=project.protocol.exclusion_reasons, previous=previous,
         )  # fmt: skip
 
     @app.post("/screen", include_in_schema=False, dependencies=[Csrf])
     def screen_form(
-        account: PageUser, session: DB, record_id: Annotated[int, Form()],
+        account: PageUser, session: DB, record_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
         decision: Annotated[str, Form()], stage: Annotated[str, Form()] = "title_abstract",
         reason: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
     ) -> Response:  # fmt: skip
@@ -283,7 +476,9 @@ def create_app(
             "record_id": record_id, "stage": stage, "decision": decision,
             "reason": reason or None, "note": note or None,
         })  # fmt: skip
-        return RedirectResponse(f"/screen?stage={stage_name(stage)}", status_code=303)
+        return RedirectResponse(
+            f"/screen?stage={stage_name(stage)}&previous={record_id}", status_code=303
+        )
 
     @app.get("/conflicts", response_class=HTMLResponse, include_in_schema=False)
     def conflicts_page(request: Request, account: PageUser, session: DB) -> Response:
@@ -294,7 +489,7 @@ def create_app(
 
     @app.post("/conflicts", include_in_schema=False, dependencies=[Csrf])
     def resolve_form(
-        account: PageLead, session: DB, record_id: Annotated[int, Form()],
+        account: PageLead, session: DB, record_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
         stage: Annotated[str, Form()], decision: Annotated[str, Form()],
         reason: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
     ) -> Response:  # fmt: skip
@@ -315,5 +510,250 @@ def create_app(
     ) -> Response:  # fmt: skip
         add_account(session, name, role=role, password=password)
         return RedirectResponse("/team", status_code=303)
+
+    @app.get("/extraction", response_class=HTMLResponse, include_in_schema=False)
+    def extraction_page(request: Request, account: PageUser, session: DB) -> Response:
+        return page(
+            request,
+            "extraction.html",
+            account,
+            **extraction_views.overview(session, project, account.name),
+        )
+
+    def extraction_study(
+        request: Request,
+        account: Account,
+        session: Session,
+        study_id: RecordPath,
+        problems: list[dict[str, str]] | None = None,
+        saved: object = None,
+        status: int = 200,
+    ) -> Response:
+        form = extraction_views.study_form(session, project, study_id, account.name)
+        response = page(
+            request,
+            "extraction_study.html",
+            account,
+            form=form,
+            problems=problems or [],
+            saved=saved,
+        )
+        response.status_code = status
+        return response
+
+    @app.get("/extraction/{study_id}", response_class=HTMLResponse, include_in_schema=False)
+    def extraction_study_page(
+        request: Request, study_id: RecordPath, account: PageUser, session: DB
+    ) -> Response:
+        return extraction_study(request, account, session, study_id)
+
+    @app.post("/extraction/{study_id}", include_in_schema=False, dependencies=[Csrf])
+    async def extraction_form(
+        request: Request, study_id: RecordPath, account: PageUser, session: DB
+    ) -> Response:
+        posted = {k: str(v) for k, v in (await request.form()).items()}
+        values = extraction_views.form_values(session, project, study_id, posted)
+        try:
+            saved = extraction_views.save(
+                session,
+                project,
+                account.name,
+                study_id,
+                values,
+                submit=posted.get("submit") == "yes",
+            )
+        except FormError as error:
+            return extraction_study(
+                request, account, session, study_id, error.to_dict()["problems"], status=400
+            )  # type: ignore[arg-type]
+        return extraction_study(request, account, session, study_id, saved=saved)
+
+    @app.post("/extraction-resolutions", include_in_schema=False, dependencies=[Csrf])
+    def extraction_resolve_form(
+        account: PageLead,
+        session: DB,
+        study_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+        field: Annotated[str, Form()],
+        value: Annotated[str, Form()] = "",
+        outcome: Annotated[str, Form()] = "",
+        arm: Annotated[str, Form()] = "",
+        time_point: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "",
+    ) -> Response:
+        extraction_views.resolve(
+            session,
+            project,
+            account.name,
+            {
+                "study_id": study_id,
+                "outcome": outcome,
+                "arm": arm,
+                "time_point": time_point,
+                "field": field,
+                "value": value,
+                "note": note or None,
+            },
+        )
+        return RedirectResponse("/extraction", status_code=303)
+
+    @app.get("/rob", response_class=HTMLResponse, include_in_schema=False)
+    def rob_page(request: Request, account: PageUser, session: DB) -> Response:
+        return page(
+            request, "rob.html", account, **rob_views.overview(session, project, account.name)
+        )
+
+    def rob_study(
+        request: Request,
+        account: Account,
+        session: Session,
+        study_id: RecordPath,
+        outcome: str | None,
+        problems: list[dict[str, str]] | None = None,
+        saved: object = None,
+        status: int = 200,
+    ) -> Response:
+        form = rob_views.study_form(session, project, study_id, outcome, account.name)
+        response = page(
+            request, "rob_study.html", account, form=form, problems=problems or [], saved=saved
+        )
+        response.status_code = status
+        return response
+
+    @app.get("/rob/{study_id}", response_class=HTMLResponse, include_in_schema=False)
+    def rob_study_page(
+        request: Request,
+        study_id: RecordPath,
+        account: PageUser,
+        session: DB,
+        outcome: str | None = None,
+    ) -> Response:
+        return rob_study(request, account, session, study_id, outcome)
+
+    def rob_posted(posted: dict[str, str]) -> dict[str, str | None]:
+        return {k.removeprefix("f:"): (v or None) for k, v in posted.items() if k.startswith("f:")}
+
+    @app.post("/rob/{study_id}", include_in_schema=False, dependencies=[Csrf])
+    async def rob_form(
+        request: Request, study_id: RecordPath, account: PageUser, session: DB
+    ) -> Response:
+        posted = {k: str(v) for k, v in (await request.form()).items()}
+        outcome = posted.get("outcome") or None
+        try:
+            saved = rob_views.save(
+                session,
+                project,
+                account.name,
+                study_id,
+                outcome,
+                rob_posted(posted),
+                submit=posted.get("submit") == "yes",
+            )
+        except FormError as error:
+            return rob_study(
+                request,
+                account,
+                session,
+                study_id,
+                outcome,
+                error.to_dict()["problems"],
+                status=400,
+            )  # type: ignore[arg-type]
+        return rob_study(request, account, session, study_id, outcome, saved=saved)
+
+    @app.post(
+        "/rob/{study_id}/proposal",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        dependencies=[Csrf],
+    )
+    async def rob_proposal_fragment(
+        request: Request, study_id: RecordPath, account: PageUser, session: DB
+    ) -> Response:
+        posted = {k: str(v) for k, v in (await request.form()).items()}
+        found = rob_views.preview(
+            session, project, study_id, posted.get("outcome") or None, rob_posted(posted)
+        )
+        return page(request, "rob_proposal.html", account, **found)
+
+    @app.post("/rob-resolutions", include_in_schema=False, dependencies=[Csrf])
+    def rob_resolve_form(
+        account: PageLead,
+        session: DB,
+        study_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+        field: Annotated[str, Form()],
+        value: Annotated[str, Form()] = "",
+        outcome: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "",
+    ) -> Response:
+        rob_views.resolve(
+            session,
+            project,
+            account.name,
+            {
+                "study_id": study_id,
+                "outcome": outcome or None,
+                "field": field,
+                "value": value,
+                "reason": reason or None,
+                "note": note or None,
+            },
+        )
+        return RedirectResponse("/rob", status_code=303)
+
+    @app.get("/imports", response_class=HTMLResponse, include_in_schema=False)
+    def imports_page(request: Request, account: PageLead, session: DB) -> Response:
+        return page(
+            request,
+            "imports.html",
+            account,
+            result=None,
+            error=None,
+            status=views.dashboard(session, project)["status"],
+        )
+
+    @app.post("/imports", include_in_schema=False, dependencies=[Csrf])
+    def imports_form(
+        request: Request,
+        account: PageLead,
+        session: DB,
+        file: UploadFile,
+        source: Annotated[str, Form()] = "",
+        search_date: Annotated[str, Form()] = "",
+    ) -> Response:
+        result, error = None, None
+        try:
+            result = views.import_upload(
+                project,
+                file.filename or "upload",
+                file.file.read(),
+                source=source or None,
+                search_date=search_date or None,
+                imported_by=account.name,
+            )
+        except InputError as problem:
+            error = str(problem)
+        session.expire_all()
+        response = page(
+            request,
+            "imports.html",
+            account,
+            result=result,
+            error=error,
+            status=views.dashboard(session, project)["status"],
+        )
+        response.status_code = 200 if error is None else 400
+        return response
+
+    @app.get("/downloads", response_class=HTMLResponse, include_in_schema=False)
+    def downloads_page(request: Request, account: PageUser, session: DB) -> Response:
+        outcomes = [o for o in project.protocol.outcomes if o.data is not None]
+        return page(
+            request,
+            "downloads.html",
+            account,
+            outcomes=outcomes,
+            has_rob=project.protocol.risk_of_bias is not None,
+        )
 
     return app

@@ -121,3 +121,50 @@ def resolve(session: Session, project: Project, reviewer: str, body: dict[str, A
         stage=body.get("stage"), decision=body["decision"], method=body["method"],
         reason=body.get("reason"), note=body.get("note"),
     )  # fmt: skip
+
+
+#: The largest search export the workspace takes in one upload (500,000 records of RIS
+#: are about 1 GB; a larger search is imported with ``srma import``).
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+def import_upload(
+    project: Project,
+    filename: str,
+    content: bytes,
+    *,
+    source: str | None,
+    search_date: str | None,
+    imported_by: str,
+) -> dict[str, Any]:
+    """Import an uploaded search export as ``srma import`` does (one transaction; a file
+    imported before is skipped); the file keeps its name, without any folder."""
+    import tempfile
+    from pathlib import Path
+
+    from srma.review.identify.importing import import_files
+
+    name = Path(filename.replace("\\", "/")).name or "upload"
+    if not content:
+        raise InputError("the file is empty", file=name)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"larger than {MAX_UPLOAD_BYTES // 2**20} MB: import it with srma import", file=name
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        found = import_files(
+            project, [path], source=source, search_date=search_date, imported_by=imported_by
+        )
+        results = []
+        for file in found:  # the temporary folder means nothing to the user
+            skipped = file.skipped
+            results.append(
+                {
+                    **file.to_dict(),
+                    "path": name,
+                    "skipped": None if skipped is None else skipped.replace(str(path), name),
+                }
+            )
+    return {"files": results}

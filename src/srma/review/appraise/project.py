@@ -304,6 +304,18 @@ def import_rob_form(
     name = checked_reviewer(session, reviewer)
     form = consensus_form(rob) if consensus else rob.form
     read = read_rob_file(path, rob, form, reviewer=name, consensus=consensus)
+    return import_rob_read(session, rob, read, reviewer=name, consensus=consensus)
+
+
+def import_rob_read(
+    session: Session, rob: RobReview, read: RobRead, *, reviewer: str, consensus: bool = False
+) -> ImportResult:
+    """Store what a risk-of-bias form holds once read (a file, or answers entered on screen:
+    :func:`srma.review.appraise.entered.entered_rob`): only the changes, each row checked
+    against the tool, or raise :class:`FormError` with every problem and store nothing."""
+    require_studies(rob)
+    name = checked_reviewer(session, reviewer)
+    form = consensus_form(rob) if consensus else rob.form
     base = reconciled(rob) if consensus else rob.state.own(name)
     changed, problems = _checked_rows(form, read, base, consensus=consensus)
     problems = [*read.problems, *problems]

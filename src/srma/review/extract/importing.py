@@ -234,8 +234,26 @@ def import_form(
     changes as events in ``session``'s transaction, or raise with every problem."""
     require_studies(extraction)
     name = checked_reviewer(session, reviewer)
+    read = read_form(
+        path, extraction.form, project_id=extraction.identity, reviewer=name, consensus=consensus
+    )
+    return import_read(session, extraction, read, reviewer=name, consensus=consensus)
+
+
+def import_read(
+    session: Session,
+    extraction: Extraction,
+    read: ReadForm,
+    *,
+    reviewer: str,
+    consensus: bool = False,
+) -> ImportResult:
+    """Store what a form holds once read (a file, or values entered on screen:
+    :mod:`srma.review.extract.entered`): only the changes, checked as a file's are, or raise
+    :class:`FormError` with every problem and store nothing."""
+    require_studies(extraction)
+    name = checked_reviewer(session, reviewer)
     studies, form, state = extraction.studies, extraction.form, extraction.state
-    read = read_form(path, form, project_id=extraction.identity, reviewer=name, consensus=consensus)
     if consensus:
         changed, problems = _consensus_changes(state, read, studies)
         problems = [*read.problems, *problems]
