@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from srma.errors import InputError
 from srma.review.decision_log import LoggedEvent, latest_decisions, stage_name
 from srma.review.project import Project
 from srma.review.screen.features import tfidf_matrix
@@ -80,7 +81,7 @@ def screening_queue(
     """
     stage = stage_name(stage)
     if order not in ORDERS:
-        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        raise InputError(f"order must be one of {ORDERS}, got {order!r}")
     if state is None:
         state = load_state(session, project)
     eligible = state.eligible(stage)
