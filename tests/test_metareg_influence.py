@@ -80,3 +80,20 @@ def test_bad_input() -> None:
         small = meta_regression(data.iloc[:4], "~ ablat + year", method="DL")
     with pytest.raises(InputError, match="at least 5 studies"):
         influence_diagnostics(small)
+
+
+@pytest.mark.parametrize("method", ["EE", "DL", "REML"])
+@pytest.mark.parametrize("test", ["z", "knha", "adhoc"])
+def test_blocks_of_one_row_give_the_same_numbers(method: str, test: str) -> None:
+    from srma.stats.influence import regression_influence
+
+    data = _bcg()
+    y, v = data["yi"].to_numpy(), data["vi"].to_numpy()
+    X = np.column_stack([np.ones(13), data["ablat"], data["year"]]).astype(float)
+    whole = regression_influence(y, v, X, method=method, test=test)
+    one_row = regression_influence(y, v, X, method=method, test=test, budget=1)
+    for name in (*FIELDS, "dfbetas"):
+        np.testing.assert_allclose(
+            getattr(one_row, name), getattr(whole, name), rtol=1e-12, atol=0, err_msg=name
+        )
+    np.testing.assert_array_equal(one_row.influential, whole.influential)

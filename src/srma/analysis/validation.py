@@ -357,9 +357,14 @@ def numeric_column(frame: pd.DataFrame, column: str, *, source: str | None) -> N
     """A column as floats; blank cells become NaN, text or infinity is an error naming its row."""
     require_columns(frame, [column], source=source)
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
-    text = np.flatnonzero(np.isnan(values) & ~blank)
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "fiu":
+        # already numbers: no cell can be text, and a missing cell is NaN
+        values = raw.to_numpy(dtype=float)
+        text = np.zeros(0, dtype=np.intp)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+        text = np.flatnonzero(np.isnan(values) & ~blank)
     if text.size:
         row = int(text[0])
         raise InputError(

@@ -1210,8 +1210,63 @@ class RegressionInfluenceArrays:
     influential: NDArray[np.bool_]
 
 
+@dataclass(frozen=True)
+class _RegressionDeleted:
+    """What :func:`regression_influence` needs of the k fits without one study."""
+
+    tau2: FloatArray  # (k,)
+    scale: FloatArray  # (k,) Knapp-Hartung factor s²_(-i), 1 under z and t
+    beta: FloatArray  # (k, p)
+    vcov: FloatArray  # (k, p, p)
+    qe: FloatArray  # (k,)
+    inverse_diagonal: FloatArray  # (k, p) diagonal of (X'W_(-i)X)^-1, W over all k studies
+
+
+#: Bytes of the k x k working arrays that one block of leave-one-out regression fits may use.
+REGRESSION_BLOCK_BYTES = 2**26
+
+
+def _regression_deleted(
+    y: FloatArray, v: FloatArray, X: FloatArray, *, method: str, test: str, budget: int
+) -> _RegressionDeleted:
+    """The k leave-one-out meta-regressions, ``rows = max(1, budget // (8 k (p + 8)))``
+    at a time, so that memory is O(rows k p), not O(k² p); each row is fitted alone
+    by :func:`~srma.stats.regression.meta_regression`, so the blocks change no number."""
+    k, p = X.shape
+    rows_per_block = max(1, budget // (8 * k * (p + 8)))
+    parts: list[tuple[FloatArray, ...]] = []
+    for start in range(0, k, rows_per_block):
+        rows = np.arange(start, min(start + rows_per_block, k))
+        masks = leave_one_out_masks(k, rows)
+        n = rows.size
+        fit = meta_regression(
+            regression_batch(np.broadcast_to(y, (n, k)), np.broadcast_to(v, (n, k)), X, masks),
+            method=method,
+            test=test,
+        )
+        tau2_del = np.zeros(n) if method == "EE" else fit.tau2
+        if test in KNAPP_HARTUNG_TESTS:
+            residuals = np.where(masks, y[None, :] - fit.fitted, 0.0)
+            scale = (fit.weights * residuals**2).sum(axis=1) / (k - 1 - p)
+            if test == "adhoc":
+                scale = np.maximum(scale, 1.0)
+        else:
+            scale = np.ones(n)
+        w_del = 1.0 / (v[None, :] + tau2_del[:, None])  # (block fits, k studies)
+        inverse_del = np.linalg.inv(np.einsum("ki,dk,kj->dij", X, w_del, X))
+        diagonal = np.diagonal(inverse_del, axis1=1, axis2=2)
+        parts.append((fit.tau2, scale, fit.beta, fit.vcov, fit.qe, diagonal))
+    return _RegressionDeleted(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+
+
 def regression_influence(
-    y: FloatArray, v: FloatArray, X: FloatArray, *, method: str, test: str
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    *,
+    method: str,
+    test: str,
+    budget: int = REGRESSION_BLOCK_BYTES,
 ) -> RegressionInfluenceArrays:
     """Influence diagnostics of each study of the meta-regression ``y = X beta``
     (metafor's ``influence.rma.uni`` on a model with moderators).
@@ -1232,29 +1287,19 @@ def regression_influence(
 
     Flagged when ``|DFFITS| > 3 sqrt(p/(k-p))``, ``P(chi²_p <= Cook's distance) >
     0.5``, ``h_i > 3p/k`` or any ``|DFBETAS| > 1`` (Viechtbauer & Cheung 2010, Res
-    Synth Methods 1:112; metafor's rule).
+    Synth Methods 1:112; metafor's rule).  The leave-one-out fits run in blocks of
+    rows sized from ``budget`` bytes (:func:`_regression_deleted`).
     """
     k, p = X.shape
     full = meta_regression(regression_batch(y, v, X), method=method, test=test)
-    masks = ~np.eye(k, dtype=bool)
-    deleted = meta_regression(
-        regression_batch(np.broadcast_to(y, (k, k)), np.broadcast_to(v, (k, k)), X, masks),
-        method=method,
-        test=test,
-    )
+    deleted = _regression_deleted(y, v, X, method=method, test=test, budget=budget)
     common = method == "EE"
     tau2 = 0.0 if common else float(full.tau2[0])
     tau2_del = np.zeros(k) if common else deleted.tau2
     beta, vcov = full.beta[0], full.vcov[0]
     w = 1.0 / (v + tau2)
     hat = w * np.einsum("ki,ij,kj->k", X, np.linalg.inv((X.T * w) @ X), X)
-    if test in KNAPP_HARTUNG_TESTS:
-        residuals = np.where(masks, y[None, :] - deleted.fitted, 0.0)
-        scale = (deleted.weights * residuals**2).sum(axis=1) / (k - 1 - p)
-        if test == "adhoc":
-            scale = np.maximum(scale, 1.0)
-    else:
-        scale = np.ones(k)
+    scale = deleted.scale
     change = beta[None, :] - deleted.beta  # (k, p)
     predicted_del = np.einsum("ki,ki->k", X, deleted.beta)
     variance_del = np.einsum("ki,kij,kj->k", X, deleted.vcov, X)
@@ -1262,9 +1307,7 @@ def regression_influence(
     residual = np.where(np.abs(residual) < 100 * np.finfo(float).eps, 0.0, residual)
     rstudent = residual / np.sqrt(v * scale + variance_del + tau2_del * scale)
     dffits = np.einsum("ki,ki->k", X, change) / np.sqrt(scale * hat * (tau2_del + v))
-    w_del = 1.0 / (v[None, :] + tau2_del[:, None])  # (k deleted fits, k studies)
-    inverse_del = np.linalg.inv(np.einsum("ki,dk,kj->dij", X, w_del, X))
-    dfbetas = change / np.sqrt(scale[:, None] * np.diagonal(inverse_del, axis1=1, axis2=2))
+    dfbetas = change / np.sqrt(scale[:, None] * deleted.inverse_diagonal)
     cooks = np.einsum("ki,ij,kj->k", change, np.linalg.inv(vcov), change)
     covariance_ratio = np.linalg.det(deleted.vcov) / np.linalg.det(vcov)
     with np.errstate(invalid="ignore"):
