@@ -146,7 +146,7 @@ def test_rank_records_rejects_bad_input():
     with pytest.raises(InputError):
         rank_records(["a", "b"], [1, 2])
     with pytest.raises(InputError):
-        rank_records(["a", "b"], [1, 0], model="svm")  # type: ignore[arg-type]
+        rank_records(["a", "b"], [1, 0], model="forest")  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- simulation

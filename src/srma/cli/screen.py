@@ -286,7 +286,7 @@ def screen_command(
     reviewer: ReviewerOption,
     stage: StageOption = "title_abstract",
     order: Annotated[str, typer.Option(help="relevance (active learning) or id.")] = "relevance",
-    model: Annotated[str, typer.Option(help="logistic or naive_bayes.")] = "logistic",
+    model: Annotated[str, typer.Option(help="logistic, naive_bayes or svm.")] = "logistic",
     stop_after: Annotated[
         int, typer.Option(help="Suggest stopping after this many irrelevant records in a row.")
     ] = 100,

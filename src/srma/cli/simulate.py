@@ -21,7 +21,7 @@ def simulate_command(
     ] = None,
     label: Annotated[str, typer.Option(help="The 0/1 label column.")] = "label_included",
     model: Annotated[
-        list[str] | None, typer.Option(help="logistic and/or naive_bayes (repeatable).")
+        list[str] | None, typer.Option(help="logistic, naive_bayes and/or svm (repeatable).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the prior records.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Retrain after this many records.")] = 1,

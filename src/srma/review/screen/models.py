@@ -7,6 +7,11 @@
   smoothing ``alpha``, :data:`NB_ALPHA`); its class prior only shifts every
   record's log-odds by the same constant, so it cannot change the ranking and
   imbalance needs no correction.
+* ``"svm"``: ASReview's default classifier (its ``elas_u4`` model): a linear
+  support vector machine (``LinearSVC``, C = :data:`SVM_C`, squared hinge loss)
+  trained with ASReview's "balanced" sample weights (:func:`balanced_weights`,
+  ratio :data:`BALANCE_RATIO`); records are ranked by the decision function
+  ``w.x + b`` (a score, not a probability).
 """
 
 from __future__ import annotations
@@ -17,11 +22,19 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
+from sklearn.svm import LinearSVC
 
 from srma.errors import InputError
 
-ModelName = Literal["logistic", "naive_bayes"]
-MODELS: tuple[str, ...] = ("logistic", "naive_bayes")
+ModelName = Literal["logistic", "naive_bayes", "svm"]
+MODELS: tuple[str, ...] = ("logistic", "naive_bayes", "svm")
+
+Classifier = LogisticRegression | MultinomialNB | LinearSVC
+
+#: Regularisation of the linear SVM: ASReview's default (``elas_u4``) value.
+SVM_C = 0.11
+#: ASReview's "balanced" sampler ratio in its default model.
+BALANCE_RATIO = 9.8
 
 #: Additive smoothing of the naive Bayes model. TF-IDF rows are L2-normalised, so a
 #: record's weights are small; a small alpha keeps the smoothing from swamping them.
@@ -34,7 +47,23 @@ def check_model(model: str) -> None:
         raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
 
-def new_classifier(model: str, seed: int) -> LogisticRegression | MultinomialNB:
+def balanced_weights(y: np.ndarray, ratio: float = BALANCE_RATIO) -> np.ndarray:
+    """ASReview's "balanced" sample weights for labels ``y`` (1 relevant, 0 irrelevant).
+
+    A relevant record weighs 1 and an irrelevant one ``n1 / (ratio n0)``
+    (``n1``, ``n0``: the class counts), then all weights are scaled so that they
+    sum to ``n = n0 + n1``. Requires both classes to be present.
+    """
+    y = np.asarray(y)
+    n1 = float(np.sum(y == 1))
+    n0 = float(np.sum(y == 0))
+    if n1 == 0 or n0 == 0:
+        raise InputError("balanced weights need at least one relevant and one irrelevant label")
+    weights = np.where(y == 1, 1.0, n1 / (ratio * n0))
+    return weights * (y.size / weights.sum())
+
+
+def new_classifier(model: str, seed: int) -> Classifier:
     if model == "logistic":
         return LogisticRegression(
             C=1.0,
@@ -43,9 +72,23 @@ def new_classifier(model: str, seed: int) -> LogisticRegression | MultinomialNB:
             max_iter=1000,
             random_state=seed,
         )
+    if model == "svm":
+        return LinearSVC(C=SVM_C, loss="squared_hinge", random_state=seed)
     return MultinomialNB(alpha=NB_ALPHA, fit_prior=False)
 
 
-def relevance(classifier: LogisticRegression | MultinomialNB, X: sp.csr_matrix) -> np.ndarray:
+def fit_classifier(classifier: Classifier, X: sp.csr_matrix, y: np.ndarray) -> None:
+    """Fit ``classifier`` on ``X``, ``y``; the SVM gets :func:`balanced_weights`."""
+    if isinstance(classifier, LinearSVC):
+        classifier.fit(X, y, sample_weight=balanced_weights(y))
+    else:
+        classifier.fit(X, y)
+
+
+def relevance(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
+    """Relevance scores of the rows of ``X``: the predicted probability of class 1,
+    or for the SVM its decision function (higher = more likely relevant)."""
+    if isinstance(classifier, LinearSVC):
+        return np.asarray(classifier.decision_function(X), dtype=np.float64)
     column = list(classifier.classes_).index(1)
     return classifier.predict_proba(X)[:, column]

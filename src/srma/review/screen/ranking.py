@@ -20,7 +20,13 @@ import scipy.sparse as sp
 
 from srma.errors import InputError
 from srma.review.screen.features import tfidf_matrix
-from srma.review.screen.models import ModelName, check_model, new_classifier, relevance
+from srma.review.screen.models import (
+    ModelName,
+    check_model,
+    fit_classifier,
+    new_classifier,
+    relevance,
+)
 
 FALLBACK_REASON = (
     "fewer than one relevant and one irrelevant label: no model trained, unscreened "
@@ -34,9 +40,10 @@ class Ranking:
 
     ``indices``: positions (into the input) of the unscreened records, most likely
     relevant first; ties keep input order. ``probabilities``: the model's predicted
-    probability of relevance for each of ``indices`` (same order), or ``None`` when
-    no model was trained. ``model_used`` says whether the order comes from a model
-    (``True``) or is the fallback input order (``False``); ``reason`` says why.
+    probability of relevance for each of ``indices`` (same order; for ``"svm"`` its
+    decision-function score, not a probability), or ``None`` when no model was
+    trained. ``model_used`` says whether the order comes from a model (``True``)
+    or is the fallback input order (``False``); ``reason`` says why.
     """
 
     indices: np.ndarray
@@ -119,7 +126,7 @@ def rank_records(
         return Ranking(unscreened, None, model, False, reason, n_rel, n_irr)
     labelled = np.flatnonzero(y >= 0)
     classifier = new_classifier(model, seed)
-    classifier.fit(X[labelled], y[labelled])
+    fit_classifier(classifier, X[labelled], y[labelled])
     if unscreened.size == 0:
         probabilities = np.empty(0, dtype=np.float64)
     else:

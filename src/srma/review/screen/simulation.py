@@ -14,7 +14,13 @@ import pandas as pd
 from srma.errors import InputError
 from srma.review.screen.features import tfidf_matrix
 from srma.review.screen.metrics import RECALL_LEVELS, n_screened_for_recall, rrf, wss
-from srma.review.screen.models import ModelName, check_model, new_classifier, relevance
+from srma.review.screen.models import (
+    ModelName,
+    check_model,
+    fit_classifier,
+    new_classifier,
+    relevance,
+)
 from srma.review.screen.ranking import labels_array, order_by_relevance
 
 
@@ -148,7 +154,7 @@ def simulate(
             nb_seen[new] = True
         else:
             rows = np.flatnonzero(screened)
-            classifier.fit(X[rows], y[rows])
+            fit_classifier(classifier, X[rows], y[rows])
         n_fits += 1
         probabilities = relevance(classifier, X[unscreened])
         ranked = unscreened[order_by_relevance(unscreened, probabilities)]
