@@ -75,3 +75,23 @@ def test_svm_simulation_screens_every_record_once():
     result = simulate(TEXTS, labels, model="svm", seed=0)
     assert sorted(int(i) for i in result.order) == list(range(len(TEXTS)))
     assert int(result.recall_curve[-1]) == 4
+
+
+def test_the_asreview_preset_is_asreviews_tfidf() -> None:
+    """``features="asreview"``: ASReview LAB's default extractor (1-2 grams, sublinear tf,
+    min_df 1, max_df 0.95, no stop words), cell for cell."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["stem cells in stroke", "the stroke trial of stem cells", "the the the", "rats"]
+    expected = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95)
+    want = expected.fit_transform(texts).toarray()
+    got = tfidf_matrix(texts, "asreview").toarray()
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=0)
+    assert tfidf_matrix(texts).shape[1] < got.shape[1]  # srma's own drops stop words
+
+
+def test_an_unknown_preset_names_the_choices() -> None:
+    with pytest.raises(InputError, match="srma, asreview"):
+        tfidf_matrix(["a text"], "bert")
+    with pytest.raises(InputError, match="unknown features 'bert'"):
+        simulate(["a b", "c d"], [1, 0], features="bert")

@@ -25,6 +25,9 @@ def simulate_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the prior records.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Retrain after this many records.")] = 1,
+    features: Annotated[
+        str, typer.Option(help="TF-IDF settings: srma, or asreview (ASReview LAB's default).")
+    ] = "srma",
     plot: Annotated[Path | None, typer.Option(help="Draw the recall curves (.png/.svg).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -51,7 +54,7 @@ def simulate_command(
             markup=False,
         )
         results = [
-            simulate(texts, labels, model=name, seed=seed, batch_size=batch_size)
+            simulate(texts, labels, model=name, seed=seed, batch_size=batch_size, features=features)
             for name in model or ["logistic"]
         ]
         if plot is not None:
@@ -63,7 +66,8 @@ def simulate_command(
         if as_json:
             print_json([
                 {
-                    "model": r.model, "seed": r.seed, "batch_size": r.batch_size,
+                    "model": r.model, "features": r.features, "seed": r.seed,
+                    "batch_size": r.batch_size,
                     "n_records": r.n_records, "n_relevant": r.n_relevant,
                     "prior_indices": list(r.prior_indices), "wss95": r.wss95,
                     "wss100": r.wss100, "rrf10": r.rrf10,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from srma.errors import InputError
-from srma.review.screen.features import tfidf_matrix
+from srma.review.screen.features import check_preset, tfidf_matrix
 from srma.review.screen.metrics import RECALL_LEVELS, n_screened_for_recall, rrf, wss
 from srma.review.screen.models import (
     ModelName,
@@ -34,7 +34,8 @@ class Simulation:
     and 100% recall; ``rrf10``: share of relevant records found after screening 10%
     of the records (formulas in the module docstring). ``screened_to_recall``:
     records screened to reach each recall level of :data:`RECALL_LEVELS`.
-    ``n_model_fits``: times the model was (re)trained. ``stopped_model_early``: the
+    ``n_model_fits``: times the model was (re)trained; ``features``: the TF-IDF preset.
+    ``stopped_model_early``: the
     model stopped being consulted once every relevant record had been found (the
     rest are all irrelevant, so their order cannot change any metric).
     """
@@ -53,6 +54,7 @@ class Simulation:
     screened_to_recall: dict[float, int]
     n_model_fits: int
     stopped_model_early: bool
+    features: str = "srma"
 
     @property
     def recall(self) -> np.ndarray:
@@ -69,6 +71,7 @@ def simulate(
     prior_irrelevant: int = 1,
     seed: int = 0,
     batch_size: int = 1,
+    features: str = "srma",
 ) -> Simulation:
     """Replay screening of a fully labelled set with active learning.
 
@@ -85,7 +88,9 @@ def simulate(
        order changes no metric; they are appended in input order without further
        fits (``stopped_model_early``).
 
-    The TF-IDF matrix is computed once. Naive Bayes retrains incrementally: it
+    The TF-IDF matrix is computed once, with the ``features`` preset
+    (:data:`srma.review.screen.features.PRESETS`: ``srma`` or ``asreview``). Naive Bayes
+    retrains incrementally: it
     adds the new records' counts (``partial_fit``, identical to a refit). Logistic
     regression is refitted on all screened records with liblinear (fast on sparse
     data with few rows; a warm start from the previous coefficients would need a
@@ -96,6 +101,7 @@ def simulate(
     metric.
     """
     check_model(model)
+    check_preset(features)
     n = len(texts)
     y = labels_array(labels, n)
     if (y < 0).any():
@@ -121,7 +127,7 @@ def simulate(
         ]
     ).astype(np.int64)
 
-    X = tfidf_matrix(texts)
+    X = tfidf_matrix(texts, features)
     has_features = X.shape[1] > 0
     screened = np.zeros(n, dtype=bool)
     order: list[int] = []
@@ -180,6 +186,7 @@ def simulate(
         screened_to_recall={r: n_screened_for_recall(in_order, r) for r in RECALL_LEVELS},
         n_model_fits=n_fits,
         stopped_model_early=stopped_early,
+        features=features,
     )
 
 
