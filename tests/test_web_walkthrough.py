@@ -23,11 +23,9 @@ from srma.datasets import load
 from srma.review.extract.example import PROTOCOL, _ris
 from srma.review.project import PROTOCOL_FILE, init_project
 from srma.web.app import create_app
+from test_web import PASSWORD
+from test_web_browser import ARGS, CHROMIUM, sign_in
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-PASSWORD = "correct horse battery"
 SCREENSHOTS = os.environ.get("SRMA_SCREENSHOTS")
 #: The first four trials of dat.bcg, and the number Ben misreads.
 TRIALS = load("bcg").head(4)
@@ -56,16 +54,6 @@ def server(tmp_path: Path):
     running.should_exit = True
     thread.join()
     app.state.project.close()
-
-
-def sign_in(browser, base: str, name: str):
-    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{base}/")
-    return page
 
 
 def screen_all(page, base: str, stage: str, exclude: str | None = None) -> None:

@@ -9,7 +9,6 @@ import typer
 
 from srma.cli.app import app
 from srma.cli.shell import CommandError, JsonOption, print_json, run, stdout
-from srma.report.review.project import write_project_report
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -48,6 +47,7 @@ def demo(
         if quick:
             _quick(out)
             return
+        from srma.report.review.project import write_project_report
         from srma.review.flagship import build_msc_stroke
 
         folder = out / PROJECT

@@ -570,30 +570,9 @@ def create_app(
 
     @app.post("/extraction-resolutions", include_in_schema=False, dependencies=[Csrf])
     def extraction_resolve_form(
-        account: PageLead,
-        session: DB,
-        study_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
-        field: Annotated[str, Form()],
-        value: Annotated[str, Form()] = "",
-        outcome: Annotated[str, Form()] = "",
-        arm: Annotated[str, Form()] = "",
-        time_point: Annotated[str, Form()] = "",
-        note: Annotated[str, Form()] = "",
+        account: PageLead, session: DB, body: Annotated[ExtractionResolutionIn, Form()]
     ) -> Response:
-        extraction_views.resolve(
-            session,
-            project,
-            account.name,
-            {
-                "study_id": study_id,
-                "outcome": outcome,
-                "arm": arm,
-                "time_point": time_point,
-                "field": field,
-                "value": value,
-                "note": note or None,
-            },
-        )
+        extraction_views.resolve(session, project, account.name, body.model_dump())
         return RedirectResponse("/extraction", status_code=303)
 
     @app.get("/rob", response_class=HTMLResponse, include_in_schema=False)
@@ -677,28 +656,9 @@ def create_app(
 
     @app.post("/rob-resolutions", include_in_schema=False, dependencies=[Csrf])
     def rob_resolve_form(
-        account: PageLead,
-        session: DB,
-        study_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
-        field: Annotated[str, Form()],
-        value: Annotated[str, Form()] = "",
-        outcome: Annotated[str, Form()] = "",
-        reason: Annotated[str, Form()] = "",
-        note: Annotated[str, Form()] = "",
+        account: PageLead, session: DB, body: Annotated[RobResolutionIn, Form()]
     ) -> Response:
-        rob_views.resolve(
-            session,
-            project,
-            account.name,
-            {
-                "study_id": study_id,
-                "outcome": outcome or None,
-                "field": field,
-                "value": value,
-                "reason": reason or None,
-                "note": note or None,
-            },
-        )
+        rob_views.resolve(session, project, account.name, body.model_dump())
         return RedirectResponse("/rob", status_code=303)
 
     @app.get("/imports", response_class=HTMLResponse, include_in_schema=False)

@@ -152,5 +152,5 @@ def resolve(session: Session, project: Project, viewer: str, body: Mapping[str, 
         reviewer=viewer,
         key=key,
         value=str(body.get("value") or ""),
-        note=body.get("note"),
+        note=body.get("note") or None,
     )

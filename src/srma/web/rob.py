@@ -156,6 +156,6 @@ def resolve(session: Session, project: Project, viewer: str, body: Mapping[str, 
         outcome=body.get("outcome") or None,
         field=str(body["field"]),
         value=str(body.get("value") or ""),
-        reason=body.get("reason"),
-        note=body.get("note"),
+        reason=body.get("reason") or None,
+        note=body.get("note") or None,
     )
