@@ -9,7 +9,7 @@ accounts) and ``reviewer``; anonymous requests get 401 (API) or the sign-in
 page.  Every POST needs the session's CSRF token.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from importlib.resources import files
 from pathlib import Path
@@ -77,12 +77,8 @@ class ExtractionIn(BaseModel):
     submit: bool = False
 
 
-class ExtractionResolutionIn(BaseModel):
+class ExtractionResolutionIn(ValueIn):
     study_id: RecordId
-    outcome: str = ""
-    arm: str = ""
-    time_point: str = ""
-    field: str
     value: str = ""
     note: str | None = None
 
@@ -520,53 +516,54 @@ def create_app(
             **extraction_views.overview(session, project, account.name),
         )
 
-    def extraction_study(
+    def assessed(
         request: Request,
         account: Account,
-        session: Session,
-        study_id: RecordPath,
-        problems: list[dict[str, str]] | None = None,
-        saved: object = None,
-        status: int = 200,
+        template: str,
+        form_of: Callable[[], dict[str, object]],
+        save: Callable[[], dict[str, object]] | None = None,
     ) -> Response:
-        form = extraction_views.study_form(session, project, study_id, account.name)
-        response = page(
-            request,
-            "extraction_study.html",
-            account,
-            form=form,
-            problems=problems or [],
-            saved=saved,
-        )
-        response.status_code = status
+        """A study's extraction or risk-of-bias page; with ``save``, once it has stored the
+        changes, or with every problem it found (400: nothing was stored)."""
+        problems: list[object] = []
+        saved = None
+        if save is not None:
+            try:
+                saved = save()
+            except FormError as error:
+                problems = error.to_dict()["problems"]  # type: ignore[assignment]
+        response = page(request, template, account, form=form_of(), problems=problems,
+                        saved=saved)  # fmt: skip
+        response.status_code = 400 if problems else 200
         return response
+
+    async def posted_form(request: Request) -> dict[str, str]:
+        return {k: str(v) for k, v in (await request.form()).items()}
 
     @app.get("/extraction/{study_id}", response_class=HTMLResponse, include_in_schema=False)
     def extraction_study_page(
         request: Request, study_id: RecordPath, account: PageUser, session: DB
     ) -> Response:
-        return extraction_study(request, account, session, study_id)
+        def form_of() -> dict[str, object]:
+            return extraction_views.study_form(session, project, study_id, account.name)
+
+        return assessed(request, account, "extraction_study.html", form_of)
 
     @app.post("/extraction/{study_id}", include_in_schema=False, dependencies=[Csrf])
     async def extraction_form(
         request: Request, study_id: RecordPath, account: PageUser, session: DB
     ) -> Response:
-        posted = {k: str(v) for k, v in (await request.form()).items()}
+        posted = await posted_form(request)
         values = extraction_views.form_values(session, project, study_id, posted)
-        try:
-            saved = extraction_views.save(
-                session,
-                project,
-                account.name,
-                study_id,
-                values,
-                submit=posted.get("submit") == "yes",
-            )
-        except FormError as error:
-            return extraction_study(
-                request, account, session, study_id, error.to_dict()["problems"], status=400
-            )  # type: ignore[arg-type]
-        return extraction_study(request, account, session, study_id, saved=saved)
+
+        def form_of() -> dict[str, object]:
+            return extraction_views.study_form(session, project, study_id, account.name)
+
+        def save() -> dict[str, object]:
+            return extraction_views.save(session, project, account.name, study_id, values,
+                                         submit=posted.get("submit") == "yes")  # fmt: skip
+
+        return assessed(request, account, "extraction_study.html", form_of, save)
 
     @app.post("/extraction-resolutions", include_in_schema=False, dependencies=[Csrf])
     def extraction_resolve_form(
@@ -581,22 +578,8 @@ def create_app(
             request, "rob.html", account, **rob_views.overview(session, project, account.name)
         )
 
-    def rob_study(
-        request: Request,
-        account: Account,
-        session: Session,
-        study_id: RecordPath,
-        outcome: str | None,
-        problems: list[dict[str, str]] | None = None,
-        saved: object = None,
-        status: int = 200,
-    ) -> Response:
-        form = rob_views.study_form(session, project, study_id, outcome, account.name)
-        response = page(
-            request, "rob_study.html", account, form=form, problems=problems or [], saved=saved
-        )
-        response.status_code = status
-        return response
+    def rob_posted(posted: dict[str, str]) -> dict[str, str | None]:
+        return {k.removeprefix("f:"): (v or None) for k, v in posted.items() if k.startswith("f:")}
 
     @app.get("/rob/{study_id}", response_class=HTMLResponse, include_in_schema=False)
     def rob_study_page(
@@ -606,38 +589,28 @@ def create_app(
         session: DB,
         outcome: str | None = None,
     ) -> Response:
-        return rob_study(request, account, session, study_id, outcome)
+        def form_of() -> dict[str, object]:
+            return rob_views.study_form(session, project, study_id, outcome, account.name)
 
-    def rob_posted(posted: dict[str, str]) -> dict[str, str | None]:
-        return {k.removeprefix("f:"): (v or None) for k, v in posted.items() if k.startswith("f:")}
+        return assessed(request, account, "rob_study.html", form_of)
 
     @app.post("/rob/{study_id}", include_in_schema=False, dependencies=[Csrf])
     async def rob_form(
         request: Request, study_id: RecordPath, account: PageUser, session: DB
     ) -> Response:
-        posted = {k: str(v) for k, v in (await request.form()).items()}
+        posted = await posted_form(request)
         outcome = posted.get("outcome") or None
-        try:
-            saved = rob_views.save(
-                session,
-                project,
-                account.name,
-                study_id,
-                outcome,
-                rob_posted(posted),
-                submit=posted.get("submit") == "yes",
-            )
-        except FormError as error:
-            return rob_study(
-                request,
-                account,
-                session,
-                study_id,
-                outcome,
-                error.to_dict()["problems"],
-                status=400,
-            )  # type: ignore[arg-type]
-        return rob_study(request, account, session, study_id, outcome, saved=saved)
+
+        def form_of() -> dict[str, object]:
+            return rob_views.study_form(session, project, study_id, outcome, account.name)
+
+        def save() -> dict[str, object]:
+            answers = rob_posted(posted)
+            submit = posted.get("submit") == "yes"
+            return rob_views.save(session, project, account.name, study_id, outcome, answers,
+                                  submit=submit)  # fmt: skip
+
+        return assessed(request, account, "rob_study.html", form_of, save)
 
     @app.post(
         "/rob/{study_id}/proposal",
@@ -648,7 +621,7 @@ def create_app(
     async def rob_proposal_fragment(
         request: Request, study_id: RecordPath, account: PageUser, session: DB
     ) -> Response:
-        posted = {k: str(v) for k, v in (await request.form()).items()}
+        posted = await posted_form(request)
         found = rob_views.preview(
             session, project, study_id, posted.get("outcome") or None, rob_posted(posted)
         )
