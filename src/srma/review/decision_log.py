@@ -89,8 +89,10 @@ def load_events(
     *,
     until: datetime | None = None,
     record_ids: Sequence[int] | None = None,
+    after: int | None = None,
 ) -> tuple[LoggedEvent, ...]:
-    """Every event (made at or before ``until``; about ``record_ids``), oldest first.
+    """Every event (made at or before ``until``; about ``record_ids``; with an id above
+    ``after``), oldest first.
 
     The events about a record are all it takes to replay that record's state:
     its merges, undos, decisions and resolutions carry its id.
@@ -101,6 +103,8 @@ def load_events(
         query = query.where(Event.created_at <= as_stored(session, until))
     if record_ids is not None:
         query = query.where(Event.record_id.in_(list(record_ids)))
+    if after is not None:
+        query = query.where(Event.id > after)
     return tuple(
         LoggedEvent(
             e.id, as_utc(e.created_at), names[e.reviewer_id], e.kind, e.stage, e.record_id,

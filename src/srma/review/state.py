@@ -301,6 +301,16 @@ def load_state(session: Session, project: Project, *, until: datetime | None = N
     everything = load_events(session)
     moment = None if until is None else as_utc(until)
     events = tuple(e for e in everything if moment is None or e.created_at <= moment)
+    imports, records = load_imports(session, until=until)
+    return replay(
+        events, records, required=project.protocol.reviewers_per_record, imports=imports,
+        blinding_events=everything, until=moment,
+    )  # fmt: skip
+
+
+def load_imports(session: Session, *, until: datetime | None = None
+                 ) -> tuple[tuple[Mapping[str, object], ...], dict[int, str]]:  # fmt: skip
+    """The imports (made at or before ``until``) and their records' titles by id."""
     query = select(ImportBatch).order_by(ImportBatch.id)
     if until is not None:
         query = query.where(ImportBatch.imported_at <= as_stored(session, until))
@@ -324,11 +334,7 @@ def load_state(session: Session, project: Project, *, until: datetime | None = N
     rows = session.execute(
         select(RecordRow.id, RecordRow.import_id, RecordRow.title).order_by(RecordRow.id)
     ).all()
-    records = {r.id: r.title for r in rows if r.import_id in kept}
-    return replay(
-        events, records, required=project.protocol.reviewers_per_record, imports=imports,
-        blinding_events=everything, until=moment,
-    )  # fmt: skip
+    return imports, {r.id: r.title for r in rows if r.import_id in kept}
 
 
 def record_unblinding(session: Session, *, reviewer: str, command: str) -> int:
