@@ -55,8 +55,13 @@ def serve_command(
 
     def action() -> None:
         import uvicorn
+        from threadpoolctl import threadpool_limits
 
         from srma.web.app import create_app
+
+        # requests are served by many threads at once: BLAS threads of their own would
+        # only compete with them (and spin when the cores are busy)
+        threadpool_limits(limits=1, user_api="blas")
 
         say(f"srma workspace on http://{host}:{port}/ (Ctrl-C stops it)")
         uvicorn.run(create_app(project, url=db), host=host, port=port, log_level="warning")

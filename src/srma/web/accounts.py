@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
-from srma.review.project import SYSTEM_REVIEWER, reviewer_id, reviewer_names
+from srma.review.project import SYSTEM_REVIEWER, current_name, reviewer_id, reviewer_names
 from srma.store import AccountRow
 
 ROLES = ("lead", "reviewer")
@@ -63,8 +63,13 @@ def accounts(session: Session) -> list[Account]:
 
 def account_of(session: Session, reviewer: int) -> Account | None:
     """The account in force of reviewer id ``reviewer`` (None: none)."""
-    row = _latest(session).get(reviewer)
-    return None if row is None else Account(reviewer, reviewer_names(session)[reviewer], row.role)
+    row = session.scalars(
+        select(AccountRow)
+        .where(AccountRow.reviewer_id == reviewer)
+        .order_by(AccountRow.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Account(reviewer, current_name(session, reviewer), row.role)
 
 
 def authenticate(session: Session, name: str, password: str) -> Account | None:

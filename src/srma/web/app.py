@@ -2,14 +2,16 @@
 do what.
 
 ``create_app(folder, url=...)`` opens the project once; every request runs in
-one transaction of its store and replays the review state from the log
-(:func:`srma.review.state.load_state`), so pages, API and CLI show the same
+one transaction of its store and reads the review state replayed from the log
+(:func:`srma.review.state.replay`, kept between requests by
+:class:`srma.review.state_cache.StateCache`), so pages, API and CLI show the same
 review and the same blinding.  Roles: ``lead`` (resolves conflicts, manages
 accounts) and ``reviewer``; anonymous requests get 401 (API) or the sign-in
 page.  Every POST needs the session's CSRF token.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from importlib.resources import files
 from pathlib import Path
@@ -24,9 +26,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from srma.errors import InputError
-from srma.review.decision_log import stage_name
+from srma.review.decision_log import STAGES, stage_name
 from srma.review.extract.reading import FormError
 from srma.review.project import open_project
+from srma.review.screen.queue import FeatureCache, prepare_features
+from srma.review.state_cache import StateCache
 from srma.web.accounts import Account, account_of, accounts, add_account, authenticate
 from srma.web.sessions import COOKIE, SessionCodec, csrf_ok, project_secret
 
@@ -113,7 +117,19 @@ def create_app(
     project = open_project(folder, url=url)
     codec = SessionCodec(secret or project_secret(project.folder), max_age=max_age)
     templates = Jinja2Templates(directory=str(files("srma.web") / "templates"))
-    app = FastAPI(title="srma workspace", version="1")
+    # each stage's TF-IDF matrix, rebuilt only when the records at the stage change
+    features = {stage: FeatureCache() for stage in STAGES}
+    live = StateCache(project)  # the review state, replayed again only after an append
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the title/abstract ranking's matrix is built before the first request (seconds for
+        # tens of thousands of records), not while the first reviewers wait for it
+        with project.store.transaction() as session:
+            prepare_features(session, live.state(session), STAGES[0], features[STAGES[0]])
+        yield
+
+    app = FastAPI(title="srma workspace", version="1", lifespan=lifespan)
     app.mount("/static", StaticFiles(directory=str(files("srma.web") / "static")), name="static")
     app.state.project = project
 
@@ -260,21 +276,24 @@ def create_app(
     @app.get("/api/status")
     def api_status(account: ApiUser, session: DB) -> dict[str, object]:
         """Counts per stage, each reviewer's progress, agreement and the PRISMA counts."""
-        return views.dashboard(session, project)
+        return views.dashboard(live.state(session), project)
 
     @app.get("/api/queue")
     def api_queue(
         account: ApiUser, session: DB, stage: str = "title_abstract", order: str = "relevance"
     ) -> dict[str, object]:
         """The records left for you at ``stage``, most relevant first (active learning)."""
-        return views.queue(session, project, account.name, stage_name(stage), order)
+        stage = stage_name(stage)
+        return views.queue(session, project, account.name, stage, order,
+                           features=features[stage], state=live.state(session))  # fmt: skip
 
     @app.get("/api/records/{record_id}")
     def api_record(
         record_id: RecordPath, account: ApiUser, session: DB, stage: str = "title_abstract"
     ) -> dict[str, object]:
         """A record and the decisions on it that you may see (yours; others' once unblinded)."""
-        return views.record(session, project, record_id, stage_name(stage), account.name)
+        return views.record(session, project, record_id, stage_name(stage), account.name,
+                            live.state(session))  # fmt: skip
 
     @app.post("/api/decisions", dependencies=[Csrf])
     def api_decide(body: DecisionIn, account: ApiUser, session: DB) -> dict[str, object]:
@@ -285,7 +304,7 @@ def create_app(
     @app.get("/api/conflicts")
     def api_conflicts(account: ApiUser, session: DB) -> list[dict[str, object]]:
         """Open conflicts at both stages, with both decisions and notes."""
-        return views.conflicts(session, project)
+        return views.conflicts(live.state(session))
 
     @app.post("/api/resolutions", dependencies=[Csrf])
     def api_resolve(body: ResolutionIn, account: ApiLead, session: DB) -> dict[str, object]:
@@ -444,7 +463,9 @@ def create_app(
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def dashboard_page(request: Request, account: PageUser, session: DB) -> Response:
-        return page(request, "dashboard.html", account, **views.dashboard(session, project))
+        return page(
+            request, "dashboard.html", account, **views.dashboard(live.state(session), project)
+        )
 
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
     def screen_page(
@@ -453,10 +474,12 @@ def create_app(
         previous: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     ) -> Response:  # fmt: skip
         stage = stage_name(stage)
-        queue = views.queue(session, project, account.name, stage, "relevance")
+        state = live.state(session)  # one state for the queue and the record
+        queue = views.queue(session, project, account.name, stage, "relevance",
+                            features=features[stage], state=state)  # fmt: skip
         shown = record if record is not None else (queue["record_ids"] or [None])[0]
         detail = None if shown is None else views.record(session, project, shown, stage,
-                                                          account.name)  # fmt: skip
+                                                          account.name, state)  # fmt: skip
         return page(
             request, "screen.html", account, stage=stage, queue=queue, record=detail,
             reasons=project.protocol.exclusion_reasons, previous=previous,
@@ -479,7 +502,7 @@ def create_app(
     @app.get("/conflicts", response_class=HTMLResponse, include_in_schema=False)
     def conflicts_page(request: Request, account: PageUser, session: DB) -> Response:
         return page(
-            request, "conflicts.html", account, conflicts=views.conflicts(session, project),
+            request, "conflicts.html", account, conflicts=views.conflicts(live.state(session)),
             reasons=project.protocol.exclusion_reasons,
         )  # fmt: skip
 
@@ -642,7 +665,7 @@ def create_app(
             account,
             result=None,
             error=None,
-            status=views.dashboard(session, project)["status"],
+            status=views.dashboard(live.state(session), project)["status"],
         )
 
     @app.post("/imports", include_in_schema=False, dependencies=[Csrf])
@@ -673,7 +696,7 @@ def create_app(
             account,
             result=result,
             error=error,
-            status=views.dashboard(session, project)["status"],
+            status=views.dashboard(live.state(session), project)["status"],
         )
         response.status_code = 200 if error is None else 400
         return response

@@ -1,7 +1,8 @@
 """What the pages and the API show, read from the review library; what they write, through it.
 
-Every read replays the review state (:func:`srma.review.state.load_state`);
-what a reviewer may see of other reviewers' decisions is what
+Every read is of the review state replayed from the log (:class:`srma.review.state.ReviewState`,
+kept between requests by :class:`srma.review.state_cache.StateCache`); what a reviewer may see
+of other reviewers' decisions is what
 :meth:`~srma.review.state.ReviewState.visible` returns for them.
 """
 
@@ -19,8 +20,8 @@ from srma.review.project import Project
 from srma.review.screen.agreement import agreement_of
 from srma.review.screen.decisions import decide as decide_record
 from srma.review.screen.decisions import resolve as resolve_record
-from srma.review.screen.queue import screening_queue
-from srma.review.state import load_state
+from srma.review.screen.queue import FeatureCache, screening_queue
+from srma.review.state import ReviewState
 from srma.store import RecordRow
 
 
@@ -47,10 +48,9 @@ def segments(text: str, project: Project) -> list[tuple[str, str | None]]:
     return [*pieces, (text[at:], None)]
 
 
-def dashboard(session: Session, project: Project) -> dict[str, Any]:
+def dashboard(state: ReviewState, project: Project) -> dict[str, Any]:
     """Counts per stage (with each reviewer's number of decisions), open conflicts, agreement
     per stage and the PRISMA 2020 counts."""
-    state = load_state(session, project)
     agreement: dict[str, object] = {}
     for stage in STAGES:
         try:
@@ -67,19 +67,28 @@ def dashboard(session: Session, project: Project) -> dict[str, Any]:
     }
 
 
-def queue(session: Session, project: Project, reviewer: str, stage: str, order: str
-          ) -> dict[str, Any]:  # fmt: skip
-    """The records left for ``reviewer`` at ``stage`` in screening order (ids and counts)."""
-    found = screening_queue(session, project, reviewer=reviewer, stage=stage, order=order)
+def queue(
+    session: Session,
+    project: Project,
+    reviewer: str,
+    stage: str,
+    order: str,
+    *,
+    features: FeatureCache,
+    state: ReviewState,
+) -> dict[str, Any]:
+    """The records left for ``reviewer`` at ``stage`` in screening order (ids and counts);
+    ``features`` keeps the stage's TF-IDF matrix between requests."""
+    found = screening_queue(session, project, reviewer=reviewer, stage=stage, order=order,
+                            features=features, state=state)  # fmt: skip
     return {"stage": stage, "record_ids": list(found.record_ids), "eligible": found.eligible,
             "decided_by_you": found.decided_by_reviewer, "ordering": found.ordering}  # fmt: skip
 
 
-def record(session: Session, project: Project, record_id: int, stage: str, viewer: str
-           ) -> dict[str, Any]:  # fmt: skip
-    """One record with the decisions at ``stage`` that ``viewer`` may see."""
+def record(session: Session, project: Project, record_id: int, stage: str, viewer: str,
+           state: ReviewState) -> dict[str, Any]:  # fmt: skip
+    """One record with the decisions at ``stage`` that ``viewer`` may see in ``state``."""
     row = session.get(RecordRow, record_id)
-    state = load_state(session, project)
     if row is None or record_id not in state.records:
         raise InputError(f"no record {record_id} in this project")
     entry = state.at(stage).get(record_id)
@@ -108,9 +117,8 @@ def decide(session: Session, project: Project, reviewer: str, body: dict[str, An
     )  # fmt: skip
 
 
-def conflicts(session: Session, project: Project) -> list[dict[str, Any]]:
+def conflicts(state: ReviewState) -> list[dict[str, Any]]:
     """Open conflicts (every reviewer needed has decided, so nothing is blinded)."""
-    state = load_state(session, project)
     return [asdict(c) for s in STAGES for c in state.conflicts(s)]
 
 

@@ -8,8 +8,9 @@ decisions are never used, so the ranking cannot reveal them (blinding).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import scipy.sparse as sp
 from sqlalchemy import select
@@ -29,10 +30,24 @@ ORDERS = ("relevance", "id")
 
 @dataclass
 class FeatureCache:
-    """The TF-IDF matrix of the records at a stage, kept while they stay the same."""
+    """The TF-IDF matrix of the records at a stage, kept while they stay the same.
+
+    One cache may serve many threads (the workspace answers requests in a thread
+    pool): the matrix is rebuilt under a lock, once per change of the records.
+    """
 
     record_ids: tuple[int, ...] = ()
     matrix: sp.csr_matrix | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def matrix_of(self, record_ids: tuple[int, ...], texts: Callable[[], Sequence[str]]
+                  ) -> sp.csr_matrix:  # fmt: skip
+        """The matrix of ``record_ids``, built from ``texts()`` when they changed."""
+        with self._lock:
+            if self.matrix is None or self.record_ids != record_ids:
+                self.matrix = tfidf_matrix(texts())
+                self.record_ids = record_ids
+            return self.matrix
 
 
 @dataclass(frozen=True)
@@ -95,21 +110,13 @@ def screening_queue(
     stop = stopping_heuristic(in_order, threshold=stop_after) if stop_after else None
     if order == "id" or not waiting:
         return Queue(tuple(waiting), len(eligible), len(own), "record id", stop)
-    rows = session.execute(
-        select(RecordRow.id, RecordRow.title, RecordRow.abstract, RecordRow.keywords).where(
-            RecordRow.id.in_(eligible)
-        )
-    ).all()
-    by_id = {r.id: " ".join([r.title, r.abstract, " ".join(r.keywords)]) for r in rows}
-    texts = [by_id[r] for r in eligible]
-    matrix = None
-    if features is not None:
-        key = tuple(eligible)
-        if features.record_ids != key:
-            features.record_ids, features.matrix = key, tfidf_matrix(texts)
-        matrix = features.matrix
+
+    def texts() -> list[str]:
+        return record_texts(session, eligible)
+
+    matrix = None if features is None else features.matrix_of(tuple(eligible), texts)
     ranking = rank_records(
-        texts,
+        texts() if matrix is None else None,
         [_relevant(own[r]) if r in own else None for r in eligible],
         model=model,
         features=matrix,
@@ -123,3 +130,21 @@ def screening_queue(
     else:
         ordering = "record id, until you have made an include and an exclude decision"
     return Queue(tuple(ranked), len(eligible), len(own), ordering, stop)
+
+
+def record_texts(session: Session, record_ids: Sequence[int]) -> list[str]:
+    """Title, abstract and keywords of each of ``record_ids``: the text that is ranked."""
+    # every record's text, then those asked for: no IN list of thousands of ids
+    rows = session.execute(
+        select(RecordRow.id, RecordRow.title, RecordRow.abstract, RecordRow.keywords)
+    ).all()
+    by_id = {r.id: " ".join([r.title, r.abstract, " ".join(r.keywords)]) for r in rows}
+    return [by_id[r] for r in record_ids]
+
+
+def prepare_features(session: Session, state: ReviewState, stage: str, features: FeatureCache
+                     ) -> None:  # fmt: skip
+    """Build the TF-IDF matrix of the records at ``stage`` into ``features`` ahead of the
+    first queue (the workspace does it when it starts)."""
+    eligible = state.eligible(stage_name(stage))
+    features.matrix_of(tuple(eligible), lambda: record_texts(session, eligible))

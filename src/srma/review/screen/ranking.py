@@ -76,7 +76,7 @@ def labels_array(labels: Sequence[int | None], n: int) -> np.ndarray:
 
 
 def rank_records(
-    texts: Sequence[str],
+    texts: Sequence[str] | None,
     labels: Sequence[int | None],
     *,
     model: ModelName = "logistic",
@@ -86,7 +86,8 @@ def rank_records(
     """Rank the unscreened records (label ``None``) by predicted relevance.
 
     ``features`` may hold ``tfidf_matrix(texts)`` computed before, so that an
-    interactive session retraining after every decision builds it only once.
+    interactive session retraining after every decision builds it only once;
+    ``texts`` may then be ``None`` (the matrix has a row per record).
 
     A classifier is trained on the labelled records (1 = relevant, 0 = irrelevant)
     with TF-IDF features of ``texts`` (module docstring) and scores the unscreened
@@ -112,15 +113,18 @@ def rank_records(
     deterministic for given inputs.
     """
     check_model(model)
-    y = labels_array(labels, len(texts))
+    if texts is None and features is None:
+        raise InputError("rank_records needs the texts or their features")
+    n = features.shape[0] if texts is None else len(texts)
+    y = labels_array(labels, n)
     unscreened = np.flatnonzero(y < 0)
     n_rel = int(np.sum(y == 1))
     n_irr = int(np.sum(y == 0))
     if n_rel < 1 or n_irr < 1:
         return Ranking(unscreened, None, model, False, FALLBACK_REASON, n_rel, n_irr)
     X = tfidf_matrix(texts) if features is None else features
-    if X.shape[0] != len(texts):
-        raise InputError(f"features have {X.shape[0]} rows for {len(texts)} texts")
+    if X.shape[0] != n:
+        raise InputError(f"features have {X.shape[0]} rows for {n} texts")
     if X.shape[1] == 0:
         reason = "no usable words in the texts: no model trained, input order kept"
         return Ranking(unscreened, None, model, False, reason, n_rel, n_irr)
