@@ -17,7 +17,8 @@ For each shipped labelled set (``srma.datasets.screening``) and seed, the script
    records screened to 95% and 100% recall). ASReview stops at the last relevant record;
    the unlabelled rest are all irrelevant and are appended, which changes no metric.
    ``same_order_prefix``: records the two tools screen in the same order before their
-   orders first differ (up to where the shorter stops).
+   orders first differ (up to where the shorter stops); ``max_found_gap``: the largest
+   difference, over ``k``, between the relevant records the two have found after ``k``.
 
 CPU seconds: ``time.process_time()`` inside each child around the simulation alone
 (TF-IDF and the screening loop; not the imports or reading the data), and the whole
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -97,10 +99,16 @@ def srma_child(name: str, priors: list[int], seed: int) -> dict[str, object]:
 # --------------------------------------------------------------------------- parent
 
 
-def run_child(command: list[str]) -> tuple[dict[str, object], float]:
-    """The child's JSON answer and its CPU seconds (user + system, whole process)."""
+def run_child(
+    command: list[str], cwd: str, env: dict[str, str] | None = None
+) -> tuple[dict[str, object], float]:
+    """The child's JSON answer and its CPU seconds (user + system, whole process).
+
+    The child runs in ``cwd`` (a temporary folder): importing ASReview creates a
+    ``synergy_cache.sqlite`` in the working directory (its SYNERGY dataset plugin).
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed:\n{done.stderr[-3000:]}")
@@ -195,10 +203,16 @@ def main() -> None:
 
     import numpy as np
 
+    import srma
     from srma.datasets.screening import load_screening
 
     args.out.mkdir(parents=True, exist_ok=True)
     script = str(Path(__file__).resolve())
+    # the srma child imports this very srma, whatever its working directory
+    srma_root = str(Path(srma.__file__).resolve().parents[1])
+    srma_env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [srma_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )}  # fmt: skip
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets:
@@ -214,12 +228,12 @@ def main() -> None:
                 common = ["--priors", json.dumps(priors), "--seed", str(seed)]
                 run: dict[str, object] = {"set": name, "seed": seed, "priors": priors}
                 orders: dict[str, list[int]] = {}
-                for tool, python, target in (
-                    ("asreview", args.asreview_python, str(csv)),
-                    ("srma", sys.executable, name),
+                for tool, python, target, env in (
+                    ("asreview", args.asreview_python, str(csv), None),
+                    ("srma", sys.executable, name, srma_env),
                 ):
                     answer, cpu = run_child(
-                        [python, script, "--child", tool, "--target", target, *common]
+                        [python, script, "--child", tool, "--target", target, *common], tmp, env
                     )
                     orders[tool] = answer["order"]
                     if answer["order"][:2] != priors:
@@ -241,8 +255,8 @@ def main() -> None:
             plot_set(name, runs, y.size, int(y.sum()), args.out / f"recall_{name}.png")
             results.extend(runs)
     for run in results:  # keep the JSON small: curves are in the plots
-        for tool in ("asreview", "srma"):
-            run[tool].pop("recall_curve")
+        curves = [np.asarray(run[tool].pop("recall_curve")) for tool in ("asreview", "srma")]
+        run["max_found_gap"] = int(np.abs(curves[0] - curves[1]).max())
     (args.out / "asreview_vs_srma.json").write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.out}")
 
