@@ -192,6 +192,28 @@ def test_simulate_validates():
         simulate(["a b", "c d"], [1, 0], prior_relevant=2)
     with pytest.raises(InputError):
         simulate(["a b", "c d"], [1, 0], batch_size=0)
+    for bad in ([0, 0], [0, 2], [-1], [0.5]):
+        with pytest.raises(InputError, match="priors"):
+            simulate(["a b", "c d"], [1, 0], priors=bad)  # type: ignore[arg-type]
+
+
+def test_given_priors_replace_the_draw():
+    texts = NUDGE + OTHER
+    labels = [1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0]
+    for model in ("logistic", "naive_bayes", "svm"):
+        drawn = simulate(texts, labels, model=model, seed=5)
+        given = simulate(texts, labels, model=model, seed=5, priors=list(drawn.prior_indices))
+        assert given.order.tolist() == drawn.order.tolist()
+    # screened first in the order given (irrelevant first here), whatever the seed
+    sim = simulate(texts, labels, priors=[3, 10], seed=0)
+    assert sim.prior_indices == (3, 10) and sim.order[:2].tolist() == [3, 10]
+    assert simulate(texts, labels, priors=[3, 10], seed=9).order[:2].tolist() == [3, 10]
+    # one class only among the priors: input-order fallback until the other appears
+    sim = simulate(texts, labels, priors=[3], seed=0)
+    assert sim.order[:2].tolist() == [3, 0]
+    assert sorted(sim.order.tolist()) == list(range(len(labels)))
+    # no priors at all: the fallback from the first record
+    assert simulate(texts, labels, priors=[]).order[:2].tolist() == [0, 1]
 
 
 WORDS = ["nudge", "physician", "reminder", "soil", "bacteria", "drought", "trial", "default"]
@@ -256,3 +278,38 @@ def test_simulation_beats_random_screening_on_shipped_set(nagtegaal, model, batc
     assert sim.rrf10 > 0.30
     assert sim.recall_curve[-1] == 101
     assert sim.screened_to_recall[0.95] < 0.6 * sim.n_records
+
+
+# Row, label and missing-abstract counts of ASReview's index.csv (commit 0909240f) for
+# each source file; duplicates counted in the source's duplicate_record_id column.
+@pytest.mark.parametrize(
+    ("name", "n_records", "n_included", "n_no_abstract", "n_duplicates", "doi"),
+    [
+        ("nagtegaal2019", 2019, 101, 169, 11, "10.30636/jbpa.22.71"),
+        ("bannach_brown2019", 1993, 280, 394, None, "10.1186/s13643-019-0942-7"),
+        ("kitchenham2010", 1704, 45, 4, 6, "10.1016/j.infsof.2010.03.006"),
+    ],
+)
+def test_every_shipped_screening_set(name, n_records, n_included, n_no_abstract, n_duplicates,
+                                     doi):  # fmt: skip
+    frame = load_screening(name)
+    assert len(frame) == n_records
+    assert frame["record_id"].is_unique
+    assert int(frame["label_included"].sum()) == n_included
+    assert int((frame["abstract"] == "").sum()) == n_no_abstract
+    assert (frame["title"] != "").all()
+    for column in frame.attrs["labels"]:
+        assert set(frame[column].unique()) == {0, 1}
+    if n_duplicates is None:
+        assert "duplicate_record_id" not in frame.columns
+    else:
+        assert int(frame["duplicate_record_id"].notna().sum()) == n_duplicates
+    assert doi in frame.attrs["citation"]
+    expected = "CC0 1.0" if name == "nagtegaal2019" else "CC BY 4.0"
+    assert frame.attrs["licence"].startswith(expected)
+    assert frame.attrs["name"] == name and "0909240f" in frame.attrs["source"]
+
+
+def test_unknown_screening_set_names_the_choices():
+    with pytest.raises(KeyError, match="bannach_brown2019, kitchenham2010, nagtegaal2019"):
+        load_screening("nope")

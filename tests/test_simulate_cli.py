@@ -55,3 +55,18 @@ def test_bad_labels_name_the_row(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no screening data set 'nope'" in result.output
     result = runner.invoke(app, ["simulate"])
     assert "either a CSV file or --dataset" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "n_records", "n_relevant"),
+    [("bannach_brown2019", 1993, 280), ("kitchenham2010", 1704, 45)],
+)
+def test_the_other_shipped_sets_simulate(name: str, n_records: int, n_relevant: int) -> None:
+    result = runner.invoke(
+        app, ["simulate", "--dataset", name, "--model", "naive_bayes", "--batch-size", "100",
+              "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert (row["n_records"], row["n_relevant"]) == (n_records, n_relevant)
+    assert row["recall_curve"][-1] == n_relevant and len(row["recall_curve"]) == n_records

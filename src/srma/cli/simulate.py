@@ -17,7 +17,11 @@ def simulate_command(
         Path | None, typer.Argument(help="CSV with title, abstract and a 0/1 label column.")
     ] = None,
     dataset: Annotated[
-        str | None, typer.Option(help="A shipped labelled set instead: nagtegaal2019.")
+        str | None,
+        typer.Option(
+            help="A shipped labelled set instead: nagtegaal2019, bannach_brown2019 or "
+            "kitchenham2010."
+        ),
     ] = None,
     label: Annotated[str, typer.Option(help="The 0/1 label column.")] = "label_included",
     model: Annotated[

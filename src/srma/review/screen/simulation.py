@@ -72,6 +72,7 @@ def simulate(
     seed: int = 0,
     batch_size: int = 1,
     features: str = "srma",
+    priors: Sequence[int] | None = None,
 ) -> Simulation:
     """Replay screening of a fully labelled set with active learning.
 
@@ -114,18 +115,21 @@ def simulate(
     irrelevant = np.flatnonzero(y == 0)
     if relevant.size == 0:
         raise InputError("simulate needs at least one relevant record")
-    if relevant.size < prior_relevant or irrelevant.size < prior_irrelevant:
-        raise InputError(
-            f"asked for {prior_relevant} relevant and {prior_irrelevant} irrelevant priors; "
-            f"the set has {relevant.size} and {irrelevant.size}"
-        )
-    rng = np.random.default_rng(seed)
-    priors = np.concatenate(
-        [
-            rng.choice(relevant, size=prior_relevant, replace=False),
-            rng.choice(irrelevant, size=prior_irrelevant, replace=False),
-        ]
-    ).astype(np.int64)
+    if priors is None:
+        if relevant.size < prior_relevant or irrelevant.size < prior_irrelevant:
+            raise InputError(
+                f"asked for {prior_relevant} relevant and {prior_irrelevant} irrelevant priors; "
+                f"the set has {relevant.size} and {irrelevant.size}"
+            )
+        rng = np.random.default_rng(seed)
+        prior_order = np.concatenate(
+            [
+                rng.choice(relevant, size=prior_relevant, replace=False),
+                rng.choice(irrelevant, size=prior_irrelevant, replace=False),
+            ]
+        ).astype(np.int64)
+    else:
+        prior_order = given_priors(priors, y)
 
     X = tfidf_matrix(texts, features)
     has_features = X.shape[1] > 0
@@ -141,9 +145,9 @@ def simulate(
         screened[indices] = True
         order.extend(int(i) for i in indices)
 
-    screen(priors)
+    screen(prior_order)
     while len(order) < n:
-        found = int(y[np.asarray(order)].sum())
+        found = int(y[np.asarray(order, dtype=np.int64)].sum())
         unscreened = np.flatnonzero(~screened)
         if found == n_rel_total:
             stopped_early = True
@@ -177,7 +181,7 @@ def simulate(
         batch_size=batch_size,
         n_records=n,
         n_relevant=n_rel_total,
-        prior_indices=tuple(int(i) for i in priors),
+        prior_indices=tuple(int(i) for i in prior_order),
         order=order_array,
         recall_curve=curve,
         wss95=wss(in_order, 0.95),
@@ -188,6 +192,20 @@ def simulate(
         stopped_model_early=stopped_early,
         features=features,
     )
+
+
+def given_priors(priors: Sequence[int], y: np.ndarray) -> np.ndarray:
+    """``priors`` as an index array, or InputError unless they are distinct positions
+    in ``0..N-1``."""
+    values = list(priors)
+    if not all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in values):
+        raise InputError("priors must be integer record positions")
+    order = np.asarray(values, dtype=np.int64)
+    if order.size and (order.min() < 0 or order.max() >= y.size):
+        raise InputError(f"priors must be record positions 0..{y.size - 1}")
+    if np.unique(order).size != order.size:
+        raise InputError("priors must not repeat a record")
+    return order
 
 
 def labelled_records(frame: pd.DataFrame, label: str, source: str) -> tuple[list[str], list[int]]:
