@@ -81,36 +81,33 @@ def new_classifier(model: str, seed: int) -> Classifier:
 
 
 class _OneBlasThread:
-    """BLAS on one thread while any fit runs (re-entrant, shared by threads).
+    """BLAS on one thread while a fit runs in the main thread.
 
     liblinear calls BLAS level-1 routines (dot products, axpy) on vectors of the
     vocabulary's length, thousands of times per fit. OpenBLAS's threads cost more than
     they save there and spin when the other cores are busy: a 5 ms logistic fit of
-    2,019 records took 180-370 ms with OpenBLAS's 2 threads on a loaded 2-core machine
-    (the workspace fits for several reviewers at once). threadpoolctl sets the limit;
-    the count here keeps one thread's exit from lifting another's limit.
+    2,019 records took 180-370 ms with OpenBLAS's 2 threads on a loaded 2-core machine.
+    threadpoolctl sets the limit. OpenBLAS takes a thread count set from the main thread
+    only (measured here: a limit set in another thread leaves it at 2), so in other threads
+    this does nothing; a server that fits in a thread pool limits BLAS once, at start
+    (``srma serve`` does).
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
         self._controller: ThreadpoolController | None = None
         self._limited: object = None
 
     def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                if self._controller is None:  # scans the loaded libraries once
-                    self._controller = ThreadpoolController()
-                self._limited = self._controller.limit(limits=1, user_api="blas")
-            self._depth += 1
+        if threading.current_thread() is threading.main_thread():
+            if self._controller is None:  # scans the loaded libraries once
+                self._controller = ThreadpoolController()
+            self._limited = self._controller.limit(limits=1, user_api="blas")
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:  # fmt: skip
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                self._limited.restore_original_limits()  # type: ignore[attr-defined]
+        if self._limited is not None:
+            self._limited.restore_original_limits()  # type: ignore[attr-defined]
+            self._limited = None
 
 
 _ONE_BLAS_THREAD = _OneBlasThread()
