@@ -13,7 +13,9 @@ Schedulers: ``None`` runs here (``workers > 1``: a
 other string is the address of a running Dask scheduler (``tcp://host:8786``).
 Dask is optional (``pip install 'srma[distributed]'``).  Block files are
 written by the caller as tasks complete, so workers need no shared file
-system, and an interrupted study resumes where it stopped.
+system, and an interrupted study resumes where it stopped.  Every process that fits
+blocks (this one, the pool's, the Dask workers) keeps freed memory for the next fit
+(:mod:`srma.scale.allocator`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srma.errors import InputError
+from srma.scale.allocator import keep_freed_memory
 from srma.scale.fit import fit_block
 from srma.scale.generate import generate_block
 from srma.scale.store import ResultStore, block_table_bytes
@@ -71,12 +74,13 @@ class RunReport:
 
 def _here(study: Study, tasks: list[Task], workers: int) -> Iterator[Done]:
     if workers <= 1:
+        keep_freed_memory()
         for task in tasks:
             yield simulate_task(study, task)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=keep_freed_memory) as pool:
         futures = [pool.submit(simulate_task, study, task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
@@ -113,6 +117,7 @@ def _dask(study: Study, tasks: list[Task], scheduler: str, workers: int) -> Iter
     else:
         client = Client(scheduler)
     try:
+        client.run(keep_freed_memory)  # on every worker there now (one joining later: defaults)
         futures = client.map(simulate_task, [study] * len(tasks), tasks, pure=False)
         for future in as_completed(futures):
             yield future.result()
