@@ -313,3 +313,13 @@ def test_audit_record_ids_stay_integers_beside_an_unblind_event(project: Path) -
     lines = srma("audit", project).splitlines()
     assert ",Ana,screening,title_abstract,4,blinded,,,," in lines[1]
     assert ",Cy,unblind,,,,,,," in lines[2]
+
+
+def test_the_ris_export_reads_back_record_for_record(project: Path) -> None:
+    from srma.review.identify.records import read_records
+
+    ris = export_ris(project)
+    assert ris.startswith("TY  - ")  # no "1." line before a record
+    assert not any(line.strip().rstrip(".").isdigit() for line in ris.splitlines())
+    again = read_records(project.parent / "export.ris")
+    assert len(again.records) == len(export_csv(project)) == ris.count("TY  - ")

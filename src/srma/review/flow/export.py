@@ -38,6 +38,14 @@ COLUMNS = (
 )  # fmt: skip
 
 
+class RisRecords(rispy.RisWriter):
+    """rispy's RIS writer without the ``1.``, ``2.`` line it puts before each record: a RIS
+    record begins with its ``TY`` tag, and reference managers read the file as written."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
 def screening_table(
     session: Session, project: Project, *, viewer: str | None = None, unblind: bool = False
 ) -> pd.DataFrame:
@@ -239,7 +247,7 @@ def write_table(table: pd.DataFrame, path: Path) -> Path:
             )
             for _, row in table.iterrows()
         ]
-        path.write_text(rispy.dumps(references), encoding="utf-8")
+        path.write_text(rispy.dumps(references, implementation=RisRecords), encoding="utf-8")
     else:
         raise InputError(f"{path}: export to .csv, .xlsx or .ris")
     return path
