@@ -145,6 +145,7 @@ VALID_CALLS = {
     "sof": ["sof", "{data}", "--yi", "yi", "--vi", "vi"],
     "network": ["network", "{net}", "--measure", "GEN", "--reference", "A"],
     "simulate-methods": ["simulate-methods", "{study}", "-o", "{out}/sim", "--no-plots"],
+    "living-history": ["living-history", "{project}", "-o", "{out}/history.csv"],
 }
 #: A simulation study small enough to run in a test (``{study}``).
 SIMULATION_STUDY = """
@@ -226,8 +227,11 @@ def test_a_bad_option_value_names_the_option_as_typed(
     )
     study = tmp_path / "study.toml"
     study.write_text(SIMULATION_STUDY)
+    project = tmp_path / "review"
+    if "{project}" in VALID_CALLS[command]:
+        assert runner.invoke(app, ["init", str(project)]).exit_code == 0
     call = [
-        a.format(data=data, raw=raw, net=net, study=study, out=tmp_path)
+        a.format(data=data, raw=raw, net=net, study=study, out=tmp_path, project=project)
         for a in VALID_CALLS[command]
     ]
     ok = runner.invoke(app, call)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from srma.cli import app, print_json, run, stderr
+from srma.cli import CommandError, app, print_json, run, stderr
+from srma.cli.projects import DbOption
 
 
 @app.command("simulate-methods")
@@ -68,5 +69,46 @@ def simulate_methods_command(
         typer.echo(summary_table(summary.table).to_string(index=False, float_format="%.4g"))
         stderr.print(f"wrote {output}/performance.csv and {len(summary.files) - 1} more files",
                      markup=False)  # fmt: skip
+
+    run(action)
+
+
+@app.command("living-history")
+def living_history_command(
+    projects: Annotated[list[Path], typer.Argument(help="Project folders (one or many).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The table (.csv).")],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask: 'local' (a LocalCluster) or a scheduler address; default: run here."
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (here or local Dask).")] = 1,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Re-run every project's planned analyses at every update of the living review (each
+    update ends where the next search was imported): one row per project, update, outcome."""
+
+    def action() -> None:
+        from functools import partial
+
+        from srma.analysis.validation import validate_options
+        from srma.review.synthesize.history import living_history
+        from srma.scale.run import map_tasks
+
+        validate_options("simulate_methods", workers=workers)
+        if output.suffix.lower() != ".csv":
+            raise CommandError(f"{output}: write the history to a .csv file")
+        table = living_history(
+            projects, url=db, run=partial(map_tasks, scheduler=scheduler, workers=workers)
+        )
+        table.to_csv(output, index=False)
+        if as_json:
+            print_json({"output": str(output), "rows": table.to_dict(orient="records")})
+            return
+        updates = table[["project", "update"]].drop_duplicates()
+        stderr.print(f"{len(updates)} updates of {len(projects)} projects, {len(table)} rows: "
+                     f"wrote {output}", markup=False)  # fmt: skip
 
     run(action)

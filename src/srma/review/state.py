@@ -293,10 +293,15 @@ def replay(
     )
 
 
-def load_state(session: Session, project: Project, *, until: datetime | None = None) -> ReviewState:
+def load_state(
+    session: Session, project: Project, *, until: datetime | None = None, as_then: bool = False
+) -> ReviewState:
     """Read the log, records and imports once and replay them (as they were at ``until``).
 
-    Blinding is always decided on the whole log.
+    Blinding (and which studies count as submitted) is decided on the whole log, so that a
+    past view shows no more than the present one; ``as_then`` decides them on the log up to
+    ``until`` instead, for re-running that moment's analyses
+    (:mod:`srma.review.synthesize.history`), which show no reviewer anything.
     """
     everything = load_events(session)
     moment = None if until is None else as_utc(until)
@@ -304,7 +309,7 @@ def load_state(session: Session, project: Project, *, until: datetime | None = N
     imports, records = load_imports(session, until=until)
     return replay(
         events, records, required=project.protocol.reviewers_per_record, imports=imports,
-        blinding_events=everything, until=moment,
+        blinding_events=events if as_then else everything, until=moment,
     )  # fmt: skip
 
 

@@ -20,9 +20,11 @@ blocks (this one, the pool's, the Dask workers) keeps freed memory for the next 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from srma.errors import InputError
 from srma.scale.allocator import keep_freed_memory
@@ -32,6 +34,8 @@ from srma.scale.store import ResultStore, block_table_bytes
 from srma.scale.study import Study
 
 Task = list[tuple[int, int]]
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: The environment of the workers of a ``"local"`` Dask cluster: Dask's defaults without
 #: ``MALLOC_TRIM_THRESHOLD_`` (see :func:`_dask`); give a remote cluster's workers the same.
@@ -72,16 +76,33 @@ class RunReport:
     workers: int
 
 
-def _here(study: Study, tasks: list[Task], workers: int) -> Iterator[Done]:
+def map_tasks(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    scheduler: str | None = None,
+    workers: int = 1,
+) -> Iterator[R]:
+    """``function(item)`` for every item, as each completes: here (``workers > 1``: a process
+    pool), on a Dask ``LocalCluster`` (``scheduler="local"``) or on the Dask scheduler at an
+    address. ``function`` and the items must pickle (a module's function, a
+    :func:`functools.partial` of one)."""
+    if scheduler is None:
+        yield from _here(function, items, workers)
+    else:
+        yield from _dask(function, items, scheduler, workers)
+
+
+def _here(function: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
     if workers <= 1:
         keep_freed_memory()
-        for task in tasks:
-            yield simulate_task(study, task)
+        for item in items:
+            yield function(item)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, initializer=keep_freed_memory) as pool:
-        futures = [pool.submit(simulate_task, study, task) for task in tasks]
+        futures = [pool.submit(function, item) for item in items]
         for future in as_completed(futures):
             yield future.result()
 
@@ -102,7 +123,8 @@ def local_cluster(workers: int):
         )
 
 
-def _dask(study: Study, tasks: list[Task], scheduler: str, workers: int) -> Iterator[Done]:
+def _dask(function: Callable[[T], R], items: Sequence[T], scheduler: str, workers: int
+          ) -> Iterator[R]:  # fmt: skip
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -118,7 +140,7 @@ def _dask(study: Study, tasks: list[Task], scheduler: str, workers: int) -> Iter
         client = Client(scheduler)
     try:
         client.run(keep_freed_memory)  # on every worker there now (one joining later: defaults)
-        futures = client.map(simulate_task, [study] * len(tasks), tasks, pure=False)
+        futures = client.map(function, list(items), pure=False)
         for future in as_completed(futures):
             yield future.result()
     finally:
@@ -146,11 +168,7 @@ def run_study(
     pending = store.missing()
     total = len(study.scenarios) * study.blocks
     tasks = group_blocks(pending, blocks_per_task)
-    results = (
-        _here(study, tasks, workers)
-        if scheduler is None
-        else _dask(study, tasks, scheduler, workers)
-    )
+    results = map_tasks(partial(simulate_task, study), tasks, scheduler=scheduler, workers=workers)
     done, sent = total - len(pending), 0
     for finished in results:
         for scenario, block, payload in finished:

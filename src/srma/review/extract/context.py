@@ -4,6 +4,7 @@ the form and the assessment state (one object, so views cannot disagree)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -56,9 +57,12 @@ class Extraction:
         }
 
 
-def load_extraction(session: Session, project: Project) -> Extraction:
-    """Replay the log once for an extraction command."""
-    review = load_state(session, project)
+def load_extraction(
+    session: Session, project: Project, *, until: datetime | None = None
+) -> Extraction:
+    """Replay the log once for an extraction command (or the analyses of the review as it was
+    at ``until``: :func:`srma.review.state.load_state` with ``as_then``)."""
+    review = load_state(session, project, until=until, as_then=until is not None)
     studies = load_studies(session, project, review)
     form = extraction_form(project.protocol, studies)
     return Extraction(

@@ -123,9 +123,11 @@ def _overall_judgements(
     return found, ""
 
 
-def review_inputs(session: Session, project: Project) -> ReviewInputs:
-    """Replay the log once and read what every outcome's analyses need."""
-    extraction = load_extraction(session, project)
+def review_inputs(
+    session: Session, project: Project, *, until: datetime | None = None
+) -> ReviewInputs:
+    """Replay the log once (up to ``until``) and read what every outcome's analyses need."""
+    extraction = load_extraction(session, project, until=until)
     extraction = replace(extraction, state=_ReconciledOnce.of(extraction.state))
     rob, note = _overall_judgements(extraction, project)
     events = extraction.review.events
