@@ -20,7 +20,13 @@ Binary data: ``n`` patients per arm (uniform on the integers ``low..high``),
 a control risk ``p0`` (uniform on ``baseline_risk``), and the treatment risk
 ``p1 = expit(logit(p0) + theta_i)`` for the odds ratio, ``p1 = min(1, p0
 exp(theta_i))`` for the risk ratio; events ``a ~ Bin(n, p1)``, ``c ~ Bin(n,
-p0)``.  The tables are the 2x2 cells ``a, b = n - a, c, d = n - c``.
+p0)``.  The tables are the 2x2 cells ``a, b = n - a, c, d = n - c``.  A small-study effect
+shifts the true effect to ``theta_i + bias s_i``, where ``s_i`` is the study's standard
+error of the log odds or risk ratio under no effect, known from its size and control risk
+before any event is drawn: ``s_i^2 = 2 / (n p0 (1 - p0))`` (OR), ``2 (1 - p0) / (n p0)``
+(RR), the large-sample variances of Woolf and of Katz et al. (1978, Biometrics 34:469) at
+``p1 = p0``.  Smaller studies get larger effects, the asymmetry Egger's test looks for, and
+the shift does not depend on the events, whose variance it would otherwise bias.
 """
 
 from __future__ import annotations
@@ -87,6 +93,10 @@ def _binary_block(scenario: Scenario, rng: np.random.Generator, n: int) -> Block
     p0 = rng.uniform(within.baseline_low, within.baseline_high, size=shape)
     theta = scenario.effect + np.sqrt(scenario.tau2) * rng.standard_normal(shape)
     odds_ratio = within.measure == "OR"
+    if scenario.bias:
+        null_variance = (2 / (per_arm * p0 * (1 - p0)) if odds_ratio
+                         else 2 * (1 - p0) / (per_arm * p0))  # fmt: skip
+        theta = theta + scenario.bias * np.sqrt(null_variance)
     p1 = expit(logit(p0) + theta) if odds_ratio else np.minimum(1.0, p0 * np.exp(theta))
     a = rng.binomial(per_arm, p1).astype(np.float64)
     c = rng.binomial(per_arm, p0).astype(np.float64)

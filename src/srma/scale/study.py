@@ -19,6 +19,7 @@ fixed block size and a seed::
     effect = [0.0, 0.5]     # the true mean effect (log OR or log RR for binary data)
     within = ["small"]      # names of [within.NAME] tables below
     bias = [0.0]            # small-study effect: y_i shifted by bias * sqrt(v_i)
+                            # (binary: the true effect, by bias * the null standard error)
 
     [within.small]          # within-study variances
     distribution = "chisq"  # v = shift + scale * chi²(df)
@@ -103,7 +104,8 @@ class Within:
 class Scenario:
     """One data-generating mechanism: ``k`` studies with true effects ``effect + u_i``,
     ``u_i ~ N(0, tau2)``, within-study variances drawn by ``within``, and a small-study
-    shift ``bias * sqrt(v_i)``."""
+    shift ``bias * sqrt(v_i)`` (binary data: ``bias`` times the study's standard error under
+    no effect, :mod:`srma.scale.generate`)."""
 
     index: int
     data: str
@@ -291,9 +293,6 @@ def _scenarios(raw: dict[str, Any]) -> tuple[Scenario, ...]:
         if kind == "binary" and math.isnan(within.baseline_low):
             raise InputError(f"[within.{within.name}] baseline_risk: binary data need "
                              "baseline_risk = [low, high]")  # fmt: skip
-        if kind == "binary" and bias:
-            raise InputError(f"{where} bias: small-study bias is simulated for continuous "
-                             "data only")  # fmt: skip
         scenarios.append(Scenario(len(scenarios), kind, k, tau2, effect, within, bias))
     return tuple(scenarios)
 
