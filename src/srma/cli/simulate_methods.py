@@ -11,18 +11,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from srma.cli import CommandError, app, print_json, run, stderr
 from srma.cli.projects import DbOption
 
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Dask: 'local' (a LocalCluster) or a scheduler address; default: run here."),
+]
+WorkersOption = Annotated[int, typer.Option(help="Worker processes (here or local Dask).")]
+
 
 @app.command("simulate-methods")
 def simulate_methods_command(
     study_file: Annotated[Path, typer.Argument(help="The study: scenarios, methods, seed.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Results folder.")],
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask: 'local' (a LocalCluster) or a scheduler address; default: run here."
-        ),
-    ] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (here or local Dask).")] = 1,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 1,
     blocks_per_task: Annotated[
         int, typer.Option(help="Blocks of repetitions per task (same numbers for any).")
     ] = 1,
@@ -77,13 +78,8 @@ def simulate_methods_command(
 def living_history_command(
     projects: Annotated[list[Path], typer.Argument(help="Project folders (one or many).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The table (.csv).")],
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask: 'local' (a LocalCluster) or a scheduler address; default: run here."
-        ),
-    ] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (here or local Dask).")] = 1,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 1,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
