@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from srma.errors import InputError
 from srma.review.decision_log import STAGES, stage_name
 from srma.review.extract.reading import FormError
+from srma.review.flow.status import status_of
 from srma.review.project import open_project
 from srma.review.screen.queue import FeatureCache, prepare_features
 from srma.review.state_cache import StateCache
@@ -657,16 +658,19 @@ def create_app(
         rob_views.resolve(session, project, account.name, body.model_dump())
         return RedirectResponse("/rob", status_code=303)
 
+    def imports_view(request: Request, account: Account, session: Session,
+                     result: dict[str, Any] | None = None, error: str | None = None
+                     ) -> Response:  # fmt: skip
+        """The imports page: the last upload's outcome or its problem (400), and the counts
+        per stage now."""
+        response = page(request, "imports.html", account, result=result, error=error,
+                        status=status_of(live.state(session)).to_dict())  # fmt: skip
+        response.status_code = 200 if error is None else 400
+        return response
+
     @app.get("/imports", response_class=HTMLResponse, include_in_schema=False)
     def imports_page(request: Request, account: PageLead, session: DB) -> Response:
-        return page(
-            request,
-            "imports.html",
-            account,
-            result=None,
-            error=None,
-            status=views.dashboard(live.state(session), project)["status"],
-        )
+        return imports_view(request, account, session)
 
     @app.post("/imports", include_in_schema=False, dependencies=[Csrf])
     def imports_form(
@@ -690,16 +694,7 @@ def create_app(
         except InputError as problem:
             error = str(problem)
         session.expire_all()
-        response = page(
-            request,
-            "imports.html",
-            account,
-            result=result,
-            error=error,
-            status=views.dashboard(live.state(session), project)["status"],
-        )
-        response.status_code = 200 if error is None else 400
-        return response
+        return imports_view(request, account, session, result, error)
 
     @app.get("/downloads", response_class=HTMLResponse, include_in_schema=False)
     def downloads_page(request: Request, account: PageUser, session: DB) -> Response:
