@@ -89,7 +89,7 @@ def test_screen_orders_by_relevance_once_both_kinds_are_known(project: Path) -> 
     first = srma("screen", project, "--reviewer", "Ana", input="ie\n")
     assert "order: record id" in first
     later = srma("screen", project, "--reviewer", "Ana", input="q")
-    assert "logistic relevance ranking" in later
+    assert "svm relevance ranking" in later
 
 
 def test_bad_input_gives_one_line_errors(project: Path, tmp_path: Path) -> None:

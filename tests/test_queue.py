@@ -39,7 +39,7 @@ def test_ranking_uses_only_the_reviewers_own_decisions(project: Project) -> None
         cache = FeatureCache()
         cached = screening_queue(session, project, reviewer="ana", stage="ta", features=cache)
         again = screening_queue(session, project, reviewer="ana", stage="ta", features=cache)
-    assert before.ordering == "logistic relevance ranking"
+    assert before.ordering == "svm relevance ranking"
     assert before.record_ids == after.record_ids == cached.record_ids == again.record_ids
     assert cache.matrix.shape[0] == len(ids)
     assert set(before.record_ids) == set(ids[2:])

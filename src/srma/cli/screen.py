@@ -286,7 +286,9 @@ def screen_command(
     reviewer: ReviewerOption,
     stage: StageOption = "title_abstract",
     order: Annotated[str, typer.Option(help="relevance (active learning) or id.")] = "relevance",
-    model: Annotated[str, typer.Option(help="logistic, naive_bayes or svm.")] = "logistic",
+    model: Annotated[
+        str, typer.Option(help="svm (ASReview's default), logistic or naive_bayes.")
+    ] = "svm",
     stop_after: Annotated[
         int, typer.Option(help="Suggest stopping after this many irrelevant records in a row.")
     ] = 100,

@@ -25,13 +25,14 @@ def simulate_command(
     ] = None,
     label: Annotated[str, typer.Option(help="The 0/1 label column.")] = "label_included",
     model: Annotated[
-        list[str] | None, typer.Option(help="logistic, naive_bayes and/or svm (repeatable).")
+        list[str] | None,
+        typer.Option(help="svm (the default), logistic and/or naive_bayes (repeatable)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the prior records.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Retrain after this many records.")] = 1,
     features: Annotated[
-        str, typer.Option(help="TF-IDF settings: srma, or asreview (ASReview LAB's default).")
-    ] = "srma",
+        str, typer.Option(help="TF-IDF settings: asreview (ASReview LAB's default) or srma.")
+    ] = "asreview",
     plot: Annotated[Path | None, typer.Option(help="Draw the recall curves (.png/.svg).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -59,7 +60,7 @@ def simulate_command(
         )
         results = [
             simulate(texts, labels, model=name, seed=seed, batch_size=batch_size, features=features)
-            for name in model or ["logistic"]
+            for name in model or ["svm"]
         ]
         if plot is not None:
             from srma.figures.axes import save_figure

@@ -1,6 +1,8 @@
 """The classifiers that rank records for screening (ASReview's design).
 
-* ``"logistic"``: L2-penalised logistic regression (C = 1, liblinear solver) with
+* ``"logistic"``: L2-penalised logistic regression (C = 1, liblinear solver on the
+  dual problem, which has one variable per labelled record instead of one per
+  feature: the same optimum, 1.2-1.4 times faster here) with
   ``class_weight="balanced"``; see :func:`srma.review.screen.ranking.rank_records`
   for why.
 * ``"naive_bayes"``: multinomial naive Bayes on the TF-IDF weights (additive
@@ -11,7 +13,10 @@
   support vector machine (``LinearSVC``, C = :data:`SVM_C`, squared hinge loss)
   trained with ASReview's "balanced" sample weights (:func:`balanced_weights`,
   ratio :data:`BALANCE_RATIO`); records are ranked by the decision function
-  ``w.x + b`` (a score, not a probability).
+  ``w.x + b`` (a score, not a probability). It is the default model
+  (:data:`DEFAULT_MODEL`), with ASReview's TF-IDF settings
+  (:data:`srma.review.screen.features.DEFAULT_FEATURES`): on the three shipped
+  labelled sets it gives ASReview's own recall curves (docs/active_learning.md).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from srma.errors import InputError
 
 ModelName = Literal["logistic", "naive_bayes", "svm"]
 MODELS: tuple[str, ...] = ("logistic", "naive_bayes", "svm")
+#: The model used unless another is asked for (ASReview's default, ``elas_u4``).
+DEFAULT_MODEL: ModelName = "svm"
 
 Classifier = LogisticRegression | MultinomialNB | LinearSVC
 
@@ -72,6 +79,7 @@ def new_classifier(model: str, seed: int) -> Classifier:
             C=1.0,
             class_weight="balanced",
             solver="liblinear",
+            dual=True,
             max_iter=1000,
             random_state=seed,
         )

@@ -20,6 +20,7 @@ from srma.errors import InputError
 from srma.review.decision_log import LoggedEvent, latest_decisions, stage_name
 from srma.review.project import Project
 from srma.review.screen.features import tfidf_matrix
+from srma.review.screen.models import DEFAULT_MODEL
 from srma.review.screen.ranking import rank_records
 from srma.review.screen.stopping import StopAdvice, stopping_heuristic
 from srma.review.state import ReviewState, load_state
@@ -82,7 +83,7 @@ def screening_queue(
     reviewer: str,
     stage: str,
     order: str = "relevance",
-    model: str = "logistic",
+    model: str = DEFAULT_MODEL,
     stop_after: int | None = None,
     features: FeatureCache | None = None,
     state: ReviewState | None = None,

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from srma.errors import InputError
 from srma.review.screen.features import tfidf_matrix
 from srma.review.screen.models import (
+    DEFAULT_MODEL,
     ModelName,
     check_model,
     fit_classifier,
@@ -79,7 +80,7 @@ def rank_records(
     texts: Sequence[str] | None,
     labels: Sequence[int | None],
     *,
-    model: ModelName = "logistic",
+    model: ModelName = DEFAULT_MODEL,
     seed: int = 0,
     features: sp.csr_matrix | None = None,
 ) -> Ranking:

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from srma.errors import InputError
-from srma.review.screen.features import check_preset, tfidf_matrix
+from srma.review.screen.features import DEFAULT_FEATURES, check_preset, tfidf_matrix
 from srma.review.screen.metrics import RECALL_LEVELS, n_screened_for_recall, rrf, wss
 from srma.review.screen.models import (
+    DEFAULT_MODEL,
     ModelName,
     check_model,
     fit_classifier,
@@ -54,7 +55,7 @@ class Simulation:
     screened_to_recall: dict[float, int]
     n_model_fits: int
     stopped_model_early: bool
-    features: str = "srma"
+    features: str = DEFAULT_FEATURES
 
     @property
     def recall(self) -> np.ndarray:
@@ -66,12 +67,12 @@ def simulate(
     texts: Sequence[str],
     labels: Sequence[int],
     *,
-    model: ModelName = "logistic",
+    model: ModelName = DEFAULT_MODEL,
     prior_relevant: int = 1,
     prior_irrelevant: int = 1,
     seed: int = 0,
     batch_size: int = 1,
-    features: str = "srma",
+    features: str = DEFAULT_FEATURES,
     priors: Sequence[int] | None = None,
 ) -> Simulation:
     """Replay screening of a fully labelled set with active learning.
