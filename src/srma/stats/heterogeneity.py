@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
 
 from srma.stats.batch import Batch, FloatArray, quantile_per_df
-from srma.stats.inference import chi2_pvalue
+from srma.stats.inference import chi2_lower_quantile, chi2_pvalue, chi2_upper_quantile
 from srma.stats.tau2 import (
     generalised_q_equation,
     q_equation_upper,
@@ -93,8 +92,8 @@ def q_profile_interval(batch: Batch, level: float) -> Tau2Interval:
     start = np.zeros(batch.y.shape[0])
     bounds = []
     for quantile in (
-        quantile_per_df(chi2.isf, alpha / 2, df),
-        quantile_per_df(chi2.ppf, alpha / 2, df),
+        quantile_per_df(chi2_upper_quantile, alpha / 2, df),
+        quantile_per_df(chi2_lower_quantile, alpha / 2, df),
     ):
         bracket = q_equation_upper(batch, quantile)
         beyond = np.isinf(bracket)
