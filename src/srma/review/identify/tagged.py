@@ -18,7 +18,7 @@ before it); and a record holding a NUL character is a problem, not a record.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from srma.review.identify.readers.fields import keep, nul_message
@@ -123,7 +123,20 @@ class _Group:
 
 
 def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
-    """Split ``text`` into records of ``fmt``.
+    """Split ``text`` into records of ``fmt`` (:func:`split_tagged_lines` of its lines)."""
+    return split_tagged_lines(text_lines(text), fmt)
+
+
+def split_tagged_lines(
+    lines: Iterable[str],
+    fmt: TaggedFormat,
+    on_record: Callable[[TaggedRecord], None] | None = None,
+) -> TaggedSplit:
+    """Split ``lines`` (numbered from 1, as :func:`text_lines` splits a text) into records
+    of ``fmt``.
+
+    With ``on_record``, each record is passed to it as soon as it is complete and is not
+    kept in the split (so that a file read line by line never holds all its records twice).
 
     A start tag inside an open record closes it (its end was missing), and so
     does a line that looks like a damaged start tag, which opens fields that
@@ -133,10 +146,10 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
     title, abstract or DOI; other tags outside a record, other than header
     tags, and lines that are neither tags nor continuations are notes.
     """
-    splitter = _Splitter(fmt)
+    splitter = _Splitter(fmt, on_record)
     tag_match, start_like = fmt.tag.match, fmt.start_like
     start, end, known, indent, lists = fmt.start, fmt.end, fmt.known, fmt.indent, fmt.line_lists
-    for number, raw in enumerate(text_lines(text), start=1):
+    for number, raw in enumerate(lines, start=1):
         # the common case, inline: a tag or an indented continuation inside an open record
         group = splitter.group
         if group is not None and not group.orphan and "\x00" not in raw:
@@ -161,9 +174,12 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
 class _Splitter:
     """The state of :func:`split_tagged`: what was read, and the group of lines now open."""
 
-    def __init__(self, fmt: TaggedFormat) -> None:
+    def __init__(
+        self, fmt: TaggedFormat, on_record: Callable[[TaggedRecord], None] | None = None
+    ) -> None:
         self.fmt = fmt
         self.records: list[TaggedRecord] = []
+        self.emit = self.records.append if on_record is None else on_record
         self.problems: list[tuple[int, str]] = []
         self.notes: list[tuple[int, str]] = []
         self.group: _Group | None = None
@@ -178,7 +194,7 @@ class _Splitter:
             self.problems.append((done.line, nul_message(done.nul)))
         elif not done.orphan:
             done.finish_value()
-            self.records.append(TaggedRecord(done.line, done.tags))
+            self.emit(TaggedRecord(done.line, done.tags))
         elif done.start_like or by_end or done.content:
             message = (
                 f"record at line {done.line} has no {self.fmt.start} start tag; "
