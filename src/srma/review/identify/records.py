@@ -167,12 +167,13 @@ def _reconcile(
 
 
 @contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is read.
+def without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is read (or its records stored).
 
     The readers make millions of small lists, dicts and records and no
     reference cycles; the collector's passes over that growing heap took about
-    half of the time of reading a 100,000-record file.  Reference counting
+    half of the time of reading a 100,000-record file, and, while they are
+    stored, a tenth of the time of storing them.  Reference counting
     still frees everything; the collector is switched back on as it was.
     """
     enabled = gc.isenabled()
@@ -194,7 +195,7 @@ def read_records(path: str | Path, *, chunk_size: int = CHUNK_SIZE) -> ImportRes
     A UTF-8 RIS file is read ``chunk_size`` bytes at a time (any size gives
     the same result).
     """
-    with _without_cycle_collection():
+    with without_cycle_collection():
         return _read(Path(path), chunk_size)
 
 

@@ -102,7 +102,11 @@ class _Group:
     def add(self, tag: str, value: str) -> None:
         """A new value of ``tag``."""
         self.finish_value()
-        self.tags.setdefault(tag, []).append(value)
+        values = self.tags.get(tag)
+        if values is None:
+            self.tags[tag] = [value]  # a list of one, not one grown to hold four
+        else:
+            values.append(value)
         self.last = tag
 
     def continue_value(self, text: str, new_value: bool) -> None:
@@ -158,13 +162,22 @@ def split_tagged_lines(
                     group.continue_value(raw.strip(), group.last in lists)
                     continue
             elif (match := tag_match(raw)) is not None:
-                tag = match.group(1).strip()
+                tag, value = match.groups()
+                tag = tag.strip()
                 if (
                     tag != start
                     and tag != end
                     and (tag in known or start_like is None or start_like.match(raw) is None)
                 ):
-                    group.add(tag, (match.group(2) or "").strip())
+                    # group.add(tag, value), inline: this line runs once for most lines
+                    if group.more:
+                        group.finish_value()
+                    value = value.strip() if value else ""
+                    if (values := group.tags.get(tag)) is None:
+                        group.tags[tag] = [value]
+                    else:
+                        values.append(value)
+                    group.last = tag
                     continue
         splitter.read(number, raw)
     splitter.close()

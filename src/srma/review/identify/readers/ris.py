@@ -90,7 +90,11 @@ def ris_record(tagged: TaggedRecord, path: str) -> Record:
     """A ``Record`` from the tags of one RIS record, named as rispy names them."""
     named: dict[str, list[str]] = {}
     for tag, values in tagged.tags.items():
-        named.setdefault(rispy.TAG_KEY_MAPPING.get(tag, tag), []).extend(values)
+        name = rispy.TAG_KEY_MAPPING.get(tag, tag)
+        if name in named:
+            named[name] = named[name] + values
+        else:
+            named[name] = values  # the tagged record's own list: it is not used afterwards
     authors = tuple(
         a.strip() for a in named.get("authors", []) + named.get("first_authors", []) if a.strip()
     )
