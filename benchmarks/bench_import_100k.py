@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_import import ris  # noqa: E402
+from bench_import import ris
 
 CHILD = """
 import resource, sys, time
