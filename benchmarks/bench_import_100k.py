@@ -4,7 +4,9 @@ The RIS file is made as ``bench_import.py`` makes it (the records of the
 shared RIS exports, repeated, each copy's title varied).  Each step runs in a
 fresh child process, which reports its CPU seconds (``time.process_time``,
 the step alone, imports excluded) and the process's peak resident memory
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``):
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``).  The file is written by a child
+process of its own, so that the benchmark's parent process stays small: Linux
+carries the parent's peak over into a child's ``ru_maxrss`` (fork, then exec).
 
 * ``read_records``: srma's reader, records, problems and the record count check;
 * ``import_files``: the whole import into a fresh SQLite project (read and store);
@@ -27,10 +29,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
+HERE = Path(__file__).resolve().parent
+MAKE_FILE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
 from bench_import import ris
-
+print(ris(int(sys.argv[2]), Path(sys.argv[3])))
+"""
 CHILD = """
 import resource, sys, time
 step, path, folder = sys.argv[1:4]
@@ -78,7 +84,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
-        path = ris(args.records, folder)
+        made = [sys.executable, "-c", MAKE_FILE, str(HERE), str(args.records), str(folder)]
+        out = subprocess.run(made, check=True, capture_output=True, text=True)
+        path = Path(out.stdout.strip())
         size = path.stat().st_size / 1e6
         print(f"RIS file: {args.records:,} records, {size:,.0f} MB\n")
         print("| step | CPU s | peak RSS (MB) | records |")
