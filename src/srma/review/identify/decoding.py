@@ -41,8 +41,9 @@ _CP1252 = "".join(
     else chr(byte)
     for byte in range(256)
 )  # fmt: skip
-_CONTROL = bytes([*range(0, 9), 11, 12, *range(14, 26), *range(27, 32), 127])
-_CONTROL_BYTE = re.compile(b"[" + re.escape(_CONTROL) + b"]")
+#: Bytes that do not occur in text: NUL and other controls, but tab, line breaks and Ctrl-Z.
+CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 26), *range(27, 32), 127])
+_CONTROL_BYTE = re.compile(b"[" + re.escape(CONTROL_BYTES) + b"]")
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
@@ -72,7 +73,7 @@ def decode_export(data: bytes, path: str) -> Decoded:
     bomless = _bomless_utf16(data)
     if bomless is not None:
         return _utf16(data, big_endian=bomless)
-    controls = len(data) - len(data.translate(None, _CONTROL))
+    controls = len(data) - len(data.translate(None, CONTROL_BYTES))
     if controls * 20 > len(data):
         message = (
             f"cannot decode the file as text: {controls} of its {len(data)} bytes are NUL or "
@@ -90,6 +91,14 @@ def decode_export(data: bytes, path: str) -> Decoded:
         note = (first, "the file is not UTF-8: it was read as Windows-1252 (Latin-1)")
         return Decoded(codecs.charmap_decode(body, "strict", _CP1252)[0], "windows-1252", (note,))
     return _utf8_by_line(lines)
+
+
+def utf8_unless_valid(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (its first 4096 bytes, or all of a shorter
+    file) is read as UTF-8 if it is valid UTF-8: it has no UTF-16 or UTF-32 byte-order
+    mark and does not read as UTF-16 without one."""
+    marks = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return not head.startswith(marks) and _bomless_utf16(head) is None
 
 
 def _votes_utf8(line: bytes) -> bool:

@@ -29,10 +29,17 @@ from sqlalchemy.orm import Session
 
 from srma.errors import InputError
 from srma.review.identify.dedup import normalise_doi, normalise_title
-from srma.review.identify.records import ImportProblem, ImportResult, Record, read_records
+from srma.review.identify.records import (
+    ImportProblem,
+    ImportResult,
+    Record,
+    read_records,
+    without_cycle_collection,
+)
 from srma.review.identify.sources import source_display_name
 from srma.review.project import Project
 from srma.store import ImportBatch, ImportProblemRow, RecordRow
+from srma.store.bulk import insert_rows
 
 
 @dataclass(frozen=True)
@@ -171,24 +178,21 @@ def _repeated_search(
     return None
 
 
-def _record_row(record: Record, import_id: int) -> dict[str, object]:
-    return {
-        "import_id": import_id,
-        "source_line": record.source_line,
-        "title": record.title,
-        "abstract": record.abstract,
-        "authors": list(record.authors),
-        "year": record.year,
-        "journal": record.journal,
-        "volume": record.volume,
-        "issue": record.issue,
-        "pages": record.pages,
-        "doi": record.doi,
-        "pmid": record.pmid,
-        "keywords": list(record.keywords),
-        "type": record.type,
-        "fields": {str(k): v for k, v in record.fields.items()},
-    }
+#: The columns of a stored record, in the order of :func:`_record_row`.
+RECORD_COLUMNS = (
+    "import_id", "source_line", "title", "abstract", "authors", "year", "journal", "volume",
+    "issue", "pages", "doi", "pmid", "keywords", "type", "fields",
+)  # fmt: skip
+
+
+def _record_row(record: Record, import_id: int) -> tuple[object, ...]:
+    """The values of :data:`RECORD_COLUMNS` for ``record``."""
+    return (
+        import_id, record.source_line, record.title, record.abstract, list(record.authors),
+        record.year, record.journal, record.volume, record.issue, record.pages, record.doi,
+        record.pmid, list(record.keywords), record.type,
+        {str(k): v for k, v in record.fields.items()},
+    )  # fmt: skip
 
 
 def import_files(
@@ -214,7 +218,25 @@ def import_files(
     if not paths:
         raise InputError("no files to import")
     searched = _check_date(search_date)
-    results = [read_records(path) for path in paths]
+    with without_cycle_collection():
+        results = [read_records(path) for path in paths]
+        return _store_or_explain(
+            project, results, source, searched, imported_by, on_stored, chunk_size, allow_repeat
+        )
+
+
+def _store_or_explain(
+    project: Project,
+    results: Sequence[ImportResult],
+    source: str | None,
+    searched: str | None,
+    imported_by: str | None,
+    on_stored: Callable[[int], None] | None,
+    chunk_size: int,
+    allow_repeat: bool,
+) -> tuple[FileImport, ...]:
+    """:func:`_store`, a failure caused by another command running at the same time told
+    as an :class:`~srma.errors.InputError`."""
     try:
         return _store(project, results, source, searched, imported_by, on_stored, chunk_size,
                       allow_repeat)  # fmt: skip
@@ -308,10 +330,10 @@ def _store(
             ]
             if problem_rows:
                 session.execute(insert(ImportProblemRow), problem_rows)
-            rows = [_record_row(record, batch.id) for record in result.records]
-            for start in range(0, len(rows), chunk_size):
-                chunk = rows[start : start + chunk_size]
-                session.execute(insert(RecordRow), chunk)
+            for start in range(0, len(result.records), chunk_size):
+                chunk = result.records[start : start + chunk_size]
+                rows = (_record_row(record, batch.id) for record in chunk)
+                insert_rows(session, RecordRow.__table__, RECORD_COLUMNS, rows)
                 if on_stored is not None:
                     on_stored(len(chunk))
             outcomes.append(

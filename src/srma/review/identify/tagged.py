@@ -18,7 +18,7 @@ before it); and a record holding a NUL character is a problem, not a record.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from srma.review.identify.readers.fields import keep, nul_message
@@ -102,7 +102,11 @@ class _Group:
     def add(self, tag: str, value: str) -> None:
         """A new value of ``tag``."""
         self.finish_value()
-        self.tags.setdefault(tag, []).append(value)
+        values = self.tags.get(tag)
+        if values is None:
+            self.tags[tag] = [value]  # a list of one, not one grown to hold four
+        else:
+            values.append(value)
         self.last = tag
 
     def continue_value(self, text: str, new_value: bool) -> None:
@@ -123,7 +127,20 @@ class _Group:
 
 
 def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
-    """Split ``text`` into records of ``fmt``.
+    """Split ``text`` into records of ``fmt`` (:func:`split_tagged_lines` of its lines)."""
+    return split_tagged_lines(text_lines(text), fmt)
+
+
+def split_tagged_lines(
+    lines: Iterable[str],
+    fmt: TaggedFormat,
+    on_record: Callable[[TaggedRecord], None] | None = None,
+) -> TaggedSplit:
+    """Split ``lines`` (numbered from 1, as :func:`text_lines` splits a text) into records
+    of ``fmt``.
+
+    With ``on_record``, each record is passed to it as soon as it is complete and is not
+    kept in the split (so that a file read line by line never holds all its records twice).
 
     A start tag inside an open record closes it (its end was missing), and so
     does a line that looks like a damaged start tag, which opens fields that
@@ -133,10 +150,10 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
     title, abstract or DOI; other tags outside a record, other than header
     tags, and lines that are neither tags nor continuations are notes.
     """
-    splitter = _Splitter(fmt)
+    splitter = _Splitter(fmt, on_record)
     tag_match, start_like = fmt.tag.match, fmt.start_like
     start, end, known, indent, lists = fmt.start, fmt.end, fmt.known, fmt.indent, fmt.line_lists
-    for number, raw in enumerate(text_lines(text), start=1):
+    for number, raw in enumerate(lines, start=1):
         # the common case, inline: a tag or an indented continuation inside an open record
         group = splitter.group
         if group is not None and not group.orphan and "\x00" not in raw:
@@ -145,13 +162,22 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
                     group.continue_value(raw.strip(), group.last in lists)
                     continue
             elif (match := tag_match(raw)) is not None:
-                tag = match.group(1).strip()
+                tag, value = match.groups()
+                tag = tag.strip()
                 if (
                     tag != start
                     and tag != end
                     and (tag in known or start_like is None or start_like.match(raw) is None)
                 ):
-                    group.add(tag, (match.group(2) or "").strip())
+                    # group.add(tag, value), inline: this line runs once for most lines
+                    if group.more:
+                        group.finish_value()
+                    value = value.strip() if value else ""
+                    if (values := group.tags.get(tag)) is None:
+                        group.tags[tag] = [value]
+                    else:
+                        values.append(value)
+                    group.last = tag
                     continue
         splitter.read(number, raw)
     splitter.close()
@@ -161,9 +187,12 @@ def split_tagged(text: str, fmt: TaggedFormat) -> TaggedSplit:
 class _Splitter:
     """The state of :func:`split_tagged`: what was read, and the group of lines now open."""
 
-    def __init__(self, fmt: TaggedFormat) -> None:
+    def __init__(
+        self, fmt: TaggedFormat, on_record: Callable[[TaggedRecord], None] | None = None
+    ) -> None:
         self.fmt = fmt
         self.records: list[TaggedRecord] = []
+        self.emit = self.records.append if on_record is None else on_record
         self.problems: list[tuple[int, str]] = []
         self.notes: list[tuple[int, str]] = []
         self.group: _Group | None = None
@@ -178,7 +207,7 @@ class _Splitter:
             self.problems.append((done.line, nul_message(done.nul)))
         elif not done.orphan:
             done.finish_value()
-            self.records.append(TaggedRecord(done.line, done.tags))
+            self.emit(TaggedRecord(done.line, done.tags))
         elif done.start_like or by_end or done.content:
             message = (
                 f"record at line {done.line} has no {self.fmt.start} start tag; "

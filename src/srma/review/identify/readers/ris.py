@@ -39,6 +39,18 @@ _START_LIKE = re.compile(
 _CONTENT = frozenset({"TI", "T1", "AB", "N2", "DO", "T2", "JO", "JF"})
 
 
+def ty_separators(text: str) -> tuple[set[str], bool]:
+    """The runs of spaces or tabs before the hyphen of ``text``'s ``TY`` lines, and whether
+    one has nothing before the hyphen nor after it (``TY-JOUR``); :func:`ris_format` reads
+    a file with what every part of it gives."""
+    before: set[str] = set()
+    bare_after = False
+    for _line, match in at_line_starts(_TY_SEPARATOR, text):
+        before.add(match.group(1))
+        bare_after = bare_after or (match.group(1) == "" and match.group(2) == "")
+    return before, bare_after
+
+
 def ris_format(text: str) -> TaggedFormat:
     """The RIS dialect of ``text``: tags are read with the separators its ``TY`` lines use.
 
@@ -48,11 +60,12 @@ def ris_format(text: str) -> TaggedFormat:
     hyphen (``TY- JOUR``) is read with ``XX- value`` tags, which need a space
     or tab after the hyphen unless a ``TY`` line has none (``TY-JOUR``).
     """
-    before: set[str] = {"  "}
-    bare_after = False
-    for _line, match in at_line_starts(_TY_SEPARATOR, text):
-        before.add(match.group(1))
-        bare_after = bare_after or (match.group(1) == "" and match.group(2) == "")
+    return ris_dialect(*ty_separators(text))
+
+
+def ris_dialect(separators_before: set[str], bare_after: bool) -> TaggedFormat:
+    """The RIS format read with the separators of :func:`ty_separators` (and two spaces)."""
+    before = {"  ", *separators_before}
     spaced = sorted((re.escape(b) for b in before if b), key=len, reverse=True)
     alternatives = [f"{b}-" for b in spaced]
     if "" in before:
@@ -73,11 +86,15 @@ def ris_format(text: str) -> TaggedFormat:
     )
 
 
-def _record(tagged: TaggedRecord, path: str) -> Record:
+def ris_record(tagged: TaggedRecord, path: str) -> Record:
     """A ``Record`` from the tags of one RIS record, named as rispy names them."""
     named: dict[str, list[str]] = {}
     for tag, values in tagged.tags.items():
-        named.setdefault(rispy.TAG_KEY_MAPPING.get(tag, tag), []).extend(values)
+        name = rispy.TAG_KEY_MAPPING.get(tag, tag)
+        if name in named:
+            named[name] = named[name] + values
+        else:
+            named[name] = values  # the tagged record's own list: it is not used afterwards
     authors = tuple(
         a.strip() for a in named.get("authors", []) + named.get("first_authors", []) if a.strip()
     )
@@ -120,4 +137,4 @@ def parse_ris(text: str, path: str) -> Parsed:
     so are records whose ``TY`` is damaged (at the damaged line) and records
     holding a NUL byte.
     """
-    return to_parsed(split_tagged(text, ris_format(text)), path, _record)
+    return to_parsed(split_tagged(text, ris_format(text)), path, ris_record)
