@@ -43,13 +43,22 @@ FLOAT_FIELDS = (
 
 @cache
 def load() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The compiled kernel and its block-flag pass; raises ImportError without numba.
+    """The compiled kernel and its block-flag pass, compiled and run once on a tiny batch.
 
-    Compiled on first use (a few seconds) and cached on disk afterwards.
+    Raises ImportError without numba, and whatever numba raises where it cannot
+    compile or cache here, so that the caller can fall back to numpy before any
+    real work.  Compiling takes 20-30 s once; afterwards it is loaded from the
+    disk cache.
     """
     from srma.stats import _kernel_numba
 
-    return _kernel_numba.kernel, _kernel_numba.flags
+    compiled = _kernel_numba.kernel, _kernel_numba.flags
+    y = np.asfortranarray([[0.1, 0.4, -0.2], [0.3, 0.0, 0.0]])
+    v = np.asfortranarray([[0.01, 0.02, 0.05], [0.03, 1.0, 1.0]])
+    mask = np.asfortranarray([[True, True, True], [True, False, False]])
+    _run(compiled, y, v, mask, test="knha", level=0.95, pi_type="riley", tau2_interval=True,
+         block_rows=2, workers=None)  # fmt: skip
+    return compiled
 
 
 def fit_batch(
@@ -65,13 +74,30 @@ def fit_batch(
     workers: int | None,
 ) -> dict[str, np.ndarray]:
     """Every field of :class:`srma.stats.pooling.PooledArrays` for REML, by the kernel."""
+    return _run(load(), y, v, mask, test=test, level=level, pi_type=pi_type,
+                tau2_interval=tau2_interval, block_rows=block_rows, workers=workers)  # fmt: skip
+
+
+def _run(
+    compiled: tuple[Callable[..., Any], Callable[..., Any]],
+    y: np.ndarray,
+    v: np.ndarray,
+    mask: np.ndarray,
+    *,
+    test: str,
+    level: float,
+    pi_type: str,
+    tau2_interval: bool,
+    block_rows: int,
+    workers: int | None,
+) -> dict[str, np.ndarray]:
     from scipy.stats import chi2
 
     from srma.stats.batch import quantile_per_df
     from srma.stats.inference import critical_value, degrees_of_freedom, prediction_df
     from srma.stats.tau2 import BOUNDARY_GRID
 
-    kernel, flags = load()
+    kernel, flags = compiled
     n, width = y.shape
     ks = np.arange(width + 1)
     df_table = degrees_of_freedom(test, ks)
