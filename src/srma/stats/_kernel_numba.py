@@ -33,7 +33,7 @@ TINY = np.finfo(float).tiny
 EPS4 = 4.0 * np.finfo(float).eps
 
 
-@njit(**OPTIONS)
+@njit(inline="always", **OPTIONS)
 def weighted(yy, vv, uu, k, tau2, min_v, wide, full):
     """weighted_sums (full) or q_sums: unit, s1, rho_mean, q1, q2, q3, r1, r2, r3.
 
@@ -107,7 +107,7 @@ def trace_p(r1, r2, s1):
     return (2.0 * r1 + (r1 * r1 - r2)) / s1
 
 
-@njit(**OPTIONS)
+@njit(inline="always", **OPTIONS)
 def score(kind, yy, vv, uu, k, x, min_v, wide, exponent, target):
     """(value, Newton step) of the REML (kind 0) or generalised Q (kind 1) equation."""
     return value_step(kind, weighted(yy, vv, uu, k, x, min_v, wide, kind == 0), exponent, target)
