@@ -5,7 +5,8 @@ On the data of bench_reml_knha.py (``--n`` data sets of k = ``--k``, seed 202611
 interval of tau² included) by the numpy path and by the compiled kernel, on one
 thread and on all cores (best of ``--repeats`` wall times); the largest relative
 difference between the two over every field; the peak resident memory of a fresh
-process running each engine on the whole batch (``ru_maxrss``); a ragged batch
+process running each engine on the whole batch (``VmHWM``: ``ru_maxrss`` would
+keep the parent's peak across fork and exec); a ragged batch
 (k uniform on 2..k, padded with NaN) against the full one; and metafor's
 ``rma(test="knha")`` on the first ``--metafor-sample`` data sets.
 
@@ -33,15 +34,17 @@ from machine_info import machine
 from srma.stats.pooling import ENGINE_VARIABLE, PooledArrays
 
 MEMORY_CHILD = """
-import resource, sys
+import sys
 import numpy as np
 import srma
 y, v = np.load(sys.argv[1]), np.load(sys.argv[2])
 srma.meta_batch(y[:100], v[:100], method="REML", test="knha")  # libraries loaded
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak():  # VmHWM: ru_maxrss would carry the parent's peak across fork and exec
+    line = next(x for x in open("/proc/self/status") if x.startswith("VmHWM"))
+    return float(line.split()[1]) / 1024
+before = peak()
 srma.meta_batch(y, v, method="REML", test="knha")
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before / 1024, after / 1024, (y.nbytes + v.nbytes) / 2**20)
+print(before, peak(), (y.nbytes + v.nbytes) / 2**20)
 """
 
 
