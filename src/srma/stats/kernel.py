@@ -47,7 +47,7 @@ def load() -> tuple[Callable[..., Any], Callable[..., Any]]:
 
     Raises ImportError without numba, and whatever numba raises where it cannot
     compile or cache here, so that the caller can fall back to numpy before any
-    real work.  Compiling takes 20-30 s once; afterwards it is loaded from the
+    real work.  Compiling takes 20-40 s once; afterwards it is loaded from the
     disk cache.
     """
     from srma.stats import _kernel_numba
