@@ -184,3 +184,18 @@ def test_numba_is_not_imported_by_srma_or_a_small_batch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_meta_batch_passes_its_engine_on_and_refuses_an_unknown_one() -> None:
+    from srma import meta_batch
+    from srma.errors import InputError
+
+    rng = np.random.default_rng(11)
+    y, v = rng.normal(size=(40, 7)), rng.uniform(0.01, 0.2, (40, 7))
+    reference = meta_batch(y, v, engine="numpy").arrays
+    compiled = meta_batch(y, v, engine="compiled").arrays
+    for name in ("estimate", "se", "tau2", "ci_lower", "ci_upper", "tau2_ci_lower"):
+        np.testing.assert_allclose(getattr(compiled, name), getattr(reference, name),
+                                   rtol=1e-12, atol=0)  # fmt: skip
+    with pytest.raises(InputError, match="unknown engine 'gpu'"):
+        meta_batch(y, v, engine="gpu")

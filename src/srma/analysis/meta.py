@@ -791,6 +791,7 @@ def meta_batch(
     pi_type: str = "riley",
     tau2_interval: bool = True,
     workers: int | None = None,
+    engine: str | None = None,
 ) -> MetaBatchResult:
     """Pool many meta-analyses at once.
 
@@ -801,10 +802,13 @@ def meta_batch(
     batches are pooled in blocks on ``workers`` threads (default: all cores).
     ``tau2_interval=False`` skips the Q-profile interval of tau² (and so of I²
     and H²), which costs about as much as the rest of the fit, for
-    simulations that do not report it.
+    simulations that do not report it.  ``engine`` (``"auto"``, ``"numpy"`` or
+    ``"compiled"``; default: the ``SRMA_BATCH_ENGINE`` environment variable, else
+    ``"auto"``) chooses numpy or the compiled REML kernel (docs/batch_kernel.md), which
+    gives the same numbers to 1e-12.
     """
     settings = {"test": test, "level": level, "pi_type": pi_type,
-                "tau2_interval": tau2_interval, "workers": workers}  # fmt: skip
+                "tau2_interval": tau2_interval, "workers": workers, "engine": engine}  # fmt: skip
     method = validate_options("meta_batch", method=method, **settings)["method"]
     y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
     v = np.atleast_2d(np.asarray(V, dtype=np.float64))

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from srma import vocabulary
 from srma.errors import InputError
+from srma.stats.pooling import ENGINES
 from srma.stats.robust import ADJUSTMENTS
 
 # --- options: constraints declared once ----------------------------------------------
@@ -249,7 +250,7 @@ _INVERSE_VARIANCE = OneOf(
 #: Narrower constraints of particular functions (they win over :data:`OPTION_CONSTRAINTS`).
 FUNCTION_CONSTRAINTS: Mapping[str, Mapping[str, Constraint]] = {
     # MH and Peto need 2x2 tables, which these do not take (or do not model)
-    "meta_batch": {"method": _INVERSE_VARIANCE},
+    "meta_batch": {"method": _INVERSE_VARIANCE, "engine": Optional(OneOf(ENGINES))},
     "meta_regression": {"method": _INVERSE_VARIANCE},
     "effect_sizes": {"measure": OneOf(tuple(vocabulary.MEASURES), case_insensitive=True)},
     "robust": {"test": OneOf(ROBUST_TESTS)},
