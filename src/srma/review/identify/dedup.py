@@ -30,10 +30,13 @@ import html
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 from srma.review.identify.records import Record
 
@@ -64,11 +67,19 @@ _COMMENT = re.compile(r"(comments? on|reply|in reply|response to|authors? reply)
 _STOP = frozenset({"of", "the", "and", "for", "in", "on", "a", "an", "to", "de", "la", "&"})
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+
+
 def normalise(text: str) -> str:
-    """Lower case, accents removed, punctuation to spaces, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", plain.lower())).strip()
+    """Lower case, accents removed, punctuation to spaces, spaces collapsed.
+
+    Each run of other characters becomes one space, so no two spaces are left to
+    collapse; ASCII text has no accents to decompose and skips that step.
+    """
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_ALPHANUMERIC.sub(" ", text.lower()).strip()
 
 
 def normalise_doi(doi: str) -> str:
@@ -88,7 +99,11 @@ def _strip_markup(title: str) -> str:
 
 def normalise_title(title: str) -> str:
     """A title without markup, bracketed notes ([Spanish], [Review]) or brackets round it."""
-    text = _strip_markup(title).strip()
+    return _normalise_stripped(_strip_markup(title))
+
+
+def _normalise_stripped(stripped: str) -> str:
+    text = stripped.strip()
     whole = re.fullmatch(r"\[([^\[\]]+)\]\.?(.*)", text)
     if whole:  # "[Translated title]. [Spanish]": keep the translation
         text = whole.group(1) + " " + whole.group(2)
@@ -104,7 +119,11 @@ def normalise_title(title: str) -> str:
 
 def _kind(title: str) -> str:
     """``erratum``, ``comment`` or ``article``, from how the title starts or what it carries."""
-    raw = re.sub(r"\s+", " ", _BRACKET.sub(" ", _strip_markup(title))).strip().lower()
+    return _kind_stripped(_strip_markup(title))
+
+
+def _kind_stripped(stripped: str) -> str:
+    raw = re.sub(r"\s+", " ", _BRACKET.sub(" ", stripped)).strip().lower()
     plain = normalise(raw)
     if _ERRATUM.match(plain) or _CORRECTION.match(raw) or _CORRECTION_NOTE.search(raw):
         return "erratum"
@@ -118,10 +137,7 @@ def _name_parts(author: str) -> frozenset[str]:
     return frozenset(part for part in normalise(author).split() if len(part) > 2)
 
 
-def _surname(record: Record) -> str:
-    if not record.authors:
-        return ""
-    first = record.authors[0]
+def _surname(first: str) -> str:
     return normalise(first.split(",")[0] if "," in first else first.split(" ")[-1])
 
 
@@ -166,7 +182,11 @@ def _journal_tokens(journal: str) -> tuple[str, ...]:
 
 def journals_match(a: str, b: str) -> bool:
     """Same journal, allowing abbreviations (``N Engl J Med``) and cut-off names."""
-    ta, tb = _journal_tokens(a), _journal_tokens(b)
+    return _tokens_match(_journal_tokens(a), _journal_tokens(b))
+
+
+def _tokens_match(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """:func:`journals_match` of two journals' words (without stop words)."""
     if not ta or not tb:
         return False
     if ta == tb or fuzz.ratio(" ".join(ta), " ".join(tb)) >= 90:
@@ -187,7 +207,7 @@ def journals_match(a: str, b: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     """The normalised fields of one record, computed once."""
 
@@ -203,26 +223,78 @@ class _Prepared:
     first_page: str
     last_page: str
     start_pages: frozenset[str]
-    journal: str
+    journal: tuple[str, ...]  # the journal's words, stop words left out
 
     @classmethod
     def of(cls, record: Record) -> _Prepared:
-        title = normalise_title(record.title)
-        first, last = normalise_pages(record.pages)
-        return cls(
+        return _Preparer()(record)
+
+
+def _title_fields(title: str) -> tuple[str, tuple[str, ...], str]:
+    stripped = _strip_markup(title)
+    normalised = _normalise_stripped(stripped)
+    return normalised, tuple(normalised.split()), _kind_stripped(stripped)
+
+
+def _author_fields(first: str) -> tuple[str, frozenset[str]]:
+    return _surname(first), _name_parts(first)
+
+
+def _page_fields(pages: str) -> tuple[str, str, frozenset[str]]:
+    return (*normalise_pages(pages), _start_pages(pages))
+
+
+_T = TypeVar("_T")
+
+
+def _memoised(function: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``function``, computed once for each distinct value it is given."""
+    cache: dict[str, _T] = {}
+
+    def once(value: str) -> _T:
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = function(value)
+            return result
+
+    return once
+
+
+class _Preparer:
+    """Prepares records, normalising each distinct value of a field once.
+
+    Records of one search repeat journals, first authors, volumes and often titles
+    (the same paper from several databases), so each distinct string is normalised
+    once per run, not once per record or per pair.
+    """
+
+    def __init__(self) -> None:
+        self.title = _memoised(_title_fields)
+        self.author = _memoised(_author_fields)
+        self.pages = _memoised(_page_fields)
+        self.volume = _memoised(_numbers)
+        self.journal = _memoised(_journal_tokens)
+        self.doi = _memoised(normalise_doi)
+
+    def __call__(self, record: Record) -> _Prepared:
+        title, words, kind = self.title(record.title)
+        surname, parts = self.author(record.authors[0]) if record.authors else ("", frozenset())
+        first, last, starts = self.pages(record.pages)
+        return _Prepared(
             title=title,
-            words=tuple(title.split()),
-            kind=_kind(record.title),
-            doi=normalise_doi(record.doi),
+            words=words,
+            kind=kind,
+            doi=self.doi(record.doi),
             pmid=record.pmid.strip().lstrip("0"),
             year=record.year,
-            surname=_surname(record),
-            author_parts=_name_parts(record.authors[0]) if record.authors else frozenset(),
-            volume=_numbers(record.volume),
+            surname=surname,
+            author_parts=parts,
+            volume=self.volume(record.volume),
             first_page=first,
             last_page=last,
-            start_pages=_start_pages(record.pages),
-            journal=record.journal,
+            start_pages=starts,
+            journal=self.journal(record.journal),
         )
 
 
@@ -238,11 +310,37 @@ class PairDecision:
 
 
 def _title_similarity(a: _Prepared, b: _Prepared) -> float:
+    """The better of ratio and token-sort ratio; a cut-off title may score by partial ratio."""
     score = max(fuzz.ratio(a.title, b.title), fuzz.token_sort_ratio(a.title, b.title))
     short, long = sorted((a.title, b.title), key=len)
     if len(short) >= 40 and len(short) >= 0.6 * len(long) and long.startswith(short[:20]):
         score = max(score, fuzz.partial_ratio(short, long) - 2.0)  # a cut-off title
     return float(score)
+
+
+def _title_similarities(firsts: list[str], seconds: list[str]) -> list[float]:
+    """:func:`_title_similarity` of each pair of titles, by rapidfuzz in batches (``cpdist``)."""
+    if not firsts:
+        return []
+    score = np.maximum(
+        cpdist(firsts, seconds, scorer=fuzz.ratio, dtype=np.float64, workers=1),
+        cpdist(firsts, seconds, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1),
+    )
+    length_a = np.fromiter(map(len, firsts), dtype=np.int64, count=len(firsts))
+    length_b = np.fromiter(map(len, seconds), dtype=np.int64, count=len(seconds))
+    short_length = np.minimum(length_a, length_b)
+    long_length = np.maximum(length_a, length_b)
+    cut, shorts, longs = [], [], []
+    for k in np.flatnonzero((short_length >= 40) & (short_length >= 0.6 * long_length)).tolist():
+        short, long = sorted((firsts[k], seconds[k]), key=len)
+        if long.startswith(short[:20]):
+            cut.append(k)
+            shorts.append(short)
+            longs.append(long)
+    if cut:
+        partial = cpdist(shorts, longs, scorer=fuzz.partial_ratio, dtype=np.float64, workers=1)
+        score[cut] = np.maximum(score[cut], partial - 2.0)
+    return score.tolist()
 
 
 def _authors_agree(a: _Prepared, b: _Prepared) -> bool | None:
@@ -253,22 +351,54 @@ def _authors_agree(a: _Prepared, b: _Prepared) -> bool | None:
     return fuzz.ratio(a.surname, b.surname) >= 80
 
 
-def _compare_prepared(a: _Prepared, b: _Prepared, i: int, j: int) -> PairDecision:
+def _same_page(a: _Prepared, b: _Prepared) -> bool:
+    return bool(a.start_pages & b.start_pages) or (
+        bool(a.first_page) and a.first_page == b.first_page
+    )
+
+
+def _may_not_be_distinct(a: _Prepared, b: _Prepared, similarity: float) -> bool:
+    """False only for pairs :func:`_compare_prepared` finds distinct, by its cheapest tests.
+
+    A pair with neither the same DOI nor PMID, whose titles are alike by less
+    than ``REVIEW_TITLE``, is a duplicate only through the bibliographic match
+    and left for review only when nothing conflicts; both need the same year,
+    first author, volume and first page.  So a pair lacking any of those is
+    distinct, and is not compared further.
+    """
+    if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
+        return True
+    if len(a.title) < 10 or len(b.title) < 10:
+        return False
+    if similarity >= REVIEW_TITLE:
+        return True
+    return (
+        a.year is not None
+        and a.year == b.year
+        and bool(a.volume & b.volume)
+        and _same_page(a, b)
+        and bool(_authors_agree(a, b))
+    )
+
+
+def _compare_prepared(
+    a: _Prepared, b: _Prepared, i: int, j: int, similarity: float | None = None
+) -> PairDecision:
+    """Decide one pair; ``similarity``, when given, is :func:`_title_similarity` of the two."""
     if a.doi and a.doi == b.doi:
         return PairDecision(i, j, "duplicate", "same DOI", 100.0)
     if a.pmid and a.pmid == b.pmid:
         return PairDecision(i, j, "duplicate", "same PMID", 100.0)
     if len(a.title) < 10 or len(b.title) < 10:
         return PairDecision(i, j, "distinct", "no title to compare", 0.0)
-    similarity = _title_similarity(a, b)
+    if similarity is None:
+        similarity = _title_similarity(a, b)
     same_year = a.year is not None and a.year == b.year
     authors = _authors_agree(a, b)
     same_volume = bool(a.volume & b.volume)
-    same_page = bool(a.start_pages & b.start_pages) or (
-        bool(a.first_page) and a.first_page == b.first_page
-    )
+    same_page = _same_page(a, b)
     same_range = same_page and a.last_page == b.last_page and a.first_page != a.last_page
-    same_journal = journals_match(a.journal, b.journal)
+    same_journal = _tokens_match(a.journal, b.journal)
     conflicts = []
     if a.kind != b.kind:
         conflicts.append(f"{a.kind} and {b.kind}")
@@ -440,12 +570,18 @@ def find_duplicates(records: Sequence[Record]) -> DedupResult:
     bib-dedupe describe.  ``pairs`` holds every pair judged ``duplicate`` or
     ``review`` (pairs found distinct are not kept), ordered by record index.
     """
-    prepared = [_Prepared.of(record) for record in records]
+    prepare = _Preparer()
+    prepared = [prepare(record) for record in records]
     candidates = sorted(_candidate_pairs(prepared))
+    similarities = _title_similarities(
+        [prepared[i].title for i, _ in candidates], [prepared[j].title for _, j in candidates]
+    )
     pairs = []
-    for i, j in candidates:
-        decision = _compare_prepared(prepared[i], prepared[j], i, j)
-        if decision.decision != "distinct":
-            pairs.append(decision)
+    for (i, j), similarity in zip(candidates, similarities, strict=True):
+        a, b = prepared[i], prepared[j]
+        if _may_not_be_distinct(a, b, similarity):
+            decision = _compare_prepared(a, b, i, j, similarity)
+            if decision.decision != "distinct":
+                pairs.append(decision)
     pairs, clusters = _cluster(len(records), pairs)
     return DedupResult(pairs=tuple(pairs), clusters=clusters, candidates=len(candidates))
