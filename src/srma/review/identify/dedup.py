@@ -64,6 +64,19 @@ _CORRECTION_NOTE = re.compile(
     r"|\(\s*[a-z][^()]*\(\d{4}\)\s*\d+"  # Embase: "(New England Journal (2009) 360"
 )
 _COMMENT = re.compile(r"(comments? on|reply|in reply|response to|authors? reply)\b")
+_DOI_URL = re.compile(r"^(https?://)?(dx\.)?doi\.org/")
+_DOI_PREFIX = re.compile(r"^doi:\s*")
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_WHOLE_BRACKET = re.compile(r"\[([^\[\]]+)\]\.?(.*)")
+_SPACES = re.compile(r"\s+")
+_RE_COLON = re.compile(r"\W*re\s*:")
+_PAGE_END = re.compile(r"[,;+\[]")
+_PAGE_PARTS = re.compile(r"[,;+]")
+_THREE_LETTERS = re.compile(r"[a-z]{3}")
+_DASHES = re.compile(r"\s*-+\s*")
+_PP = re.compile(r"^pp?\.?\s*")
+_LETTERS_FIRST = re.compile(r"^[a-z]+")
+_DIGITS = re.compile(r"\d+")
 _STOP = frozenset({"of", "the", "and", "for", "in", "on", "a", "an", "to", "de", "la", "&"})
 
 
@@ -85,9 +98,8 @@ def normalise(text: str) -> str:
 def normalise_doi(doi: str) -> str:
     """``https://doi.org/10.1/AB.`` and ``doi:10.1/ab`` are both ``10.1/ab``."""
     text = doi.strip().lower()
-    text = re.sub(r"^(https?://)?(dx\.)?doi\.org/", "", text)
-    text = re.sub(r"^doi:\s*", "", text)
-    match = re.search(r"10\.\d{4,9}/\S+", text)
+    text = _DOI_PREFIX.sub("", _DOI_URL.sub("", text))
+    match = _DOI.search(text)
     return match.group(0).rstrip(".,;") if match else ""
 
 
@@ -104,7 +116,7 @@ def normalise_title(title: str) -> str:
 
 def _normalise_stripped(stripped: str) -> str:
     text = stripped.strip()
-    whole = re.fullmatch(r"\[([^\[\]]+)\]\.?(.*)", text)
+    whole = _WHOLE_BRACKET.fullmatch(text)
     if whole:  # "[Translated title]. [Spanish]": keep the translation
         text = whole.group(1) + " " + whole.group(2)
 
@@ -123,11 +135,11 @@ def _kind(title: str) -> str:
 
 
 def _kind_stripped(stripped: str) -> str:
-    raw = re.sub(r"\s+", " ", _BRACKET.sub(" ", stripped)).strip().lower()
+    raw = _SPACES.sub(" ", _BRACKET.sub(" ", stripped)).strip().lower()
     plain = normalise(raw)
     if _ERRATUM.match(plain) or _CORRECTION.match(raw) or _CORRECTION_NOTE.search(raw):
         return "erratum"
-    if _COMMENT.match(plain) or re.match(r"\W*re\s*:", raw):
+    if _COMMENT.match(plain) or _RE_COLON.match(raw):
         return "comment"
     return "article"
 
@@ -147,10 +159,10 @@ def normalise_pages(pages: str) -> tuple[str, str]:
     Dates that spreadsheets made of page ranges (``01-Jun``) give no pages.
     """
     text = pages.strip().lower().replace("\u2013", "-").replace("\u2014", "-")
-    text = re.split(r"[,;+\[]", text)[0]
-    if re.search(r"[a-z]{3}", text):
+    text = _PAGE_END.split(text, maxsplit=1)[0]
+    if _THREE_LETTERS.search(text):
         return "", ""
-    parts = [re.sub(r"^pp?\.?\s*", "", p.strip()) for p in re.split(r"\s*-+\s*", text)]
+    parts = [_PP.sub("", p.strip()) for p in _DASHES.split(text)]
     parts = [p for p in parts if p]
     if not parts:
         return "", ""
@@ -164,16 +176,16 @@ def normalise_pages(pages: str) -> tuple[str, str]:
 def _start_pages(pages: str) -> frozenset[str]:
     """Every first page, digits only: ``"233-8, 230-5"`` and ``S233`` give ``233`` ..."""
     starts = set()
-    for part in re.split(r"[,;+]", pages.lower()):
+    for part in _PAGE_PARTS.split(pages.lower()):
         first, _ = normalise_pages(part)
-        digits = re.sub(r"^[a-z]+", "", first)
+        digits = _LETTERS_FIRST.sub("", first)
         if digits.isdigit():
             starts.add(digits.lstrip("0") or "0")
     return frozenset(starts)
 
 
 def _numbers(text: str) -> frozenset[str]:
-    return frozenset(n.lstrip("0") or "0" for n in re.findall(r"\d+", text))
+    return frozenset(n.lstrip("0") or "0" for n in _DIGITS.findall(text))
 
 
 def _journal_tokens(journal: str) -> tuple[str, ...]:
@@ -483,29 +495,46 @@ def _blocking_keys(p: _Prepared) -> Iterable[tuple[object, ...]]:
         yield ("author", part, p.year)
 
 
-def _candidate_pairs(prepared: Sequence[_Prepared]) -> set[tuple[int, int]]:
+def _window(ordered: np.ndarray, width: int, n: int) -> np.ndarray:
+    """Pairs (as ``first * n + second``) of each record with the next ``width`` in ``ordered``."""
+    codes = []
+    for step in range(1, min(width, len(ordered) - 1) + 1):
+        a, b = ordered[:-step], ordered[step:]
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+    return np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+
+
+def _candidate_pairs(prepared: Sequence[_Prepared]) -> tuple[list[int], list[int]]:
+    """Pairs of records that share a blocking key or are neighbours by title, in order.
+
+    Each pair ``(first, second)``, ``first < second``, is coded as the number
+    ``first * n + second``, so that the pairs of all blocks are joined and put in
+    order by one ``numpy.unique``.
+    """
+    n = len(prepared)
     blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for index, p in enumerate(prepared):
         for key in _blocking_keys(p):
             blocks[key].append(index)
-    pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
+    by_title = np.array(sorted(range(n), key=lambda k: prepared[k].title), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_title] = np.arange(n)
+    codes: list[int] = []
+    windows = []
+    for members in blocks.values():  # each record is in a block once, in index order
         if len(members) < 2:
             continue
         if len(members) <= MAX_BLOCK:
-            pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :] if a != b)
+            codes.extend(a * n + b for k, a in enumerate(members) for b in members[k + 1 :])
         else:  # sorted neighbourhood within a large block
-            ordered = sorted(members, key=lambda k: prepared[k].title)
-            for n, a in enumerate(ordered):
-                for b in ordered[n + 1 : n + 1 + WINDOW]:
-                    if a != b:
-                        pairs.add((min(a, b), max(a, b)))
+            block = np.array(members, dtype=np.int64)
+            windows.append(_window(block[np.argsort(rank[block], kind="stable")], WINDOW, n))
     # sorted neighbourhood over all titles, for pairs whose keys all differ
-    ordered = sorted(range(len(prepared)), key=lambda k: prepared[k].title)
-    for n, a in enumerate(ordered):
-        for b in ordered[n + 1 : n + 1 + 3]:
-            pairs.add((min(a, b), max(a, b)))
-    return pairs
+    windows.append(_window(by_title, 3, n))
+    pairs = np.unique(np.concatenate([np.array(codes, dtype=np.int64), *windows]))
+    first, second = pairs // n, pairs % n
+    distinct = first != second
+    return first[distinct].tolist(), second[distinct].tolist()
 
 
 _STRENGTH = {"same DOI": 2, "same PMID": 1}
@@ -572,16 +601,16 @@ def find_duplicates(records: Sequence[Record]) -> DedupResult:
     """
     prepare = _Preparer()
     prepared = [prepare(record) for record in records]
-    candidates = sorted(_candidate_pairs(prepared))
+    firsts, seconds = _candidate_pairs(prepared)
     similarities = _title_similarities(
-        [prepared[i].title for i, _ in candidates], [prepared[j].title for _, j in candidates]
+        [prepared[i].title for i in firsts], [prepared[j].title for j in seconds]
     )
     pairs = []
-    for (i, j), similarity in zip(candidates, similarities, strict=True):
+    for i, j, similarity in zip(firsts, seconds, similarities, strict=True):
         a, b = prepared[i], prepared[j]
         if _may_not_be_distinct(a, b, similarity):
             decision = _compare_prepared(a, b, i, j, similarity)
             if decision.decision != "distinct":
                 pairs.append(decision)
     pairs, clusters = _cluster(len(records), pairs)
-    return DedupResult(pairs=tuple(pairs), clusters=clusters, candidates=len(candidates))
+    return DedupResult(pairs=tuple(pairs), clusters=clusters, candidates=len(firsts))
