@@ -21,15 +21,18 @@ their part of the groups.
 
 Each tool runs in a fresh child process that reads the records from a pickle
 (srma) or a CSV (bib-dedupe), so that neither pays for the other's imports or
-the building of the records; the child reports the CPU seconds (user + system,
-``resource.getrusage``, its own and those of processes it started) and its
-peak resident memory (``ru_maxrss``) around the deduplication alone.  bib-dedupe
-runs with ``cpu=1``, one process, so that its CPU seconds are comparable::
+the building of the records.  The child reports the CPU seconds of the
+deduplication alone (user + system, ``resource.getrusage``, its own and those
+of processes it started) and its peak resident memory, imports and records
+included: ``VmHWM`` of ``/proc/self/status``, the high-water mark of the
+child's own memory (``ru_maxrss`` would carry over the parent's size, which
+Linux keeps across ``exec``).  bib-dedupe runs with ``cpu=1``, one process, so
+that its CPU seconds are comparable.  srma runs on ``--records``; both tools on
+the first ``--subset`` of them::
 
-    nice -n 19 .venv/bin/python benchmarks/bench_dedup_100k.py --records 100000 \\
-        --bib-dedupe-records 20000
+    nice -n 19 .venv/bin/python benchmarks/bench_dedup_100k.py --records 100000 --subset 20000
 
-``--bib-dedupe-records 0`` leaves bib-dedupe out.
+``--no-peer`` leaves bib-dedupe out.
 """
 
 from __future__ import annotations
@@ -136,6 +139,9 @@ _SRMA_CHILD = """
 import pickle, resource, sys, json
 records = pickle.load(open(sys.argv[1], "rb"))
 from srma.review.identify.dedup import find_duplicates
+def peak_kib():
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0])
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
@@ -144,7 +150,7 @@ start = cpu()
 result = find_duplicates(records)
 seconds = cpu() - start
 json.dump({
-    "cpu": seconds, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "cpu": seconds, "peak_kib": peak_kib(),
     "rss_before": before_rss, "candidates": result.candidates,
     "clusters": [list(c) for c in result.clusters],
     "pairs": [[p.first, p.second, p.decision] for p in result.pairs],
@@ -156,6 +162,9 @@ import resource, sys, json
 import pandas as pd
 from bib_dedupe.bib_dedupe import block, cluster, match, prep
 frame = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
+def peak_kib():
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0])
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
@@ -167,7 +176,7 @@ groups = cluster(matched, verbosity_level=0)
 seconds = cpu() - start
 index = {record_id: i for i, record_id in enumerate(frame["ID"])}
 json.dump({
-    "cpu": seconds, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "cpu": seconds, "peak_kib": peak_kib(),
     "rss_before": before_rss, "candidates": None,
     "clusters": [[index[i] for i in g] for g in groups],
     "pairs": [[index[a], index[b], label] for a, b, label in
@@ -206,7 +215,7 @@ def scores(labelled: LabelledSet, out: dict, review_label: str) -> Scores:
 
 def _row(tool: str, labelled: LabelledSet, out: dict, s: Scores) -> str:
     return (
-        f"| {tool} | {len(labelled.records):,} | {out['cpu']:.1f} | {out['maxrss_kib'] / 1024:.0f} "
+        f"| {tool} | {len(labelled.records):,} | {out['cpu']:.1f} | {out['peak_kib'] / 1024:.0f} "
         f"| {out['rss_before'] / 2**20:.0f} | {s.true_pairs:,} | {s.sensitivity:.4f} "
         f"| {s.flagged_sensitivity:.4f} | {s.false_pairs} | {s.false_merges} "
         f"| {s.review_pairs:,} ({s.review_true:,}) |"
@@ -216,9 +225,8 @@ def _row(tool: str, labelled: LabelledSet, out: dict, s: Scores) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument(
-        "--bib-dedupe-records", type=int, default=20_000, help="0: leave bib-dedupe out"
-    )
+    parser.add_argument("--subset", type=int, default=20_000, help="records for both tools")
+    parser.add_argument("--no-peer", action="store_true", help="leave bib-dedupe out")
     parser.add_argument("--save", type=Path, help="write srma's clusters and pairs here (JSON)")
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, {platform.machine()}, {platform.processor()}")
@@ -234,11 +242,12 @@ def main() -> None:
         print(_row("srma", labelled, out, scores(labelled, out, "review")), flush=True)
         if args.save:
             args.save.write_text(json.dumps({"clusters": out["clusters"], "pairs": out["pairs"]}))
-        if args.bib_dedupe_records:
-            subset = build(args.bib_dedupe_records)
-            if args.bib_dedupe_records != args.records:
+        if args.subset:
+            subset = build(args.subset)
+            if args.subset != args.records:
                 small = run_srma(subset, folder)
                 print(_row("srma", subset, small, scores(subset, small, "review")), flush=True)
+        if args.subset and not args.no_peer:
             peer = run_bib_dedupe(subset, folder)
             print(_row("bib-dedupe", subset, peer, scores(subset, peer, "maybe")), flush=True)
     print(f"\nsrma candidate pairs at {args.records:,}: {out['candidates']:,}")

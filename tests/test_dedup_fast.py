@@ -156,21 +156,22 @@ def test_normalise_equals_its_unicode_definition(text: str) -> None:
     assert normalise(text) == _reference_normalise(text)
 
 
-@given(st.lists(st.tuples(st.text(max_size=80), st.text(max_size=80)), max_size=20))
+TITLES = st.lists(st.sampled_from(WORDS), max_size=16).map(" ".join) | st.text(max_size=80)
+
+
+@given(st.lists(st.tuples(TITLES, TITLES), max_size=20))
 def test_batched_title_similarity_equals_one_pair_at_a_time(pairs: list[tuple[str, str]]) -> None:
-    firsts = [normalise(a) for a, _ in pairs]
-    seconds = [normalise(b) for _, b in pairs]
-    cut = [(a + " " + b)[:60] for a, b in zip(firsts, seconds, strict=True)]
-    firsts, seconds = firsts + cut, seconds + [a + " " + b for a, b in pairs]
+    """Each pair, and the first title cut off inside the two joined (a cut-off title)."""
+    titles = [title for pair in pairs for title in pair]
+    titles += [(a + " " + b)[: len(a) + 20] for a, b in pairs] + [a + " " + b for a, b in pairs]
+    prepared = [_Prepared.of(_titled(title)) for title in titles]
+    half = len(titles) // 2
+    first = [2 * k for k in range(len(pairs))] + list(range(half, half + len(pairs)))
+    second = [2 * k + 1 for k in range(len(pairs))] + list(range(half + len(pairs), len(titles)))
     expected = [
-        _title_similarity(_Prepared.of(_titled(a)), _Prepared.of(_titled(b)))
-        for a, b in zip(firsts, seconds, strict=True)
+        _title_similarity(prepared[i], prepared[j]) for i, j in zip(first, second, strict=True)
     ]
-    got = _title_similarities(
-        [_Prepared.of(_titled(a)).title for a in firsts],
-        [_Prepared.of(_titled(b)).title for b in seconds],
-    )
-    assert got == expected
+    assert _title_similarities(prepared, first, second) == expected
 
 
 def _titled(title: str) -> Record:

@@ -225,6 +225,7 @@ class _Prepared:
 
     title: str
     words: tuple[str, ...]
+    sorted_title: str  # the title's words in order, as fuzz.token_sort_ratio sorts them
     kind: str
     doi: str
     pmid: str
@@ -242,10 +243,11 @@ class _Prepared:
         return _Preparer()(record)
 
 
-def _title_fields(title: str) -> tuple[str, tuple[str, ...], str]:
+def _title_fields(title: str) -> tuple[str, tuple[str, ...], str, str]:
     stripped = _strip_markup(title)
     normalised = _normalise_stripped(stripped)
-    return normalised, tuple(normalised.split()), _kind_stripped(stripped)
+    words = tuple(normalised.split())
+    return normalised, words, " ".join(sorted(words)), _kind_stripped(stripped)
 
 
 def _author_fields(first: str) -> tuple[str, frozenset[str]]:
@@ -290,12 +292,13 @@ class _Preparer:
         self.doi = _memoised(normalise_doi)
 
     def __call__(self, record: Record) -> _Prepared:
-        title, words, kind = self.title(record.title)
+        title, words, sorted_title, kind = self.title(record.title)
         surname, parts = self.author(record.authors[0]) if record.authors else ("", frozenset())
         first, last, starts = self.pages(record.pages)
         return _Prepared(
             title=title,
             words=words,
+            sorted_title=sorted_title,
             kind=kind,
             doi=self.doi(record.doi),
             pmid=record.pmid.strip().lstrip("0"),
@@ -330,13 +333,27 @@ def _title_similarity(a: _Prepared, b: _Prepared) -> float:
     return float(score)
 
 
-def _title_similarities(firsts: list[str], seconds: list[str]) -> list[float]:
-    """:func:`_title_similarity` of each pair of titles, by rapidfuzz in batches (``cpdist``)."""
-    if not firsts:
+def _title_similarities(
+    prepared: Sequence[_Prepared], first: list[int], second: list[int]
+) -> list[float]:
+    """:func:`_title_similarity` of each pair of records, by rapidfuzz in batches (``cpdist``).
+
+    ``token_sort_ratio`` is ``ratio`` of the titles with their words sorted; the
+    sorted titles are made once per record (``sorted_title``), not once per pair.
+    """
+    if not first:
         return []
+    firsts = [prepared[i].title for i in first]
+    seconds = [prepared[j].title for j in second]
     score = np.maximum(
         cpdist(firsts, seconds, scorer=fuzz.ratio, dtype=np.float64, workers=1),
-        cpdist(firsts, seconds, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1),
+        cpdist(
+            [prepared[i].sorted_title for i in first],
+            [prepared[j].sorted_title for j in second],
+            scorer=fuzz.ratio,
+            dtype=np.float64,
+            workers=1,
+        ),
     )
     length_a = np.fromiter(map(len, firsts), dtype=np.int64, count=len(firsts))
     length_b = np.fromiter(map(len, seconds), dtype=np.int64, count=len(seconds))
@@ -602,9 +619,7 @@ def find_duplicates(records: Sequence[Record]) -> DedupResult:
     prepare = _Preparer()
     prepared = [prepare(record) for record in records]
     firsts, seconds = _candidate_pairs(prepared)
-    similarities = _title_similarities(
-        [prepared[i].title for i in firsts], [prepared[j].title for j in seconds]
-    )
+    similarities = _title_similarities(prepared, firsts, seconds)
     pairs = []
     for i, j, similarity in zip(firsts, seconds, similarities, strict=True):
         a, b = prepared[i], prepared[j]
