@@ -3,7 +3,7 @@
 Stages, as bibliographic deduplication tools do (ASySD, Hair et al. 2023,
 BMC Biology 21:189; bib-dedupe, Wagner 2024):
 
-1. **Normalise** every record once: DOIs (``https://doi.org/``, ``doi:``, case),
+1. **Normalise** every distinct value once per run: DOIs (``https://doi.org/``, ``doi:``, case),
    titles (HTML and LaTeX markup, bracketed language or review notes such as
    ``[Spanish]`` or ``[Review] [16 refs]``, brackets around translated titles,
    accents, punctuation, case), the first author's name parts, page ranges
@@ -12,11 +12,13 @@ BMC Biology 21:189; bib-dedupe, Wagner 2024):
 2. **Block**: only records that share a key are compared - the DOI, the PMID,
    the first or last three title words, the year and first page, or the first
    author and year.  Large blocks are compared within a sliding window of the
-   records sorted by title, so 10,000 records take seconds, not hours.
+   records sorted by title, so 100,000 records take seconds, not hours.
 3. **Compare** each candidate pair: the same DOI or PMID is a duplicate;
-   otherwise titles are compared with rapidfuzz and confirmed or contradicted
-   by year, first author, volume, first page, journal and DOI.  Each pair gets
-   a decision - ``duplicate``, ``review`` or ``distinct`` - with the reason.
+   otherwise titles are compared with rapidfuzz (all pairs in one batch) and
+   confirmed or contradicted by year, first author, volume, first page, journal
+   and DOI.  Each pair gets a decision - ``duplicate``, ``review`` or
+   ``distinct`` - with the reason; a pair that cannot be more than distinct is
+   told by its cheapest tests and not compared further.
 4. **Cluster**: duplicates are joined into clusters (connected components,
    strongest pairs first) that keep every source record; two records whose
    pair needs review are never put into one cluster, whatever pairs link them.
@@ -77,10 +79,8 @@ _DASHES = re.compile(r"\s*-+\s*")
 _PP = re.compile(r"^pp?\.?\s*")
 _LETTERS_FIRST = re.compile(r"^[a-z]+")
 _DIGITS = re.compile(r"\d+")
-_STOP = frozenset({"of", "the", "and", "for", "in", "on", "a", "an", "to", "de", "la", "&"})
-
-
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_STOP = frozenset({"of", "the", "and", "for", "in", "on", "a", "an", "to", "de", "la", "&"})
 
 
 def normalise(text: str) -> str:
@@ -386,20 +386,24 @@ def _same_page(a: _Prepared, b: _Prepared) -> bool:
     )
 
 
+_LEAST_TITLE = min(REVIEW_TITLE, CONFIRMED_TITLE, DUPLICATE_TITLE)
+
+
 def _may_not_be_distinct(a: _Prepared, b: _Prepared, similarity: float) -> bool:
     """False only for pairs :func:`_compare_prepared` finds distinct, by its cheapest tests.
 
-    A pair with neither the same DOI nor PMID, whose titles are alike by less
-    than ``REVIEW_TITLE``, is a duplicate only through the bibliographic match
-    and left for review only when nothing conflicts; both need the same year,
-    first author, volume and first page.  So a pair lacking any of those is
-    distinct, and is not compared further.
+    A pair with neither the same DOI nor PMID, whose titles are less alike
+    than ``REVIEW_TITLE``, ``CONFIRMED_TITLE`` and ``DUPLICATE_TITLE``, is a
+    duplicate only through the bibliographic match and left for review only
+    when nothing conflicts; both need the same year, first author, volume and
+    first page.  So a pair lacking any of those is distinct, and is not
+    compared further.
     """
     if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
         return True
     if len(a.title) < 10 or len(b.title) < 10:
         return False
-    if similarity >= REVIEW_TITLE:
+    if similarity >= _LEAST_TITLE:
         return True
     return (
         a.year is not None
