@@ -124,3 +124,11 @@ def test_pieces_make_the_lines_of_the_whole_text(
     assert all(piece.endswith(("\n", "\r")) for piece in pieces[:-1])
     assert not any(a.endswith("\r") and b.startswith("\n") for a, b in itertools.pairwise(pieces))
     assert list(piece_lines(pieces)) == text_lines("".join(pieces))
+
+
+@pytest.mark.parametrize("text", ["", "\n", "   \r\n\t\n"])
+def test_a_blank_ris_file_is_called_empty(tmp_path: Path, text: str) -> None:
+    blank = tmp_path / "blank.ris"
+    blank.write_text(text)
+    with pytest.raises(InputError, match="the file is empty"):
+        read_records(blank)

@@ -3,7 +3,7 @@
 Stages, as bibliographic deduplication tools do (ASySD, Hair et al. 2023,
 BMC Biology 21:189; bib-dedupe, Wagner 2024):
 
-1. **Normalise** every record once: DOIs (``https://doi.org/``, ``doi:``, case),
+1. **Normalise** every distinct value once per run: DOIs (``https://doi.org/``, ``doi:``, case),
    titles (HTML and LaTeX markup, bracketed language or review notes such as
    ``[Spanish]`` or ``[Review] [16 refs]``, brackets around translated titles,
    accents, punctuation, case), the first author's name parts, page ranges
@@ -12,11 +12,13 @@ BMC Biology 21:189; bib-dedupe, Wagner 2024):
 2. **Block**: only records that share a key are compared - the DOI, the PMID,
    the first or last three title words, the year and first page, or the first
    author and year.  Large blocks are compared within a sliding window of the
-   records sorted by title, so 10,000 records take seconds, not hours.
+   records sorted by title, so 100,000 records take seconds, not hours.
 3. **Compare** each candidate pair: the same DOI or PMID is a duplicate;
-   otherwise titles are compared with rapidfuzz and confirmed or contradicted
-   by year, first author, volume, first page, journal and DOI.  Each pair gets
-   a decision - ``duplicate``, ``review`` or ``distinct`` - with the reason.
+   otherwise titles are compared with rapidfuzz (all pairs in one batch) and
+   confirmed or contradicted by year, first author, volume, first page, journal
+   and DOI.  Each pair gets a decision - ``duplicate``, ``review`` or
+   ``distinct`` - with the reason; a pair that cannot be more than distinct is
+   told by its cheapest tests and not compared further.
 4. **Cluster**: duplicates are joined into clusters (connected components,
    strongest pairs first) that keep every source record; two records whose
    pair needs review are never put into one cluster, whatever pairs link them.
@@ -30,10 +32,13 @@ import html
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 from srma.review.identify.records import Record
 
@@ -61,22 +66,40 @@ _CORRECTION_NOTE = re.compile(
     r"|\(\s*[a-z][^()]*\(\d{4}\)\s*\d+"  # Embase: "(New England Journal (2009) 360"
 )
 _COMMENT = re.compile(r"(comments? on|reply|in reply|response to|authors? reply)\b")
+_DOI_URL = re.compile(r"^(https?://)?(dx\.)?doi\.org/")
+_DOI_PREFIX = re.compile(r"^doi:\s*")
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_WHOLE_BRACKET = re.compile(r"\[([^\[\]]+)\]\.?(.*)")
+_SPACES = re.compile(r"\s+")
+_RE_COLON = re.compile(r"\W*re\s*:")
+_PAGE_END = re.compile(r"[,;+\[]")
+_PAGE_PARTS = re.compile(r"[,;+]")
+_THREE_LETTERS = re.compile(r"[a-z]{3}")
+_DASHES = re.compile(r"\s*-+\s*")
+_PP = re.compile(r"^pp?\.?\s*")
+_LETTERS_FIRST = re.compile(r"^[a-z]+")
+_DIGITS = re.compile(r"\d+")
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 _STOP = frozenset({"of", "the", "and", "for", "in", "on", "a", "an", "to", "de", "la", "&"})
 
 
 def normalise(text: str) -> str:
-    """Lower case, accents removed, punctuation to spaces, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", plain.lower())).strip()
+    """Lower case, accents removed, punctuation to spaces, spaces collapsed.
+
+    Each run of other characters becomes one space, so no two spaces are left to
+    collapse; ASCII text has no accents to decompose and skips that step.
+    """
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_ALPHANUMERIC.sub(" ", text.lower()).strip()
 
 
 def normalise_doi(doi: str) -> str:
     """``https://doi.org/10.1/AB.`` and ``doi:10.1/ab`` are both ``10.1/ab``."""
     text = doi.strip().lower()
-    text = re.sub(r"^(https?://)?(dx\.)?doi\.org/", "", text)
-    text = re.sub(r"^doi:\s*", "", text)
-    match = re.search(r"10\.\d{4,9}/\S+", text)
+    text = _DOI_PREFIX.sub("", _DOI_URL.sub("", text))
+    match = _DOI.search(text)
     return match.group(0).rstrip(".,;") if match else ""
 
 
@@ -88,8 +111,12 @@ def _strip_markup(title: str) -> str:
 
 def normalise_title(title: str) -> str:
     """A title without markup, bracketed notes ([Spanish], [Review]) or brackets round it."""
-    text = _strip_markup(title).strip()
-    whole = re.fullmatch(r"\[([^\[\]]+)\]\.?(.*)", text)
+    return _normalise_stripped(_strip_markup(title))
+
+
+def _normalise_stripped(stripped: str) -> str:
+    text = stripped.strip()
+    whole = _WHOLE_BRACKET.fullmatch(text)
     if whole:  # "[Translated title]. [Spanish]": keep the translation
         text = whole.group(1) + " " + whole.group(2)
 
@@ -104,11 +131,15 @@ def normalise_title(title: str) -> str:
 
 def _kind(title: str) -> str:
     """``erratum``, ``comment`` or ``article``, from how the title starts or what it carries."""
-    raw = re.sub(r"\s+", " ", _BRACKET.sub(" ", _strip_markup(title))).strip().lower()
+    return _kind_stripped(_strip_markup(title))
+
+
+def _kind_stripped(stripped: str) -> str:
+    raw = _SPACES.sub(" ", _BRACKET.sub(" ", stripped)).strip().lower()
     plain = normalise(raw)
     if _ERRATUM.match(plain) or _CORRECTION.match(raw) or _CORRECTION_NOTE.search(raw):
         return "erratum"
-    if _COMMENT.match(plain) or re.match(r"\W*re\s*:", raw):
+    if _COMMENT.match(plain) or _RE_COLON.match(raw):
         return "comment"
     return "article"
 
@@ -118,10 +149,7 @@ def _name_parts(author: str) -> frozenset[str]:
     return frozenset(part for part in normalise(author).split() if len(part) > 2)
 
 
-def _surname(record: Record) -> str:
-    if not record.authors:
-        return ""
-    first = record.authors[0]
+def _surname(first: str) -> str:
     return normalise(first.split(",")[0] if "," in first else first.split(" ")[-1])
 
 
@@ -131,10 +159,10 @@ def normalise_pages(pages: str) -> tuple[str, str]:
     Dates that spreadsheets made of page ranges (``01-Jun``) give no pages.
     """
     text = pages.strip().lower().replace("\u2013", "-").replace("\u2014", "-")
-    text = re.split(r"[,;+\[]", text)[0]
-    if re.search(r"[a-z]{3}", text):
+    text = _PAGE_END.split(text, maxsplit=1)[0]
+    if _THREE_LETTERS.search(text):
         return "", ""
-    parts = [re.sub(r"^pp?\.?\s*", "", p.strip()) for p in re.split(r"\s*-+\s*", text)]
+    parts = [_PP.sub("", p.strip()) for p in _DASHES.split(text)]
     parts = [p for p in parts if p]
     if not parts:
         return "", ""
@@ -148,16 +176,16 @@ def normalise_pages(pages: str) -> tuple[str, str]:
 def _start_pages(pages: str) -> frozenset[str]:
     """Every first page, digits only: ``"233-8, 230-5"`` and ``S233`` give ``233`` ..."""
     starts = set()
-    for part in re.split(r"[,;+]", pages.lower()):
+    for part in _PAGE_PARTS.split(pages.lower()):
         first, _ = normalise_pages(part)
-        digits = re.sub(r"^[a-z]+", "", first)
+        digits = _LETTERS_FIRST.sub("", first)
         if digits.isdigit():
             starts.add(digits.lstrip("0") or "0")
     return frozenset(starts)
 
 
 def _numbers(text: str) -> frozenset[str]:
-    return frozenset(n.lstrip("0") or "0" for n in re.findall(r"\d+", text))
+    return frozenset(n.lstrip("0") or "0" for n in _DIGITS.findall(text))
 
 
 def _journal_tokens(journal: str) -> tuple[str, ...]:
@@ -166,7 +194,11 @@ def _journal_tokens(journal: str) -> tuple[str, ...]:
 
 def journals_match(a: str, b: str) -> bool:
     """Same journal, allowing abbreviations (``N Engl J Med``) and cut-off names."""
-    ta, tb = _journal_tokens(a), _journal_tokens(b)
+    return _tokens_match(_journal_tokens(a), _journal_tokens(b))
+
+
+def _tokens_match(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """:func:`journals_match` of two journals' words (without stop words)."""
     if not ta or not tb:
         return False
     if ta == tb or fuzz.ratio(" ".join(ta), " ".join(tb)) >= 90:
@@ -187,12 +219,13 @@ def journals_match(a: str, b: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     """The normalised fields of one record, computed once."""
 
     title: str
     words: tuple[str, ...]
+    sorted_title: str  # the title's words in order, as fuzz.token_sort_ratio sorts them
     kind: str
     doi: str
     pmid: str
@@ -203,26 +236,80 @@ class _Prepared:
     first_page: str
     last_page: str
     start_pages: frozenset[str]
-    journal: str
+    journal: tuple[str, ...]  # the journal's words, stop words left out
 
     @classmethod
     def of(cls, record: Record) -> _Prepared:
-        title = normalise_title(record.title)
-        first, last = normalise_pages(record.pages)
-        return cls(
+        return _Preparer()(record)
+
+
+def _title_fields(title: str) -> tuple[str, tuple[str, ...], str, str]:
+    stripped = _strip_markup(title)
+    normalised = _normalise_stripped(stripped)
+    words = tuple(normalised.split())
+    return normalised, words, " ".join(sorted(words)), _kind_stripped(stripped)
+
+
+def _author_fields(first: str) -> tuple[str, frozenset[str]]:
+    return _surname(first), _name_parts(first)
+
+
+def _page_fields(pages: str) -> tuple[str, str, frozenset[str]]:
+    return (*normalise_pages(pages), _start_pages(pages))
+
+
+_T = TypeVar("_T")
+
+
+def _memoised(function: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``function``, computed once for each distinct value it is given."""
+    cache: dict[str, _T] = {}
+
+    def once(value: str) -> _T:
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = function(value)
+            return result
+
+    return once
+
+
+class _Preparer:
+    """Prepares records, normalising each distinct value of a field once.
+
+    Records of one search repeat journals, first authors, volumes and often titles
+    (the same paper from several databases), so each distinct string is normalised
+    once per run, not once per record or per pair.
+    """
+
+    def __init__(self) -> None:
+        self.title = _memoised(_title_fields)
+        self.author = _memoised(_author_fields)
+        self.pages = _memoised(_page_fields)
+        self.volume = _memoised(_numbers)
+        self.journal = _memoised(_journal_tokens)
+        self.doi = _memoised(normalise_doi)
+
+    def __call__(self, record: Record) -> _Prepared:
+        title, words, sorted_title, kind = self.title(record.title)
+        surname, parts = self.author(record.authors[0]) if record.authors else ("", frozenset())
+        first, last, starts = self.pages(record.pages)
+        return _Prepared(
             title=title,
-            words=tuple(title.split()),
-            kind=_kind(record.title),
-            doi=normalise_doi(record.doi),
+            words=words,
+            sorted_title=sorted_title,
+            kind=kind,
+            doi=self.doi(record.doi),
             pmid=record.pmid.strip().lstrip("0"),
             year=record.year,
-            surname=_surname(record),
-            author_parts=_name_parts(record.authors[0]) if record.authors else frozenset(),
-            volume=_numbers(record.volume),
+            surname=surname,
+            author_parts=parts,
+            volume=self.volume(record.volume),
             first_page=first,
             last_page=last,
-            start_pages=_start_pages(record.pages),
-            journal=record.journal,
+            start_pages=starts,
+            journal=self.journal(record.journal),
         )
 
 
@@ -238,11 +325,51 @@ class PairDecision:
 
 
 def _title_similarity(a: _Prepared, b: _Prepared) -> float:
+    """The better of ratio and token-sort ratio; a cut-off title may score by partial ratio."""
     score = max(fuzz.ratio(a.title, b.title), fuzz.token_sort_ratio(a.title, b.title))
     short, long = sorted((a.title, b.title), key=len)
     if len(short) >= 40 and len(short) >= 0.6 * len(long) and long.startswith(short[:20]):
         score = max(score, fuzz.partial_ratio(short, long) - 2.0)  # a cut-off title
     return float(score)
+
+
+def _title_similarities(
+    prepared: Sequence[_Prepared], first: list[int], second: list[int]
+) -> list[float]:
+    """:func:`_title_similarity` of each pair of records, by rapidfuzz in batches (``cpdist``).
+
+    ``token_sort_ratio`` is ``ratio`` of the titles with their words sorted; the
+    sorted titles are made once per record (``sorted_title``), not once per pair.
+    """
+    if not first:
+        return []
+    firsts = [prepared[i].title for i in first]
+    seconds = [prepared[j].title for j in second]
+    score = np.maximum(
+        cpdist(firsts, seconds, scorer=fuzz.ratio, dtype=np.float64, workers=1),
+        cpdist(
+            [prepared[i].sorted_title for i in first],
+            [prepared[j].sorted_title for j in second],
+            scorer=fuzz.ratio,
+            dtype=np.float64,
+            workers=1,
+        ),
+    )
+    length_a = np.fromiter(map(len, firsts), dtype=np.int64, count=len(firsts))
+    length_b = np.fromiter(map(len, seconds), dtype=np.int64, count=len(seconds))
+    short_length = np.minimum(length_a, length_b)
+    long_length = np.maximum(length_a, length_b)
+    cut, shorts, longs = [], [], []
+    for k in np.flatnonzero((short_length >= 40) & (short_length >= 0.6 * long_length)).tolist():
+        short, long = sorted((firsts[k], seconds[k]), key=len)
+        if long.startswith(short[:20]):
+            cut.append(k)
+            shorts.append(short)
+            longs.append(long)
+    if cut:
+        partial = cpdist(shorts, longs, scorer=fuzz.partial_ratio, dtype=np.float64, workers=1)
+        score[cut] = np.maximum(score[cut], partial - 2.0)
+    return score.tolist()
 
 
 def _authors_agree(a: _Prepared, b: _Prepared) -> bool | None:
@@ -253,22 +380,58 @@ def _authors_agree(a: _Prepared, b: _Prepared) -> bool | None:
     return fuzz.ratio(a.surname, b.surname) >= 80
 
 
-def _compare_prepared(a: _Prepared, b: _Prepared, i: int, j: int) -> PairDecision:
+def _same_page(a: _Prepared, b: _Prepared) -> bool:
+    return bool(a.start_pages & b.start_pages) or (
+        bool(a.first_page) and a.first_page == b.first_page
+    )
+
+
+_LEAST_TITLE = min(REVIEW_TITLE, CONFIRMED_TITLE, DUPLICATE_TITLE)
+
+
+def _may_not_be_distinct(a: _Prepared, b: _Prepared, similarity: float) -> bool:
+    """False only for pairs :func:`_compare_prepared` finds distinct, by its cheapest tests.
+
+    A pair with neither the same DOI nor PMID, whose titles are less alike
+    than ``REVIEW_TITLE``, ``CONFIRMED_TITLE`` and ``DUPLICATE_TITLE``, is a
+    duplicate only through the bibliographic match and left for review only
+    when nothing conflicts; both need the same year, first author, volume and
+    first page.  So a pair lacking any of those is distinct, and is not
+    compared further.
+    """
+    if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
+        return True
+    if len(a.title) < 10 or len(b.title) < 10:
+        return False
+    if similarity >= _LEAST_TITLE:
+        return True
+    return (
+        a.year is not None
+        and a.year == b.year
+        and bool(a.volume & b.volume)
+        and _same_page(a, b)
+        and bool(_authors_agree(a, b))
+    )
+
+
+def _compare_prepared(
+    a: _Prepared, b: _Prepared, i: int, j: int, similarity: float | None = None
+) -> PairDecision:
+    """Decide one pair; ``similarity``, when given, is :func:`_title_similarity` of the two."""
     if a.doi and a.doi == b.doi:
         return PairDecision(i, j, "duplicate", "same DOI", 100.0)
     if a.pmid and a.pmid == b.pmid:
         return PairDecision(i, j, "duplicate", "same PMID", 100.0)
     if len(a.title) < 10 or len(b.title) < 10:
         return PairDecision(i, j, "distinct", "no title to compare", 0.0)
-    similarity = _title_similarity(a, b)
+    if similarity is None:
+        similarity = _title_similarity(a, b)
     same_year = a.year is not None and a.year == b.year
     authors = _authors_agree(a, b)
     same_volume = bool(a.volume & b.volume)
-    same_page = bool(a.start_pages & b.start_pages) or (
-        bool(a.first_page) and a.first_page == b.first_page
-    )
+    same_page = _same_page(a, b)
     same_range = same_page and a.last_page == b.last_page and a.first_page != a.last_page
-    same_journal = journals_match(a.journal, b.journal)
+    same_journal = _tokens_match(a.journal, b.journal)
     conflicts = []
     if a.kind != b.kind:
         conflicts.append(f"{a.kind} and {b.kind}")
@@ -353,29 +516,46 @@ def _blocking_keys(p: _Prepared) -> Iterable[tuple[object, ...]]:
         yield ("author", part, p.year)
 
 
-def _candidate_pairs(prepared: Sequence[_Prepared]) -> set[tuple[int, int]]:
+def _window(ordered: np.ndarray, width: int, n: int) -> np.ndarray:
+    """Pairs (as ``first * n + second``) of each record with the next ``width`` in ``ordered``."""
+    codes = []
+    for step in range(1, min(width, len(ordered) - 1) + 1):
+        a, b = ordered[:-step], ordered[step:]
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+    return np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+
+
+def _candidate_pairs(prepared: Sequence[_Prepared]) -> tuple[list[int], list[int]]:
+    """Pairs of records that share a blocking key or are neighbours by title, in order.
+
+    Each pair ``(first, second)``, ``first < second``, is coded as the number
+    ``first * n + second``, so that the pairs of all blocks are joined and put in
+    order by one ``numpy.unique``.
+    """
+    n = len(prepared)
     blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for index, p in enumerate(prepared):
         for key in _blocking_keys(p):
             blocks[key].append(index)
-    pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
+    by_title = np.array(sorted(range(n), key=lambda k: prepared[k].title), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_title] = np.arange(n)
+    codes: list[int] = []
+    windows = []
+    for members in blocks.values():  # each record is in a block once, in index order
         if len(members) < 2:
             continue
         if len(members) <= MAX_BLOCK:
-            pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :] if a != b)
+            codes.extend(a * n + b for k, a in enumerate(members) for b in members[k + 1 :])
         else:  # sorted neighbourhood within a large block
-            ordered = sorted(members, key=lambda k: prepared[k].title)
-            for n, a in enumerate(ordered):
-                for b in ordered[n + 1 : n + 1 + WINDOW]:
-                    if a != b:
-                        pairs.add((min(a, b), max(a, b)))
+            block = np.array(members, dtype=np.int64)
+            windows.append(_window(block[np.argsort(rank[block], kind="stable")], WINDOW, n))
     # sorted neighbourhood over all titles, for pairs whose keys all differ
-    ordered = sorted(range(len(prepared)), key=lambda k: prepared[k].title)
-    for n, a in enumerate(ordered):
-        for b in ordered[n + 1 : n + 1 + 3]:
-            pairs.add((min(a, b), max(a, b)))
-    return pairs
+    windows.append(_window(by_title, 3, n))
+    pairs = np.unique(np.concatenate([np.array(codes, dtype=np.int64), *windows]))
+    first, second = pairs // n, pairs % n
+    distinct = first != second
+    return first[distinct].tolist(), second[distinct].tolist()
 
 
 _STRENGTH = {"same DOI": 2, "same PMID": 1}
@@ -440,12 +620,16 @@ def find_duplicates(records: Sequence[Record]) -> DedupResult:
     bib-dedupe describe.  ``pairs`` holds every pair judged ``duplicate`` or
     ``review`` (pairs found distinct are not kept), ordered by record index.
     """
-    prepared = [_Prepared.of(record) for record in records]
-    candidates = sorted(_candidate_pairs(prepared))
+    prepare = _Preparer()
+    prepared = [prepare(record) for record in records]
+    firsts, seconds = _candidate_pairs(prepared)
+    similarities = _title_similarities(prepared, firsts, seconds)
     pairs = []
-    for i, j in candidates:
-        decision = _compare_prepared(prepared[i], prepared[j], i, j)
-        if decision.decision != "distinct":
-            pairs.append(decision)
+    for i, j, similarity in zip(firsts, seconds, similarities, strict=True):
+        a, b = prepared[i], prepared[j]
+        if _may_not_be_distinct(a, b, similarity):
+            decision = _compare_prepared(a, b, i, j, similarity)
+            if decision.decision != "distinct":
+                pairs.append(decision)
     pairs, clusters = _cluster(len(records), pairs)
-    return DedupResult(pairs=tuple(pairs), clusters=clusters, candidates=len(candidates))
+    return DedupResult(pairs=tuple(pairs), clusters=clusters, candidates=len(firsts))

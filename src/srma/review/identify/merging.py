@@ -46,6 +46,30 @@ def stored_records(session: Session) -> tuple[list[int], list[Record]]:
     return [row.id for row in rows], records
 
 
+_DEDUP_COLUMNS = (
+    RecordRow.id, RecordRow.title, RecordRow.authors, RecordRow.year, RecordRow.journal,
+    RecordRow.volume, RecordRow.pages, RecordRow.doi, RecordRow.pmid,
+)  # fmt: skip
+
+
+def dedup_records(session: Session) -> tuple[list[int], list[Record]]:
+    """Every stored record with only the fields deduplication reads (ids in order).
+
+    Abstracts, keywords and the original fields are not loaded: they are most of
+    a record's size and :func:`find_duplicates` never reads them, so they are left empty.
+    """
+    rows = session.execute(select(*_DEDUP_COLUMNS).order_by(RecordRow.id)).all()
+    records = [
+        Record(
+            title=title, abstract="", authors=tuple(authors), year=year, journal=journal,
+            volume=volume, issue="", pages=pages, doi=doi, pmid=pmid, keywords=(), type="",
+            source_file="", source_line=0,
+        )
+        for _, title, authors, year, journal, volume, pages, doi, pmid in rows
+    ]  # fmt: skip
+    return [row[0] for row in rows], records
+
+
 @dataclass(frozen=True)
 class PairToReview:
     """Two records that may be the same reference, for a person to judge."""
@@ -105,7 +129,7 @@ def deduplicate(session: Session) -> DedupRun:
     Each duplicate is linked to the oldest record of its group (the lowest
     id, i.e. the first imported), following merges made before.
     """
-    ids, records = stored_records(session)
+    ids, records = dedup_records(session)
     events = load_events(session)
     result = find_duplicates(records)
     duplicates, review = _open_pairs(events, ids, result.pairs)

@@ -260,8 +260,8 @@ def _read_streamed_ris(path: Path, chunk_size: int) -> ImportResult | None:
         return None
     with path.open("rb") as handle:
         head = handle.read(4096)
-    if head.startswith(_ZIP) or not utf8_unless_valid(head):
-        return None
+    if not head.strip() or head.startswith(_ZIP) or not utf8_unless_valid(head):
+        return None  # blank at the start (an empty file), a workbook, not UTF-8: read whole
     name = str(path)
     count = ByteCount()
     pieces = text_pieces(count.count(byte_chunks(path, chunk_size)))
