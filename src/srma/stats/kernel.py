@@ -56,8 +56,8 @@ def load() -> tuple[Callable[..., Any], Callable[..., Any]]:
     y = np.asfortranarray([[0.1, 0.4, -0.2], [0.3, 0.0, 0.0]])
     v = np.asfortranarray([[0.01, 0.02, 0.05], [0.03, 1.0, 1.0]])
     mask = np.asfortranarray([[True, True, True], [True, False, False]])
-    _run(compiled, y, v, mask, test="knha", level=0.95, pi_type="riley", tau2_interval=True,
-         block_rows=2, workers=None)  # fmt: skip
+    fit_batch(y, v, mask, test="knha", level=0.95, pi_type="riley", tau2_interval=True,
+              block_rows=2, workers=None, compiled=compiled)  # fmt: skip
     return compiled
 
 
@@ -72,32 +72,17 @@ def fit_batch(
     tau2_interval: bool,
     block_rows: int,
     workers: int | None,
+    compiled: tuple[Callable[..., Any], Callable[..., Any]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every field of :class:`srma.stats.pooling.PooledArrays` for REML, by the kernel."""
-    return _run(load(), y, v, mask, test=test, level=level, pi_type=pi_type,
-                tau2_interval=tau2_interval, block_rows=block_rows, workers=workers)  # fmt: skip
-
-
-def _run(
-    compiled: tuple[Callable[..., Any], Callable[..., Any]],
-    y: np.ndarray,
-    v: np.ndarray,
-    mask: np.ndarray,
-    *,
-    test: str,
-    level: float,
-    pi_type: str,
-    tau2_interval: bool,
-    block_rows: int,
-    workers: int | None,
-) -> dict[str, np.ndarray]:
+    """Every field of :class:`srma.stats.pooling.PooledArrays` for REML, by the kernel
+    (``compiled``: the loaded kernel; default :func:`load`)."""
     from scipy.stats import chi2
 
     from srma.stats.batch import quantile_per_df
     from srma.stats.inference import critical_value, degrees_of_freedom, prediction_df
     from srma.stats.tau2 import BOUNDARY_GRID
 
-    kernel, flags = compiled
+    kernel, flags = load() if compiled is None else compiled
     n, width = y.shape
     ks = np.arange(width + 1)
     df_table = degrees_of_freedom(test, ks)
